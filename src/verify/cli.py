@@ -1,0 +1,103 @@
+"""The `verify` command.
+
+    verify TARGET [--nmr PATH] [--ms PATH] [--solvent NAME] [--format text|json|html] [-o FILE]
+    verify plate MAP [--nmr-dir D] [--ms-dir D] [-o REPORT_DIR] [--workers N]
+
+Exit codes: 0 consistent, 1 suspicious, 2 inconsistent, 64 usage, 65 unreadable/corrupt input,
+66 missing input. Errors are one line on stderr; never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from . import __version__
+from .errors import EXIT_DATAERR, EXIT_USAGE, VERDICT_EXIT, InputError, UsageError, VerifyError
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse would exit 2, which is our "inconsistent"
+        raise UsageError(message, self.prog)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="verify",
+        description="Check that 1H NMR and HRMS data support an intended structure.",
+        epilog="Exit codes: 0 consistent, 1 suspicious, 2 inconsistent, 64 usage error, "
+        "65 unreadable or corrupt input, 66 input not found. "
+        "Plates: verify plate MAP --help",
+    )
+    p.add_argument("target", metavar="TARGET", help="structure: .smi/.smiles, .mol/.sdf, or a literal SMILES")
+    p.add_argument("--nmr", metavar="PATH", help="raw 1H FID: Bruker folder or fid, Varian .fid folder, JCAMP-DX")
+    p.add_argument("--ms", metavar="PATH", help="LC-MS or infusion run as mzML (.mzML or .mzML.gz)")
+    p.add_argument("--solvent", metavar="NAME", help="NMR solvent (overrides the file's; default CDCl3 without NMR)")
+    p.add_argument("--ppm", type=float, default=5.0, help="HRMS m/z tolerance in ppm (default 5)")
+    p.add_argument("--format", choices=("text", "json", "html"), default="text")
+    p.add_argument("-o", "--output", metavar="FILE", help="write the report here instead of stdout")
+    p.add_argument("--version", action="version", version=f"verify {__version__}")
+    return p
+
+
+def _write(text: str, output: str | None) -> None:
+    if output:
+        try:
+            Path(output).write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(f"cannot write output ({exc.strerror})", output) from None
+    else:
+        sys.stdout.write(text)
+
+
+def run(argv: list[str]) -> int:
+    if argv and argv[0] == "plate":
+        from .plate.cli import run_plate
+
+        return run_plate(argv[1:])
+    args = build_parser().parse_args(argv)
+    if args.ppm <= 0:
+        raise UsageError("--ppm must be positive", "--ppm")
+    from .pipeline import check_compound
+
+    result = check_compound(args.target, nmr=args.nmr, ms=args.ms, solvent=args.solvent, ppm=args.ppm)
+    data = result.to_dict()
+    if args.format == "json":
+        _write(json.dumps(data, indent=2, allow_nan=False) + "\n", args.output)
+    elif args.format == "html":
+        from .report.html import compound_html
+
+        _write(compound_html(result), args.output)
+    else:
+        from .report.text import render_text
+
+        _write(render_text(data), args.output)
+    return VERDICT_EXIT[result.verdict]
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    try:
+        code = run(argv)
+    except VerifyError as exc:
+        print(f"verify: error: {exc}", file=sys.stderr)
+        code = exc.exit_code
+    except SystemExit as exc:  # --help / --version
+        code = exc.code if isinstance(exc.code, int) else 0
+    except KeyboardInterrupt:
+        print("verify: interrupted", file=sys.stderr)
+        code = 130
+    except MemoryError:
+        print("verify: error: out of memory reading the input", file=sys.stderr)
+        code = EXIT_DATAERR
+    except Exception as exc:  # a bug or an unforeseen corrupt input: still one line, no traceback
+        print(f"verify: error: unexpected {exc.__class__.__name__}: {exc}", file=sys.stderr)
+        code = EXIT_DATAERR
+    sys.stdout.flush()
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,96 @@
+"""One compound end to end: target -> expectation; data -> evidence; evidence -> verdict.
+
+The NMR and HRMS parts are imported lazily so that `verify TARGET` without data starts fast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import SCHEMA
+from .errors import MissingInputError
+from .expectation import Expectation, build_expectation
+from .findings import Finding, worst
+from .solvents import solvent_or_error
+from .structure.target import Target, read_target
+
+
+@dataclass
+class CompoundResult:
+    target: Target
+    expectation: Expectation
+    nmr: Any = None  # verify.nmr.check.NmrResult
+    ms: Any = None  # verify.ms.check.MsResult
+    findings: list[Finding] = field(default_factory=list)
+
+    @property
+    def verdict(self) -> str:
+        parts = [p.verdict for p in (self.nmr, self.ms) if p is not None]
+        own = [f for f in self.findings if f.severity != "info"]
+        v = worst(*parts)
+        if any(f.severity == "error" for f in own):
+            v = worst(v, "inconsistent")
+        elif own:
+            v = worst(v, "suspicious")
+        return v
+
+    def all_findings(self) -> list[Finding]:
+        out = list(self.findings)
+        for part in (self.nmr, self.ms):
+            if part is not None:
+                out.extend(part.findings)
+        return out
+
+    def to_dict(self) -> dict:
+        e = self.expectation
+        return {
+            "schema": SCHEMA,
+            "target": {
+                "name": self.target.name,
+                "smiles": self.target.smiles,
+                "input_smiles": self.target.input_smiles,
+                "formula": e.formula,
+                "monoisotopic_mass": round(e.monoisotopic_mass, 6),
+            },
+            "expected": e.to_dict(),
+            "verdict": self.verdict,
+            "nmr": None if self.nmr is None else self.nmr.to_dict(),
+            "ms": None if self.ms is None else self.ms.to_dict(),
+            "findings": [f.to_dict() for f in self.all_findings()],
+        }
+
+
+def check_compound(
+    target: str | Target,
+    nmr: str | Path | None = None,
+    ms: str | Path | None = None,
+    solvent: str | None = None,
+    ppm: float = 5.0,
+) -> CompoundResult:
+    """Check one compound against its NMR and/or HRMS data (either may be None).
+
+    `solvent` overrides the NMR acquisition's solvent; without NMR it sets the solvent of the
+    expected windows (CDCl3 by default).
+    """
+    tgt = target if isinstance(target, Target) else read_target(target)
+    for path in (nmr, ms):
+        if path is not None and not Path(path).exists():
+            raise MissingInputError("no such file or directory", path)
+    solv = solvent_or_error(solvent) if solvent else None
+    findings = [Finding("info", "target.salt_stripped", n) for n in tgt.notes]
+    nmr_result = None
+    if nmr is not None:
+        from .nmr.check import check_nmr  # lazy: nmrglue/scipy cost ~1 s to import
+
+        nmr_result = check_nmr(nmr, tgt, solvent=solv)
+        expectation = nmr_result.expectation
+    else:
+        expectation = build_expectation(tgt, solv or "CDCl3")
+    ms_result = None
+    if ms is not None:
+        from .ms.check import check_ms
+
+        ms_result = check_ms(ms, expectation, ppm=ppm)
+    return CompoundResult(tgt, expectation, nmr_result, ms_result, findings)

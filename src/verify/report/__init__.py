@@ -1,0 +1,1 @@
+"""Presenting results: text, JSON, CSV, HTML. Nothing here decides anything."""

@@ -1,0 +1,1 @@
+"""Structure side: target parsing and what the structure predicts."""

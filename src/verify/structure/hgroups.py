@@ -1,0 +1,99 @@
+"""Expected 1H groups: sets of symmetry-equivalent hydrogens with their predicted windows."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from rdkit import Chem
+
+from .shifts import DEFAULT_PREDICTOR, ShiftPredictor, ShiftWindow
+
+
+@dataclass(frozen=True)
+class HGroup:
+    """One group of equivalent protons the spectrum should show."""
+
+    id: str  # "G1", "G2", ... in order of decreasing predicted shift
+    atoms: tuple[int, ...]  # heavy atoms carrying these H (RDKit indices of the parent)
+    n_h: int  # how many H
+    label: str  # environment in a chemist's words
+    lo: float  # predicted window (ppm) in the requested solvent
+    hi: float
+    exchangeable: bool = False
+    source: str = "rules"
+    note: str = ""
+    centre: float | None = None
+    multiplicity: str = ""  # first-order hint from neighbouring CH count: s, d, t, q, m
+
+    @property
+    def mid(self) -> float:
+        return self.centre if self.centre is not None else 0.5 * (self.lo + self.hi)
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id,
+            "atoms": list(self.atoms),
+            "n_h": self.n_h,
+            "label": self.label,
+            "window": [round(self.lo, 3), round(self.hi, 3)],
+            "centre": None if self.centre is None else round(self.centre, 3),
+            "multiplicity": self.multiplicity,
+            "exchangeable": self.exchangeable,
+            "source": self.source,
+            "note": self.note,
+        }
+
+
+def _multiplicity_hint(mol: Chem.Mol, atoms: tuple[int, ...], exchangeable: bool) -> str:
+    """First-order guess from the number of H on neighbouring sp3/sp2 carbons (n+1 rule)."""
+    if exchangeable:
+        return "br s"
+    atom = mol.GetAtomWithIdx(atoms[0])
+    neighbours_h = 0
+    for nb in atom.GetNeighbors():
+        if nb.GetAtomicNum() == 6:
+            neighbours_h += nb.GetTotalNumHs()
+    if atom.GetIsAromatic():
+        return "m" if neighbours_h else "s"
+    return {0: "s", 1: "d", 2: "t", 3: "q"}.get(neighbours_h, "m")
+
+
+def expected_groups(
+    mol: Chem.Mol, solvent: str = "cdcl3", predictor: ShiftPredictor = DEFAULT_PREDICTOR
+) -> list[HGroup]:
+    """Group the molecule's hydrogens by topological symmetry and give each group its window.
+
+    Equivalence: RDKit canonical ranks without tie-breaking; hydrogens on heavy atoms of equal rank
+    are taken as equivalent (diastereotopic CH2 protons stay one group of 2H).
+    """
+    ranks = list(Chem.CanonicalRankAtoms(mol, breakTies=False))
+    windows = predictor.predict(mol, solvent)
+    by_rank: dict[int, list[int]] = defaultdict(list)
+    for atom in mol.GetAtoms():
+        if atom.GetTotalNumHs() > 0:
+            by_rank[ranks[atom.GetIdx()]].append(atom.GetIdx())
+    groups = []
+    for rank, atoms in by_rank.items():
+        atoms = tuple(sorted(atoms))
+        n_h = sum(mol.GetAtomWithIdx(a).GetTotalNumHs() for a in atoms)
+        w: ShiftWindow = windows[atoms[0]]
+        groups.append(
+            HGroup(
+                id="",
+                atoms=atoms,
+                n_h=n_h,
+                label=w.label,
+                lo=w.lo,
+                hi=w.hi,
+                exchangeable=w.exchangeable,
+                source=w.source,
+                note=w.note,
+                centre=w.centre,
+                multiplicity=_multiplicity_hint(mol, atoms, w.exchangeable),
+            )
+        )
+    groups.sort(key=lambda g: (-g.mid, g.atoms))
+    return [
+        HGroup(**{**g.__dict__, "id": f"G{i + 1}"}) for i, g in enumerate(groups)
+    ]

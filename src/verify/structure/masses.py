@@ -1,0 +1,217 @@
+"""Formula, monoisotopic mass, adduct ions and isotope patterns.
+
+Element and isotope masses/abundances come from pyteomics' NIST table (`pyteomics.mass.nist_mass`);
+nothing here hard-codes an atomic mass. The electron mass is taken into account for every ion.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+from pyteomics import mass as pmass
+from rdkit import Chem
+from rdkit.Chem import rdMolDescriptors
+
+from .. import reference
+
+ELECTRON_MASS = pmass.nist_mass["e*"][0][0]
+
+_FORMULA_TOKEN = re.compile(r"([A-Z][a-z]?)(\d*)")
+
+
+def composition(mol: Chem.Mol) -> Counter:
+    """Element counts of a molecule, implicit hydrogens included."""
+    counts: Counter = Counter()
+    for atom in mol.GetAtoms():
+        counts[atom.GetSymbol()] += 1
+        counts["H"] += atom.GetTotalNumHs()
+    return +counts
+
+
+def parse_formula(formula: str) -> Counter:
+    """'C4H8' -> Counter({'C': 4, 'H': 8}); '' -> empty."""
+    counts: Counter = Counter()
+    pos = 0
+    for m in _FORMULA_TOKEN.finditer(formula):
+        if m.start() != pos:
+            raise ValueError(f"bad formula {formula!r}")
+        counts[m.group(1)] += int(m.group(2) or 1)
+        pos = m.end()
+    if pos != len(formula):
+        raise ValueError(f"bad formula {formula!r}")
+    return counts
+
+
+def hill_formula(counts: Counter | dict) -> str:
+    """Hill order: C, H, then the rest alphabetically (alphabetical throughout without carbon)."""
+    counts = {k: v for k, v in counts.items() if v}
+    if "C" in counts:
+        order = ["C"] + (["H"] if "H" in counts else []) + sorted(k for k in counts if k not in ("C", "H"))
+    else:
+        order = sorted(counts)
+    return "".join(f"{el}{counts[el] if counts[el] != 1 else ''}" for el in order)
+
+
+def monoisotopic_mass(counts: Counter | dict) -> float:
+    """Neutral monoisotopic mass (Da) of an element composition."""
+    return sum(pmass.nist_mass[el][0][0] * n for el, n in counts.items() if n)
+
+
+def molecular_formula(mol: Chem.Mol) -> str:
+    return rdMolDescriptors.CalcMolFormula(mol)
+
+
+@functools.lru_cache(maxsize=None)
+def _element_distribution(element: str) -> tuple[np.ndarray, np.ndarray]:
+    """Abundance and abundance-weighted mass by nominal offset from the lightest abundant isotope."""
+    isotopes = [(m, ab) for k, (m, ab) in pmass.nist_mass[element].items() if k != 0 and ab > 0]
+    if not isotopes:  # monoisotopic-only entries
+        m = pmass.nist_mass[element][0][0]
+        return np.array([1.0]), np.array([m])
+    isotopes.sort()
+    lightest = round(isotopes[0][0])
+    width = round(isotopes[-1][0]) - lightest + 1
+    ab = np.zeros(width)
+    am = np.zeros(width)
+    for m, a in isotopes:
+        ab[round(m) - lightest] += a
+        am[round(m) - lightest] += a * m
+    return ab, am
+
+
+def _convolve(a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray], n: int):
+    ab = np.convolve(a[0], b[0])[:n]
+    am = (np.convolve(a[1], b[0]) + np.convolve(a[0], b[1]))[:n]
+    return ab, am
+
+
+def _power(dist, k: int, n: int):
+    result = (np.array([1.0]), np.array([0.0]))
+    base = dist
+    while k:
+        if k & 1:
+            result = _convolve(result, base, n)
+        k >>= 1
+        if k:
+            base = _convolve(base, base, n)
+    return result
+
+
+@dataclass(frozen=True)
+class IsotopePeak:
+    offset: int  # nominal offset from the monoisotopic peak (M+offset)
+    mass: float  # abundance-weighted mean neutral mass of the isotopologues at this offset (Da)
+    relative: float  # relative abundance, monoisotopic = 1.0
+
+
+def isotope_pattern(counts: Counter | dict, n_peaks: int = 4) -> list[IsotopePeak]:
+    """Aggregated isotope pattern M, M+1, ... by exact polynomial convolution (no pruning).
+
+    Exact to float precision for all elements in pyteomics' table, so 2H, 17O, 33S and 37Cl/81Br are
+    all included (pyteomics' `isotopologues` with default threshold drops 2H/17O, see field notes).
+    """
+    total = (np.array([1.0]), np.array([0.0]))
+    # monoisotopic = lightest abundant isotope for every organic element we meet
+    for el, k in counts.items():
+        if k:
+            total = _convolve(total, _power(_element_distribution(el), int(k), n_peaks + 2), n_peaks + 2)
+    ab, am = total
+    peaks = []
+    for i in range(min(n_peaks, len(ab))):
+        if ab[i] <= 0:
+            continue
+        peaks.append(IsotopePeak(offset=i, mass=float(am[i] / ab[i]), relative=float(ab[i] / ab[0])))
+    return peaks
+
+
+@dataclass(frozen=True)
+class AdductIon:
+    """An ion HRMS should show for the target, with its isotope pattern."""
+
+    name: str  # e.g. "[M+H]+"
+    polarity: str  # "positive" | "negative"
+    charge: int  # signed
+    mz: float  # monoisotopic m/z
+    formula: str  # Hill formula of the ion (without charge)
+    priority: int
+    note: str = ""
+    isotopes: tuple = field(default_factory=tuple)  # ((offset, mz, relative), ...)
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name,
+            "polarity": self.polarity,
+            "charge": self.charge,
+            "mz": round(self.mz, 6),
+            "formula": self.formula,
+            "priority": self.priority,
+            "note": self.note,
+            "isotopes": [
+                {"label": "M" if off == 0 else f"M+{off}", "mz": round(mz, 6), "relative": round(rel, 5)}
+                for off, mz, rel in self.isotopes
+            ],
+        }
+
+
+def ion_composition(counts: Counter, multimer: int, add: str, remove: str) -> Counter:
+    ion = Counter({el: n * multimer for el, n in counts.items()})
+    ion.update(parse_formula(add or ""))
+    ion.subtract(parse_formula(remove or ""))
+    if any(v < 0 for v in ion.values()):
+        raise ValueError(f"cannot remove {remove} from the molecule")
+    return +ion
+
+
+def ion_mz(counts: Counter, charge: int) -> float:
+    """m/z of an ion of the given element composition and signed charge (electron mass included)."""
+    return (monoisotopic_mass(counts) - charge * ELECTRON_MASS) / abs(charge)
+
+
+def count_basic_nitrogens(mol: Chem.Mol) -> int:
+    """Nitrogens that take a proton in ESI+: amines (not amides, carbamates, sulfonamides, anilines
+    with strongly withdrawing groups), amidines and pyridine-type aromatic N."""
+    patt = Chem.MolFromSmarts(
+        "[$([NX3;H2,H1,H0;!$(N-[C,S,P]=[O,S,N]);!$(N-a);!$(N#*);!$(N=*);!$(N-N=*)]),$([nX2;r6]),$([NX3]-a);!$([NX3]-a~[$([N+](=O)[O-]),$(C=O)])]"
+    )
+    return len(mol.GetSubstructMatches(patt))
+
+
+def adduct_ions(mol: Chem.Mol, n_isotopes: int = 4, all_adducts: bool = False) -> list[AdductIon]:
+    """Ions to look for, from `reference/adducts.tsv`, each with its isotope pattern (m/z, relative).
+
+    Conditional adducts ([M+2H]2+ needs two basic nitrogens) are left out unless `all_adducts`.
+    """
+    counts = composition(mol)
+    n_basic = count_basic_nitrogens(mol)
+    ions = []
+    for row in reference.table("adducts.tsv"):
+        cond = row.get("condition") or "always"
+        if cond == "basic_n>=2" and n_basic < 2 and not all_adducts:
+            continue
+        charge = int(row["charge"])
+        try:
+            comp = ion_composition(counts, int(row["multimer"]), row.get("add") or "", row.get("remove") or "")
+        except ValueError:
+            continue  # e.g. [M-H]- of a molecule without H
+        mz = ion_mz(comp, charge)
+        pattern = isotope_pattern(comp, n_isotopes)
+        iso = tuple(
+            (p.offset, (p.mass - charge * ELECTRON_MASS) / abs(charge), p.relative) for p in pattern
+        )
+        ions.append(
+            AdductIon(
+                name=row["name"],
+                polarity=row["polarity"],
+                charge=charge,
+                mz=mz,
+                formula=hill_formula(comp),
+                priority=int(row["priority"]),
+                note=row.get("note") or "",
+                isotopes=iso,
+            )
+        )
+    return ions

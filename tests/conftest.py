@@ -1,0 +1,35 @@
+"""Shared fixtures. Real instrument data lives in ../shared/realdata (never copied here).
+
+Tests marked `realdata` skip with a reason when it is absent, unless VERIFY_REQUIRE_REALDATA=1
+(set by .ci/run), in which case its absence is an error.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "sample_spectra"
+
+
+def _realdata_dir() -> Path:
+    env = os.environ.get("VERIFY_REALDATA")
+    return Path(env) if env else ROOT.parent / "shared" / "realdata"
+
+
+@pytest.fixture(scope="session")
+def realdata() -> Path:
+    d = _realdata_dir()
+    if not (d / "MANIFEST.tsv").is_file():
+        if os.environ.get("VERIFY_REQUIRE_REALDATA") == "1":
+            pytest.fail(f"real data required (VERIFY_REQUIRE_REALDATA=1) but {d}/MANIFEST.tsv is missing")
+        pytest.skip(f"real instrument data not found at {d} (../shared/realdata absent)")
+    return d
+
+
+@pytest.fixture(scope="session")
+def samples() -> Path:
+    return SAMPLES

@@ -1,0 +1,125 @@
+"""Targets (files, literals, salts) and the `verify` command's contract: output shape and exit codes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from verify.cli import main
+from verify.errors import InputError, MissingInputError
+from verify.structure.target import read_target
+
+BOC_BENZYL = "CC(C)(C)OC(=O)N1CCCN(Cc2ccccc2)CC1"
+
+
+def run_cli(args, capsys):
+    code = main(args)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_smi_file_with_name_and_comments(tmp_path):
+    f = tmp_path / "c.smi"
+    f.write_text("# my compound\n\n" + BOC_BENZYL + "  tert-butyl 4-benzyl-1,4-diazepane-1-carboxylate\n")
+    t = read_target(str(f))
+    assert t.name == "tert-butyl 4-benzyl-1,4-diazepane-1-carboxylate"
+    assert t.smiles == BOC_BENZYL
+
+
+def test_mol_file_name_from_title(tmp_path):
+    from rdkit import Chem
+
+    m = Chem.MolFromSmiles("C1CNCCN(C1)Cc1ccccc1")
+    m.SetProp("_Name", "1-benzyl-1,4-diazepane")
+    f = tmp_path / "x.mol"
+    Chem.MolToMolFile(m, str(f))
+    t = read_target(str(f))
+    assert t.name == "1-benzyl-1,4-diazepane"
+    sdf = tmp_path / "x.sdf"
+    w = Chem.SDWriter(str(sdf))
+    w.write(m)
+    w.close()
+    assert read_target(str(sdf)).name == "1-benzyl-1,4-diazepane"
+
+
+@pytest.mark.parametrize(
+    "salt",
+    ["C1CNCCN(C1)Cc1ccccc1.Cl.Cl", "C1C[NH2+]CCN(C1)Cc1ccccc1.[Cl-]", "C1CNCCN(C1)Cc1ccccc1.OC(=O)C(F)(F)F"],
+)
+def test_salts_stripped_to_parent(salt):
+    t = read_target(salt)
+    assert t.smiles == read_target("C1CNCCN(C1)Cc1ccccc1").smiles
+    assert t.notes, "stripping a salt must leave a note"
+
+
+def test_bad_targets():
+    with pytest.raises(InputError):
+        read_target("C1CC(")
+    with pytest.raises(MissingInputError):
+        read_target("does/not/exist.smi")
+
+
+def test_text_output_issue_example(tmp_path, capsys):
+    f = tmp_path / "boc_bn.smi"
+    f.write_text(BOC_BENZYL + " tert-butyl 4-benzyl-1,4-diazepane-1-carboxylate\n")
+    code, out, err = run_cli([str(f)], capsys)
+    assert code == 0 and err == ""
+    for s in ("C17H26N2O2", "290.1994", "291.2067", "9H", "N1 Boc/carbamate, N4 benzyl"):
+        assert s in out
+
+
+def test_json_shape(tmp_path, capsys):
+    code, out, _ = run_cli([BOC_BENZYL, "--format", "json"], capsys)
+    assert code == 0
+    d = json.loads(out)
+    assert d["schema"] == "verify/1"
+    assert set(d["target"]) >= {"name", "smiles", "formula", "monoisotopic_mass"}
+    assert set(d["expected"]) >= {"ions", "h_groups"}
+    assert d["verdict"] == "consistent" and d["nmr"] is None and d["ms"] is None
+    assert isinstance(d["findings"], list)
+    groups = d["expected"]["h_groups"]
+    assert sum(g["n_h"] for g in groups) == 26
+    assert [g["n_h"] for g in groups if g["label"].startswith("tert-butyl")] == [9]
+    mh = next(i for i in d["expected"]["ions"] if i["name"] == "[M+H]+")
+    assert mh["mz"] == pytest.approx(291.206705, abs=1e-4)
+
+
+def test_output_file(tmp_path, capsys):
+    out = tmp_path / "r.json"
+    code, stdout, _ = run_cli([BOC_BENZYL, "--format", "json", "-o", str(out)], capsys)
+    assert code == 0 and stdout == ""
+    assert json.loads(out.read_text())["target"]["formula"] == "C17H26N2O2"
+
+
+@pytest.mark.parametrize(
+    "args,code,needle",
+    [
+        (["C1CC("], 65, "invalid SMILES"),
+        (["missing.smi"], 66, "missing.smi"),
+        ([BOC_BENZYL, "--nmr", "no/such/fid"], 66, "no/such/fid"),
+        ([BOC_BENZYL, "--ms", "no/such.mzML"], 66, "no/such.mzML"),
+        ([BOC_BENZYL, "--format", "xml"], 64, "format"),
+        ([BOC_BENZYL, "--solvent", "unobtainium"], 64, "unknown solvent"),
+        ([], 64, "TARGET"),
+    ],
+)
+def test_exit_codes(args, code, needle, capsys):
+    rc, out, err = run_cli(args, capsys)
+    assert rc == code
+    assert needle.lower() in err.lower()
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+def test_unreadable_smi_file(tmp_path, capsys):
+    f = tmp_path / "bad.smi"
+    f.write_bytes(b"\xff\xfe\x00garbage")
+    rc, _, err = run_cli([str(f)], capsys)
+    assert rc == 65 and "bad.smi" in err
+
+
+def test_console_script_runs_as_module():
+    p = subprocess.run([sys.executable, "-m", "verify", "C1CNCCNC1"], capture_output=True, text=True)
+    assert p.returncode == 0 and "C5H12N2" in p.stdout
