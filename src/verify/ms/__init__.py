@@ -1,0 +1,1 @@
+"""HRMS side: mzML run -> chromatograms and spectra -> ions -> comparison with the expected ions."""

@@ -1,0 +1,1 @@
+"""1H NMR side: raw files -> spectrum -> peaks -> comparison with the expected groups."""
