@@ -160,3 +160,38 @@ def test_aromatic_increments_fluorobenzyl():
     # H ortho to F ~7.0, H meta to F ~7.3 (SDBS 4-fluorobenzylamine: 6.99, 7.27)
     assert arom[0].lo <= 7.00 <= arom[0].hi
     assert arom[1].lo <= 7.27 <= arom[1].hi
+
+
+def test_literal_smiles_with_slashes_is_not_a_path():
+    t = read_target("C/C=C/C(=O)OCC")
+    assert t.smiles and t.source == "literal"
+
+
+def test_vinyl_ch_both_ends_matched():
+    # C=C atoms must each get their own rule (SMARTS matches are not uniquified by atom set)
+    e = build_expectation(read_target("C=CCc1ccc(OC)cc1"))
+    vinyl = [g for g in e.h_groups if g.label == "vinylic CH"]
+    assert sorted(g.n_h for g in vinyl) == [1, 2]
+
+
+def test_nitro_is_not_an_amine_increment():
+    e = build_expectation(read_target("Nc1c(F)cc(Br)cc1[N+](=O)[O-]"))
+    arom = sorted(g.mid for g in e.h_groups if g.label.startswith("aromatic"))
+    # observed 7.3 (H3) and 8.1 (H5)
+    assert arom[0] == pytest.approx(7.3, abs=0.2) and arom[1] == pytest.approx(8.0, abs=0.2)
+
+
+def test_side_products_for_deprotected_benzyl_diazepane():
+    from verify.structure.side_products import side_products
+
+    sps = {sp.kind: sp for sp in side_products(Chem.MolFromSmiles("C1CNCCN(C1)Cc1ccc(F)cc1"))}
+    assert sps["boc_not_removed"].delta_mass == pytest.approx(100.0524, abs=1e-4)
+    assert sps["over_alkylation"].formula == "C19H22F2N2"
+    assert sps["dealkylation"].smiles == "C1CNCCNC1"
+    assert sps["starting_material"].formula == "C10H20N2O2"
+    assert sps["aldehyde"].smiles == "O=Cc1ccc(F)cc1"
+    assert sps["alcohol"].smiles == "OCc1ccc(F)cc1"
+    # a fully substituted diazepane has nothing to over-alkylate
+    kinds = {sp.kind for sp in side_products(Chem.MolFromSmiles(BOC_BENZYL))}
+    assert "over_alkylation" not in kinds and "boc_not_removed" not in kinds
+    assert side_products(Chem.MolFromSmiles("CCO")) == []

@@ -73,7 +73,7 @@ def nitrogen_class(mol: Chem.Mol, n_idx: int, ring_atoms: set[int]) -> tuple[str
     for row, patt in _class_rows():
         if patt is None:
             continue
-        for match in mol.GetSubstructMatches(patt):
+        for match in mol.GetSubstructMatches(patt, uniquify=False):
             if match[0] != n_idx:
                 continue
             # the substituent atom must be outside the ring (the ring's own CH2 are alkyl too)

@@ -95,7 +95,7 @@ def benzene_increment_shifts(mol: Chem.Mol) -> dict[int, tuple[float, list[str]]
                     continue
                 row = None
                 for r, patt in _increments():
-                    for m in mol.GetSubstructMatches(patt):
+                    for m in mol.GetSubstructMatches(patt, uniquify=False):
                         if m[0] == atom_idx and m[1] == nb.GetIdx():
                             row = r
                             break
@@ -117,7 +117,7 @@ def benzene_increment_shifts(mol: Chem.Mol) -> dict[int, tuple[float, list[str]]
                 if z is None:
                     continue
                 delta += float(z)
-                used.append(f"{row['substituent']}({'o' if d == 1 else 'm' if d == 2 else 'p'})")
+                used.append(f"{'o' if d == 1 else 'm' if d == 2 else 'p'}-{str(row['substituent']).split(' (')[0]}")
             result[atom_idx] = (delta, used)
     return result
 
@@ -131,7 +131,7 @@ class RuleShiftPredictor:
         col = rule_column(solvent)
         windows: dict[int, ShiftWindow] = {}
         for row, patt in _rules():
-            for match in mol.GetSubstructMatches(patt):
+            for match in mol.GetSubstructMatches(patt, uniquify=False, maxMatches=100000):
                 idx = match[0]
                 if idx in windows:
                     continue
@@ -165,7 +165,7 @@ class RuleShiftPredictor:
         return ShiftWindow(
             lo=round(delta - hw, 3),
             hi=round(delta + hw, 3),
-            label="aromatic CH",
+            label="aromatic CH" + (f" ({', '.join(used)})" if used else ""),
             source="aromatic_increments.tsv",
             note="7.27 + increments " + (", ".join(used) if used else "(unsubstituted)"),
             centre=round(delta, 3),

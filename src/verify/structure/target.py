@@ -68,13 +68,14 @@ def read_target(arg: str) -> Target:
             pass
         mol, name = _read_mol_file(p)
         return parent_target(mol, name or p.stem, Chem.MolToSmiles(mol), source=str(p))
-    if "/" in arg and not p.exists():
-        raise MissingInputError("no such file", arg)
     literal = arg.strip()
     if not literal:
         raise InputError("empty SMILES", "TARGET")
     mol = Chem.MolFromSmiles(literal)
     if mol is None:
+        if "/" in arg and not p.exists() and (p.parent.name or "").strip() and not p.parent.exists():
+            # looks like a path (its folder does not exist either): say so rather than "invalid SMILES"
+            raise MissingInputError("no such file", arg)
         raise InputError(f"invalid SMILES {literal!r} (and no file of that name)", "TARGET")
     return parent_target(mol, "", literal, source="literal")
 
