@@ -85,6 +85,8 @@ def _remove_substituent(mol: Chem.Mol, n_idx: int, ring: set[int]) -> Chem.Mol |
     if not exo:
         return None
     rw = Chem.RWMol(mol)
+    for a in rw.GetAtoms():  # remember original indices across atom removal
+        a.SetIntProp("orig_idx", a.GetIdx())
     rw.RemoveBond(n_idx, exo[0])
     frags = Chem.GetMolFrags(rw, asMols=False, sanitizeFrags=False)
     main = next(f for f in frags if n_idx in f)
@@ -129,7 +131,7 @@ def side_products(target_mol: Chem.Mol) -> list[SideProduct]:
                     label = "de-benzylation" if cls == "benzyl" else f"loss of N-{cls} (starting amine)"
                     add(_make(label, "dealkylation", stripped, target_mass))
                     if other_cls == "H":
-                        boc_sm = _replace_nh(Chem.Mol(stripped), other_idx if other_idx < n_idx else other_idx, BOC)
+                        boc_sm = _replace_nh(Chem.Mol(stripped), _find_orig(stripped, other_idx), BOC)
                         add(_make("Boc-protected starting amine", "starting_material", boc_sm, target_mass))
                 if cls == "benzyl" and sub:
                     ald = Chem.MolFromSmiles(sub[0])
@@ -143,6 +145,13 @@ def side_products(target_mol: Chem.Mol) -> list[SideProduct]:
                         rw2.AddBond(0, o2, Chem.BondType.SINGLE)
                         add(_make("alcohol from aldehyde reduction", "alcohol", rw2.GetMol(), target_mass))
     return list(out.values())
+
+
+def _find_orig(mol: Chem.Mol, orig_idx: int) -> int:
+    for a in mol.GetAtoms():
+        if a.HasProp("orig_idx") and a.GetIntProp("orig_idx") == orig_idx:
+            return a.GetIdx()
+    raise KeyError(orig_idx)
 
 
 def _name(sub_smiles: str) -> str:
