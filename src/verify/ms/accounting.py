@@ -1,0 +1,109 @@
+"""Give every ion of the combined spectrum (and every chromatographic feature) a status:
+consistent (the target's ions, isotopes, multimers, in-source fragments), solvent (contaminant list,
+or present all run long), impurity (named side product) or suspicious (unexplained)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .isotopes import C13_DELTA, detect_charge
+from .ions import KnownIon
+from .thresholds import MsThresholds
+
+
+@dataclass
+class AccountedIon:
+    mz: float
+    intensity: float
+    status: str
+    assignment: str
+    note: str = ""
+    theoretical_mz: float | None = None
+    ppm_error: float | None = None
+    charge: int | None = None
+    relative: float = 0.0  # to the target's main ion
+
+
+def match_known(mz: float, known: list[KnownIon], known_mz: np.ndarray, tol_ppm: float,
+                charge: int | None = None) -> tuple[KnownIon, float] | None:
+    """Closest known ion within tolerance (status order consistent > impurity > solvent on ties)."""
+    tol = mz * tol_ppm * 1e-6
+    a = np.searchsorted(known_mz, mz - tol, "left")
+    b = np.searchsorted(known_mz, mz + tol, "right")
+    best = None
+    rank = {"consistent": 0, "impurity": 1, "solvent": 2}
+    for k in range(a, b):
+        ion = known[k]
+        if charge is not None and abs(ion.charge) != charge and charge > 1:
+            continue
+        err = (mz - ion.mz) / ion.mz * 1e6
+        key = (rank.get(ion.status, 3), abs(err))
+        if best is None or key < best[0]:
+            best = (key, ion, err)
+    return (best[1], best[2]) if best else None
+
+
+def sorted_known(known: list[KnownIon]) -> tuple[list[KnownIon], np.ndarray]:
+    ks = sorted(known, key=lambda k: k.mz)
+    return ks, np.array([k.mz for k in ks])
+
+
+def account_spectrum(mz: np.ndarray, inten: np.ndarray, main_intensity: float, known: list[KnownIon],
+                     ppm: float, th: MsThresholds, is_background=None, preassigned: dict | None = None,
+                     dl: float = 0.0) -> list[AccountedIon]:
+    """Status for every ion >= account_rel x main ion. `is_background(mz) -> bool` says whether an ion
+    is present all run long; `preassigned` maps an index of `mz` to an AccountedIon (the target's
+    measured ions)."""
+    floor = max(th.account_rel * main_intensity, 3 * dl)
+    cand = np.nonzero(inten >= floor)[0]
+    cand = cand[np.argsort(-inten[cand])][: th.max_accounted]
+    ks, kmz = sorted_known(known)
+    out: dict[int, AccountedIon] = {}
+    pre = preassigned or {}
+    # pass 1: known ions
+    for i in cand:
+        if int(i) in pre:
+            out[int(i)] = pre[int(i)]
+            continue
+        z = detect_charge(mz, inten, float(mz[i]), float(inten[i]), ppm)
+        m = match_known(float(mz[i]), ks, kmz, ppm, z)
+        if m:
+            ion, err = m
+            out[int(i)] = AccountedIon(float(mz[i]), float(inten[i]), ion.status, ion.assignment, ion.note,
+                                       ion.mz, err, abs(ion.charge))
+    # pass 2: isotopes of labelled ions (most intense parent first)
+    for i in sorted(cand, key=lambda j: mz[j]):
+        if int(i) in out:
+            continue
+        for j in sorted(out, key=lambda j: -out[j].intensity):
+            parent = out[j]
+            if parent.intensity < inten[i] * 0.8 or "isotope" in parent.assignment:
+                continue
+            z = parent.charge or 1
+            d = mz[i] - parent.mz
+            hit = None
+            for k in (1, 2, 3, 4):
+                if abs(d - k * C13_DELTA / z) <= th.isotope_window_da / z + mz[i] * ppm * 1e-6:
+                    hit = k
+                    break
+            if hit:
+                out[int(i)] = AccountedIon(float(mz[i]), float(inten[i]), parent.status,
+                                           f"{parent.assignment} isotope M+{hit}", "", None, None, z)
+                break
+    # pass 3: background, else unexplained
+    for i in cand:
+        if int(i) in out:
+            continue
+        z = detect_charge(mz, inten, float(mz[i]), float(inten[i]), ppm)
+        if is_background is not None and is_background(float(mz[i])):
+            out[int(i)] = AccountedIon(float(mz[i]), float(inten[i]), "solvent", "background (present all run long)",
+                                       "", None, None, z)
+        else:
+            note = f"charge {z}+" if z and z > 1 else ""
+            out[int(i)] = AccountedIon(float(mz[i]), float(inten[i]), "suspicious", "unexplained", note, None, None, z)
+    res = sorted(out.values(), key=lambda a: -a.intensity)
+    for a in res:
+        a.relative = a.intensity / main_intensity if main_intensity > 0 else 0.0
+    return res

@@ -1,0 +1,486 @@
+"""HRMS check of one compound: mzML run + expectation -> MsResult (see docs/INTERFACES.md).
+
+Steps: read the run (MS1 centroids per polarity) -> extracted-ion chromatogram of every expected ion
+at 3x the tolerance -> the most intense one that forms a chromatographic peak (not a flat background
+trace) is the main ion -> spectra combined over its peak (whole run for infusion) -> mass error
+(intensity-weighted over the peak), isotope pattern, charge, saturation -> every ion of the combined
+spectrum accounted for -> whole-run features for other chromatographic peaks and the MS purity ->
+findings -> verdict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..findings import Finding, verdict_from_findings
+from .accounting import AccountedIon, account_spectrum, match_known, sorted_known
+from .chromatogram import Eic, RunIndex, combine, find_peaks, is_infusion
+from .features import Feature, find_features
+from .ions import KnownIon, contaminant_ions, has_acidic_group, side_product_ions, target_ions
+from .isotopes import IsotopeFit, compare_isotopes, detection_limit, window_sum
+from .read import Run, read_run
+from .thresholds import THRESHOLDS, MsThresholds
+
+_POL = {"positive": 1, "negative": -1}
+_POL_NAME = {1: "positive", -1: "negative", 0: "unknown"}
+
+
+@dataclass
+class MsPeak:
+    mz: float
+    intensity: float
+    ppm_error: float | None
+    status: str
+    assignment: str
+    note: str = ""
+    theoretical_mz: float | None = None
+    rt_s: float | None = None
+    isotope_score: float | None = None
+    relative: float | None = None
+
+    def to_dict(self) -> dict:
+        return {
+            "mz": _r(self.mz, 5), "intensity": _r(self.intensity, 1), "ppm_error": _r(self.ppm_error, 2),
+            "status": self.status, "assignment": self.assignment, "note": self.note,
+            "theoretical_mz": _r(self.theoretical_mz, 5), "rt_s": _r(self.rt_s, 2),
+            "isotope_score": _r(self.isotope_score, 3), "relative": _r(self.relative, 4),
+        }
+
+
+@dataclass
+class IonMatch:
+    name: str
+    theoretical_mz: float
+    found: bool
+    mz: float | None = None
+    ppm_error: float | None = None
+    intensity: float | None = None
+    isotope_score: float | None = None
+    polarity: str = "positive"
+    note: str = ""
+
+    def to_dict(self) -> dict:
+        return {
+            "name": self.name, "theoretical_mz": _r(self.theoretical_mz, 5), "found": self.found,
+            "mz": _r(self.mz, 5), "ppm_error": _r(self.ppm_error, 2), "intensity": _r(self.intensity, 1),
+            "isotope_score": _r(self.isotope_score, 3), "polarity": self.polarity, "note": self.note,
+        }
+
+
+@dataclass
+class MsResult:
+    verdict: str
+    findings: list[Finding]
+    expectation: object
+    source: str = ""
+    peaks: list[MsPeak] = field(default_factory=list)
+    ions: list[IonMatch] = field(default_factory=list)
+    rt_s: float | None = None
+    isotope_score: float | None = None
+    ms_purity: float | None = None
+    main_ion: IonMatch | None = None
+    eic: Eic | None = None
+    apex_spectrum: tuple | None = None
+    isotope_comparison: list[dict] = field(default_factory=list)
+    chromatographic_peaks: list[dict] = field(default_factory=list)
+    run_info: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        return {
+            "verdict": self.verdict,
+            "source": self.source,
+            "rt_s": _r(self.rt_s, 2),
+            "isotope_score": _r(self.isotope_score, 3),
+            "ms_purity": _r(self.ms_purity, 3),
+            "main_ion": self.main_ion.to_dict() if self.main_ion else None,
+            "ions": [i.to_dict() for i in self.ions],
+            "peaks": [p.to_dict() for p in self.peaks],
+            "chromatographic_peaks": self.chromatographic_peaks,
+            "isotope_comparison": self.isotope_comparison,
+            "eic": None if self.eic is None else {
+                "ion": self.eic.ion, "apex_s": _r(self.eic.apex_s, 2), "start_s": _r(self.eic.start_s, 2),
+                "end_s": _r(self.eic.end_s, 2)},
+            "run": self.run_info,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+def _r(v, nd):
+    if v is None:
+        return None
+    v = float(v)
+    if not np.isfinite(v):
+        return None
+    return round(v, nd)
+
+
+@dataclass
+class _Candidate:
+    ion: object  # AdductIon
+    pol: int
+    eic: Eic
+    peak: object  # ChromPeak or None (infusion)
+    infusion: bool
+    height: float
+
+
+class _PolarityData:
+    def __init__(self, run: Run, pol: int):
+        self.pol = pol
+        self.run = run.select(pol if pol else None)
+        self.idx = RunIndex(self.run)
+        self._bg_cache: dict = {}
+
+
+def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThresholds | None = None) -> MsResult:
+    """Check an mzML run against the expectation built from the intended structure."""
+    th = thresholds or THRESHOLDS
+    tol = float(ppm)
+    run = read_run(path)
+    mol = expectation.mol
+    findings: list[Finding] = []
+    pols_in_run = sorted(p for p in run.polarities if p != 0) or [0]
+    pdata = {p: _PolarityData(run, p) for p in pols_in_run}
+    run_info = {"scans_ms1": run.n_scans, "spectra": run.n_spectra, "ms2": len(run.ms2),
+                "spectrum_mode": run.spectrum_mode, "rt_unit_in_file": run.rt_unit,
+                "polarities": [_POL_NAME[p] for p in pols_in_run],
+                "rt_range_s": [_r(run.rt_s[0], 2), _r(run.rt_s[-1], 2)], "ppm": tol}
+    if run.spectrum_mode != "centroid":
+        findings.append(Finding("info", "ms.profile_centroided",
+                                f"MS1 data are {run.spectrum_mode} in the file; centroided here (local maxima, Gaussian apex fit)."))
+
+    def pdata_for(pol: int):
+        if pol in pdata:
+            return pdata[pol]
+        if 0 in pdata:
+            return pdata[0]
+        return None
+
+    # ---- 1. find the expected ions -----------------------------------------------------------
+    cands: list[_Candidate] = []
+    for ion in expectation.ions:
+        pol = _POL[ion.polarity]
+        pd = pdata_for(pol)
+        if pd is None:
+            continue
+        e = pd.idx.eic(ion.mz, tol * th.search_factor, ion.name)
+        if not np.any(e.intensity > 0):
+            continue
+        infusion = pd.run.n_scans >= 1 and is_infusion(e, th.infusion_presence, th.infusion_flatness)
+        if infusion:
+            cands.append(_Candidate(ion, pol, e, None, True, float(np.median(e.intensity[e.intensity > 0]))))
+            continue
+        peaks = find_peaks(e.rt_s, e.intensity, min_scans=th.min_scans, edge=th.peak_edge_fraction)
+        if peaks:
+            p = peaks[0]
+            cands.append(_Candidate(ion, pol, e, p, False, p.height))
+
+    ions_out: list[IonMatch] = []
+    acidic = has_acidic_group(mol)
+    if not cands:
+        for ion in expectation.ions:
+            ions_out.append(IonMatch(ion.name, ion.mz, False, polarity=ion.polarity,
+                                     note="" if pdata_for(_POL[ion.polarity]) else f"no {ion.polarity} scans in the run"))
+        findings += _polarity_findings(pols_in_run, expectation, acidic, found=False)
+        if not any(f.code == "ms.wrong_polarity" for f in findings):
+            best = sorted(expectation.ions, key=lambda i: i.priority)
+            names = ", ".join(f"{i.name} {i.mz:.4f}" for i in best if pdata_for(_POL[i.polarity]))[:200]
+            findings.append(Finding("error", "ms.no_expected_ion",
+                                    f"none of the expected ions ({names}) forms a chromatographic peak within "
+                                    f"{tol * th.search_factor:g} ppm in the run: the compound is not detected."))
+        features = []
+        for pol, pd in pdata.items():
+            features += _label_features(find_features(pd.idx, tol, th), mol, tol, th, None)
+        chrom = _chrom_dicts(features, th)
+        return MsResult(verdict_from_findings(findings), findings, expectation, str(path), ions=ions_out,
+                        chromatographic_peaks=chrom, peaks=_feature_peaks(features, th), run_info=run_info)
+
+    main = max(cands, key=lambda c: c.height)
+    pd = pdata_for(main.pol)
+    prun = pd.run
+    e = main.eic
+    if main.infusion:
+        scans = np.arange(prun.n_scans)
+        e.apex_s, e.start_s, e.end_s = float(prun.rt_s[int(np.argmax(e.intensity))]), float(prun.rt_s[0]), float(prun.rt_s[-1])
+        findings.append(Finding("info", "ms.infusion", "flat ion current: treated as an infusion run, all scans combined."))
+    else:
+        p = main.peak
+        seg = np.arange(p.start_i, p.end_i + 1)
+        scans = seg[e.intensity[seg] >= th.combine_fraction * p.height]
+        if len(scans) == 0:
+            scans = np.array([p.apex_i])
+        e.apex_s, e.start_s, e.end_s = p.apex_s, p.start_s, p.end_s
+    rt_apex = e.apex_s
+    spec_mz, spec_int = combine(prun, scans, tol)
+    dl = detection_limit(spec_int)
+
+    # ---- 2. measure the main ion ----------------------------------------------------------------
+    w = e.intensity[scans]
+    m = e.mz_obs[scans]
+    ok = w > 0
+    obs_mz = float((m[ok] * w[ok]).sum() / w[ok].sum())
+    ion = main.ion
+    err = (obs_mz - ion.mz) / ion.mz * 1e6
+    i_m, _ = window_sum(spec_mz, spec_int, obs_mz, obs_mz * tol * 1e-6 + 1e-4)
+    fit = compare_isotopes(pd.idx, scans, ion.isotopes, ion.charge, obs_mz, tol, th, spectrum=(spec_mz, spec_int))
+    run_max = float(prun.intensity.max()) if len(prun.intensity) else 0.0
+    apex_int = float(e.intensity.max())
+    intense = apex_int >= max(th.saturation_min_intensity, th.saturation_min_fraction * run_max)
+    run_info["run_max_intensity"] = _r(run_max, 1)
+    saturated = bool(intense and fit.m1_ratio is not None and fit.m1_ratio < th.saturation_m1_ratio)
+    if saturated:
+        fit = compare_isotopes(pd.idx, scans, ion.isotopes, ion.charge, obs_mz, tol, th, saturated=True,
+                               spectrum=(spec_mz, spec_int))
+    main_match = IonMatch(ion.name, ion.mz, True, obs_mz, err, i_m, fit.score, ion.polarity)
+
+    # mass verdict
+    aerr = abs(err)
+    if aerr <= tol:
+        pass
+    elif saturated and aerr <= th.saturation_factor * tol:
+        main_match.note = "saturated"
+        findings.append(Finding("info", "ms.saturation",
+                                f"{ion.name} at m/z {obs_mz:.4f} is {err:+.1f} ppm off but saturated (apex {apex_int:.3g}, "
+                                f"M+1 at {fit.m1_ratio * 100:.0f}% of the expected): mass judged with a "
+                                f"{th.saturation_factor * tol:g} ppm tolerance; the weaker ions below carry the accurate mass."))
+    elif aerr <= th.suspicious_factor * tol:
+        findings.append(Finding("warning", "ms.mass_error",
+                                f"{ion.name} found at m/z {obs_mz:.4f}, {err:+.1f} ppm from {ion.mz:.4f} "
+                                f"(tolerance {tol:g} ppm): outside tolerance."))
+    else:
+        findings.append(Finding("error", "ms.mass_error",
+                                f"{ion.name} found only at m/z {obs_mz:.4f}, {err:+.1f} ppm from {ion.mz:.4f}: more than "
+                                f"{th.suspicious_factor * tol:g} ppm off, the mass contradicts the formula {expectation.formula}."))
+    if saturated and aerr <= tol:
+        findings.append(Finding("info", "ms.saturation",
+                                f"{ion.name} is very intense (apex {apex_int:.3g}) with M+1 at {fit.m1_ratio * 100:.0f}% of the "
+                                "expected: detector saturation; M+1 not scored."))
+    # isotope verdict
+    if fit.score is None:
+        findings.append(Finding("info", "ms.isotope_unchecked",
+                                f"{ion.name} too weak for its isotopes to be judged (M intensity {i_m:.3g})."))
+    elif fit.decisive and fit.score < th.isotope_good:
+        findings.append(Finding("error", "ms.isotope_mismatch",
+                                f"isotope pattern of {ion.name} contradicts {expectation.formula}: " + "; ".join(fit.decisive)
+                                + f" (score {fit.score:.2f})."))
+    elif fit.score < th.isotope_good:
+        findings.append(Finding("warning", "ms.isotope_mismatch",
+                                f"isotope pattern of {ion.name} only weakly matches {expectation.formula} (score {fit.score:.2f}): "
+                                + _iso_text(fit.comparison)))
+    if fit.charge and fit.charge != abs(ion.charge):
+        findings.append(Finding("warning", "ms.charge_state",
+                                f"isotope spacing at m/z {obs_mz:.4f} says charge {fit.charge}, {ion.name} has charge {abs(ion.charge)}."))
+
+    # ---- 3. the other expected ions, in the combined spectra of each polarity ----------------------
+    combined = {main.pol: (spec_mz, spec_int, dl, pd, scans)}
+    for other in expectation.ions:
+        opol = _POL[other.polarity]
+        if other is ion:
+            ions_out.append(main_match)
+            continue
+        opd = pdata_for(opol)
+        if opd is None:
+            ions_out.append(IonMatch(other.name, other.mz, False, polarity=other.polarity,
+                                     note=f"no {other.polarity} scans in the run"))
+            continue
+        key = opol if opol in combined else None
+        if key is None:
+            osc = np.nonzero((opd.run.rt_s >= e.start_s - 1e-6) & (opd.run.rt_s <= e.end_s + 1e-6))[0]
+            if len(osc) == 0:
+                osc = np.array([int(np.argmin(np.abs(opd.run.rt_s - rt_apex)))])
+            omz, oint = combine(opd.run, osc, tol)
+            combined[opol] = (omz, oint, detection_limit(oint), opd, osc)
+        omz, oint, odl = combined[opol][:3]
+        osd, oscans = (pd, scans) if opol == main.pol else combined[opol][3:]
+        tol_search = other.mz * tol * th.search_factor * 1e-6
+        a, b = np.searchsorted(omz, other.mz - tol_search), np.searchsorted(omz, other.mz + tol_search, "right")
+        if b > a and oint[a:b].max() >= 3 * odl:
+            k = a + int(np.argmax(oint[a:b]))
+            oerr = (omz[k] - other.mz) / other.mz * 1e6
+            ofit = compare_isotopes(osd.idx, oscans, other.isotopes, other.charge, float(omz[k]), tol, th)
+            note = "" if abs(oerr) <= tol else f"{oerr:+.1f} ppm, outside tolerance"
+            ions_out.append(IonMatch(other.name, other.mz, True, float(omz[k]), oerr, float(oint[k]), ofit.score,
+                                     other.polarity, note))
+        else:
+            ions_out.append(IonMatch(other.name, other.mz, False, polarity=other.polarity))
+    findings += _polarity_findings(pols_in_run, expectation, acidic, found=True)
+
+    # ---- 4. account for the co-eluting ions -------------------------------------------------------
+    known = target_ions(mol) + side_product_ions(mol) + list(contaminant_ions())
+    known = [k for k in known if k.polarity == main.pol or main.pol == 0]
+    idx_main = int(np.argmin(np.abs(spec_mz - obs_mz)))
+    pre = {idx_main: AccountedIon(float(spec_mz[idx_main]), float(spec_int[idx_main]), "consistent",
+                                  f"target {ion.name}", "saturated" if saturated else "", ion.mz, err, abs(ion.charge))}
+    for im in ions_out:
+        if im.found and im.mz is not None and _POL.get(im.polarity) == main.pol and im is not main_match:
+            j = int(np.argmin(np.abs(spec_mz - im.mz)))
+            pre.setdefault(j, AccountedIon(float(spec_mz[j]), float(spec_int[j]), "consistent", f"target {im.name}",
+                                           im.note, im.theoretical_mz, im.ppm_error, None))
+
+    def is_bg(mz_value: float) -> bool:
+        if main.infusion or prun.n_scans < 10:
+            return False
+        key = round(mz_value, 4)
+        if key not in pd._bg_cache:
+            ee = pd.idx.eic(mz_value, tol)
+            y = ee.intensity
+            on = y > 0
+            inpk = float(y[scans].mean()) if len(scans) else 0.0
+            med = float(np.median(y[on])) if on.any() else 0.0
+            pd._bg_cache[key] = bool(on.mean() >= th.background_presence and inpk <= th.background_flatness * med)
+        return pd._bg_cache[key]
+
+    accounted = account_spectrum(spec_mz, spec_int, i_m, known, tol, th, is_bg, pre, dl)
+    peaks: list[MsPeak] = []
+    for a in accounted:
+        iso = fit.score if a.assignment == f"target {ion.name}" else None
+        peaks.append(MsPeak(a.mz, a.intensity, a.ppm_error, a.status, a.assignment, a.note, a.theoretical_mz,
+                            rt_apex, iso, a.relative))
+    sp_seen: dict[str, str] = {}
+    unexplained = [a for a in accounted if a.status == "suspicious" and a.relative >= th.unexplained_rel]
+    for a in accounted:
+        if a.status == "impurity" and "isotope" not in a.assignment:
+            name = a.assignment.rsplit(" [", 1)[0]
+            sp_seen.setdefault(name, f"{a.assignment} at m/z {a.mz:.4f} ({a.ppm_error:+.1f} ppm), "
+                                     f"{a.relative * 100:.0f}% of the target ion, co-eluting at {rt_apex:.1f} s")
+
+    # ---- 5. other chromatographic peaks, MS purity -------------------------------------------------
+    found_list = [(im.mz, im.name, im.theoretical_mz, im.ppm_error) for im in ions_out
+                  if im.found and im.mz is not None and _POL.get(im.polarity) == main.pol]
+    features = _label_features(find_features(pd.idx, tol, th), mol, tol, th, (e.start_s, e.end_s), found_list)
+    if main.infusion:
+        tgt = sum(a.intensity for a in accounted if a.status == "consistent")
+        rest = sum(a.intensity for a in accounted if a.status in ("suspicious", "impurity"))
+        purity = tgt / (tgt + rest) if tgt + rest > 0 else None
+    else:
+        main_f = [f for f in features if f.isotope_of is None and not f.background]
+        tot = sum(f.total_area for f in main_f)
+        tgt = sum(f.total_area for f in main_f if f.status == "consistent")
+        if tgt == 0:
+            tgt = main.peak.area
+            tot += tgt
+        purity = tgt / tot if tot > 0 else None
+    other_unexplained = []
+    for f in features:
+        if f.background or f.isotope_of is not None or f.share < th.other_peak_share:
+            continue
+        if f.status == "impurity":
+            name = f.assignment.rsplit(" [", 1)[0]
+            sp_seen.setdefault(name, f"{f.assignment} at m/z {f.mz:.4f} ({f.ppm_error:+.1f} ppm), RT {f.rt_s:.1f} s, "
+                                     f"{f.share * 100:.0f}% of the ion current")
+        elif f.status == "suspicious" and f.share >= th.other_peak_warn_share:
+            other_unexplained.append(f)
+    for name, text in sp_seen.items():
+        findings.append(Finding("warning", "ms.side_product", f"{name}: {text}."))
+    if unexplained:
+        lst = ", ".join(f"m/z {a.mz:.4f} ({a.relative * 100:.0f}%)" for a in unexplained[:6])
+        findings.append(Finding("warning", "ms.unexplained_ion",
+                                f"{len(unexplained)} unexplained ion(s) co-elute with the target at {rt_apex:.1f} s: {lst}."))
+    if other_unexplained:
+        lst = ", ".join(f"m/z {f.mz:.4f} at {f.rt_s:.1f} s ({f.share * 100:.0f}%)" for f in other_unexplained[:6])
+        findings.append(Finding("warning", "ms.other_component",
+                                f"other chromatographic peak(s) carry a real share of the ion current: {lst}."))
+    n_ms2 = sum(1 for s in run.ms2 if s.precursor_mz and abs(s.precursor_mz - obs_mz) < 0.02
+                and e.start_s - 5 <= s.rt_s <= e.end_s + 5)
+    run_info["ms2_of_main_ion"] = n_ms2
+    run_info["combined_scans"] = int(len(scans))
+    run_info["infusion"] = bool(main.infusion)
+    run_info["saturated"] = saturated
+    if ions_out and main_match not in ions_out:
+        ions_out.append(main_match)
+    peaks += _feature_peaks(features, th, exclude_rt=(e.start_s, e.end_s))
+    chrom = _chrom_dicts(features, th)
+    findings.insert(0, Finding("info", "ms.found",
+                               f"{ion.name} m/z {obs_mz:.4f} ({err:+.1f} ppm) at {rt_apex:.1f} s"
+                               + (f", isotope score {fit.score:.2f}" if fit.score is not None else "")
+                               + (f", MS purity {purity * 100:.0f}%" if purity is not None else "") + "."))
+    return MsResult(
+        verdict=verdict_from_findings(findings), findings=findings, expectation=expectation, source=str(path),
+        peaks=peaks, ions=ions_out, rt_s=rt_apex, isotope_score=fit.score, ms_purity=purity, main_ion=main_match,
+        eic=e, apex_spectrum=(spec_mz, spec_int), isotope_comparison=fit.comparison, chromatographic_peaks=chrom,
+        run_info=run_info,
+    )
+
+
+def _iso_text(comparison: list[dict]) -> str:
+    parts = []
+    for c in comparison[1:]:
+        if c["observed"] is not None:
+            parts.append(f"{c['label']} {c['observed'] * 100:.1f}% (expected {c['theoretical'] * 100:.1f}%)")
+    return "; ".join(parts) + "."
+
+
+def _polarity_findings(pols: list[int], expectation, acidic: bool, found: bool) -> list[Finding]:
+    if pols == [-1] and not acidic:
+        if found:
+            return []
+        return [Finding("error", "ms.wrong_polarity",
+                        f"the run has negative-ion scans only, but {expectation.target.name or expectation.formula} has no acidic "
+                        f"group ({expectation.n_basic_nitrogens} basic nitrogen(s)): it ionises in positive mode "
+                        "([M+H]+). Nothing in this run can confirm or refute it; record ESI+.")]
+    if pols == [1] and not found and acidic and expectation.n_basic_nitrogens == 0:
+        return [Finding("warning", "ms.wrong_polarity",
+                        "the run has positive-ion scans only and this acid has no basic nitrogen: ESI- may be needed.")]
+    return []
+
+
+def _label_features(features: list[Feature], mol, tol: float, th: MsThresholds, target_window,
+                    target_found: list | None = None) -> list[Feature]:
+    known = target_ions(mol) + side_product_ions(mol) + list(contaminant_ions())
+    ks, kmz = sorted_known(known)
+    for f in sorted(features, key=lambda f: f.isotope_of is not None):
+        if f.background:
+            continue
+        if f.isotope_of is not None:
+            f.status = f.isotope_of.status
+            f.assignment = f"isotope of m/z {f.isotope_of.mz:.4f}"
+            continue
+        seen = [(mz, name, theo, err) for mz, name, theo, err in (target_found or [])
+                if abs(f.mz - mz) <= mz * tol * 1e-6 and target_window[0] - 1e-6 <= f.rt_s <= target_window[1] + 1e-6]
+        if seen:
+            f.status, f.assignment = "consistent", f"target {seen[0][1]}"
+            f.theoretical_mz, f.ppm_error = seen[0][2], (f.mz - seen[0][2]) / seen[0][2] * 1e6
+            continue
+        m = match_known(f.mz, ks, kmz, tol)
+        if not m:
+            f.status, f.assignment = "suspicious", "unexplained"
+            continue
+        k, err = m
+        f.theoretical_mz, f.ppm_error = k.mz, err
+        if k.status == "consistent" and target_window is not None and not (
+                target_window[0] - 1e-6 <= f.rt_s <= target_window[1] + 1e-6):
+            f.status = "suspicious"
+            f.assignment = f"isomer? same m/z as {k.assignment} at another retention time"
+        elif k.status == "consistent" and target_window is None:
+            f.status, f.assignment = "suspicious", f"{k.assignment} (target not detected here)"
+        else:
+            f.status, f.assignment, f.note = k.status, k.assignment, k.note
+    return features
+
+
+def _chrom_dicts(features: list[Feature], th: MsThresholds) -> list[dict]:
+    out = []
+    for f in sorted(features, key=lambda f: -f.share):
+        if f.background or f.isotope_of is not None or f.share < th.other_peak_share:
+            continue
+        out.append({"mz": _r(f.mz, 5), "rt_s": _r(f.rt_s, 2), "area_share": _r(f.share, 4), "status": f.status,
+                    "assignment": f.assignment, "start_s": _r(f.start_s, 2), "end_s": _r(f.end_s, 2),
+                    "ppm_error": _r(f.ppm_error, 2)})
+    return out
+
+
+def _feature_peaks(features: list[Feature], th: MsThresholds, exclude_rt=None) -> list[MsPeak]:
+    """Other chromatographic peaks (not co-eluting with the target) as peak rows."""
+    out = []
+    for f in sorted(features, key=lambda f: -f.share):
+        if f.background or f.isotope_of is not None or f.share < th.other_peak_share:
+            continue
+        if exclude_rt is not None and exclude_rt[0] - 1e-6 <= f.rt_s <= exclude_rt[1] + 1e-6:
+            continue
+        out.append(MsPeak(f.mz, f.height, f.ppm_error, f.status, f.assignment,
+                          (f.note + "; " if f.note else "") + f"other chromatographic peak, {f.share * 100:.0f}% of the ion current",
+                          f.theoretical_mz, f.rt_s))
+    return out

@@ -1,0 +1,383 @@
+"""mzML run -> compact MS1 centroids (and MS2 summaries), streamed.
+
+pyteomics drives the parsing (lxml `iterparse` through `MzML.iterfind`, one `<spectrum>` element at a
+time, cleared after use; binary arrays decoded by pyteomics' `decode_data_array`; referenceable param
+groups resolved by pyteomics). Only the handful of terms this tool needs are read from each spectrum
+element (ms level, polarity, centroid/profile, scan start time and its unit, precursor m/z, the m/z and
+intensity arrays): pyteomics' generic conversion of every cvParam into nested dicts is what makes plain
+iteration slow (see bench/bench_ms.py), and it needs psims' controlled vocabulary loaded.
+
+What is kept per MS1 scan: retention time (s), polarity (+1/-1/0), TIC, and its centroids in one flat
+float64 m/z array and one float32 intensity array with per-scan offsets (CSR layout, 12 bytes per
+centroid). Profile scans are centroided on the fly, so a several-hundred-MB profile run is never held
+in memory whole. MS2 scans are kept as precursor m/z, RT, polarity and their 50 most intense peaks.
+"""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError, MissingInputError
+from ._pyteomics import NO_CV, mzml
+
+# PSI-MS accessions read from each spectrum
+_MS_LEVEL = "MS:1000511"
+_MS1_SPECTRUM = "MS:1000579"
+_MSN_SPECTRUM = "MS:1000580"
+_POSITIVE = "MS:1000130"
+_NEGATIVE = "MS:1000129"
+_CENTROID = "MS:1000127"
+_PROFILE = "MS:1000128"
+_SCAN_START = "MS:1000016"
+_TIC = "MS:1000285"
+_SELECTED_MZ = "MS:1000744"
+_MZ_ARRAY = "MS:1000514"
+_INT_ARRAY = "MS:1000515"
+_DTYPES = {"MS:1000523": np.float64, "MS:1000521": np.float32, "MS:1000522": np.int64, "MS:1000519": np.int32}
+_COMPRESSION = {
+    "MS:1000574": "zlib compression",
+    "MS:1000576": "no compression",
+    "MS:1002312": "MS-Numpress linear prediction compression",
+    "MS:1002313": "MS-Numpress positive integer compression",
+    "MS:1002314": "MS-Numpress short logged float compression",
+    "MS:1002746": "MS-Numpress linear prediction compression followed by zlib compression",
+    "MS:1002747": "MS-Numpress positive integer compression followed by zlib compression",
+    "MS:1002748": "MS-Numpress short logged float compression followed by zlib compression",
+}
+_MINUTE_UNITS = {"UO:0000031", "minute", "min"}
+_HOUR_UNITS = {"UO:0000032", "hour"}
+_NAME_TO_ACC = {  # for params that arrive by name (resolved referenceable param groups)
+    "ms level": _MS_LEVEL, "MS1 spectrum": _MS1_SPECTRUM, "MSn spectrum": _MSN_SPECTRUM,
+    "positive scan": _POSITIVE, "negative scan": _NEGATIVE, "centroid spectrum": _CENTROID,
+    "profile spectrum": _PROFILE, "scan start time": _SCAN_START, "total ion current": _TIC,
+    "m/z array": _MZ_ARRAY, "intensity array": _INT_ARRAY, "64-bit float": "MS:1000523",
+    "32-bit float": "MS:1000521", "64-bit integer": "MS:1000522", "32-bit integer": "MS:1000519",
+    "zlib compression": "MS:1000574", "no compression": "MS:1000576",
+}
+MS2_PEAKS_KEPT = 50
+
+
+def _local(tag) -> str:
+    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+
+
+@dataclass
+class Ms2Scan:
+    rt_s: float
+    precursor_mz: float | None
+    polarity: int
+    mz: np.ndarray
+    intensity: np.ndarray
+
+
+@dataclass
+class Run:
+    """MS1 centroids of a run in CSR layout, plus MS2 summaries and what the file said about itself."""
+
+    path: str
+    rt_s: np.ndarray  # (n_scans,) float64, seconds
+    polarity: np.ndarray  # (n_scans,) int8: +1 positive, -1 negative, 0 unknown
+    tic: np.ndarray  # (n_scans,) float64 (sum of centroid intensities)
+    offsets: np.ndarray  # (n_scans + 1,) int64 into mz / intensity
+    mz: np.ndarray  # float64, sorted within each scan
+    intensity: np.ndarray  # float32
+    ms2: list[Ms2Scan] = field(default_factory=list)
+    spectrum_mode: str = "centroid"  # centroid | profile | mixed (MS1 as stored in the file)
+    rt_unit: str = "second"  # unit the file used
+    n_spectra: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n_scans(self) -> int:
+        return len(self.rt_s)
+
+    @property
+    def polarities(self) -> set[int]:
+        return set(np.unique(self.polarity).tolist())
+
+    def scan(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        a, b = self.offsets[i], self.offsets[i + 1]
+        return self.mz[a:b], self.intensity[a:b]
+
+    def scan_ids(self) -> np.ndarray:
+        """Scan index of every centroid (for vectorised work)."""
+        return np.repeat(np.arange(self.n_scans), np.diff(self.offsets))
+
+    def select(self, polarity: int | None) -> "Run":
+        """A view of the run restricted to one polarity (all scans when None or when unknown)."""
+        if polarity is None:
+            return self
+        keep = np.nonzero((self.polarity == polarity) | (self.polarity == 0))[0]
+        if len(keep) == self.n_scans:
+            return self
+        counts = np.diff(self.offsets)[keep]
+        offsets = np.zeros(len(keep) + 1, dtype=np.int64)
+        np.cumsum(counts, out=offsets[1:])
+        idx = np.concatenate([np.arange(self.offsets[i], self.offsets[i + 1]) for i in keep]) if len(keep) else np.zeros(0, dtype=np.int64)
+        return Run(self.path, self.rt_s[keep], self.polarity[keep], self.tic[keep], offsets, self.mz[idx],
+                   self.intensity[idx], [m for m in self.ms2 if m.polarity in (polarity, 0)], self.spectrum_mode,
+                   self.rt_unit, self.n_spectra, self.notes)
+
+
+def centroid_profile(mz: np.ndarray, intensity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Centroid one profile spectrum: local maxima; m/z from a Gaussian (log-parabola) fit of the apex
+    and its two neighbours (intensity-weighted mean when a neighbour is missing); intensity = sum of
+    the apex and up to two points on each falling flank (3-5 points). Gaps (zero points dropped by the
+    instrument software) count as zero intensity."""
+    mz = np.asarray(mz, dtype=np.float64)
+    y = np.asarray(intensity, dtype=np.float64)
+    n = len(mz)
+    if n < 3:
+        keep = y > 0
+        return mz[keep], y[keep].astype(np.float32)
+    i = np.nonzero((y[1:-1] > y[:-2]) & (y[1:-1] >= y[2:]) & (y[1:-1] > 0))[0] + 1
+    # also maxima at the ends
+    if y[0] > 0 and y[0] > y[1]:
+        i = np.concatenate([[0], i])
+    if y[-1] > 0 and y[-1] > y[-2]:
+        i = np.concatenate([i, [n - 1]])
+    if len(i) == 0:
+        return np.zeros(0), np.zeros(0, dtype=np.float32)
+    ypad = np.concatenate([[0.0, 0.0], y, [0.0, 0.0]])
+    xpad = np.concatenate([[mz[0] - 2e3, mz[0] - 1e3], mz, [mz[-1] + 1e3, mz[-1] + 2e3]])
+    j = i + 2
+    x0, x1, x2 = xpad[j - 1], xpad[j], xpad[j + 1]
+    dl, dr = x1 - x0, x2 - x1
+    # a neighbour across a gap (spacing > 2.5x the other side) is treated as zero
+    yl = np.where(dl > 2.5 * dr, 0.0, ypad[j - 1])
+    yr = np.where(dr > 2.5 * dl, 0.0, ypad[j + 1])
+    y1 = ypad[j]
+    both = (yl > 0) & (yr > 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        f0, f1, f2 = np.log(np.where(both, yl, 1.0)), np.log(y1), np.log(np.where(both, yr, 1.0))
+        num = (x1 - x0) ** 2 * (f1 - f2) - (x1 - x2) ** 2 * (f1 - f0)
+        den = (x1 - x0) * (f1 - f2) - (x1 - x2) * (f1 - f0)
+        vertex = x1 - 0.5 * num / den
+        wmean = (x0 * yl + x1 * y1 + x2 * yr) / (yl + y1 + yr)
+    ok = both & np.isfinite(vertex) & (den != 0) & (vertex >= x0) & (vertex <= x2)
+    cmz = np.where(ok, vertex, wmean)
+    # intensity: apex + falling flanks, up to 2 points each side
+    yll = np.where((ypad[j - 2] < yl) & (xpad[j - 1] - xpad[j - 2] < 2.5 * dr), ypad[j - 2], 0.0)
+    yrr = np.where((ypad[j + 2] < yr) & (xpad[j + 2] - xpad[j + 1] < 2.5 * dl), ypad[j + 2], 0.0)
+    ci = y1 + yl + yr + np.where(yl > 0, yll, 0.0) + np.where(yr > 0, yrr, 0.0)
+    order = np.argsort(cmz, kind="stable")
+    return cmz[order], ci[order].astype(np.float32)
+
+
+def _looks_profile(mz: np.ndarray) -> bool:
+    """For files that do not say: profile data have many points at near-constant small spacing."""
+    if len(mz) < 50:
+        return False
+    d = np.diff(mz)
+    med = np.median(d)
+    return bool(med > 0 and med / np.median(mz) < 2e-5 and np.mean(d < 3 * med) > 0.6)
+
+
+class _LeanMzML(mzml.MzML):
+    """pyteomics' MzML reader that turns each <spectrum> element into just what is needed."""
+
+    def _get_info_smart(self, element, **kw):
+        if _local(element.tag) == "spectrum":
+            return self._lean_spectrum(element)
+        return super()._get_info_smart(element, **kw)
+
+    def _group_params(self, ref_elem) -> list[tuple[str, str, str]]:
+        out = []
+        for p in self._handle_referenceable_param_group(ref_elem):
+            name = p.name
+            acc = getattr(name, "accession", None) or _NAME_TO_ACC.get(str(name))
+            unit = getattr(p.value, "unit_info", None) or p.type
+            value = p.value
+            out.append((acc, "" if value is None else str(value), str(unit) if unit else ""))
+        return out
+
+    def _params(self, element, stop: str | None = None):
+        """(accession, value, unit) of the cvParams under element (and its referenced groups),
+        not descending into elements named `stop`."""
+        stack = [element]
+        while stack:
+            el = stack.pop()
+            for child in el:
+                tag = _local(child.tag)
+                if tag == "cvParam":
+                    yield child.get("accession"), child.get("value", ""), child.get("unitAccession") or child.get("unitName") or ""
+                elif tag == "referenceableParamGroupRef":
+                    yield from self._group_params(child)
+                elif tag != stop and tag != "binary" and len(child):
+                    stack.append(child)
+
+    def _lean_spectrum(self, element) -> dict:
+        info = {"id": element.get("id"), "ms_level": None, "polarity": 0, "mode": None, "rt": None,
+                "rt_unit": "", "tic": None, "precursor_mz": None, "mz": None, "intensity": None}
+        for acc, value, unit in self._params(element, stop="binaryDataArrayList"):
+            if acc == _MS_LEVEL:
+                info["ms_level"] = int(float(value))
+            elif acc == _MS1_SPECTRUM and info["ms_level"] is None:
+                info["ms_level"] = 1
+            elif acc == _MSN_SPECTRUM and info["ms_level"] is None:
+                info["ms_level"] = 2
+            elif acc == _POSITIVE:
+                info["polarity"] = 1
+            elif acc == _NEGATIVE:
+                info["polarity"] = -1
+            elif acc == _CENTROID:
+                info["mode"] = "centroid"
+            elif acc == _PROFILE:
+                info["mode"] = "profile"
+            elif acc == _SCAN_START and info["rt"] is None:
+                info["rt"], info["rt_unit"] = float(value), unit
+            elif acc == _TIC:
+                info["tic"] = float(value)
+            elif acc == _SELECTED_MZ and info["precursor_mz"] is None:
+                info["precursor_mz"] = float(value)
+        for bda in element.iter("{*}binaryDataArray"):
+            kind = dtype = None
+            compression = "no compression"
+            for acc, _value, _unit in self._params(bda):
+                if acc == _MZ_ARRAY:
+                    kind = "mz"
+                elif acc == _INT_ARRAY:
+                    kind = "intensity"
+                elif acc in _DTYPES:
+                    dtype = _DTYPES[acc]
+                elif acc in _COMPRESSION:
+                    compression = _COMPRESSION[acc]
+            if kind is None:
+                continue
+            binary = next(bda.iter("{*}binary"), None)
+            text = (binary.text or "") if binary is not None else ""
+            if compression not in self.compression_type_map:
+                raise ValueError(f"unsupported binary compression '{compression}' (pynumpress not installed)")
+            if text.strip():
+                arr = self.decode_data_array(text, compression, dtype or np.float64)
+            else:
+                arr = np.zeros(0)
+            info[kind] = arr
+        return info
+
+
+def _open(path: Path):
+    with open(path, "rb") as fh:
+        magic = fh.read(2)
+    if magic == b"\x1f\x8b":
+        return gzip.open(path, "rb")
+    return open(path, "rb")
+
+
+def _sniff(path: Path) -> None:
+    try:
+        with _open(path) as fh:
+            head = fh.read(65536)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(f"cannot read the file ({exc})", path) from None
+    if b"<mzML" not in head and b"<indexedmzML" not in head:
+        what = "empty file" if not head.strip() else "no <mzML> element at the start"
+        raise InputError(f"not an mzML file ({what})", path)
+
+
+def read_run(path: str | Path, keep_ms2: bool = True) -> Run:
+    """Read an .mzML / .mzML.gz run (indexed or not) into compact MS1 centroids.
+
+    Raises InputError (exit 65) for a file that is not mzML, truncated or corrupt, or has no MS1 scans;
+    MissingInputError (exit 66) when the path does not exist."""
+    from lxml import etree
+    from pyteomics.auxiliary import PyteomicsError
+
+    p = Path(path)
+    if not p.exists():
+        raise MissingInputError("no such file or directory", p)
+    if p.is_dir():
+        raise InputError("is a directory, expected an .mzML file", p)
+    _sniff(p)
+    rts, pols, tics, counts, mzs, ints, modes = [], [], [], [], [], [], set()
+    ms2: list[Ms2Scan] = []
+    units = set()
+    n_spectra = 0
+    try:
+        with _open(p) as fh:
+            reader = _LeanMzML(fh, use_index=False, cv=NO_CV, read_schema=False, huge_tree=True)
+            for spec in reader.iterfind("spectrum"):
+                n_spectra += 1
+                level = spec["ms_level"] or 1
+                mz, inten = spec["mz"], spec["intensity"]
+                if mz is None or inten is None:
+                    continue
+                if len(mz) != len(inten):
+                    raise InputError(f"spectrum {spec['id']}: m/z and intensity arrays differ in length", p)
+                rt = spec["rt"] if spec["rt"] is not None else float(n_spectra)
+                unit = spec["rt_unit"]
+                units.add(unit)
+                if unit in _MINUTE_UNITS:
+                    rt *= 60.0
+                elif unit in _HOUR_UNITS:
+                    rt *= 3600.0
+                if level == 1:
+                    mode = spec["mode"] or ("profile" if _looks_profile(mz) else "centroid")
+                    modes.add(mode)
+                    mz = np.asarray(mz, dtype=np.float64)
+                    inten = np.asarray(inten, dtype=np.float32)
+                    if mode == "profile":
+                        mz, inten = centroid_profile(mz, inten)
+                    else:
+                        keep = inten > 0
+                        if not keep.all():
+                            mz, inten = mz[keep], inten[keep]
+                        if len(mz) > 1 and np.any(np.diff(mz) < 0):
+                            order = np.argsort(mz, kind="stable")
+                            mz, inten = mz[order], inten[order]
+                    rts.append(rt)
+                    pols.append(spec["polarity"])
+                    tics.append(float(inten.sum(dtype=np.float64)))
+                    counts.append(len(mz))
+                    mzs.append(mz)
+                    ints.append(inten)
+                elif keep_ms2:
+                    inten = np.asarray(inten, dtype=np.float32)
+                    top = np.argsort(inten)[::-1][:MS2_PEAKS_KEPT]
+                    top.sort()
+                    ms2.append(Ms2Scan(rt, spec["precursor_mz"], spec["polarity"],
+                                       np.asarray(mz, dtype=np.float64)[top], inten[top]))
+    except InputError:
+        raise
+    except (etree.XMLSyntaxError, EOFError, zlib.error, PyteomicsError, ValueError, OSError, KeyError, TypeError) as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"truncated or corrupt mzML after {n_spectra} spectra ({msg})", p) from None
+    if not rts:
+        if n_spectra:
+            raise InputError(f"no MS1 scans in the run ({n_spectra} spectra, none at MS level 1)", p)
+        raise InputError("no spectra in the run", p)
+    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    rt_arr = np.asarray(rts, dtype=np.float64)
+    run = Run(
+        path=str(p),
+        rt_s=rt_arr,
+        polarity=np.asarray(pols, dtype=np.int8),
+        tic=np.asarray(tics, dtype=np.float64),
+        offsets=offsets,
+        mz=np.concatenate(mzs) if mzs else np.zeros(0),
+        intensity=np.concatenate(ints) if ints else np.zeros(0, dtype=np.float32),
+        ms2=ms2,
+        spectrum_mode="mixed" if len(modes) > 1 else (modes.pop() if modes else "centroid"),
+        rt_unit="minute" if units & _MINUTE_UNITS else ("hour" if units & _HOUR_UNITS else "second"),
+        n_spectra=n_spectra,
+    )
+    if np.any(np.diff(rt_arr) < 0):
+        order = np.argsort(rt_arr, kind="stable")
+        run = _reorder(run, order)
+    return run
+
+
+def _reorder(run: Run, order: np.ndarray) -> Run:
+    counts = np.diff(run.offsets)[order]
+    offsets = np.zeros(len(order) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    idx = np.concatenate([np.arange(run.offsets[i], run.offsets[i + 1]) for i in order])
+    run.rt_s, run.polarity, run.tic = run.rt_s[order], run.polarity[order], run.tic[order]
+    run.mz, run.intensity, run.offsets = run.mz[idx], run.intensity[idx], offsets
+    return run
