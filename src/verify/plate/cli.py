@@ -1,0 +1,224 @@
+"""`verify plate MAP [--nmr-dir D] [--ms-dir D] [-o REPORT_DIR] [--workers N] [--force] [--fail-on V]`
+
+Checks every well of a plate map in parallel, keeps each well's result in REPORT_DIR/results.sqlite
+(re-runs skip unchanged wells; interrupted runs resume) and writes REPORT_DIR/results.json,
+results.csv and a self-contained index.html.
+
+Exit codes: 0 the plate has run (whatever the verdicts; errors per well are in the report),
+64 bad command line, 65 unreadable or invalid plate map, 66 plate map (or a given folder) not found.
+With --fail-on suspicious: 1 if any well is suspicious, 2 if any is inconsistent or an error;
+with --fail-on inconsistent: 2 if any well is inconsistent or an error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+from pathlib import Path
+
+from .. import __version__
+from ..errors import MissingInputError, UsageError
+from .discover import find_data, index_ms_dir, index_nmr_dir
+from .map import PlateMap, read_plate_map
+from .output import write_reports
+from .progress import Progress
+from .run import WellJob, default_workers, input_hash, run_jobs
+from .store import ResultStore
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse would exit 2, which is our "inconsistent"
+        raise UsageError(message, self.prog)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(
+        prog="verify plate",
+        description="Check every well of a 96/384-well plate and write a plate report.",
+        epilog="MAP: CSV/TSV with columns well, compound_id, smiles[, nmr, ms, solvent, ...] (paths relative "
+        "to the map; other columns are carried to the outputs) or an SDF with well and id properties. "
+        "Exit codes: 0 the plate has run (whatever the verdicts), 64 usage error, 65 unreadable or invalid "
+        "map, 66 map not found; --fail-on turns verdicts into exit 1/2.",
+    )
+    p.add_argument("map", metavar="MAP", help="plate map: .csv/.tsv or .sdf")
+    p.add_argument("--nmr-dir", metavar="D", help="find NMR data here by well or compound id when the map has no nmr path")
+    p.add_argument("--ms-dir", metavar="D", help="find LC-MS runs (mzML) here by well or compound id when the map has no ms path")
+    p.add_argument("-o", "--output", metavar="REPORT_DIR", help="report folder (default ./<map name>_report)")
+    p.add_argument("--workers", metavar="N", type=int, default=None, help="parallel worker processes (default: all cores)")
+    p.add_argument("--force", action="store_true", help="re-check every well even if its inputs are unchanged")
+    p.add_argument("--fail-on", choices=("suspicious", "inconsistent"), help="exit non-zero when a well is this bad or worse")
+    p.add_argument("--store", metavar="FILE", help="results database (default REPORT_DIR/results.sqlite)")
+    p.add_argument("--solvent", metavar="NAME", help="NMR solvent for every well (a map column 'solvent' wins)")
+    p.add_argument("--ppm", type=float, default=5.0, help="HRMS m/z tolerance in ppm (default 5)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
+    return p
+
+
+def _rel(p: Path | None, base: Path) -> str:
+    if p is None:
+        return ""
+    try:
+        return str(p.relative_to(base))
+    except ValueError:
+        try:
+            return str(p.resolve().relative_to(base.resolve()))
+        except ValueError:
+            return str(p)
+
+
+def build_jobs(pm: PlateMap, nmr_dir: Path | None, ms_dir: Path | None, solvent: str | None, ppm: float) -> list[WellJob]:
+    base = pm.path.parent
+    nmr_c = index_nmr_dir(nmr_dir) if nmr_dir else []
+    ms_c = index_ms_dir(ms_dir) if ms_dir else []
+    jobs = []
+    for w in pm.wells:
+        notes: list[str] = []
+        problems: list[str] = []
+        nmr, ms = w.nmr, w.ms
+        for kind, cands, root, current in (("NMR", nmr_c, nmr_dir, nmr), ("LC-MS", ms_c, ms_dir, ms)):
+            if current is not None or root is None:
+                continue
+            found, ties = find_data(cands, w.compound_id, w.well)
+            if found is not None:
+                notes.append(f"{kind} data found in {root}: {_rel(found, root)}")
+                if kind == "NMR":
+                    nmr = found
+                else:
+                    ms = found
+            elif ties:
+                problems.append(f"several {kind} data sets in {root} match well {w.well} / {w.compound_id}: "
+                                + ", ".join(c.label(root) for c in ties[:4]))
+        sources = {}
+        if nmr is not None:
+            sources["NMR data"] = _rel(nmr, base)
+        if ms is not None:
+            sources["LC-MS data"] = _rel(ms, base)
+        job = WellJob(
+            well=w.well,
+            compound_id=w.compound_id,
+            smiles=w.smiles,
+            molblock=w.molblock,
+            nmr=str(nmr) if nmr is not None else None,
+            ms=str(ms) if ms is not None else None,
+            solvent=w.solvent or solvent,
+            ppm=ppm,
+            extra=dict(w.extra),
+            notes=notes,
+            error="; ".join(problems) or None,
+            sources=sources,
+        )
+        job.input_hash = input_hash(job)
+        jobs.append(job)
+    return jobs
+
+
+def run_plate(argv: list[str]) -> int:
+    args = build_parser().parse_args(argv)
+    if args.workers is not None and args.workers < 1:
+        raise UsageError("--workers must be at least 1", "--workers")
+    if args.ppm <= 0:
+        raise UsageError("--ppm must be positive", "--ppm")
+    for opt, d in (("--nmr-dir", args.nmr_dir), ("--ms-dir", args.ms_dir)):
+        if d is not None and not Path(d).is_dir():
+            if not Path(d).exists():
+                raise MissingInputError("no such folder", d)
+            raise UsageError(f"{opt} must be a folder", d)
+    if args.solvent:
+        from ..solvents import solvent_or_error
+
+        solvent_or_error(args.solvent)
+
+    t0 = time.monotonic()
+    pm = read_plate_map(args.map)  # every map problem is raised here, before anything runs
+    outdir = Path(args.output) if args.output else Path.cwd() / f"{pm.name}_report"
+    if outdir.exists() and not outdir.is_dir():
+        raise UsageError("report folder is a file", outdir)
+    jobs = build_jobs(pm, Path(args.nmr_dir) if args.nmr_dir else None, Path(args.ms_dir) if args.ms_dir else None,
+                      args.solvent, args.ppm)
+    plate_key = str(pm.path.resolve())
+    store_path = Path(args.store) if args.store else outdir / "results.sqlite"
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create report folder ({exc.strerror})", outdir) from None
+
+    workers = args.workers or default_workers()
+    with ResultStore(store_path) as store:
+        stored = store.hashes(plate_key)
+        todo = [j for j in jobs if args.force or stored.get(j.well) != j.input_hash]
+        skipped = len(jobs) - len(todo)
+        # wells no longer in the map are dropped from the store's view of this plate
+        gone = [w for w in stored if w not in {j.well for j in jobs}]
+        if gone:
+            store.delete_wells(plate_key, gone)
+        progress = Progress(len(todo), stream=_Null() if args.quiet else None, label=f"verify plate {pm.name}")
+        if skipped and not args.quiet:
+            print(f"verify plate {pm.name}: {skipped} well{'s' if skipped != 1 else ''} unchanged since the "
+                  f"last run, not re-checked (--force to redo)", file=sys.stderr)
+
+        def on_done(rec: dict) -> None:
+            store.put_well(plate_key, rec)  # its own transaction: nothing finished is lost
+            progress.update(rec)
+
+        try:
+            run_jobs(todo, min(workers, max(1, len(todo))), on_done)
+        finally:
+            progress.close()
+
+        wanted = {j.well: j.input_hash for j in jobs}
+        recs = store.get_wells(plate_key, wanted)
+        records = [recs[j.well] for j in jobs if j.well in recs]
+        elapsed = time.monotonic() - t0
+        counts = {v: 0 for v in ("consistent", "suspicious", "inconsistent", "error")}
+        for r in records:
+            counts[r["verdict"] if r["verdict"] in counts else "error"] += 1
+        meta = {
+            "name": pm.name,
+            "map": str(pm.path),
+            "format": pm.size,
+            "rows": pm.rows,
+            "cols": pm.cols,
+            "n_wells": len(records),
+            "counts": counts,
+            "checked": len(todo),
+            "skipped_unchanged": skipped,
+            "workers": workers,
+            "elapsed_s": round(elapsed, 2),
+            "created": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
+            "verify_version": __version__,
+            "extra_columns": pm.extra_columns,
+            "store": str(store_path),
+        }
+        store.put_plate(plate_key, str(pm.path), meta)
+    paths = write_reports(outdir, meta, records, pm.extra_columns)
+    elapsed = time.monotonic() - t0
+    summary = ", ".join(f"{n} {v}" for v, n in counts.items() if n) or "nothing"
+    print(f"{pm.name}: {len(records)} wells: {summary} ({len(todo)} checked, {skipped} unchanged) in {elapsed:.1f} s")
+    print(f"report: {paths['html']}")
+    for r in records:
+        if r["verdict"] == "error":
+            print(f"  {r['well']} {r['compound_id']}: error: {r['error']}")
+    return _exit_code(args.fail_on, counts)
+
+
+def _exit_code(fail_on: str | None, counts: dict) -> int:
+    if not fail_on:
+        return 0
+    if counts.get("inconsistent") or counts.get("error"):
+        return 2
+    if fail_on == "suspicious" and counts.get("suspicious"):
+        return 1
+    return 0
+
+
+class _Null:
+    def write(self, s):
+        return len(s)
+
+    def flush(self):
+        pass
+
+    def isatty(self):
+        return False

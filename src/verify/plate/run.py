@@ -1,0 +1,354 @@
+"""Running the wells of a plate: one job per well, in parallel worker processes.
+
+Each worker checks its well with `verify.pipeline.check_compound`, renders the well's report section
+(figures included) and hands back a plain record; the parent writes it to the results store at once.
+A well that fails (corrupt file, invalid SMILES, missing data, any exception) becomes an `error`
+record with its message; the plate always finishes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import signal
+import sys
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .. import __version__
+from ..errors import VerifyError
+
+CACHE_VERSION = "plate-1"
+
+
+@dataclass
+class WellJob:
+    well: str
+    compound_id: str
+    smiles: str = ""
+    molblock: str = ""
+    nmr: str | None = None
+    ms: str | None = None
+    solvent: str | None = None
+    ppm: float = 5.0
+    extra: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    error: str | None = None  # known before running (e.g. ambiguous data in --nmr-dir)
+    input_hash: str = ""
+    sources: dict = field(default_factory=dict)  # paths shown in the report (relative to the map)
+
+
+# ------------------------------------------------------------------------------------------- hashing
+def _fingerprint(path: str | None, limit: int = 5000) -> object:
+    """Size and mtime of a data file, or of every file in a data folder (Bruker/Varian)."""
+    if not path:
+        return None
+    p = Path(path)
+    try:
+        st = p.stat()
+    except OSError:
+        return ["missing", str(p)]
+    if p.is_file():
+        return [str(p), st.st_size, st.st_mtime_ns]
+    out: list = [str(p)]
+    for dirpath, dirnames, filenames in os.walk(p):
+        dirnames.sort()
+        for f in sorted(filenames):
+            fp = os.path.join(dirpath, f)
+            try:
+                s = os.stat(fp)
+            except OSError:
+                continue
+            out.append([os.path.relpath(fp, p), s.st_size, s.st_mtime_ns])
+            if len(out) > limit:
+                return out
+    return out
+
+
+_CODE_FP: str | None = None
+
+
+def code_fingerprint() -> str:
+    """Sizes and mtimes of the installed verify package and its reference tables: a result computed
+    by other code (an upgrade, a fix) is not reused."""
+    global _CODE_FP
+    if _CODE_FP is None:
+        h = hashlib.sha256(__version__.encode())
+        pkg = Path(__file__).resolve().parents[1]
+        roots = [pkg, pkg.parents[1] / "reference"]
+        for root in roots:
+            if not root.is_dir():
+                continue
+            for dirpath, dirnames, filenames in os.walk(root):
+                dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+                for f in sorted(filenames):
+                    if f.endswith((".py", ".tsv")):
+                        s = os.stat(os.path.join(dirpath, f))
+                        h.update(f"{os.path.relpath(os.path.join(dirpath, f), root)}:{s.st_size}:{s.st_mtime_ns};".encode())
+        _CODE_FP = h.hexdigest()[:16]
+    return _CODE_FP
+
+
+def input_hash(job: WellJob) -> str:
+    payload = {
+        "cache": CACHE_VERSION,
+        "code": code_fingerprint(),
+        "well": job.well,
+        "compound_id": job.compound_id,
+        "smiles": job.smiles,
+        "molblock": job.molblock,
+        "solvent": job.solvent or "",
+        "ppm": job.ppm,
+        "nmr": _fingerprint(job.nmr),
+        "ms": _fingerprint(job.ms),
+        "error": job.error,
+        "extra": job.extra,
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+# -------------------------------------------------------------------------------------------- worker
+def _clean(o):
+    """JSON-safe copy: NaN/inf become None (the contract is strict JSON)."""
+    if isinstance(o, float):
+        return o if math.isfinite(o) else None
+    if isinstance(o, dict):
+        return {str(k): _clean(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_clean(v) for v in o]
+    if hasattr(o, "item") and callable(o.item):  # numpy scalar
+        try:
+            return _clean(o.item())
+        except (TypeError, ValueError):
+            return str(o)
+    return o
+
+
+def _target(job: WellJob):
+    from rdkit import Chem
+
+    from ..errors import InputError
+    from ..structure.target import parent_target
+
+    if job.molblock:
+        mol = Chem.MolFromMolBlock(job.molblock, sanitize=True, removeHs=True)
+        if mol is None:
+            raise InputError("unreadable structure in the SDF record", f"well {job.well}")
+        return parent_target(mol, job.compound_id, job.smiles or Chem.MolToSmiles(mol), source=f"well {job.well}")
+    smi = (job.smiles or "").strip()
+    if not smi:
+        raise InputError("no SMILES for this well", f"well {job.well}")
+    mol = Chem.MolFromSmiles(smi)
+    if mol is None:
+        raise InputError(f"invalid SMILES {smi!r}", f"well {job.well}")
+    return parent_target(mol, job.compound_id, smi, source=f"well {job.well}")
+
+
+def check_well(job: WellJob) -> dict:
+    """Check one well; never raises. Returns the record stored for it."""
+    t0 = time.perf_counter()
+    rec = {
+        "well": job.well,
+        "compound_id": job.compound_id,
+        "smiles": job.smiles,
+        "input_hash": job.input_hash,
+        "extra": job.extra,
+        "sources": job.sources,
+        "notes": job.notes,
+        "status": "error",
+        "verdict": "error",
+        "error": None,
+        "result_json": None,
+        "fragment": None,
+    }
+    mol = None
+    try:
+        if job.error:
+            raise VerifyError(job.error)
+        if not job.nmr and not job.ms:
+            raise VerifyError("no NMR or LC-MS data for this well")
+        from ..findings import Finding
+        from ..pipeline import check_compound
+
+        target = _target(job)
+        mol = target.mol
+        result = check_compound(target, nmr=job.nmr, ms=job.ms, solvent=job.solvent or None, ppm=job.ppm)
+        for note in job.notes:
+            result.findings.append(Finding("info", "plate.data", note))
+        if job.nmr is None:
+            result.findings.append(Finding("info", "plate.no_nmr", "no 1H NMR data for this well: HRMS only"))
+        if job.ms is None:
+            result.findings.append(Finding("info", "plate.no_ms", "no LC-MS data for this well: 1H NMR only"))
+        data = _clean(result.to_dict())
+        rec["result_json"] = json.dumps(data, allow_nan=False)
+        rec["status"] = "ok"
+        rec["verdict"] = data.get("verdict") or result.verdict
+        try:
+            from ..report.html import compound_section
+
+            rec["fragment"] = compound_section(result, well=job.well, compound_id=job.compound_id,
+                                               extra=job.extra, data=data, sources=job.sources)
+        except Exception as exc:  # the verdict stands even if the report part fails
+            from ..report.html import error_section
+
+            rec["fragment"] = error_section(job.well, job.compound_id, job.smiles,
+                                            f"checked ({rec['verdict']}) but the report could not be drawn: "
+                                            f"{exc.__class__.__name__}: {exc}")
+            rec["fragment"] = rec["fragment"].replace('data-verdict="error"', f'data-verdict="{rec["verdict"]}"')
+    except VerifyError as exc:
+        rec["error"] = str(exc)
+    except MemoryError:
+        rec["error"] = "out of memory checking this well"
+    except Exception as exc:
+        rec["error"] = f"unexpected {exc.__class__.__name__}: {exc}"
+    if rec["status"] == "error":
+        rec["result_json"] = None
+        try:
+            from ..report.html import error_section
+
+            if mol is None and job.smiles:
+                from rdkit import Chem
+
+                mol = Chem.MolFromSmiles(job.smiles)
+            rec["fragment"] = error_section(job.well, job.compound_id, job.smiles, rec["error"], mol,
+                                            job.extra, job.sources)
+        except Exception:
+            rec["fragment"] = None
+    rec["elapsed_s"] = round(time.perf_counter() - t0, 3)
+    return rec
+
+
+def _worker_init() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    _die_with_parent()
+
+
+def _die_with_parent() -> None:
+    """A worker must not outlive a parent that was killed (kill -9, OOM killer): on Linux ask the
+    kernel for SIGTERM when the parent dies; elsewhere poll the parent pid from a daemon thread."""
+    ppid = os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            if libc.prctl(1, signal.SIGTERM, 0, 0, 0) == 0:  # PR_SET_PDEATHSIG
+                if os.getppid() != ppid:  # parent already gone between fork and prctl
+                    os._exit(1)
+                return
+        except (OSError, AttributeError):
+            pass
+    import threading
+
+    def watch():
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != ppid:
+                os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
+def preload() -> None:
+    """Import the heavy modules once in the parent, so forked workers start warm."""
+    import importlib
+
+    for mod in ("verify.pipeline", "verify.nmr.check", "verify.ms.check", "verify.report.html",
+                "verify.report.plots", "matplotlib.figure", "matplotlib.backends.backend_svg",
+                "rdkit.Chem.Draw.rdMolDraw2D"):
+        try:
+            importlib.import_module(mod)
+        except Exception:  # a missing part shows up per well, with its message
+            pass
+
+
+# ---------------------------------------------------------------------------------------- scheduling
+def default_workers() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:
+        return max(1, os.cpu_count() or 1)
+
+
+def _mp_context():
+    import multiprocessing as mp
+
+    if sys.platform.startswith("linux"):
+        return mp.get_context("fork")
+    return mp.get_context()
+
+
+def run_jobs(jobs: list[WellJob], workers: int, on_done: Callable[[dict], None]) -> None:
+    """Run the jobs, calling on_done(record) in the parent as each well finishes (any order).
+
+    A worker that dies (a crash in a native library) breaks the pool: the unfinished wells are
+    resubmitted to a fresh pool once; after a second break they run one per process, so only the
+    well that crashes is lost (as an error record).
+    """
+    if not jobs:
+        return
+    if workers <= 1:
+        for j in jobs:
+            on_done(check_well(j))
+        return
+    preload()
+    pending = list(jobs)
+    breaks = 0
+    while pending:
+        isolate = breaks >= 2
+        batch = [pending[0]] if isolate else pending
+        nproc = 1 if isolate else min(workers, len(batch))
+        ex = ProcessPoolExecutor(max_workers=nproc, mp_context=_mp_context(), initializer=_worker_init)
+        futs: dict[Future, WellJob] = {}
+        try:
+            for j in batch:
+                futs[ex.submit(check_well, j)] = j
+            done_wells: set[str] = set()
+            broken = False
+            not_done = set(futs)
+            while not_done:
+                done, not_done = wait(not_done, return_when=FIRST_COMPLETED)
+                for f in done:
+                    j = futs[f]
+                    try:
+                        rec = f.result()
+                    except BrokenProcessPool:
+                        broken = True
+                        continue
+                    except Exception as exc:  # e.g. a record that cannot be pickled back
+                        rec = check_well_error(j, f"unexpected {exc.__class__.__name__}: {exc}")
+                    done_wells.add(j.well)
+                    on_done(rec)
+            if broken:
+                breaks += 1
+                if isolate:
+                    on_done(check_well_error(batch[0], "the worker process checking this well died "
+                                                       "(crash in a native library?)"))
+                    done_wells.add(batch[0].well)
+            pending = [j for j in pending if j.well not in done_wells]
+        except BaseException:
+            _kill_pool(ex)  # Ctrl-C or a failure in on_done: stop the workers now
+            raise
+        ex.shutdown(wait=True, cancel_futures=True)
+
+
+def check_well_error(job: WellJob, message: str) -> dict:
+    j = WellJob(**{**asdict(job), "error": message})
+    return check_well(j)
+
+
+def _kill_pool(ex: ProcessPoolExecutor) -> None:
+    procs = getattr(ex, "_processes", None) or {}
+    for p in list(procs.values()):
+        try:
+            p.terminate()
+        except Exception:
+            pass
+    ex.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,409 @@
+"""Self-contained HTML reports (no network: CSS inline, figures as inline data URIs).
+
+* `compound_html(result)`: the page for `verify TARGET --format html -o FILE`.
+* `compound_section(result, ...)`: the same content as one `<section>`, which the plate runner renders
+  in its worker processes and stores, so that `plate_html(...)` can assemble index.html from stored
+  fragments without recomputing anything.
+* `error_section(...)`: the section of a well that could not be checked.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import math
+from html import escape
+from typing import Any
+
+from . import tables as T
+
+VERDICT_ORDER = ("consistent", "suspicious", "inconsistent", "error")
+VERDICT_SYMBOL = {"consistent": "✓", "suspicious": "?", "inconsistent": "✗", "error": "!"}
+
+CSS = """
+:root{--ok:#2e7d32;--sus:#f2a900;--bad:#c62828;--err:#6d4c8d;--empty:#eceff1;--ink:#1f2328;--muted:#667;}
+*{box-sizing:border-box}
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;color:var(--ink);
+ margin:0;background:#f6f7f9}
+header.top{background:#fff;border-bottom:1px solid #dde;padding:14px 24px}
+header.top h1{margin:0 0 4px;font-size:22px}
+.meta{color:var(--muted);font-size:12.5px;margin:0}
+main{padding:12px 24px 40px;max-width:1180px}
+h2{font-size:18px;margin:0 0 8px;display:flex;align-items:center;gap:10px;flex-wrap:wrap}
+h3{font-size:15px;margin:14px 0 6px}
+.muted{color:var(--muted)}
+code{font-size:11px;color:#777}
+.vd{display:inline-block;padding:1px 9px;border-radius:10px;color:#fff;font-size:12.5px;font-weight:600}
+.vd-consistent{background:var(--ok)}.vd-suspicious{background:var(--sus);color:#222}
+.vd-inconsistent{background:var(--bad)}.vd-error{background:var(--err)}.vd-none{background:#999}
+.st{display:inline-block;padding:0 6px;border-radius:8px;font-size:11.5px;border:1px solid}
+.st-consistent{color:#1b5e20;border-color:#81c784;background:#e8f5e9}
+.st-solvent{color:#37546d;border-color:#9fb4c7;background:#eef3f8}
+.st-impurity{color:#8a4a00;border-color:#f0b46a;background:#fff4e5}
+.st-suspicious{color:#b71c1c;border-color:#ef9a9a;background:#ffebee}
+.gm{font-size:11.5px;font-weight:600}.gm-found{color:var(--ok)}.gm-missing,.gm-not{color:var(--bad)}
+.gm-not.found{color:var(--bad)}
+section.well{background:#fff;border:1px solid #dde;border-left:6px solid #999;border-radius:6px;
+ padding:14px 18px;margin:18px 0}
+section.v-consistent{border-left-color:var(--ok)}section.v-suspicious{border-left-color:var(--sus)}
+section.v-inconsistent{border-left-color:var(--bad)}section.v-error{border-left-color:var(--err)}
+.wellid{font-family:ui-monospace,Menlo,Consolas,monospace;background:#263238;color:#fff;padding:1px 7px;
+ border-radius:4px;font-size:15px}
+.cols{display:flex;gap:18px;flex-wrap:wrap;align-items:flex-start}
+.struct{flex:0 0 320px;border:1px solid #eee;border-radius:4px;background:#fff}
+.struct img{display:block;width:320px;height:240px}
+.facts{flex:1 1 420px;min-width:300px}
+table.kv{border-collapse:collapse;font-size:13px}
+table.kv th{text-align:left;font-weight:500;color:var(--muted);padding:1px 12px 1px 0;vertical-align:top;white-space:nowrap}
+table.kv td{padding:1px 0;word-break:break-all}
+table.tbl{border-collapse:collapse;font-size:12.5px;margin:4px 0 8px;width:100%}
+table.tbl th,table.tbl td{border-bottom:1px solid #e6e6ea;padding:2px 8px;text-align:left;vertical-align:top}
+table.tbl th{background:#f1f3f5;font-weight:600}
+table.tbl td:first-child{white-space:nowrap}
+ul.findings{margin:4px 0;padding-left:18px}
+ul.findings li{margin:2px 0}
+li.sev-error b{color:var(--bad)}li.sev-warning b{color:#b07d00}li.sev-info b{color:var(--muted)}
+img.plot{display:block;width:100%;max-width:1000px;height:auto;margin:4px 0}
+details>summary{cursor:pointer;color:#345;font-size:13px;margin:4px 0}
+.part{margin-top:10px;border-top:1px solid #eee;padding-top:4px}
+.errbox{background:#f6f0fb;border:1px solid #c9b3de;border-radius:4px;padding:8px 12px;font-family:ui-monospace,monospace;
+ font-size:12.5px;white-space:pre-wrap;word-break:break-word}
+/* plate */
+.plate-wrap{display:flex;gap:28px;flex-wrap:wrap;align-items:flex-start;margin:14px 0}
+table.plate{border-collapse:separate;border-spacing:3px;background:#fff;padding:8px;border:1px solid #dde;border-radius:8px}
+table.plate th{font-size:11px;color:var(--muted);font-weight:600;padding:0 2px}
+table.plate td{width:66px;height:46px;border-radius:50%/45%;text-align:center;font-size:10px;padding:0;
+ background:var(--empty);border:1px solid #d5d9de}
+table.plate.p384 td{width:30px;height:24px;font-size:9px}
+table.plate td a{display:flex;flex-direction:column;justify-content:center;width:100%;height:100%;color:inherit;
+ text-decoration:none;overflow:hidden}
+table.plate td .sym{font-size:15px;font-weight:700;line-height:1}
+table.plate.p384 td .sym{font-size:11px}
+table.plate td .cid{white-space:nowrap;overflow:hidden;text-overflow:ellipsis;padding:0 3px;line-height:1.2}
+td.v-consistent{background:var(--ok)!important;color:#fff;border-color:#1b5e20!important}
+td.v-suspicious{background:var(--sus)!important;color:#222;border-color:#b07d00!important}
+td.v-inconsistent{background:var(--bad)!important;color:#fff;border-color:#8e0000!important}
+td.v-error{background:var(--err)!important;color:#fff;border-color:#4a2f66!important}
+.counts{display:flex;flex-direction:column;gap:6px;min-width:220px}
+.counts button{display:flex;justify-content:space-between;gap:14px;align-items:center;border:1px solid #ccd;
+ background:#fff;border-radius:6px;padding:6px 10px;font:inherit;cursor:pointer;text-align:left}
+.counts button.active{outline:2px solid #345}
+.counts .n{font-weight:700;font-size:16px}
+.sw{display:inline-block;width:12px;height:12px;border-radius:50%;margin-right:6px;vertical-align:-1px}
+table.summary td.reasons{font-size:12px;color:#444}
+.hidden{display:none!important}
+@media print{section.well{break-inside:avoid-page}.counts button{border:none}}
+"""
+
+FILTER_JS = """
+(function(){
+  var buttons=document.querySelectorAll('.counts button[data-filter]');
+  function apply(v){
+    document.querySelectorAll('[data-verdict]').forEach(function(el){
+      if(el.tagName==='TD')return;
+      el.classList.toggle('hidden', v!=='all' && el.getAttribute('data-verdict')!==v);
+    });
+    buttons.forEach(function(b){b.classList.toggle('active', b.getAttribute('data-filter')===v && v!=='all');});
+  }
+  buttons.forEach(function(b){b.addEventListener('click',function(){
+    var v=b.getAttribute('data-filter');
+    apply(b.classList.contains('active')?'all':v);
+  });});
+})();
+"""
+
+
+def _page(title: str, body: str, script: str = "") -> str:
+    js = f"<script>{script}</script>" if script else ""
+    return (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        f"<title>{escape(title)}</title><style>{CSS}</style></head><body>{body}{js}</body></html>\n"
+    )
+
+
+def _img(svg: str | None, alt: str, cls: str = "plot") -> str:
+    from .plots import svg_data_uri
+
+    if not svg:
+        return ""
+    return f'<img class="{cls}" alt="{escape(alt)}" src="{svg_data_uri(svg)}">'
+
+
+def _safe_plot(fn, *args) -> tuple[str | None, str]:
+    """Run a plotting function; a failure becomes a note, never a lost report."""
+    try:
+        return fn(*args), ""
+    except Exception as exc:  # a plot must not cost the well its result
+        return None, f"figure could not be drawn ({exc.__class__.__name__}: {exc})"
+
+
+def _kv(rows: list[tuple[str, str]]) -> str:
+    body = "".join(f"<tr><th>{escape(k)}</th><td>{v}</td></tr>" for k, v in rows if v not in (None, ""))
+    return f'<table class="kv">{body}</table>'
+
+
+def _num(v, nd=4, suffix="") -> str:
+    if isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v):
+        return f"{v:.{nd}f}{suffix}"
+    return ""
+
+
+def _verdict_badge(v: str | None) -> str:
+    v = v or "none"
+    return f'<span class="vd vd-{escape(v)}">{escape(v)}</span>'
+
+
+def compound_section(
+    result: Any,
+    well: str | None = None,
+    compound_id: str | None = None,
+    extra: dict | None = None,
+    data: dict | None = None,
+    sources: dict | None = None,
+) -> str:
+    """One compound's report as a `<section>`: structure, facts, findings, NMR and HRMS figures/tables.
+
+    `data` is `result.to_dict()` when the caller already has it; `sources` names the data files shown.
+    """
+    d = data if data is not None else result.to_dict()
+    t = d.get("target", {})
+    verdict = d.get("verdict", "")
+    anchor = f"well-{well}" if well else "compound"
+    title = compound_id or t.get("name") or t.get("smiles", "")
+    head = (f'<span class="wellid">{escape(well)}</span> ' if well else "") + f"{escape(title)} {_verdict_badge(verdict)}"
+
+    target = getattr(result, "target", None)
+    expectation = getattr(result, "expectation", None)
+    nmr_obj = getattr(result, "nmr", None)
+    if nmr_obj is not None and getattr(nmr_obj, "expectation", None) is not None:
+        expectation = nmr_obj.expectation
+    from .plots import ms_panels_svg, nmr_spectrum_svg, structure_svg
+
+    struct_svg, struct_err = (None, "")
+    if target is not None and getattr(target, "mol", None) is not None:
+        struct_svg, struct_err = _safe_plot(structure_svg, target.mol, 320, 240,
+                                            getattr(expectation, "h_groups", None))
+    nmr, ms = d.get("nmr"), d.get("ms")
+    mi = T.main_ion(ms)
+    facts = [
+        ("name", escape(t.get("name") or "")),
+        ("SMILES", f"<code>{escape(t.get('smiles', ''))}</code>"),
+        ("as given", f"<code>{escape(t.get('input_smiles', ''))}</code>"
+         if t.get("input_smiles") and t.get("input_smiles") != t.get("smiles") else ""),
+        ("formula", escape(t.get("formula", ""))),
+        ("monoisotopic mass", _num(t.get("monoisotopic_mass"), 4)),
+        ("1H NMR", _verdict_badge(nmr.get("verdict")) if nmr else '<span class="muted">no data</span>'),
+        ("HRMS", _verdict_badge(ms.get("verdict")) if ms else '<span class="muted">no data</span>'),
+    ]
+    if nmr:
+        facts.append(("NMR solvent", escape(T.fmt(nmr.get("solvent")))))
+    if ms:
+        if mi:
+            facts.append(("main ion", escape(f"{mi.get('name', '')} {_num(mi.get('mz'), 4)} "
+                                             f"({_num(mi.get('ppm_error'), 1, ' ppm')})".strip())))
+        facts.append(("RT", _num(ms.get("rt_s") / 60 if isinstance(ms.get("rt_s"), (int, float)) else None, 2, " min")))
+        facts.append(("isotope score", _num(ms.get("isotope_score"), 2)))
+        facts.append(("MS purity", _num(ms.get("ms_purity") * 100 if isinstance(ms.get("ms_purity"), (int, float))
+                                        else None, 1, " %")))
+    for k, v in (sources or {}).items():
+        if v:
+            facts.append((k, f"<code>{escape(str(v))}</code>"))
+    for k, v in (extra or {}).items():
+        if v not in (None, ""):
+            facts.append((k, escape(str(v))))
+
+    parts = [f'<section class="well v-{escape(verdict)}" id="{escape(anchor)}" data-verdict="{escape(verdict)}">',
+             f"<h2>{head}</h2>", '<div class="cols">']
+    parts.append('<div class="struct">' + (_img(struct_svg, f"structure of {title}", "mol") or
+                                            f'<p class="muted">{escape(struct_err or "no structure")}</p>') + "</div>")
+    parts.append('<div class="facts">' + _kv(facts) + "<h3>Findings</h3>" + T.findings_list(d.get("findings") or [])
+                 + "</div></div>")
+
+    # 1H NMR
+    parts.append('<div class="part nmr">')
+    if nmr_obj is not None and nmr:
+        parts.append(f"<h3>1H NMR {_verdict_badge(nmr.get('verdict'))}</h3>")
+        svg, err = _safe_plot(nmr_spectrum_svg, nmr_obj)
+        parts.append(_img(svg, "processed 1H spectrum") or f'<p class="muted">{escape(err or "no processed spectrum")}</p>')
+        parts.append('<p class="muted" style="font-size:12px;margin:0">Shaded: expected windows (green found, '
+                     "red missing), labelled with group and H count; peaks coloured by status, numbers are "
+                     "integrals in H.</p>")
+        pt = T.nmr_peak_table(nmr)
+        gt = T.nmr_group_table(nmr)
+        if gt:
+            parts.append(f"<details open><summary>Expected groups and integrals</summary>{gt}</details>")
+        if pt:
+            parts.append(f"<details open><summary>Observed peaks ({len(nmr.get('peaks') or [])})</summary>{pt}</details>")
+    else:
+        parts.append('<h3>1H NMR <span class="muted" style="font-weight:400">no data</span></h3>')
+        gt = T.expected_group_table(d.get("expected") or {})
+        if gt:
+            parts.append(f"<details><summary>Expected 1H groups</summary>{gt}</details>")
+    parts.append("</div>")
+
+    # HRMS
+    parts.append('<div class="part ms">')
+    ms_obj = getattr(result, "ms", None)
+    if ms_obj is not None and ms:
+        parts.append(f"<h3>HRMS {_verdict_badge(ms.get('verdict'))}</h3>")
+        svg, err = _safe_plot(ms_panels_svg, ms_obj)
+        parts.append(_img(svg, "EIC, apex spectrum and isotope pattern") or
+                     f'<p class="muted">{escape(err or "nothing to plot")}</p>')
+        it = T.ms_ion_table(ms)
+        if it:
+            parts.append(f"<details open><summary>Expected ions</summary>{it}</details>")
+        pt = T.ms_peak_table(ms)
+        if pt:
+            parts.append(f"<details open><summary>Observed ions ({len(ms.get('peaks') or [])})</summary>{pt}</details>")
+        ct = T.ms_chrom_table(ms)
+        if ct:
+            parts.append(f"<details><summary>Chromatographic peaks</summary>{ct}</details>")
+    else:
+        parts.append('<h3>HRMS <span class="muted" style="font-weight:400">no data</span></h3>')
+        ions = (d.get("expected") or {}).get("ions") or []
+        if ions:
+            rows = [[i.get("name", ""), T.fmt(i.get("mz"), 4), i.get("formula", "")] for i in ions]
+            parts.append("<details><summary>Expected ions</summary>"
+                         + T.html_table(["ion", "m/z", "formula"], rows) + "</details>")
+    parts.append("</div></section>")
+    return "".join(parts)
+
+
+def error_section(well: str | None, compound_id: str, smiles: str, message: str, mol=None,
+                  extra: dict | None = None, sources: dict | None = None) -> str:
+    """The section of a well that could not be checked: what went wrong, and what was given."""
+    anchor = f"well-{well}" if well else "compound"
+    head = (f'<span class="wellid">{escape(well)}</span> ' if well else "") + f"{escape(compound_id)} {_verdict_badge('error')}"
+    struct = ""
+    if mol is not None:
+        from .plots import structure_svg
+
+        svg, _ = _safe_plot(structure_svg, mol, 320, 240, None)
+        struct = _img(svg, f"structure of {compound_id}", "mol")
+    facts = [("SMILES", f"<code>{escape(smiles)}</code>" if smiles else "")]
+    for k, v in (sources or {}).items():
+        if v:
+            facts.append((k, f"<code>{escape(str(v))}</code>"))
+    for k, v in (extra or {}).items():
+        if v not in (None, ""):
+            facts.append((k, escape(str(v))))
+    return (
+        f'<section class="well v-error" id="{escape(anchor)}" data-verdict="error"><h2>{head}</h2>'
+        '<div class="cols">'
+        + (f'<div class="struct">{struct}</div>' if struct else "")
+        + '<div class="facts"><p>This well could not be checked:</p>'
+        f'<div class="errbox">{escape(message)}</div>' + _kv(facts) + "</div></div></section>"
+    )
+
+
+def compound_html(result: Any) -> str:
+    """A self-contained page for one compound (`verify TARGET --format html -o FILE`)."""
+    d = result.to_dict()
+    t = d.get("target", {})
+    title = t.get("name") or t.get("smiles", "compound")
+    sources = {}
+    for part in ("nmr", "ms"):
+        if d.get(part) and d[part].get("source"):
+            sources[f"{'NMR' if part == 'nmr' else 'LC-MS'} data"] = d[part]["source"]
+    body = (
+        f'<header class="top"><h1>{escape(title)} {_verdict_badge(d.get("verdict"))}</h1>'
+        f'<p class="meta">verify {escape(_version())} · {escape(_now())}</p></header><main>'
+        + compound_section(result, data=d, sources=sources)
+        + "</main>"
+    )
+    return _page(f"verify: {title}", body)
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return __version__
+
+
+def _now() -> str:
+    return _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+
+
+# ---------------------------------------------------------------------------------------------- plate
+def plate_html(meta: dict, records: list[dict]) -> str:
+    """index.html of a plate from stored well records (each with well, compound_id, verdict, error,
+    fragment, result, extra). `meta`: name, map, rows, cols, created, counts, elapsed_s..."""
+    rows_letters = meta.get("rows") or "ABCDEFGH"
+    ncols = int(meta.get("cols") or 12)
+    by_well = {r["well"]: r for r in records}
+    counts = {v: 0 for v in VERDICT_ORDER}
+    for r in records:
+        counts[r.get("verdict") or "error"] = counts.get(r.get("verdict") or "error", 0) + 1
+
+    big = len(rows_letters) > 8
+    grid = [f'<table class="plate{" p384" if big else ""}" aria-label="plate map"><thead><tr><th></th>']
+    grid += [f"<th>{c}</th>" for c in range(1, ncols + 1)]
+    grid.append("</tr></thead><tbody>")
+    for row in rows_letters:
+        grid.append(f"<tr><th>{row}</th>")
+        for c in range(1, ncols + 1):
+            w = f"{row}{c}"
+            r = by_well.get(w)
+            if r is None:
+                grid.append(f'<td class="empty" title="{w}: empty"></td>')
+                continue
+            v = r.get("verdict") or "error"
+            tip = f"{w} {r.get('compound_id', '')}: {v}"
+            why = T.reasons(r.get("result"), r.get("error"), limit=3)
+            if why:
+                tip += f" — {why}"
+            cid = "" if big else f'<span class="cid">{escape(r.get("compound_id", ""))}</span>'
+            grid.append(
+                f'<td class="v-{escape(v)}" data-well="{w}" data-verdict="{escape(v)}">'
+                f'<a href="#well-{w}" title="{escape(tip)}">{cid}<span class="sym">{VERDICT_SYMBOL.get(v, "")}</span></a></td>'
+            )
+        grid.append("</tr>")
+    grid.append("</tbody></table>")
+
+    colors = {"consistent": "var(--ok)", "suspicious": "var(--sus)", "inconsistent": "var(--bad)", "error": "var(--err)"}
+    btns = ['<div class="counts"><div class="muted" style="font-size:12px">Verdicts (click to filter)</div>']
+    for v in VERDICT_ORDER:
+        btns.append(f'<button type="button" data-filter="{v}" data-count="{counts.get(v, 0)}">'
+                    f'<span><span class="sw" style="background:{colors[v]}"></span>{VERDICT_SYMBOL[v]} {v}</span>'
+                    f'<span class="n">{counts.get(v, 0)}</span></button>')
+    btns.append(f'<div class="muted" style="font-size:12px">{len(records)} wells in the map</div></div>')
+
+    summary_rows = []
+    for r in records:
+        v = r.get("verdict") or "error"
+        res = r.get("result") or {}
+        nmr, ms = res.get("nmr"), res.get("ms")
+        mi = T.main_ion(ms)
+        summary_rows.append(
+            f'<tr data-verdict="{escape(v)}"><td><a href="#well-{escape(r["well"])}">{escape(r["well"])}</a></td>'
+            f"<td>{escape(r.get('compound_id', ''))}</td><td>{_verdict_badge(v)}</td>"
+            f"<td>{_verdict_badge(nmr.get('verdict')) if nmr else ''}</td>"
+            f"<td>{_verdict_badge(ms.get('verdict')) if ms else ''}</td>"
+            f"<td>{_num(mi.get('ppm_error'), 1) if mi else ''}</td>"
+            f"<td>{_num(ms.get('ms_purity') * 100, 0, ' %') if ms and isinstance(ms.get('ms_purity'), (int, float)) else ''}</td>"
+            f'<td class="reasons">{escape(T.reasons(res, r.get("error"), limit=4))}</td></tr>'
+        )
+    summary = (
+        '<table class="tbl summary"><thead><tr><th>well</th><th>compound</th><th>verdict</th><th>NMR</th>'
+        "<th>HRMS</th><th>ppm</th><th>MS purity</th><th>reasons</th></tr></thead><tbody>"
+        + "".join(summary_rows) + "</tbody></table>"
+    )
+    elapsed = meta.get("elapsed_s")
+    meta_line = " · ".join(
+        x for x in (
+            f"map <code>{escape(str(meta.get('map', '')))}</code>",
+            f"{len(records)} wells",
+            escape(str(meta.get("created", ""))),
+            f"verify {escape(str(meta.get('verify_version', _version())))}",
+            f"run {elapsed:.1f} s" if isinstance(elapsed, (int, float)) else "",
+        ) if x
+    )
+    body = (
+        f'<header class="top"><h1>Plate {escape(str(meta.get("name", "")))}</h1><p class="meta">{meta_line}</p></header>'
+        f'<main><div class="plate-wrap">{"".join(grid)}{"".join(btns)}</div>'
+        f"<h3>All wells</h3>{summary}"
+        + "".join(r.get("fragment") or error_section(r["well"], r.get("compound_id", ""), r.get("smiles", ""),
+                                                     r.get("error") or "no report stored") for r in records)
+        + "</main>"
+    )
+    return _page(f"Plate {meta.get('name', '')}", body, FILTER_JS)

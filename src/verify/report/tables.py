@@ -1,0 +1,240 @@
+"""Tables for the reports: HTML tables from the JSON-shaped result (schema verify/1) and the plate CSV.
+
+Everything here reads plain dicts (a result's `to_dict()` or a stored plate record), so the same
+tables can be rebuilt from the results store without recomputing anything.
+"""
+
+from __future__ import annotations
+
+import math
+from html import escape
+from typing import Any, Iterable
+
+# results.csv: fixed columns first, then the plate map's extra columns.
+CSV_COLUMNS = [
+    "well",
+    "compound_id",
+    "smiles",
+    "verdict",
+    "nmr_verdict",
+    "ms_verdict",
+    "main_ion_ppm_error",
+    "ms_purity",
+    "reasons",
+]
+
+
+def fmt(v: Any, nd: int = 2) -> str:
+    if v is None or v == "":
+        return ""
+    if isinstance(v, bool):
+        return "yes" if v else "no"
+    if isinstance(v, float):
+        return "" if not math.isfinite(v) else f"{v:.{nd}f}"
+    if isinstance(v, (list, tuple)):
+        return ", ".join(fmt(x, nd) for x in v)
+    return str(v)
+
+
+def badge(status: str | None, kind: str = "st") -> str:
+    s = escape(status or "")
+    return f'<span class="{kind} {kind}-{s}">{s}</span>' if s else ""
+
+
+def html_table(headers: list[str], rows: Iterable[list[str]], cls: str = "tbl", raw: bool = False) -> str:
+    """rows hold already-escaped HTML when raw=True, plain text otherwise."""
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = []
+    for r in rows:
+        cells = r if raw else [escape(str(c)) for c in r]
+        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    if not body:
+        return ""
+    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+
+
+# ------------------------------------------------------------------------------------------------ NMR
+def nmr_peak_table(nmr: dict) -> str:
+    rows = []
+    for p in nmr.get("peaks") or []:
+        rng = p.get("range") or []
+        rows.append(
+            [
+                escape(fmt(p.get("ppm"), 3)),
+                escape(f"{fmt(rng[0], 2)}–{fmt(rng[1], 2)}" if len(rng) == 2 else ""),
+                escape(fmt(p.get("multiplicity"))),
+                escape(fmt([round(j, 1) for j in p.get("j_hz") or []], 1)),
+                escape(fmt(p.get("integral"), 2)),
+                badge(p.get("status")),
+                escape(fmt(p.get("assignment"))),
+                escape(fmt(p.get("note"))),
+            ]
+        )
+    return html_table(["δ (ppm)", "range", "mult", "J (Hz)", "H (integral)", "status", "assignment", "note"],
+                      rows, "tbl peaks", raw=True)
+
+
+def nmr_group_table(nmr: dict) -> str:
+    rows = []
+    for g in nmr.get("groups") or []:
+        w = g.get("window") or []
+        found = g.get("found")
+        rows.append(
+            [
+                escape(fmt(g.get("id"))),
+                escape(fmt(g.get("label"))),
+                escape(fmt(g.get("n_h"))),
+                escape(f"{fmt(w[0], 2)}–{fmt(w[1], 2)}" if len(w) == 2 else ""),
+                badge("found" if found else "missing", "gm"),
+                escape(fmt(g.get("peak_ppm"), 3)),
+                escape(fmt(g.get("integral"), 2)),
+            ]
+        )
+    return html_table(["group", "environment", "H expected", "window (ppm)", "", "found at (ppm)", "H (integral)"],
+                      rows, "tbl groups", raw=True)
+
+
+def expected_group_table(expected: dict) -> str:
+    rows = []
+    for g in expected.get("h_groups") or []:
+        w = g.get("window") or []
+        rows.append([g.get("id", ""), g.get("label", ""), fmt(g.get("n_h")),
+                     f"{fmt(w[0], 2)}–{fmt(w[1], 2)}" if len(w) == 2 else "", g.get("multiplicity", "")])
+    return html_table(["group", "environment", "H", "window (ppm)", "mult"], rows, "tbl groups")
+
+
+# ----------------------------------------------------------------------------------------------- HRMS
+def ms_ion_table(ms: dict) -> str:
+    rows = []
+    for i in ms.get("ions") or []:
+        if not isinstance(i, dict):
+            continue
+        found = i.get("found")
+        rows.append(
+            [
+                escape(fmt(i.get("name"))),
+                escape(fmt(i.get("theoretical_mz"), 4)),
+                badge("found" if found else "not found", "gm"),
+                escape(fmt(i.get("mz"), 4)),
+                escape(fmt(i.get("ppm_error"), 1)),
+                escape(_sci(i.get("intensity"))),
+                escape(fmt(i.get("isotope_score"), 2)),
+            ]
+        )
+    return html_table(["ion", "m/z theoretical", "", "m/z observed", "error (ppm)", "intensity", "isotope score"],
+                      rows, "tbl ions", raw=True)
+
+
+def ms_peak_table(ms: dict) -> str:
+    rows = []
+    for p in ms.get("peaks") or []:
+        rows.append(
+            [
+                escape(fmt(p.get("mz"), 4)),
+                escape(_sci(p.get("intensity"))),
+                escape(fmt(p.get("theoretical_mz"), 4)),
+                escape(fmt(p.get("ppm_error"), 1)),
+                escape(fmt(p.get("rt_s") / 60 if isinstance(p.get("rt_s"), (int, float)) else None, 2)),
+                badge(p.get("status")),
+                escape(fmt(p.get("assignment"))),
+                escape(fmt(p.get("note"))),
+            ]
+        )
+    return html_table(["m/z", "intensity", "m/z theoretical", "error (ppm)", "RT (min)", "status", "assignment",
+                       "note"], rows, "tbl peaks", raw=True)
+
+
+def ms_chrom_table(ms: dict) -> str:
+    rows = []
+    for p in ms.get("chromatographic_peaks") or []:
+        share = p.get("area_share")
+        rows.append(
+            [
+                escape(fmt(p.get("mz"), 4)),
+                escape(fmt(p.get("rt_s") / 60 if isinstance(p.get("rt_s"), (int, float)) else None, 2)),
+                escape(f"{share * 100:.1f} %" if isinstance(share, (int, float)) else ""),
+                badge(p.get("status")),
+                escape(fmt(p.get("assignment"))),
+            ]
+        )
+    return html_table(["m/z", "RT (min)", "area share", "status", "assignment"], rows, "tbl chrom", raw=True)
+
+
+def _sci(v) -> str:
+    if not isinstance(v, (int, float)) or not math.isfinite(v):
+        return ""
+    return f"{v:.3g}"
+
+
+# ------------------------------------------------------------------------------------------- findings
+def findings_list(findings: list[dict], empty: str = "No findings.") -> str:
+    if not findings:
+        return f'<p class="muted">{escape(empty)}</p>'
+    order = {"error": 0, "warning": 1, "info": 2}
+    items = []
+    for f in sorted(findings, key=lambda f: order.get(f.get("severity"), 3)):
+        sev = f.get("severity", "info")
+        items.append(f'<li class="sev-{escape(sev)}"><b>{escape(sev)}</b> {escape(f.get("message", ""))}'
+                     f' <code>{escape(f.get("code", ""))}</code></li>')
+    return '<ul class="findings">' + "".join(items) + "</ul>"
+
+
+# --------------------------------------------------------------------------------------- plate rows
+def main_ion(ms: dict | None) -> dict | None:
+    """The main ion as a dict, whatever shape `ms.main_ion` has (dict, name, or absent)."""
+    if not ms:
+        return None
+    mi = ms.get("main_ion")
+    ions = [i for i in ms.get("ions") or [] if isinstance(i, dict)]
+    if isinstance(mi, dict):
+        return mi
+    if isinstance(mi, str):
+        return next((i for i in ions if i.get("name") == mi), {"name": mi})
+    return next((i for i in ions if i.get("found")), None)
+
+
+def reasons(result: dict | None, error: str | None = None, limit: int = 6) -> str:
+    """The findings that made the verdict (errors first, then warnings), one line."""
+    if error:
+        return error
+    if not result:
+        return ""
+    fs = [f for f in result.get("findings") or [] if f.get("severity") in ("error", "warning")]
+    fs.sort(key=lambda f: 0 if f.get("severity") == "error" else 1)
+    msgs = []
+    for f in fs:
+        m = (f.get("message") or "").strip()
+        if m and m not in msgs:
+            msgs.append(m)
+    more = len(msgs) - limit
+    out = "; ".join(msgs[:limit])
+    return out + (f"; (+{more} more)" if more > 0 else "")
+
+
+def csv_row(rec: dict, extra_columns: list[str]) -> dict:
+    """One results.csv row from a plate well record (see verify.plate.run)."""
+    res = rec.get("result") or {}
+    nmr, ms = res.get("nmr"), res.get("ms")
+    mi = main_ion(ms)
+    ppm_err = mi.get("ppm_error") if mi else None
+    purity = ms.get("ms_purity") if ms else None
+    row = {
+        "well": rec.get("well", ""),
+        "compound_id": rec.get("compound_id", ""),
+        "smiles": rec.get("smiles", ""),
+        "verdict": rec.get("verdict") or "error",
+        "nmr_verdict": (nmr or {}).get("verdict", "") if nmr else "",
+        "ms_verdict": (ms or {}).get("verdict", "") if ms else "",
+        "main_ion_ppm_error": f"{ppm_err:.2f}" if isinstance(ppm_err, (int, float)) and math.isfinite(ppm_err) else "",
+        "ms_purity": f"{purity:.3f}" if isinstance(purity, (int, float)) and math.isfinite(purity) else "",
+        "reasons": reasons(res, rec.get("error")),
+    }
+    extra = rec.get("extra") or {}
+    for c in extra_columns:
+        key = c if c not in row else f"map_{c}"
+        row[key] = extra.get(c, "")
+    return row
+
+
+def csv_header(extra_columns: list[str]) -> list[str]:
+    return CSV_COLUMNS + [c if c not in CSV_COLUMNS else f"map_{c}" for c in extra_columns]

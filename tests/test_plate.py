@@ -1,0 +1,325 @@
+"""Plates: map parsing and its errors, exit codes, bad wells, the results store (skip, resume), outputs.
+
+Most tests run the plate on small fake data through `fake_check_compound` (see test_report.py), so
+they test the plate machinery itself; `test_demo_plate_*` run the real 96-well demo plate.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from test_report import BOC_BENZYL, fake_check_compound, fake_pipeline  # noqa: F401  (fixture)
+from verify.cli import main
+from verify.plate.map import PlateMapError, parse_well, read_plate_map
+
+ROOT = Path(__file__).resolve().parents[1]
+BENZYL = "C1CNCCN(C1)Cc1ccccc1"
+
+
+def write(p: Path, text: str) -> Path:
+    p.parent.mkdir(parents=True, exist_ok=True)
+    p.write_text(text)
+    return p
+
+
+def make_plate(tmp: Path, rows: list[tuple], header="well,compound_id,smiles,nmr,ms,chemist") -> Path:
+    """rows: (well, id, smiles, nmr_word|None, ms_word|None, chemist). Data 'files' hold one word."""
+    lines = [header]
+    for well, cid, smi, nmr, ms, chem in rows:
+        np_ = f"data/{cid}/fid.txt" if nmr else ""
+        mp = f"data/{cid}.mzML" if ms else ""
+        if nmr and nmr != "nofile":
+            write(tmp / np_, nmr)
+        if ms and ms != "nofile":
+            write(tmp / mp, ms)
+        lines.append(f"{well},{cid},{smi},{np_},{mp},{chem}")
+    return write(tmp / "plate.csv", "\n".join(lines) + "\n")
+
+
+def run(args, capsys):
+    code = main(["plate", *args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# ------------------------------------------------------------------------------------------ map parsing
+def test_parse_well_forms():
+    assert parse_well("A1") == "A1" and parse_well("a01") == "A1" and parse_well(" H12 ") == "H12"
+    assert parse_well("P24") == "P24" and parse_well("B007") == "B7"
+    for bad in ("", "A0", "Q1", "A25", "1A", "AA1", "A1.5"):
+        assert parse_well(bad) is None, bad
+
+
+def test_csv_map_paths_extra_columns_and_96_geometry(tmp_path):
+    m = write(tmp_path / "sub" / "p.csv",
+              "# plate 7\nWell,Compound_ID,SMILES,NMR,MS,chemist,notes\n"
+              "A01,VRF-1,CCO,nmr/a1,ms/a1.mzML,AB,first\nb2,VRF-2,CCN,,,CD,\n")
+    pm = read_plate_map(m)
+    assert [w.well for w in pm.wells] == ["A1", "B2"]
+    a1 = pm.wells[0]
+    assert a1.compound_id == "VRF-1" and a1.smiles == "CCO" and a1.line == 3
+    assert a1.nmr == tmp_path / "sub" / "nmr" / "a1" and a1.ms == tmp_path / "sub" / "ms" / "a1.mzML"
+    assert pm.wells[1].nmr is None
+    assert pm.extra_columns == ["chemist", "notes"] and a1.extra == {"chemist": "AB", "notes": "first"}
+    assert (pm.rows, pm.cols, pm.size) == ("ABCDEFGH", 12, 96)
+
+
+def test_tsv_and_384(tmp_path):
+    m = write(tmp_path / "p.tsv", "well\tcompound_id\tsmiles\nP24\tX\tCC\nA1\tY\tCC\n")
+    pm = read_plate_map(m)
+    assert [w.well for w in pm.wells] == ["A1", "P24"] and pm.size == 384
+
+
+def test_map_errors_with_line_numbers_all_reported(tmp_path):
+    m = write(tmp_path / "p.csv", "well,compound_id,smiles\nA1,X,CC\nZ9,Y,CC\nA01,Z,CC\n\nA13,W,CC\n")
+    with pytest.raises(PlateMapError) as ei:
+        read_plate_map(m)
+    msg = str(ei.value)
+    assert "line 3: bad well name 'Z9'" in msg
+    assert "line 4: duplicate well A1 (already on line 2)" in msg
+    assert "line 6" not in msg  # A13 is a 384-well name: fine
+    assert ei.value.exit_code == 65
+
+
+def test_missing_column_reported_on_header_line(tmp_path):
+    m = write(tmp_path / "p.csv", "# comment\nwell,smiles\nA1,CC\n")
+    with pytest.raises(PlateMapError, match=r"line 2: missing column compound_id"):
+        read_plate_map(m)
+
+
+def test_sdf_map(tmp_path):
+    from rdkit import Chem
+
+    w = Chem.SDWriter(str(tmp_path / "p.sdf"))
+    for well, cid, smi in (("A01", "VRF-1", BOC_BENZYL), ("A2", "VRF-2", BENZYL)):
+        m = Chem.MolFromSmiles(smi)
+        m.SetProp("_Name", cid)
+        m.SetProp("Well", well)
+        m.SetProp("ms", f"{cid}.mzML")
+        m.SetProp("batch", "B7")
+        w.write(m)
+    w.close()
+    pm = read_plate_map(tmp_path / "p.sdf")
+    assert [(x.well, x.compound_id) for x in pm.wells] == [("A1", "VRF-1"), ("A2", "VRF-2")]
+    assert pm.wells[0].molblock.rstrip().endswith("M  END")
+    assert pm.wells[1].ms == tmp_path / "VRF-2.mzML"
+    assert pm.extra_columns == ["batch"] and pm.wells[0].extra == {"batch": "B7"}
+    # a duplicate well is reported at the record's first line
+    text = (tmp_path / "p.sdf").read_text().replace("A2", "A1")
+    write(tmp_path / "q.sdf", text)
+    with pytest.raises(PlateMapError, match=r"line \d+: duplicate well A1"):
+        read_plate_map(tmp_path / "q.sdf")
+
+
+# ------------------------------------------------------------------------------------------- exit codes
+def test_exit_codes(tmp_path, capsys):
+    assert run([str(tmp_path / "nope.csv")], capsys)[0] == 66
+    assert run(["--workers", "0", str(tmp_path / "nope.csv")], capsys)[0] == 64
+    assert run(["--bogus"], capsys)[0] == 64
+    assert run([], capsys)[0] == 64
+    bad = write(tmp_path / "bad.csv", "well,compound_id,smiles\nA1,X,CC\nA1,Y,CC\n")
+    code, out, err = run([str(bad), "-o", str(tmp_path / "r")], capsys)
+    assert code == 65 and "line 3: duplicate well A1" in err and err.count("\n") == 1
+    assert not (tmp_path / "r" / "results.sqlite").exists()  # nothing ran
+    write(tmp_path / "bin.csv", "")
+    (tmp_path / "bin.csv").write_bytes(b"\x00\x01\xff\xfe" * 10)
+    assert run([str(tmp_path / "bin.csv")], capsys)[0] == 65
+    assert run([str(bad), "--nmr-dir", str(tmp_path / "nodir")], capsys)[0] == 66
+
+
+def test_plate_exit_zero_whatever_the_verdicts_and_fail_on(tmp_path, capsys, fake_pipeline):
+    m = make_plate(tmp_path, [("A1", "ok", BENZYL, "good", "good", ""),
+                              ("A2", "sus", BENZYL, "suspicious", "good", ""),
+                              ("A3", "bad", BENZYL, "missing", "good", "")])
+    args = [str(m), "-o", str(tmp_path / "r"), "--workers", "1", "-q"]
+    code, out, _ = run(args, capsys)
+    assert code == 0 and "1 consistent, 1 suspicious, 1 inconsistent" in out
+    assert run(args + ["--fail-on", "inconsistent"], capsys)[0] == 2
+    m2 = make_plate(tmp_path / "b", [("A1", "ok", BENZYL, "good", "good", ""),
+                                     ("A2", "sus", BENZYL, "suspicious", "good", "")])
+    a2 = [str(m2), "-o", str(tmp_path / "r2"), "--workers", "1", "-q"]
+    assert run(a2 + ["--fail-on", "suspicious"], capsys)[0] == 1
+    assert run(a2 + ["--fail-on", "inconsistent"], capsys)[0] == 0
+
+
+# ------------------------------------------------------------------------- bad wells, outputs, store
+def _bad_plate(tmp_path):
+    return make_plate(tmp_path, [
+        ("A1", "VRF-1", BOC_BENZYL, "good", "good", "AB"),
+        ("A2", "VRF-2", BENZYL, "corrupt", "good", "AB"),  # corrupt NMR
+        ("A3", "VRF-3", "C1CC(", "good", "good", "CD"),  # invalid SMILES
+        ("A4", "VRF-4", BENZYL, "nofile", "good", "CD"),  # path in the map, file absent
+        ("B1", "VRF-5", BENZYL, "crash", "good", ""),  # a bug in a worker
+        ("B2", "VRF-6", BENZYL, None, None, ""),  # no data at all
+        ("H12", "VRF-7", "Cl.C1CNCCN(C1)Cc1ccccc1", None, "good", "EF"),  # salt, MS only
+    ])
+
+
+def test_bad_wells_do_not_stop_the_plate(tmp_path, capsys, fake_pipeline):
+    m = _bad_plate(tmp_path)
+    out_dir = tmp_path / "rep"
+    code, out, err = run([str(m), "-o", str(out_dir), "--workers", "2"], capsys)
+    assert code == 0
+    assert "7 wells: 2 consistent, 5 error" in out
+    assert "A2 VRF-2: error:" in out and "truncated FID" in out
+    assert "A3 VRF-3: error: well A3: invalid SMILES 'C1CC('" in out
+    assert "A4 VRF-4: error:" in out and "no such file" in out
+    assert "B1 VRF-5: error: unexpected ZeroDivisionError" in out
+    assert "B2 VRF-6: error: no NMR or LC-MS data for this well" in out
+    assert "7/7" in err  # plain progress lines when not a terminal
+
+    rows = list(csv.DictReader((out_dir / "results.csv").open()))
+    assert list(rows[0]) == ["well", "compound_id", "smiles", "verdict", "nmr_verdict", "ms_verdict",
+                             "main_ion_ppm_error", "ms_purity", "reasons", "chemist"]
+    assert [r["well"] for r in rows] == ["A1", "A2", "A3", "A4", "B1", "B2", "H12"]
+    by = {r["well"]: r for r in rows}
+    assert by["A1"]["verdict"] == "consistent" and by["A1"]["nmr_verdict"] == "consistent"
+    assert by["A1"]["main_ion_ppm_error"] == "1.20" and by["A1"]["chemist"] == "AB"
+    assert by["A2"]["verdict"] == "error" and "truncated FID" in by["A2"]["reasons"]
+    assert by["H12"]["verdict"] == "consistent" and by["H12"]["nmr_verdict"] == "" and by["H12"]["ms_verdict"] == "consistent"
+
+    data = json.loads((out_dir / "results.json").read_text())
+    assert data["schema"] == "verify-plate/1"
+    assert data["plate"]["counts"] == {"consistent": 2, "suspicious": 0, "inconsistent": 0, "error": 5}
+    assert data["plate"]["format"] == 96
+    w = {x["well"]: x for x in data["wells"]}
+    assert w["A1"]["result"]["schema"] == "verify/1" and w["A1"]["result"]["verdict"] == "consistent"
+    assert w["A2"]["result"] is None and w["A2"]["verdict"] == "error"
+    assert any("salt" in f["message"] for f in w["H12"]["result"]["findings"])
+
+    html = (out_dir / "index.html").read_text()
+    for well in ("A1", "A2", "A3", "A4", "B1", "B2", "H12"):
+        assert f'id="well-{well}"' in html and f'data-well="{well}"' in html
+    assert html.count('class="empty"') == 96 - 7
+    assert "truncated FID" in html
+
+
+def test_rerun_skips_unchanged_and_force_redoes(tmp_path, capsys, fake_pipeline):
+    m = _bad_plate(tmp_path)
+    args = [str(m), "-o", str(tmp_path / "rep"), "--workers", "2"]
+    run(args, capsys)
+    code, out, err = run(args, capsys)
+    assert code == 0 and "(0 checked, 7 unchanged)" in out
+    assert "7 wells unchanged since the last run" in err
+    # change one data file (content and size) and the SMILES of another well
+    (tmp_path / "data" / "VRF-2" / "fid.txt").write_text("suspicious")
+    m.write_text(m.read_text().replace("C1CC(", "C1CCNCC1"))
+    code, out, _ = run(args, capsys)
+    assert "(2 checked, 5 unchanged)" in out
+    rows = {r["well"]: r for r in csv.DictReader((tmp_path / "rep" / "results.csv").open())}
+    assert rows["A2"]["verdict"] == "suspicious" and rows["A3"]["verdict"] == "consistent"
+    code, out, _ = run(args + ["--force"], capsys)
+    assert "(7 checked, 0 unchanged)" in out
+
+
+def test_resume_after_interruption(tmp_path, capsys, fake_pipeline):
+    m = _bad_plate(tmp_path)
+    rep = tmp_path / "rep"
+    args = [str(m), "-o", str(rep), "--workers", "2", "-q"]
+    run(args, capsys)
+    db = rep / "results.sqlite"
+    # as if the run had stopped after 3 wells: the others never reached the store
+    con = sqlite3.connect(db)
+    with con:
+        con.execute("DELETE FROM wells WHERE well NOT IN ('A1', 'A2', 'H12')")
+    con.close()
+    (rep / "index.html").unlink()
+    code, out, _ = run(args, capsys)
+    assert code == 0 and "(4 checked, 3 unchanged)" in out
+    assert "7 wells" in out and (rep / "index.html").exists()
+
+
+def test_interrupted_process_keeps_finished_wells(tmp_path):
+    """Kill a real `verify plate` run mid-way; the finished wells are in the store and a re-run
+    checks only the rest."""
+    wells = [(f"{r}{c}", f"C{r}{c}", BENZYL, "good", "good", "") for r in "AB" for c in range(1, 7)]
+    m = make_plate(tmp_path, wells)
+    rep = tmp_path / "rep"
+    # a slow stand-in pipeline, so that the run can be killed half-way
+    script = tmp_path / "slowrun.py"
+    script.write_text(
+        "import sys, time\n"
+        f"sys.path.insert(0, {str(ROOT / 'tests')!r})\n"
+        "import verify.pipeline, test_report\n"
+        "def slow(*a, **k):\n    time.sleep(0.4)\n    return test_report.fake_check_compound(*a, **k)\n"
+        "verify.pipeline.check_compound = slow\n"
+        "from verify.cli import main\nsys.exit(main(sys.argv[1:]))\n"
+    )
+    cmd = [sys.executable, str(script), "plate", str(m), "-o", str(rep), "--workers", "2"]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    db = rep / "results.sqlite"
+    import time
+
+    t0 = time.time()
+    n = 0
+    while time.time() - t0 < 60:
+        if db.exists():
+            try:
+                con = sqlite3.connect(db)
+                n = con.execute("SELECT count(*) FROM wells").fetchone()[0]
+                con.close()
+            except sqlite3.Error:
+                n = 0
+            if n >= 3:
+                break
+        time.sleep(0.05)
+    p.kill()
+    p.wait()
+    con = sqlite3.connect(db)
+    kept = con.execute("SELECT count(*) FROM wells").fetchone()[0]
+    con.close()
+    assert 3 <= kept < 12
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert f"({12 - kept} checked, {kept} unchanged)" in r.stdout
+
+
+# ---------------------------------------------------------------------------------- finding data
+def test_find_data_in_dirs_by_id_well_and_title(tmp_path, capsys, fake_pipeline):
+    nmr = tmp_path / "nmr"
+    # Bruker data sets: named by compound id; by well; and one found only by its title
+    for name, title in (("VRF-1", "x"), ("plate7_B01", "whatever"), ("run_0003", "VRF-3 in CDCl3")):
+        exp = nmr / name / "10"
+        write(exp / "acqus", "##TITLE=\n")
+        write(exp / "fid", "good")
+        write(exp / "pdata" / "1" / "title", title)
+    write(nmr / "VRF-4.jdx", "good")
+    ms = tmp_path / "ms"
+    for f in ("VRF-1.mzML", "B1.mzML.gz", "x_VRF-3_pos.mzML", "dup_A4.mzML", "VRF-4.mzML"):
+        write(ms / f, "good")
+    m = write(tmp_path / "map" / "p.csv",
+              "well,compound_id,smiles\nA1,VRF-1,CCN\nB1,VRF-2,CCN\nC1,VRF-3,CCN\nA4,VRF-4,CCN\nD1,VRF-9,CCN\n")
+    from verify.plate.cli import build_jobs
+
+    pm = read_plate_map(m)
+    jobs = {j.well: j for j in build_jobs(pm, nmr, ms, None, 5.0)}
+    assert jobs["A1"].nmr == str(nmr / "VRF-1" / "10") and jobs["A1"].ms == str(ms / "VRF-1.mzML")
+    assert jobs["B1"].nmr == str(nmr / "plate7_B01" / "10") and jobs["B1"].ms == str(ms / "B1.mzML.gz")
+    assert jobs["C1"].nmr == str(nmr / "run_0003" / "10") and jobs["C1"].ms == str(ms / "x_VRF-3_pos.mzML")
+    assert jobs["A4"].nmr == str(nmr / "VRF-4.jdx") and jobs["A4"].ms == str(ms / "VRF-4.mzML")  # id beats well
+    assert jobs["D1"].nmr is None and jobs["D1"].ms is None
+    assert any("found in" in n for n in jobs["A1"].notes)
+    # two equally good matches are not guessed
+    write(ms / "VRF-1_rerun" / "VRF-1.mzML", "good")
+    jobs = {j.well: j for j in build_jobs(pm, nmr, ms, None, 5.0)}
+    assert jobs["A1"].ms is None and "several LC-MS data sets" in jobs["A1"].error
+    code, out, _ = run([str(m), "--nmr-dir", str(nmr), "--ms-dir", str(ms), "-o", str(tmp_path / "r"),
+                        "--workers", "1", "-q"], capsys)
+    assert code == 0 and "A1 VRF-1: error: several LC-MS data sets" in out
+
+
+def test_default_report_dir_is_cwd(tmp_path, capsys, fake_pipeline, monkeypatch):
+    m = make_plate(tmp_path / "maps", [("A1", "ok", BENZYL, "good", "good", "")])
+    monkeypatch.chdir(tmp_path)
+    assert run([str(m), "--workers", "1", "-q"], capsys)[0] == 0
+    assert (tmp_path / "plate_report" / "index.html").exists()
+    assert (tmp_path / "plate_report" / "results.sqlite").exists()
