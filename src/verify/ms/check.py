@@ -195,6 +195,12 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
         for pol, pd in pdata.items():
             features += _label_features(find_features(pd.idx, tol, th), mol, tol, th, None)
         chrom = _chrom_dicts(features, th)
+        top = [f for f in features if not f.background and f.isotope_of is None]
+        if top:
+            t = max(top, key=lambda f: f.share)
+            findings.append(Finding("info", "ms.main_component",
+                                    f"the run's largest chromatographic peak is m/z {t.mz:.4f} at {t.rt_s:.1f} s "
+                                    f"({t.share * 100:.0f}% of the ion current; {t.assignment or 'unexplained'})."))
         return MsResult(verdict_from_findings(findings), findings, expectation, str(path), ions=ions_out,
                         chromatographic_peaks=chrom, peaks=_feature_peaks(features, th), run_info=run_info)
 
@@ -374,7 +380,7 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
         elif f.status == "suspicious" and f.share >= th.other_peak_warn_share:
             other_unexplained.append(f)
     for name, text in sp_seen.items():
-        findings.append(Finding("warning", "ms.side_product", f"{name}: {text}."))
+        findings.append(Finding("warning", "ms.side_product", f"named impurity: {text}."))
     if unexplained:
         lst = ", ".join(f"m/z {a.mz:.4f} ({a.relative * 100:.0f}%)" for a in unexplained[:6])
         findings.append(Finding("warning", "ms.unexplained_ion",

@@ -173,8 +173,10 @@ def contaminant_ions() -> tuple[KnownIon, ...]:
                     counts[el] += c * n
             counts = +counts
             label = row["name"] + (f" n={n}" if rep else "")
+            # reagents are the sample's own impurities; everything else is LC-MS background
+            status = "impurity" if row["class"] == "reagent" else "solvent"
             for adduct in str(row["adducts"]).split(","):
-                ion = make_ion(counts, adduct.strip(), "solvent", f"{label} {adduct.strip()}",
+                ion = make_ion(counts, adduct.strip(), status, f"{label} {adduct.strip()}",
                                f"{row['class']}; {row['source']}")
                 if ion:
                     out.append(ion)
