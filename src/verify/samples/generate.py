@@ -1,0 +1,223 @@
+"""One sample = compound.smi + nmr/1 (Bruker) + ms.mzML + truth.json, from a `SampleDef`.
+
+Everything random comes from one numpy Generator seeded from the sample's name and the base seed,
+so the same definition and seed give the same bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+from rdkit import Chem
+
+from ..solvents import find_solvent
+from ..structure.side_products import side_products
+from . import ms as msim
+from . import nmr as nsim
+from .tables import NAMES, Compound, Group, compounds, impurity_groups
+
+VERDICT_ORDER = ("consistent", "suspicious", "inconsistent")
+
+
+@dataclass
+class SampleDef:
+    name: str
+    target: str  # compound key (compounds.tsv) written to compound.smi
+    data: str | None = None  # compound key whose spectra are simulated (wrong compound); default target
+    side: list = field(default_factory=list)  # [(side-product kind, mole fraction of the mixture)]
+    impurities: list = field(default_factory=list)  # [(impurity name in reference/impurities.tsv, equivalents)]
+    extra: list = field(default_factory=list)  # [(compound key, mole fraction)] unrelated co-eluting compound
+    ms_missing: bool = False  # compound absent from the LC-MS run
+    failure: str = "none"
+    expect_nmr: str = "consistent"
+    expect_ms: str = "consistent"
+    note: str = ""
+    field: int | None = None
+    tms: bool | None = None
+    profile: bool = False
+    instrument: str | None = None
+
+    @property
+    def expect_overall(self) -> str:
+        parts = (self.expect_nmr, self.expect_ms)
+        if "error" in parts:
+            return "error"  # a part that cannot be read makes the well an error result
+        vs = [v for v in parts if v in VERDICT_ORDER]
+        return max(vs, key=VERDICT_ORDER.index) if vs else "error"
+
+
+def seed_for(name: str, base_seed: int) -> int:
+    return (zlib.crc32(name.encode()) ^ (base_seed * 2654435761)) & 0xFFFFFFFF
+
+
+def _canon(smi: str) -> str:
+    return Chem.MolToSmiles(Chem.MolFromSmiles(smi))
+
+
+def compound_by_smiles(smiles: str) -> Compound | None:
+    c = _canon(smiles)
+    for comp in compounds().values():
+        if _canon(comp.smiles) == c:
+            return comp
+    return None
+
+
+def side_product(target: Compound, kind: str):
+    """The named side product of `kind` (verify.structure.side_products) and its 1H table if we have one."""
+    sps = side_products(Chem.MolFromSmiles(target.smiles))
+    kinds = [kind] if kind != "starting_material" else ["starting_material", "dealkylation"]
+    for k in kinds:
+        for sp in sps:
+            if sp.kind == k:
+                return sp, compound_by_smiles(sp.smiles)
+    raise KeyError(f"no side product of kind {kind!r} for {target.key}")
+
+
+def generate_sample(d: SampleDef, outdir: str | Path, base_seed: int = 0, write_smi: bool = True) -> dict:
+    """Write one sample folder; return its manifest row (and truth)."""
+    rng = np.random.default_rng(seed_for(d.name, base_seed))
+    out = Path(outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    comps = compounds()
+    target = comps[d.target]
+    data = comps[d.data or d.target]
+    solvent = find_solvent(data.solvent)
+    skey = solvent.key
+    field_mhz = d.field or int(rng.choice([400, 500, 600], p=[0.5, 0.3, 0.2]))
+    bf1 = nsim.FIELDS[field_mhz][0]
+    tms = d.tms if d.tms is not None else bool(rng.random() < 0.8)
+
+    # --- mixture: (compound table, mole fraction, role, name, smiles)
+    mix = []
+    frac_main = 1.0 - sum(f for _, f in d.side) - sum(f for _, f in d.extra)
+    mix.append((data, frac_main, "target" if d.data is None else "wrong compound", data.key, data.smiles))
+    for kind, f in d.side:
+        sp, table = side_product(data, kind)
+        mix.append((table, f, "side product", sp.name, sp.smiles))
+    for key, f in d.extra:
+        mix.append((comps[key], f, "impurity", key, comps[key].smiles))
+
+    # --- NMR
+    lw = float(rng.uniform(0.5, 1.1))
+    spec = nsim.NmrSpec(
+        field=field_mhz,
+        solvent="CDCl3" if skey == "cdcl3" else "DMSO",
+        o1p=float(rng.choice([6.175, 6.0, 6.5, 4.7])),
+        lw_hz=lw,
+        gauss_hz=float(rng.uniform(0.2, 0.6)),
+        p0_err=float(rng.uniform(-180, 180)),
+        p1_err=float(rng.uniform(-40, 40)),
+        grpdly=float(rng.choice([67.9842071533203, 67.9862518310547, 67.9855346679688])),
+        fid_max=float(rng.uniform(1.5e6, 9e6)),
+        baseline=(float(rng.uniform(-0.004, 0.004)), float(rng.uniform(-0.003, 0.003)), float(rng.uniform(-0.004, 0.004))),
+        ns=int(rng.choice([8, 16, 16, 32])),
+        rg=float(rng.choice([64.0, 90.5, 101.0, 128.0, 181.0])),
+        title=d.name,
+        date=1763000000 + int(rng.integers(0, 3_000_000)),
+    )
+    spec.noise = spec.fid_max / float(rng.uniform(2500, 9000))
+    lines: list = []
+    comps_out: list = []
+
+    def add(groups, fraction, source, lw_extra=0.0, sat=True):
+        for g in groups:
+            if lw_extra:
+                g = Group(g.ppm, g.mult, g.j_hz, g.n_h, g.extra_lw_hz + lw_extra, g.assignment)
+            ls, c = nsim.group_lines(g, fraction, bf1, lw, source, satellites=sat)
+            lines.extend(ls)
+            comps_out.append(c)
+
+    for table, f, role, name, _ in mix:
+        if table is None:
+            raise KeyError(f"no 1H table for {name}")
+        src = "target" if role == "target" else f"{role}:{name}"
+        add(table.groups, f, src)
+    for name, eq in d.impurities:
+        add(impurity_groups(name, skey), eq, f"impurity:{name}")
+    # solvent residual, water, TMS
+    if skey == "cdcl3":
+        add([Group(7.26, "s", (), float(rng.uniform(0.08, 0.35)), 0.0, "CHCl3")], 1.0, "solvent", sat=False)
+        add([Group(1.56, "s", (), float(rng.uniform(0.3, 1.4)), float(rng.uniform(1.5, 4.0)), "H2O")], 1.0, "water")
+    else:
+        add([Group(2.50, "quint", (1.9,), float(rng.uniform(0.15, 0.5)), 0.0, "DMSO-d5")], 1.0, "solvent", sat=False)
+        add([Group(3.33, "s", (), float(rng.uniform(1.0, 3.5)), float(rng.uniform(4.0, 12.0)), "HOD/H2O")], 1.0, "water")
+    if tms:
+        add([Group(0.0, "s", (), 12 * float(rng.uniform(0.04, 0.25)), 0.0, "TMS")], 1.0, "tms")
+    dic, raw, ntruth = nsim.simulate(spec, lines, rng)
+    nsim.write_bruker(out / "nmr" / "1", dic, raw)
+
+    # --- MS
+    inst = d.instrument or ("orbitrap" if d.profile else str(rng.choice(["tof", "tof", "orbitrap"])))
+    mspec = msim.MsSpec(
+        instrument=inst,
+        run_s=240.0,
+        scan_s=float(rng.uniform(1.0, 1.1)),
+        ppm_offset=float(rng.uniform(-2.0, 2.0)) if inst == "tof" else float(rng.uniform(-1.2, 1.2)),
+        ppm_scatter=0.8 if inst == "tof" else 0.4,
+        background_level=float(rng.uniform(3e4, 1.2e5)) * (1.0 if inst == "tof" else 20.0),
+        profile=d.profile,
+        resolution=30000.0 if inst == "tof" else 70000.0,
+        threshold=150.0 if inst == "tof" else 3000.0,
+        noise_peaks=int(rng.integers(20, 40)),
+    )
+    base_amount = float(rng.uniform(4e5, 3e6)) * (1.0 if inst == "tof" else 25.0)
+    species = []
+    for table, f, role, name, smi in mix:
+        if role in ("target", "wrong compound") and d.ms_missing:
+            continue
+        # ionisation efficiency differs between compounds; keep the side products' share near their mole fraction
+        amt = base_amount * f * float(rng.uniform(0.7, 1.3))
+        species.append(msim.species_for(name, smi, amt, rng, mspec.run_s, role=role))
+    run = msim.simulate_run(mspec, species, rng)
+    msim.write_mzml(out / "ms.mzML", run, d.name)
+
+    if write_smi:
+        (out / "compound.smi").write_text(f"{target.smiles} {NAMES.get(d.target, d.target)}\n")
+    truth = {
+        "sample": d.name,
+        "target": {"key": target.key, "smiles": target.smiles},
+        "data_compound": data.key,
+        "failure": d.failure,
+        "expected": {"nmr": d.expect_nmr, "ms": d.expect_ms, "overall": d.expect_overall},
+        "note": d.note,
+        "nmr": {
+            "path": "nmr/1",
+            "solvent": solvent.name,
+            "field_mhz": field_mhz,
+            "tms": tms,
+            "processing": "fft -> remove_digital_filter(truncate=False, post_proc=True) -> rev -> ps(p0, p1); "
+                          "p0_truncated/p1_truncated for the default truncate=True",
+            **{k: (round(v, 6) if isinstance(v, float) else v) for k, v in ntruth.items()},
+            "p0_error_deg": round(spec.p0_err, 4),
+            "p1_error_deg": round(spec.p1_err, 4),
+            "linewidth_hz": round(lw, 4),
+            "components": [
+                {"ppm": c.ppm, "n_h": round(c.n_h, 5), "mult": c.mult, "j_hz": list(c.j_hz), "source": c.source,
+                 "assignment": c.assignment, "span_hz": round(c.span_hz, 4), "lw_hz": round(c.lw_hz, 4),
+                 "satellites": [list(x) for x in c.satellites]}
+                for c in comps_out
+            ],
+        },
+        "ms": {"path": "ms.mzML", "compound_present": not d.ms_missing, **run.truth},
+    }
+    (out / "truth.json").write_text(json.dumps(truth, indent=1, sort_keys=True) + "\n")
+    return {
+        "sample": d.name,
+        "smiles": target.smiles,
+        "solvent": solvent.name,
+        "field_mhz": field_mhz,
+        "failure": d.failure,
+        "expected_nmr": d.expect_nmr,
+        "expected_ms": d.expect_ms,
+        "expected_overall": d.expect_overall,
+        "note": d.note,
+        "truth": truth,
+    }
+
+
+def asdict_def(d: SampleDef) -> dict:
+    return asdict(d)
