@@ -1,0 +1,194 @@
+"""1H NMR check of one compound: raw data -> spectrum -> multiplets -> comparison -> verdict.
+
+`check_nmr(path, target, solvent=None) -> NmrResult` (contract in docs/INTERFACES.md). The solvent is the
+`solvent` argument when given, else the file's solvent, else CDCl3 (with an info finding saying so).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import InputError, MissingInputError, VerifyError
+from ..expectation import Expectation, build_expectation
+from ..findings import Finding, verdict_from_findings
+from ..solvents import Solvent, find_solvent
+from ..structure.hgroups import HGroup
+from .compare import Comparison, compare
+from .peaks import find_multiplets
+from .spectrum import Spectrum1D
+from .thresholds import NMR_THRESHOLDS, NmrThresholds
+
+
+@dataclass
+class NmrPeak:
+    """One observed multiplet as reported."""
+
+    ppm: float  # centre (ppm)
+    lo: float  # range (ppm)
+    hi: float
+    multiplicity: str
+    j_hz: list[float]
+    integral: float  # in H of the target
+    status: str  # consistent | solvent | impurity | suspicious
+    assignment: str = ""
+    note: str = ""
+
+    def to_dict(self) -> dict:
+        return {
+            "ppm": round(self.ppm, 3),
+            "range": [round(self.lo, 3), round(self.hi, 3)],
+            "multiplicity": self.multiplicity,
+            "j_hz": [round(j, 1) for j in self.j_hz],
+            "integral": round(self.integral, 2),
+            "status": self.status,
+            "assignment": self.assignment,
+            "note": self.note,
+        }
+
+
+@dataclass
+class GroupMatch:
+    group: HGroup
+    found: bool
+    peak_ppm: float | None = None
+    integral: float | None = None  # observed H attributed to the group
+    in_window: bool = False
+    note: str = ""
+
+    def to_dict(self) -> dict:
+        g = self.group
+        return {
+            "id": g.id,
+            "n_h": g.n_h,
+            "label": g.label,
+            "window": [round(g.lo, 3), round(g.hi, 3)],
+            "multiplicity": g.multiplicity,
+            "exchangeable": g.exchangeable,
+            "found": self.found,
+            "in_window": self.in_window,
+            "peak_ppm": None if self.peak_ppm is None else round(self.peak_ppm, 3),
+            "integral": None if self.integral is None else round(self.integral, 2),
+            "note": self.note,
+        }
+
+
+@dataclass
+class NmrResult:
+    verdict: str
+    findings: list[Finding]
+    expectation: Expectation
+    spectrum: Spectrum1D
+    peaks: list[NmrPeak] = field(default_factory=list)
+    groups: list[GroupMatch] = field(default_factory=list)
+    noise: float = 0.0
+    scale: float = 0.0  # integral units per H
+    observed_h: float = 0.0
+    expected_h: int = 0
+    impurities: list[dict] = field(default_factory=list)
+    side_products: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        s = self.spectrum
+        sol = self.expectation.solvent
+        return {
+            "verdict": self.verdict,
+            "source": s.source,
+            "solvent": sol.name if sol else None,
+            "sf_mhz": round(float(s.sf_mhz), 3),
+            "referencing": s.referencing,
+            "processing": s.processing,
+            "observed_h": round(self.observed_h, 2),
+            "expected_h": self.expected_h,
+            "peaks": [p.to_dict() for p in self.peaks],
+            "groups": [g.to_dict() for g in self.groups],
+            "impurities": self.impurities,
+            "side_products": self.side_products,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+def _load(path: Path, solvent: Solvent | None) -> Spectrum1D:
+    try:
+        from .process import load_spectrum
+    except ImportError as exc:  # processing module not installed/broken
+        raise InputError(f"NMR processing unavailable ({exc})", path) from None
+    try:
+        return load_spectrum(path, solvent=solvent.name if solvent else None)
+    except VerifyError:
+        raise
+    except (OSError, ValueError, KeyError, IndexError, TypeError, ZeroDivisionError) as exc:
+        raise InputError(f"cannot read or process the NMR data ({type(exc).__name__}: {exc})", path) from None
+
+
+def check_spectrum(spectrum: Spectrum1D, target, solvent: Solvent | None = None,
+                   th: NmrThresholds = NMR_THRESHOLDS) -> NmrResult:
+    """The comparison part of check_nmr on a spectrum already in memory (used by tests and benches)."""
+    findings: list[Finding] = []
+    solv = solvent
+    if solv is None and spectrum.solvent:
+        solv = find_solvent(spectrum.solvent)
+        if solv is None:
+            findings.append(Finding("info", "nmr.solvent_unknown",
+                                    f"solvent {spectrum.solvent!r} of the file is not in reference/solvents.tsv; CDCl3 assumed"))
+    if solv is None:
+        if not spectrum.solvent:
+            findings.append(Finding("info", "nmr.solvent_assumed", "the data name no solvent; CDCl3 assumed"))
+        solv = find_solvent("CDCl3")
+    expectation = build_expectation(target, solv)
+    import numpy as np
+
+    ppm = np.asarray(spectrum.ppm, dtype=float)
+    y = np.asarray(spectrum.intensity, dtype=float)
+    if ppm.size < 64 or ppm.size != y.size or not np.all(np.isfinite(y)):
+        raise InputError("spectrum is empty, truncated or not finite", spectrum.source or None)
+    mults, noise = find_multiplets(ppm, y, float(spectrum.sf_mhz), th)
+    if not mults:
+        findings.append(Finding("error", "nmr.no_signals", "no signal above the noise in the spectrum"))
+        groups = [GroupMatch(g, False) for g in expectation.h_groups]
+        return NmrResult("inconsistent", findings, expectation, spectrum, [], groups, noise, expected_h=sum(
+            g.n_h for g in expectation.h_groups if not g.exchangeable))
+    cmp: Comparison = compare(mults, expectation, float(spectrum.sf_mhz), th)
+    findings += cmp.findings
+    peaks = []
+    for p in cmp.peaks:
+        keep = p.h >= th.report_min_h or p.status == "consistent"
+        if p.kind == "artefact" and p.h < th.report_min_h:
+            keep = False
+        if not keep:
+            continue
+        m = p.mult
+        peaks.append(NmrPeak(ppm=m.ppm, lo=m.lo, hi=m.hi, multiplicity=m.multiplicity, j_hz=list(m.j_hz),
+                             integral=p.h, status=p.status, assignment=p.assignment, note=p.note))
+    groups = []
+    for gc in cmp.groups:
+        note = ""
+        if gc.found and len(gc.peaks) > 1:
+            note = "spread over " + ", ".join(f"{x:.2f}" for x in gc.peaks) + " ppm"
+        if not gc.found and gc.group.exchangeable:
+            note = "exchangeable H: not required"
+        if gc.found and not gc.in_window:
+            note = (note + "; " if note else "") + f"{gc.distance_ppm:.2f} ppm outside the window"
+        groups.append(GroupMatch(gc.group, gc.found, gc.peak_ppm, gc.integral, gc.in_window, note))
+    if cmp.expected_h:
+        findings.append(Finding("info", "nmr.h_total",
+                                f"target signals integrate to {cmp.observed_h:.1f} H for {cmp.expected_h} non-exchangeable H expected "
+                                f"(scale chosen by the best fit of all integrals to the expected groups)"))
+    verdict = verdict_from_findings(findings)
+    return NmrResult(verdict, findings, expectation, spectrum, peaks, groups, noise, cmp.scale, cmp.observed_h,
+                     cmp.expected_h, [{"name": h.name, "mol_percent": round(h.mol_percent, 1)} for h in cmp.impurities
+                                      if h.mol_percent > 0], cmp.side_products)
+
+
+def check_nmr(path, target, solvent: Solvent | None = None, th: NmrThresholds = NMR_THRESHOLDS) -> NmrResult:
+    """Check a 1H dataset (Bruker/Varian folder, JCAMP-DX...) against the target structure.
+
+    Raises MissingInputError (path absent) or InputError (unreadable, corrupt, not 1D 1H).
+    """
+    p = Path(path)
+    if not p.exists():
+        raise MissingInputError("no such file or directory", path)
+    spectrum = _load(p, solvent)
+    if not spectrum.source:
+        spectrum.source = str(path)
+    return check_spectrum(spectrum, target, solvent, th)

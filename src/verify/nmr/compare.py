@@ -1,0 +1,753 @@
+"""Observed multiplets against the structure: solvent, impurities, H scale, assignment, side products.
+
+Pure functions (no file access): the input is the list of `verify.nmr.peaks.Multiplet` of one spectrum,
+the `Expectation` built for the acquisition's solvent and the spectrometer frequency.
+
+How it decides, in order:
+  1. Solvent: residual solvent lines, water/HOD, TMS (DSS/TSP in D2O), 13C satellites and spinning
+     sidebands (flagged by peaks.flag_artefacts) are `solvent`.
+  2. Impurities: an entry of reference/impurities.tsv (for the acquisition's solvent) is a candidate only
+     when its whole pattern fits: every signal at its shift, at least two of them free-standing with
+     per-H integrals agreeing (e.g. ethyl acetate needs its 2.05 s, 4.12 q and 1.26 t); a one-signal
+     impurity needs a free singlet at its shift.
+  3. Scale and assignment in one optimisation (a small mixed-integer linear programme): the H of each
+     expected group are placed on observed multiplets whose range lies within (or near) the group's
+     window; each multiplet's integral times an unknown scale should equal the H placed on it. The cost
+     counts unexplained H (surplus), missing H (deficit), groups left unplaced, distance outside a
+     window and splitting a group over several signals; solvent and impurity signals carry no cost for
+     surplus. Several groups may share one multiplet (overlap), one group may spread over several
+     (rotamers, diastereotopic CH2); the scale is the one that explains the most intensity, not the
+     tallest peak. Exchangeable H are optional (and absent in D2O/CD3OD).
+  4. Side products of this chemistry from what is left unexplained: Boc not removed (9H singlet at
+     1.38-1.52), over-alkylation (extra benzylic CH2 and extra aromatic H), leftover aldehyde (CHO),
+     alcohol from aldehyde reduction (ArCH2OH).
+  5. Findings (verify.findings.Finding) with the thresholds of verify.nmr.thresholds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from rdkit import Chem
+
+from .. import reference
+from ..expectation import Expectation
+from ..findings import Finding
+from ..solvents import Solvent
+from ..structure.hgroups import HGroup
+from .peaks import Multiplet
+from .thresholds import NMR_THRESHOLDS, NmrThresholds
+
+BOC_SMARTS = Chem.MolFromSmarts("[CH3]C([CH3])([CH3])OC(=O)[#7]")
+
+# side-product windows (ppm) per rule column: (cdcl3, dmso)
+SIDE_WINDOWS = {
+    "boc": ((1.38, 1.52), (1.30, 1.47)),
+    "aldehyde": ((9.40, 10.60), (9.40, 10.60)),
+    "alcohol": ((4.55, 4.80), (4.40, 4.60)),
+    "benzylic": ((3.40, 3.75), (3.35, 3.70)),
+    "aromatic": ((6.50, 8.30), (6.50, 8.40)),
+}
+
+
+@dataclass
+class ObservedPeak:
+    """One observed multiplet with its classification (the working record of the comparison)."""
+
+    mult: Multiplet
+    h: float = 0.0  # integral in H of the target (after scaling)
+    status: str = "suspicious"  # consistent | solvent | impurity | suspicious
+    assignment: str = ""
+    note: str = ""
+    kind: str = ""  # target | solvent | water | reference | artefact | impurity | side_product | unexplained
+    solvent_label: str = ""  # solvent/water line sitting on (or under) this multiplet
+    placed: dict = field(default_factory=dict)  # group id -> H placed here
+    surplus_h: float = 0.0  # H observed beyond what is placed here
+    deficit_h: float = 0.0  # H placed here beyond what is observed
+
+    @property
+    def ppm(self) -> float:
+        return self.mult.ppm
+
+
+@dataclass
+class GroupCall:
+    group: HGroup
+    found: bool
+    peak_ppm: float | None
+    integral: float | None  # observed H attributed to the group
+    placed_h: float = 0.0
+    in_window: bool = False
+    distance_ppm: float = 0.0  # how far outside its window (0 inside)
+    peaks: list = field(default_factory=list)  # ppm of every multiplet it was placed on
+
+
+@dataclass
+class ImpurityHit:
+    name: str
+    peaks: list[int]  # indices of free multiplets
+    hidden: list[int]  # indices of multiplets hiding one of its signals
+    per_h: float  # raw integral per impurity H (median over free signals)
+    mol_percent: float = 0.0
+    kind: str = ""
+
+
+@dataclass
+class Comparison:
+    scale: float  # raw integral units per H
+    peaks: list[ObservedPeak]
+    groups: list[GroupCall]
+    findings: list[Finding]
+    impurities: list[ImpurityHit]
+    side_products: list[str]
+    observed_h: float  # H on target signals
+    expected_h: int  # non-exchangeable H expected
+
+
+# ------------------------------------------------------------------------------------- helpers
+
+
+def rule_col(solvent: Solvent | None) -> int:
+    """0 for CDCl3-like solvents, 1 for DMSO-like (same split as the shift rules)."""
+    return 1 if solvent is not None and solvent.rule_key == "dmso" else 0
+
+
+def _interval_gap(a_lo: float, a_hi: float, b_lo: float, b_hi: float) -> float:
+    """Distance (ppm) between two intervals, 0 when they overlap."""
+    return max(0.0, b_lo - a_hi, a_lo - b_hi)
+
+
+def _split_j(m: Multiplet) -> bool:
+    """Resolved coupling of 4 Hz or more (not a singlet-like signal)."""
+    return bool(m.j_hz) and max(m.j_hz) >= 4.0
+
+
+def _mult_ok(expected: str, observed: Multiplet) -> bool:
+    o = observed.multiplicity
+    if expected == "s":
+        return o in ("s", "br s") or (o == "m" and (observed.hi - observed.lo) < 0.03) or not _split_j(observed)
+    if expected in ("br s", "m"):
+        return True
+    return o not in ("s", "br s") or (observed.hi - observed.lo) > 0.02
+
+
+# ------------------------------------------------------------------------------------- solvent
+
+
+def classify_solvent(mults: list[Multiplet], solvent: Solvent | None,
+                     th: NmrThresholds = NMR_THRESHOLDS) -> dict[int, tuple[str, str, bool]]:
+    """Which multiplets are solvent: {index: (kind, label, is_the_line_itself)}.
+
+    kind: residual | water | reference | artefact. `is_the_line_itself` is False when the solvent
+    line only sits inside a wider multiplet (overlap): that multiplet's surplus is then free.
+    """
+    out: dict[int, tuple[str, str, bool]] = {}
+    lines: list[tuple[str, str, float, float, float, str]] = []  # kind, label, ppm, tol, max width, mult
+    if solvent is not None:
+        for p, mu in zip(solvent.residual, solvent.residual_mult):
+            lab = "HOD" if solvent.key == "d2o" else f"residual {solvent.name}"
+            lines.append(("residual", lab, p, th.solvent_tol_ppm, 0.30 if solvent.key == "d2o" else 0.06, mu))
+        if solvent.key != "d2o":
+            lines.append(("water", "water (H2O/HOD)", solvent.water, th.water_tol_ppm, 0.35, "br s"))
+        ref_label = "DSS/TSP reference" if solvent.key in ("d2o",) else "TMS"
+    else:
+        lines.append(("residual", "residual CHCl3", 7.26, th.solvent_tol_ppm, 0.06, "s"))
+        lines.append(("water", "water (H2O/HOD)", 1.56, th.water_tol_ppm, 0.35, "br s"))
+        ref_label = "TMS"
+    lines.append(("reference", ref_label, 0.0, th.solvent_tol_ppm, 0.08, "s"))
+    for i, m in enumerate(mults):
+        if m.flag:
+            out[i] = ("artefact", m.flag, True)
+    for kind, lab, p, tol, maxw, mu in lines:
+        # the line itself: the nearest multiplet within tolerance that looks like it (a singlet for
+        # CHCl3, a narrow quintet or unresolved line for CHD2 solvents; one per solvent line: a Boc
+        # singlet 0.1 ppm from water is not water when water is seen too)
+        def looks(m: Multiplet) -> bool:
+            if kind in ("water", "reference") or (kind == "residual" and solvent is not None and solvent.key == "d2o"):
+                return not (_split_j(m) and m.multiplicity != "m")
+            if mu == "s":
+                return m.multiplicity in ("s", "br s")
+            return not _split_j(m)
+
+        cands = [i for i, m in enumerate(mults) if i not in out and abs(m.ppm - p) <= tol and (m.hi - m.lo) <= maxw
+                 and looks(m)]
+        if cands:
+            best = min(cands, key=lambda i: abs(mults[i].ppm - p))
+            out[best] = (kind, lab, True)
+            continue
+        for i, m in enumerate(mults):
+            if i not in out and m.lo - 0.005 <= p <= m.hi + 0.005:
+                out[i] = (kind, lab, False)
+    # DSS methylene signals (2.91, 1.76, 0.63) when DSS is the reference in water
+    if solvent is not None and solvent.key == "d2o":
+        ref = [i for i, v in out.items() if v[0] == "reference" and v[2]]
+        if ref:
+            r = mults[ref[0]]
+            for p in (2.91, 1.76, 0.63):
+                for i, m in enumerate(mults):
+                    if i not in out and abs(m.ppm - p) <= 0.04 and m.integral <= 0.5 * r.integral:
+                        out[i] = ("reference", "DSS (CH2)", True)
+    return out
+
+
+# ------------------------------------------------------------------------------------- impurities
+
+
+def impurity_table(solvent: Solvent | None) -> dict[str, list[dict]]:
+    """reference/impurities.tsv rows for the solvent (by key; CDCl3 when unknown), grouped by impurity."""
+    key = solvent.key if solvent is not None else "cdcl3"
+    out: dict[str, list[dict]] = {}
+    for row in reference.table("impurities.tsv"):
+        if row["solvent"] == key:
+            out.setdefault(row["impurity"], []).append(row)
+    return out
+
+
+def find_impurities(mults: list[Multiplet], solvent: Solvent | None, excluded: set[int] = frozenset(),
+                    th: NmrThresholds = NMR_THRESHOLDS) -> list[ImpurityHit]:
+    """Impurities whose whole pattern fits the observed multiplets (see the module docstring).
+
+    `excluded`: indices already explained (solvent, artefacts). A multiplet serves one impurity only;
+    impurities with more signals are tried first.
+    """
+    table = impurity_table(solvent)
+    used: set[int] = set(excluded)
+    hits = []
+    for name, rows in sorted(table.items(), key=lambda kv: -len(kv[1])):
+        free: list[tuple[int, dict]] = []
+        hidden: list[int] = []
+        ok = True
+        for row in rows:
+            p = float(row["ppm"])
+            best = None
+            for i, m in enumerate(mults):
+                if i in used or m.flag:
+                    continue
+                if abs(m.ppm - p) <= th.impurity_tol_ppm and _mult_ok(str(row["mult"]), m) and (m.hi - m.lo) < 0.15:
+                    if best is None or abs(m.ppm - p) < abs(mults[best].ppm - p):
+                        best = i
+            if best is not None:
+                free.append((best, row))
+                continue
+            host = next((i for i, m in enumerate(mults) if m.lo <= p <= m.hi and not m.flag), None)
+            if host is None or len(rows) == 1:
+                ok = False
+                break
+            hidden.append(host)
+        if not ok:
+            continue
+        if len(rows) >= 2 and len(free) < 2:
+            continue
+        per_h = [mults[i].integral / float(r["nH"]) for i, r in free]
+        if min(per_h) <= 0 or max(per_h) / min(per_h) > th.impurity_ratio_max:
+            continue
+        # a hidden signal must not be bigger than its host
+        ph = float(np.median(per_h))
+        if any(mults[h].integral < 0.5 * ph * 1 for h in hidden if False):
+            continue
+        idx = [i for i, _ in free]
+        if len(set(idx)) != len(idx):
+            continue
+        used.update(idx)
+        hits.append(ImpurityHit(name=name, peaks=idx, hidden=hidden, per_h=ph, kind=str(rows[0].get("kind", ""))))
+    return hits
+
+
+# ------------------------------------------------------------------------------------- assignment
+
+
+def _sharp_singlet(m: Multiplet) -> bool:
+    return m.multiplicity == "s" and bool(m.lines) and m.lines[0].width_hz < 2.5
+
+
+def _broad(m: Multiplet, th: NmrThresholds = NMR_THRESHOLDS) -> bool:
+    return m.multiplicity == "br s" or (bool(m.lines) and min(L.width_hz for L in m.lines) > th.broad_hz)
+
+
+def _exchangeable_cost(g: HGroup, m: Multiplet, solvent_key: str) -> float:
+    """Cost per H of putting an exchangeable group on multiplet m.
+
+    Broad signals: 0.02. In DMSO-d6/acetone-d6 OH and NH are often sharp and coupled (d, t): 0.1.
+    Elsewhere amide/sulfonamide/heteroaromatic NH and phenol OH may be sharp: 0.3; amine NH, alcohol
+    and acid OH exchange fast and are broad, so a sharp line is not theirs: 1.05 (never pays off).
+    """
+    if _broad(m):
+        return 0.02
+    if solvent_key in ("dmso", "acetone"):
+        return 0.1
+    lab = g.label.lower()
+    if any(k in lab for k in ("amide", "sulfonamide", "aromatic nh", "phenol", "thiol", "ammonium")):
+        return 0.3
+    return 1.05
+
+
+def assign(mults: list[Multiplet], groups: list[HGroup], free_surplus: dict[int, float],
+           eligible: list[int], th: NmrThresholds = NMR_THRESHOLDS, exchangeable_allowed: bool = True,
+           solvent_key: str = "cdcl3"):
+    """Scale and assignment by linear programming (scipy.optimize.linprog / HiGHS; deterministic).
+
+    Variables: x[g,j] >= 0 H of group g placed on multiplet j (edges only where j lies within
+    th.max_outside_ppm of g's window), miss[g] H of g left unplaced,
+    sur[j]/def[j] H observed beyond / short of what is placed on j, t the H-per-unit scale factor.
+    For each group: sum_j x + miss = n_H; for each multiplet: sum_g x + sur - def = t * a_j with
+    a_j its integral normalised by a first guess of the scale.
+    Costs per H: surplus 1 (free_surplus[j] for solvent/impurity signals), deficit 1, missing 1.5
+    (0 for exchangeable H), 0.5-2 for placement outside the window (0 within th.window_slack_ppm),
+    0.3 for a singlet group on a resolved multiplet, plus 0.01 per H placed anywhere (ties).
+
+    Returns (scale_factor_per_unit, a (normalised integrals), s0, x dict {(g,j): H}, miss, sur, deff).
+    """
+    a_raw = np.array([max(m.integral, 0.0) for m in mults])
+    exp_h = sum(g.n_h for g in groups if not g.exchangeable) or sum(g.n_h for g in groups) or 1
+    pool = [j for j in eligible if free_surplus.get(j, 1.0) >= 1.0]
+    base = sum(a_raw[j] for j in pool) or sum(a_raw[j] for j in eligible) or 1.0
+    s0 = base / exp_h
+    a = a_raw / s0
+    edges = []
+    costs = []
+    for gi, g in enumerate(groups):
+        if g.exchangeable and not exchangeable_allowed:
+            continue
+        for j in eligible:
+            m = mults[j]
+            d = _interval_gap(g.lo, g.hi, m.lo, m.hi)
+            if d > th.max_outside_ppm:
+                continue
+            c = 0.0 if d <= th.window_slack_ppm else 0.5 + 1.5 * (d - th.window_slack_ppm) / max(
+                th.max_outside_ppm - th.window_slack_ppm, 1e-6)
+            if g.exchangeable:
+                c += _exchangeable_cost(g, m, solvent_key)
+            elif g.multiplicity == "s" and _split_j(m) and m.multiplicity != "m":
+                c += 0.3
+            elif g.multiplicity not in ("s", "br s", "") and _sharp_singlet(m):
+                c += 0.5  # a CH next to CH's is not a sharp singlet (e.g. a Boc 9H singlet is no ring CH2)
+            edges.append((gi, j))
+            costs.append(c + 0.01)
+    sol, edges = _solve(edges, costs, groups, eligible, a, free_surplus)
+    # a group smeared thinly over many small signals explains noise and impurities: drop placements
+    # below 0.25 H (and below 20 % of the group) and solve again (twice), so that a group sits on the
+    # few signals that carry it
+    for _ in range(2):
+        ne = len(edges)
+        keep = []
+        for e, (gi, j) in enumerate(edges):
+            if sol[e] >= max(0.25, 0.2 * groups[gi].n_h) - 1e-9:
+                keep.append(e)
+        for gi in range(len(groups)):
+            mine = [e for e, (g2, _) in enumerate(edges) if g2 == gi]
+            if mine and not any(e in keep for e in mine) and max(sol[e] for e in mine) > 1e-6:
+                keep.append(max(mine, key=lambda e: sol[e]))
+        keep = sorted(set(keep))
+        if len(keep) == ne:
+            break
+        edges = [edges[e] for e in keep]
+        costs = [costs[e] for e in keep]
+        sol, edges = _solve(edges, costs, groups, eligible, a, free_surplus)
+    ne = len(edges)
+    ng_ = len(groups)
+    nm = len(eligible)
+    jpos = {j: k for k, j in enumerate(eligible)}
+    it = ne + ng_ + 2 * nm
+    t = float(sol[it])
+    x = {(edges[e][0], edges[e][1]): float(sol[e]) for e in range(ne) if sol[e] > 1e-6}
+    miss = {gi: float(sol[ne + gi]) for gi in range(ng_)}
+    sur = {j: float(sol[ne + ng_ + jpos[j]]) for j in eligible}
+    deff = {j: float(sol[ne + ng_ + nm + jpos[j]]) for j in eligible}
+    return t, a, s0, x, miss, sur, deff
+
+
+def _solve(edges, costs, groups, eligible, a, free_surplus):
+    from scipy.optimize import linprog
+
+    ne = len(edges)
+    ng_ = len(groups)
+    jpos = {j: k for k, j in enumerate(eligible)}
+    nm = len(eligible)
+    # variable layout: x[ne], miss[ng], sur[nm], def[nm], t, free_sur[nm], free_def[nm]
+    # (free_*: the first 10 % of a multiplet's own integral off in either direction costs only 0.1 per H:
+    # integration is not more accurate than that on real spectra; not 0, so the scale stays centred)
+    nv = ne + ng_ + 2 * nm + 1 + 2 * nm
+    it = ne + ng_ + 2 * nm
+    c = np.zeros(nv)
+    c[:ne] = costs
+    for gi, g in enumerate(groups):
+        c[ne + gi] = 0.0 if g.exchangeable else 1.5
+    for k, j in enumerate(eligible):
+        c[ne + ng_ + k] = free_surplus.get(j, 1.0)
+        c[ne + ng_ + nm + k] = 1.0
+        c[it + 1 + k] = min(0.1, free_surplus.get(j, 1.0))
+        c[it + 1 + nm + k] = 0.1
+    a_eq = np.zeros((ng_ + nm, nv))
+    b_eq = np.zeros(ng_ + nm)
+    for e, (gi, j) in enumerate(edges):
+        a_eq[gi, e] = 1
+        a_eq[ng_ + jpos[j], e] = 1
+    for gi, g in enumerate(groups):
+        a_eq[gi, ne + gi] = 1
+        b_eq[gi] = g.n_h
+    a_ub = np.zeros((2 * nm, nv))
+    for k, j in enumerate(eligible):
+        a_eq[ng_ + k, ne + ng_ + k] = 1
+        a_eq[ng_ + k, ne + ng_ + nm + k] = -1
+        a_eq[ng_ + k, it] = -a[j]
+        a_eq[ng_ + k, it + 1 + k] = 1
+        a_eq[ng_ + k, it + 1 + nm + k] = -1
+        a_ub[k, it + 1 + k] = 1
+        a_ub[k, it] = -0.1 * a[j]
+        a_ub[nm + k, it + 1 + nm + k] = 1
+        a_ub[nm + k, it] = -0.1 * a[j]
+    bounds = [(0, None)] * it + [(0.2, 5.0)] + [(0, None)] * (2 * nm)
+    sol = None
+    if ng_ + nm:
+        res = linprog(c, A_ub=a_ub if nm else None, b_ub=np.zeros(2 * nm) if nm else None,
+                      A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        sol = res.x if res.status == 0 else None
+    if sol is None:
+        sol = np.zeros(nv)
+        sol[it] = 1.0
+        for gi, g in enumerate(groups):
+            sol[ne + gi] = g.n_h
+    return sol, edges
+
+
+# ------------------------------------------------------------------------------------- main
+
+
+def _fmt_groups(ids: list[str]) -> str:
+    return "+".join(ids)
+
+
+def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
+            th: NmrThresholds = NMR_THRESHOLDS, side_products: list | None = None) -> Comparison:
+    """Classify every multiplet, scale integrals to H, assign the expected groups, name side products.
+
+    `side_products`: verify.structure.side_products.side_products(target.mol) (computed when None).
+    """
+    solvent = expectation.solvent
+    groups = list(expectation.h_groups)
+    col = rule_col(solvent)
+    if side_products is None:
+        from ..structure.side_products import side_products as _sp
+
+        try:
+            side_products = _sp(expectation.mol)
+        except Exception:  # a structure the side-product rules cannot handle: name nothing
+            side_products = []
+    sp_kinds = {s.kind: s.name for s in side_products}
+    peaks = [ObservedPeak(mult=m) for m in mults]
+    findings: list[Finding] = []
+
+    solv = classify_solvent(mults, solvent, th)
+    for i, (kind, label, itself) in solv.items():
+        peaks[i].solvent_label = label
+        if itself:
+            peaks[i].kind = "artefact" if kind == "artefact" else ("reference" if kind == "reference" else "solvent")
+    artefacts = {i for i, v in solv.items() if v[0] == "artefact"}
+    reference_idx = {i for i, v in solv.items() if v[0] == "reference" and v[2]}
+    solvent_itself = {i for i, v in solv.items() if v[2]}
+    hits = find_impurities(mults, solvent, excluded=solvent_itself, th=th)
+    imp_of: dict[int, ImpurityHit] = {}
+    for h in hits:
+        for i in h.peaks:
+            imp_of[i] = h
+    hidden_host = {i for h in hits for i in h.hidden}
+
+    eligible = [i for i in range(len(mults)) if i not in artefacts and i not in reference_idx and mults[i].integral > 0]
+    free_surplus = {}
+    for i in eligible:
+        if i in solv:
+            free_surplus[i] = 0.0
+        elif i in imp_of or i in hidden_host:
+            free_surplus[i] = 0.05
+    exch_ok = not (solvent is not None and solvent.key in ("d2o", "cd3od"))
+    t, a, s0, x, miss, sur, deff = assign(mults, groups, free_surplus, eligible, th, exch_ok,
+                                          solvent.key if solvent is not None else "cdcl3")
+    scale = s0 / t if t > 0 else s0
+    for i, p in enumerate(peaks):
+        p.h = mults[i].integral / scale
+    # placements
+    for (gi, j), v in x.items():
+        peaks[j].placed[groups[gi].id] = peaks[j].placed.get(groups[gi].id, 0.0) + v
+    for j in eligible:
+        placed = sum(peaks[j].placed.values())
+        peaks[j].surplus_h = max(0.0, peaks[j].h - placed)
+        peaks[j].deficit_h = max(0.0, placed - peaks[j].h)
+
+    # groups
+    gcalls: list[GroupCall] = []
+    for gi, g in enumerate(groups):
+        pl = [(j, v) for (g2, j), v in x.items() if g2 == gi and v > 1e-6]
+        placed = sum(v for _, v in pl)
+        found = placed >= th.found_fraction * g.n_h - 1e-9 and placed > 0
+        if not pl:
+            gcalls.append(GroupCall(g, False, None, None, 0.0))
+            continue
+        jm = max(pl, key=lambda t_: t_[1])[0]
+        m = mults[jm]
+        dist = _interval_gap(g.lo, g.hi, m.lo, m.hi)
+        integ = 0.0
+        for j, v in pl:
+            tot = sum(peaks[j].placed.values()) or 1.0
+            integ += peaks[j].h * v / tot
+        gcalls.append(GroupCall(g, bool(found), round(m.ppm, 3), round(integ, 2), placed,
+                                dist <= th.window_slack_ppm, dist, [round(mults[j].ppm, 3) for j, _ in pl]))
+
+    # side products from unexplained intensity
+    named_sp: list[str] = []
+
+    def unexplained_in(lo: float, hi: float, singlet: bool = False) -> list[int]:
+        out = []
+        for j in eligible:
+            m = mults[j]
+            if not (lo <= m.ppm <= hi) or j in solv or j in imp_of:
+                continue
+            if singlet and _split_j(m) and m.multiplicity != "m":
+                continue
+            out.append(j)
+        return out
+
+    has_boc = expectation.mol.HasSubstructMatch(BOC_SMARTS)
+    boc_name = sp_kinds.get("boc_not_removed") or sp_kinds.get("starting_material")
+    if boc_name and not has_boc:
+        lo, hi = SIDE_WINDOWS["boc"][col]
+        for j in unexplained_in(lo, hi, singlet=True):
+            if peaks[j].surplus_h >= 9 * th.side_product_min_h and mults[j].hi - mults[j].lo < 0.08:
+                mol = 100 * peaks[j].surplus_h / 9
+                _name_side(peaks[j], boc_name, f"tert-butyl 9H singlet of a Boc group the target does not have; ~{mol:.0f} mol %")
+                named_sp.append(boc_name)
+                findings.append(Finding("warning", "nmr.boc_not_removed",
+                                        f"{boc_name}: a 9H-type singlet at {mults[j].ppm:.2f} ppm ({peaks[j].surplus_h:.2f} H, "
+                                        f"about {mol:.0f} mol %) is a Boc tert-butyl group, and the target has no Boc"))
+                break
+    if "aldehyde" in sp_kinds:
+        lo, hi = SIDE_WINDOWS["aldehyde"][col]
+        cho = [j for j in unexplained_in(lo, hi) if peaks[j].surplus_h >= th.side_product_min_h]
+        if cho and not any(g.lo >= 9.0 for g in groups if not g.exchangeable):
+            j = max(cho, key=lambda k: peaks[k].surplus_h)
+            mol = 100 * peaks[j].surplus_h
+            nm_ = sp_kinds["aldehyde"]
+            _name_side(peaks[j], nm_, f"aldehyde CHO; ~{mol:.0f} mol %")
+            named_sp.append(nm_)
+            findings.append(Finding("warning", "nmr.aldehyde_leftover",
+                                    f"{nm_}: an aldehyde CHO signal at {mults[j].ppm:.2f} ppm ({peaks[j].surplus_h:.2f} H, about {mol:.0f} mol %)"))
+    if "alcohol" in sp_kinds:
+        lo, hi = SIDE_WINDOWS["alcohol"][col]
+        oh = [j for j in unexplained_in(lo, hi) if peaks[j].surplus_h >= 2 * th.side_product_min_h
+              and (mults[j].multiplicity in ("s", "br s", "d") or mults[j].hi - mults[j].lo < 0.05)]
+        if oh:
+            j = max(oh, key=lambda k: peaks[k].surplus_h)
+            mol = 100 * peaks[j].surplus_h / 2
+            nm_ = sp_kinds["alcohol"]
+            _name_side(peaks[j], nm_, f"ArCH2OH; ~{mol:.0f} mol %")
+            named_sp.append(nm_)
+            findings.append(Finding("warning", "nmr.alcohol_byproduct",
+                                    f"{nm_}: a benzylic CH2OH signal at {mults[j].ppm:.2f} ppm ({peaks[j].surplus_h:.2f} H, about {mol:.0f} mol %)"))
+    if "over_alkylation" in sp_kinds:
+        ratio = _class_ratios(peaks, groups, eligible, free_surplus)
+        blo, bhi = SIDE_WINDOWS["benzylic"][col]
+        alo, ahi = SIDE_WINDOWS["aromatic"][col]
+        bj = [j for j in eligible if blo <= mults[j].ppm <= bhi and j not in solv and j not in imp_of
+              and peaks[j].kind != "side_product"]
+        b_sur = sum(peaks[j].surplus_h for j in bj)
+        rr = ratio.get("rest")
+        n_b = sum(g.n_h for g in groups if _class(g) == "benzylic")
+        n_a = sum(g.n_h for g in groups if _class(g) == "aromatic")
+
+        def region_h(lo_: float, hi_: float) -> float:
+            return sum(peaks[j].h for j in eligible if lo_ <= mults[j].ppm <= hi_ and j not in imp_of
+                       and peaks[j].kind not in ("solvent", "reference", "artefact", "side_product"))
+
+        rb = region_h(blo, bhi) / n_b if n_b else None
+        ra = region_h(alo, ahi) / n_a if n_a else None
+        excess_b = (rb / rr - 1) if rb and rr else 0.0
+        excess_a = (ra / rr - 1) if ra and rr else 0.0
+        if (b_sur >= 4 * th.side_product_min_h or excess_b >= th.over_alkylation_excess) and \
+                excess_a >= 0.6 * th.over_alkylation_excess and b_sur + excess_b > 0:
+            nm_ = sp_kinds["over_alkylation"]
+            # target 2H ArCH2 + f * 4H: (2 + 4f) / 2 = 1 + excess (relative to the ring signals, which
+            # the side product also doubles) -> f ~ excess / (2 - 2 excess) for a symmetric dibenzyl product
+            f = max(excess_b, 0.0) / max(2 - 2 * max(excess_b, 0.0), 0.5)
+            mol = 100 * max(f, b_sur / 4)
+            for j in bj:
+                peaks[j].note = _join(peaks[j].note, f"benzylic CH2 {100 * excess_b:.0f} % above the ring signals: {nm_}")
+                if not peaks[j].placed:
+                    _name_side(peaks[j], nm_, f"~{mol:.0f} mol %")
+            named_sp.append(nm_)
+            findings.append(Finding("warning", "nmr.over_alkylation",
+                                    f"{nm_}: the benzylic CH2 ({blo:.2f}-{bhi:.2f} ppm) integrates {100 * excess_b:.0f} % and the "
+                                    f"aromatic H {100 * excess_a:.0f} % above what the ring signals predict: a second benzyl "
+                                    f"group on the ring (about {mol:.0f} mol %)"))
+
+    # statuses
+    imp_findings = []
+    for h in hits:
+        target_use = sum(sum(peaks[i].placed.values()) for i in h.peaks)
+        own = sum(peaks[i].h for i in h.peaks)
+        if own <= 0 or target_use > 0.5 * own or min(peaks[i].h for i in h.peaks) < th.report_min_h:
+            continue
+        r_h = float(np.median([peaks[i].surplus_h / max(float(_nh(h, mults[i], solvent)), 1) for i in h.peaks]))
+        h.mol_percent = 100 * r_h
+        for i in h.peaks:
+            if peaks[i].kind in ("side_product",):
+                continue
+            peaks[i].kind = "impurity"
+            peaks[i].assignment = h.name
+            peaks[i].note = _join(peaks[i].note, f"{h.kind}; ~{h.mol_percent:.0f} mol %" if h.kind else f"~{h.mol_percent:.0f} mol %")
+        for i in h.hidden:
+            peaks[i].note = _join(peaks[i].note, f"includes a {h.name} signal")
+        sev = "warning" if h.mol_percent > th.impurity_warn_mol_percent else "info"
+        imp_findings.append(Finding(sev, "nmr.impurity", f"{h.name} present (about {h.mol_percent:.0f} mol % of the compound)"))
+    findings += imp_findings
+
+    unexplained = []
+    for j, p in enumerate(peaks):
+        m = mults[j]
+        placed = sum(p.placed.values())
+        if p.kind == "side_product":
+            p.status = "impurity"
+            continue
+        if p.kind == "artefact":
+            p.status, p.assignment = "solvent", m.flag
+            p.note = m.note
+            continue
+        if placed > 0.05 and (placed >= 0.25 * p.h or placed >= 0.3):
+            p.status = "consistent"
+            p.kind = "target"
+            p.assignment = " + ".join(f"{gid} {_label(groups, gid)}" for gid in p.placed)
+            if p.solvent_label:
+                p.note = _join(p.note, f"overlaps {p.solvent_label}")
+            if len(p.placed) > 1:
+                p.note = _join(p.note, "overlapping groups " + "+".join(p.placed))
+            continue
+        if p.kind in ("solvent", "reference"):
+            p.status = "solvent"
+            p.assignment = p.solvent_label
+            continue
+        if p.kind == "impurity":
+            p.status = "impurity"
+            continue
+        if p.solvent_label:  # a multiplet with a solvent line inside and nothing of the target
+            p.status = "solvent"
+            p.assignment = p.solvent_label
+            p.note = _join(p.note, "wider than the solvent line alone")
+            continue
+        p.kind = "unexplained"
+        p.status = "suspicious"
+        p.assignment = ""
+        if p.h < th.unexplained_min_h:
+            p.note = _join(p.note, f"minor ({p.h:.2f} H, below the {th.unexplained_min_h:g} H threshold)")
+        unexplained.append(j)
+
+    # integral checks on target signals
+    for j in eligible:
+        p = peaks[j]
+        if p.kind != "target":
+            continue
+        placed = sum(p.placed.values())
+        ids = "+".join(p.placed)
+        if p.deficit_h > max(th.integral_wrong_h, th.integral_wrong_rel * placed):
+            findings.append(Finding("error", "nmr.h_count_wrong",
+                                    f"the signal at {p.ppm:.2f} ppm integrates to {p.h:.2f} H where {ids} need {placed:.0f} H"))
+        elif p.deficit_h > max(th.integral_tol_h, th.integral_tol_rel * placed):
+            findings.append(Finding("warning", "nmr.integral_mismatch",
+                                    f"the signal at {p.ppm:.2f} ppm integrates to {p.h:.2f} H where {ids} need {placed:.0f} H"))
+        sur_cost = free_surplus.get(j, 1.0)
+        if sur_cost >= 1.0 and p.surplus_h > max(th.integral_tol_h, th.integral_tol_rel * placed) and p.surplus_h >= th.unexplained_min_h:
+            findings.append(Finding("warning", "nmr.integral_mismatch",
+                                    f"the signal at {p.ppm:.2f} ppm integrates to {p.h:.2f} H where {ids} account for {placed:.0f} H "
+                                    f"({p.surplus_h:.2f} H more: an overlapping impurity?)"))
+            p.note = _join(p.note, f"{p.surplus_h:.2f} H more than assigned")
+
+    # groups: missing / outside window
+    missing = [gc for gc in gcalls if not gc.found and not gc.group.exchangeable]
+    for gc in missing:
+        g = gc.group
+        where = f"{g.lo:.2f}-{g.hi:.2f} ppm"
+        extra = f" (only {gc.placed_h:.1f} H placed)" if gc.placed_h > 0 else ""
+        findings.append(Finding("error", "nmr.group_missing",
+                                f"{g.id} ({g.n_h}H, {g.label}) expected at {where}: no matching signal{extra}"))
+    for gc in gcalls:
+        if gc.found and not gc.in_window and not gc.group.exchangeable:
+            g = gc.group
+            findings.append(Finding("warning", "nmr.group_shifted",
+                                    f"{g.id} ({g.n_h}H, {g.label}) found at {gc.peak_ppm:.2f} ppm, {gc.distance_ppm:.2f} ppm outside "
+                                    f"its predicted window {g.lo:.2f}-{g.hi:.2f}"))
+    # unexplained
+    big = [j for j in unexplained if peaks[j].h >= th.unexplained_min_h]
+    minor = [j for j in unexplained if peaks[j].h < th.unexplained_min_h]
+    if big:
+        desc = ", ".join(f"{mults[j].ppm:.2f} ({mults[j].multiplicity}, {peaks[j].h:.2f} H)" for j in big[:8])
+        findings.append(Finding("warning", "nmr.unexplained_peak",
+                                f"{len(big)} signal(s) not explained by the target, solvent or a known impurity: {desc}"))
+    minor_h = sum(peaks[j].h for j in minor)
+    exp_total = sum(g.n_h for g in groups if not g.exchangeable) or 1
+    if minor_h > max(th.unexplained_total_h, th.unexplained_total_fraction * exp_total):
+        findings.append(Finding("warning", "nmr.unexplained_minor",
+                                f"{len(minor)} small unexplained signals add up to {minor_h:.2f} H"))
+    observed_h = sum(sum(p.placed.values()) + (p.surplus_h if free_surplus.get(j, 1.0) >= 1.0 else 0.0)
+                     for j, p in enumerate(peaks) if p.kind == "target")
+    exp_h = sum(g.n_h for g in groups if not g.exchangeable)
+    return Comparison(scale=scale, peaks=peaks, groups=gcalls, findings=findings,
+                      impurities=[h for h in hits if h.mol_percent > 0],
+                      side_products=named_sp, observed_h=observed_h, expected_h=exp_h)
+
+
+def _class(g: HGroup) -> str:
+    """benzylic | aromatic | rest | exchangeable (for the over-alkylation rule)."""
+    if g.exchangeable:
+        return "exchangeable"
+    lab = g.label.lower()
+    if lab.startswith("arch2") or "benzylic" in lab:
+        return "benzylic"
+    if "aromatic" in lab or "benzene" in lab:
+        return "aromatic"
+    return "rest"
+
+
+def _class_ratios(peaks: list[ObservedPeak], groups: list[HGroup], eligible: list[int],
+                  free_surplus: dict[int, float]) -> dict[str, float]:
+    """Observed/expected H for benzylic CH2, aromatic CH and all other non-exchangeable target groups.
+
+    Observed H of a multiplet are shared among the groups placed on it in proportion to their H;
+    multiplets with a solvent line inside are left out (their integral is not the target's alone).
+    """
+    cls_of = {g.id: _class(g) for g in groups if not g.exchangeable}
+    obs: dict[str, float] = {}
+    exp: dict[str, float] = {}
+    for j in eligible:
+        p = peaks[j]
+        if not p.placed or free_surplus.get(j, 1.0) < 1.0:
+            continue
+        tot = sum(p.placed.values())
+        for gid, v in p.placed.items():
+            c = cls_of.get(gid)
+            if c is None:
+                continue
+            obs[c] = obs.get(c, 0.0) + p.h * v / tot
+            exp[c] = exp.get(c, 0.0) + v
+    return {c: obs[c] / exp[c] for c in obs if exp.get(c)}
+
+
+def _nh(hit: ImpurityHit, m: Multiplet, solvent: Solvent | None) -> float:
+    for rows in impurity_table(solvent).get(hit.name, []), :
+        for r in rows:
+            if abs(float(r["ppm"]) - m.ppm) <= 0.05:
+                return float(r["nH"])
+    return 1.0
+
+
+def _label(groups: list[HGroup], gid: str) -> str:
+    g = next((g for g in groups if g.id == gid), None)
+    return g.label if g else ""
+
+
+def _join(a: str, b: str) -> str:
+    return f"{a}; {b}" if a else b
+
+
+def _name_side(p: ObservedPeak, name: str, note: str) -> None:
+    p.kind = "side_product"
+    p.status = "impurity"
+    p.assignment = name
+    p.note = _join(p.note, note)

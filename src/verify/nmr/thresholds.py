@@ -1,0 +1,86 @@
+"""Every number the 1H NMR peak picking, comparison and verdict use, in one place.
+
+`NMR_THRESHOLDS` is the default used by `verify.nmr.check.check_nmr`; tests and callers may pass a
+modified copy (`dataclasses.replace(NMR_THRESHOLDS, snr_pick=8)`). Units are in the field names or the
+comments: ppm, Hz, H (integral in protons of the target, after scaling), or plain ratios.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class NmrThresholds:
+    # --- noise and peak picking (verify.nmr.peaks) ---
+    noise_segments: int = 64
+    """The spectrum is cut into this many segments; the noise (rms, intensity units) is the 20th
+    percentile of the segments' detrended standard deviations, i.e. it comes from signal-free regions."""
+    snr_pick: float = 6.0
+    """A line is picked when its height is at least this many times the rms noise."""
+    prominence_snr: float = 6.0
+    """...and it stands out of its neighbourhood (prominence) by at least this many times the noise."""
+    max_j_hz: float = 18.0
+    """Lines closer than this (Hz) are grouped into one multiplet (largest usual 1H-1H coupling)."""
+    line_match_hz: float = 0.6
+    """Tolerance (Hz, plus 15 % of the smallest J) when matching observed lines to a first-order pattern."""
+    line_height_tolerance: float = 0.45
+    """Relative tolerance on line heights when naming a first-order multiplet (roofing allowed)."""
+    broad_hz: float = 6.0
+    """A single line wider than this (FWHM, Hz) and 3x the median line width is called `br s`."""
+    satellite_half_hz: tuple = (55.0, 110.0)
+    """13C satellites sit +/- J(CH)/2 from their parent (J(CH) 110-220 Hz; CHCl3 209 Hz)."""
+    satellite_ratio: tuple = (0.0015, 0.02)
+    """Each 13C satellite carries ~0.55 % of its parent's integral; accepted range of that ratio."""
+    sideband_ratio_max: float = 0.02
+    """Symmetric pairs of small signals (< this fraction of a parent's height) 5-55 Hz from a big line
+    are spinning sidebands."""
+
+    # --- classification of solvent and impurity signals (verify.nmr.compare) ---
+    solvent_tol_ppm: float = 0.03
+    """Residual solvent signal and TMS/DSS position tolerance (ppm)."""
+    water_tol_ppm: float = 0.12
+    """Water/HOD wanders with temperature, concentration and acidity: tolerance around the table value (ppm)."""
+    impurity_tol_ppm: float = 0.02
+    """Impurity signal position tolerance (ppm) against reference/impurities.tsv."""
+    impurity_ratio_max: float = 2.0
+    """The per-H integrals of an impurity's signals must agree within this factor for the pattern to fit."""
+    impurity_warn_mol_percent: float = 25.0
+    """A named solvent/reagent impurity above this many mol % of the compound is a warning (below: info)."""
+
+    # --- assignment of multiplets to the expected groups ---
+    window_slack_ppm: float = 0.10
+    """A group found within this distance (ppm) outside its predicted window still counts as in-window
+    (rule windows are +/- 0.1-0.2 ppm estimates)."""
+    max_outside_ppm: float = 0.40
+    """A group may be placed at most this far (ppm) outside its window; beyond that it is missing."""
+    found_fraction: float = 0.5
+    """A group is found when at least this fraction of its H is placed on observed signals."""
+
+    # --- verdict ---
+    integral_tol_rel: float = 0.20
+    integral_tol_h: float = 0.35
+    """A multiplet's integral differing from the H assigned to it by more than both of these (relative
+    and absolute, in H) is marginal: warning `nmr.integral_mismatch`."""
+    integral_wrong_rel: float = 0.50
+    integral_wrong_h: float = 1.0
+    """A deficit larger than both of these (fewer H observed than the structure needs) is clearly wrong:
+    error `nmr.h_count_wrong`."""
+    unexplained_min_h: float = 0.30
+    """An unexplained signal of at least this many H (relative to 1 H of the compound) makes the
+    spectrum suspicious; smaller ones are listed as minor."""
+    unexplained_total_h: float = 0.60
+    unexplained_total_fraction: float = 0.08
+    """...and so does a sum of minor unexplained signals above this many H and above this fraction of
+    the target's non-exchangeable H (small impurities and 13C satellites of multiplets add up)."""
+    report_min_h: float = 0.02
+    """Signals smaller than this (H) are not listed at all (noise spikes, 13C satellites of small lines)."""
+    side_product_min_h: float = 0.05
+    """A side-product signal (aldehyde CHO, ArCH2OH, Boc 9H singlet per 9 H...) is named from this
+    many H of unexplained intensity (for the Boc singlet: this times 9)."""
+    over_alkylation_excess: float = 0.15
+    """Over-alkylation is named when the benzylic CH2 integrate this fraction above what the other
+    (ring) signals predict and the aromatic H at least 0.6 x this fraction above (a second benzyl group)."""
+
+
+NMR_THRESHOLDS = NmrThresholds()

@@ -1,0 +1,283 @@
+"""NMR peaks and comparison on synthetic spectra (numpy only, no files)."""
+
+from __future__ import annotations
+
+from math import comb
+
+import numpy as np
+import pytest
+
+from verify.expectation import build_expectation
+from verify.nmr.check import check_spectrum
+from verify.nmr.compare import compare, find_impurities
+from verify.nmr.peaks import analyse_multiplet, estimate_noise, find_multiplets
+from verify.nmr.spectrum import Spectrum1D
+from verify.solvents import find_solvent
+from verify.structure.target import read_target
+
+SF = 400.13
+BENZYL_DIAZEPANE = "C1CNCCN(C1)Cc1ccccc1"  # 1-benzyl-1,4-diazepane (free N-H)
+BOC_BENZYL = "CC(C)(C)OC(=O)N1CCCN(Cc2ccccc2)CC1"
+
+
+def lorentz(ppm, centre, height, fwhm_hz=1.0):
+    hw = fwhm_hz / SF / 2
+    return height * hw**2 / ((ppm - centre) ** 2 + hw**2)
+
+
+def multiplet(ppm, centre, n_h, couplings=(), fwhm_hz=1.0):
+    """First-order multiplet: couplings = [(J_Hz, n_spins), ...]; total area proportional to n_h."""
+    pos = np.array([0.0])
+    w = np.array([1.0])
+    for j, n in couplings:
+        pos = (pos[:, None] + np.arange(n + 1)[None, :] * j).ravel()
+        w = (w[:, None] * np.array([comb(n, k) for k in range(n + 1)])[None, :]).ravel()
+    pos = pos - pos.mean()
+    w = w / w.sum() * n_h
+    y = np.zeros_like(ppm)
+    for p, x in zip(pos, w):
+        y += lorentz(ppm, centre + p / SF, x * 1000.0 / fwhm_hz, fwhm_hz)
+    return y
+
+
+def spectrum(signals, noise=0.05, seed=1, solvent="CDCl3", n=32768):
+    ppm = np.linspace(12.0, -1.0, n)
+    y = np.zeros(n)
+    for s in signals:
+        y += multiplet(ppm, *s)
+    y += np.random.default_rng(seed).normal(0, noise, n)
+    return Spectrum1D(ppm=ppm, intensity=y, sf_mhz=SF, solvent=solvent, source="synthetic")
+
+
+T = 7.0
+# 1-benzyl-1,4-diazepane in CDCl3 (shifts as reported for 1-benzylhomopiperazine)
+BENZYL_DIAZEPANE_SIGNALS = [
+    (7.33, 2, [(7.5, 1)]),
+    (7.30, 2, [(7.5, 2)]),
+    (7.23, 1, [(7.3, 2)]),
+    (3.63, 2, []),
+    (2.94, 2, [(6.0, 2)]),
+    (2.90, 2, [(5.5, 2)]),
+    (2.66, 4, [(5.8, 2)]),
+    (1.77, 2, [(6.0, 4)]),
+    (7.26, 0.05, []),  # CHCl3
+    (1.56, 0.3, [], 4.0),  # water
+]
+
+
+def check(signals, smiles=BENZYL_DIAZEPANE, **kw):
+    return check_spectrum(spectrum(signals, **kw), read_target(smiles))
+
+
+def codes(res):
+    return {f.code for f in res.findings if f.severity != "info"}
+
+
+# ---------------------------------------------------------------------------------- peaks
+
+
+def test_noise_estimate_ignores_signals():
+    rng = np.random.default_rng(0)
+    ppm = np.linspace(12, -1, 32768)
+    y = rng.normal(0, 2.0, ppm.size) + multiplet(ppm, 3.0, 50) + multiplet(ppm, 7.2, 30, [(8, 2)])
+    assert estimate_noise(y) == pytest.approx(2.0, rel=0.15)
+
+
+@pytest.mark.parametrize(
+    "couplings,name,js",
+    [
+        ([], "s", []),
+        ([(7.0, 1)], "d", [7.0]),
+        ([(7.0, 2)], "t", [7.0]),
+        ([(7.1, 3)], "q", [7.1]),
+        ([(6.5, 4)], "quint", [6.5]),
+        ([(10.0, 1), (3.0, 1)], "dd", [10.0, 3.0]),
+        ([(12.0, 1), (4.0, 2)], "dt", [12.0, 4.0]),
+        ([(8.0, 2), (2.0, 1)], "td", [8.0, 2.0]),
+        ([(6.9, 6)], "sept", [6.9]),
+    ],
+)
+def test_multiplicity_and_j(couplings, name, js):
+    s = spectrum([(3.0, 1, couplings)], noise=0.01)
+    mults, _ = find_multiplets(s.ppm, s.intensity, SF)
+    m = [m for m in mults if abs(m.ppm - 3.0) < 0.1]
+    assert len(m) == 1
+    assert m[0].multiplicity == name
+    assert m[0].j_hz == pytest.approx(js, abs=0.3)
+
+
+def test_analyse_multiplet_rejects_unsymmetric():
+    assert analyse_multiplet(np.array([0.0, 7.0, 9.0]), np.array([1.0, 1.0, 0.3]), 1.0)[0] == "m"
+
+
+def test_13c_satellites_are_not_real_peaks():
+    # a big singlet with 0.55 % satellites at +/- 64 Hz
+    sig = [(3.80, 30, []), (3.80 + 64 / SF, 30 * 0.0055, []), (3.80 - 64 / SF, 30 * 0.0055, [])]
+    s = spectrum(sig, noise=0.002)
+    mults, _ = find_multiplets(s.ppm, s.intensity, SF)
+    sats = [m for m in mults if m.flag == "13C satellite"]
+    assert len(sats) == 2
+    assert all(abs(abs(m.ppm - 3.80) * SF - 64) < 1 for m in sats)
+
+
+def test_integrals_proportional_to_h():
+    s = spectrum([(3.6, 2, []), (1.2, 9, []), (7.3, 5, [(7.5, 2)])], noise=0.01)
+    mults, _ = find_multiplets(s.ppm, s.intensity, SF)
+    by = {round(m.ppm, 1): m.integral for m in mults}
+    assert by[1.2] / by[3.6] == pytest.approx(4.5, rel=0.05)
+    assert by[7.3] / by[3.6] == pytest.approx(2.5, rel=0.05)
+
+
+# ---------------------------------------------------------------------------------- comparison
+
+
+def test_correct_diazepane_is_consistent():
+    res = check(BENZYL_DIAZEPANE_SIGNALS)
+    assert res.verdict == "consistent", [f.message for f in res.findings]
+    assert all(g.found for g in res.groups if not g.group.exchangeable)
+    statuses = {round(p.ppm, 2): p.status for p in res.peaks}
+    assert statuses[1.56] == "solvent"
+    assert all(p.status in ("consistent", "solvent") for p in res.peaks)
+
+
+def test_integrals_scaled_to_h():
+    res = check(BENZYL_DIAZEPANE_SIGNALS)
+    benzylic = next(p for p in res.peaks if abs(p.ppm - 3.63) < 0.02)
+    assert benzylic.integral == pytest.approx(2.0, abs=0.15)
+    ring = next(p for p in res.peaks if abs(p.ppm - 2.66) < 0.03)
+    assert ring.integral == pytest.approx(4.0, abs=0.3)
+    assert res.observed_h == pytest.approx(17, abs=1.0)
+
+
+def test_scale_not_taken_from_tallest_peak():
+    # a huge DMSO-like singlet impurity (acetone, 30 mol %) must not set the scale
+    res = check(BENZYL_DIAZEPANE_SIGNALS + [(2.17, 6 * 0.3, [])])
+    benzylic = next(p for p in res.peaks if abs(p.ppm - 3.63) < 0.02)
+    assert benzylic.integral == pytest.approx(2.0, abs=0.15)
+    acetone = next(p for p in res.peaks if abs(p.ppm - 2.17) < 0.02)
+    assert acetone.status == "impurity" and acetone.assignment == "acetone"
+
+
+def test_boc_not_removed_is_suspicious():
+    res = check(BENZYL_DIAZEPANE_SIGNALS + [(1.46, 9 * 0.15, [])])
+    assert res.verdict == "suspicious"
+    assert "nmr.boc_not_removed" in codes(res)
+    boc = next(p for p in res.peaks if abs(p.ppm - 1.46) < 0.02)
+    assert boc.assignment == "Boc not removed"
+    assert any("Boc not removed" in f.message for f in res.findings)
+
+
+def test_boc_on_boc_target_is_consistent():
+    sig = [
+        (7.32, 4, [(7.5, 1)]),
+        (7.24, 1, [(7.3, 2)]),
+        (3.60, 2, []),
+        (3.50, 2, [(6.0, 2)]),
+        (3.43, 2, [(6.0, 2)]),
+        (2.65, 2, [(5.0, 2)]),
+        (2.58, 2, [(5.0, 2)]),
+        (1.82, 2, [(6.0, 4)]),
+        (1.46, 9, []),
+        (7.26, 0.05, []),
+    ]
+    res = check(sig, smiles=BOC_BENZYL)
+    assert res.verdict == "consistent", [f.message for f in res.findings]
+
+
+def test_wrong_structure_is_inconsistent():
+    # the benzyl-diazepane spectrum checked against 4-methoxyacetanilide
+    res = check(BENZYL_DIAZEPANE_SIGNALS, smiles="CC(=O)Nc1ccc(OC)cc1")
+    assert res.verdict == "inconsistent"
+    assert "nmr.group_missing" in codes(res)
+
+
+def test_missing_group_is_inconsistent():
+    # no benzylic CH2 at all
+    sig = [s for s in BENZYL_DIAZEPANE_SIGNALS if s[0] != 3.63]
+    res = check(sig)
+    assert res.verdict == "inconsistent"
+    missing = [g for g in res.groups if not g.found]
+    assert any("ArCH2" in g.group.label for g in missing)
+
+
+def test_ethyl_acetate_named():
+    etoac = [(2.05, 3 * 0.1, []), (4.12, 2 * 0.1, [(7.1, 3)]), (1.26, 3 * 0.1, [(7.1, 2)])]
+    res = check(BENZYL_DIAZEPANE_SIGNALS + etoac)
+    named = {p.assignment for p in res.peaks if p.status == "impurity"}
+    assert "ethyl acetate" in named
+    assert res.verdict == "consistent"  # 10 mol % residual EtOAc does not question the structure
+    assert any("ethyl acetate" in f.message for f in res.findings)
+
+
+def test_lone_singlet_at_205_is_not_ethyl_acetate():
+    # a 2.05 singlet alone is not ethyl acetate (its q and t are missing)
+    res = check(BENZYL_DIAZEPANE_SIGNALS + [(2.05, 0.6, [])])
+    assert not any(p.assignment == "ethyl acetate" for p in res.peaks)
+    assert "nmr.unexplained_peak" in codes(res)
+
+
+def test_aldehyde_and_alcohol_named():
+    extra = [(10.02, 0.1, []), (4.68, 0.3, [])]
+    res = check(BENZYL_DIAZEPANE_SIGNALS + extra)
+    assert res.verdict == "suspicious"
+    c = codes(res)
+    assert "nmr.aldehyde_leftover" in c
+    assert "nmr.alcohol_byproduct" in c
+
+
+def test_over_alkylation_named():
+    # 30 mol % 1,4-dibenzyl-1,4-diazepane: 4H benzylic at 3.62, 10 ArH, ring 2.70 / 1.80
+    f = 0.3
+    extra = [(3.61, 4 * f, []), (7.31, 10 * f, [(7.5, 2)]), (2.70, 8 * f, [(5.8, 2)]), (1.80, 2 * f, [(6.0, 4)])]
+    res = check(BENZYL_DIAZEPANE_SIGNALS + extra)
+    assert res.verdict == "suspicious"
+    assert "nmr.over_alkylation" in codes(res)
+
+
+def test_impurity_table_only_for_acquisition_solvent():
+    s = spectrum([(2.50, 0.1, [(1.9, 4)]), (1.99, 0.3, []), (4.03, 0.2, [(7.1, 3)]), (1.17, 0.3, [(7.1, 2)])],
+                 solvent="DMSO-d6", noise=0.01)
+    mults, _ = find_multiplets(s.ppm, s.intensity, SF)
+    hits = find_impurities(mults, find_solvent("DMSO-d6"))
+    assert [h.name for h in hits] == ["ethyl acetate"]
+    hits_cdcl3 = find_impurities(mults, find_solvent("CDCl3"))
+    assert "ethyl acetate" not in [h.name for h in hits_cdcl3]
+
+
+def test_compare_is_pure_and_reports_every_group():
+    s = spectrum(BENZYL_DIAZEPANE_SIGNALS)
+    mults, _ = find_multiplets(s.ppm, s.intensity, SF)
+    e = build_expectation(read_target(BENZYL_DIAZEPANE), find_solvent("CDCl3"))
+    cmp = compare(mults, e, SF)
+    assert {g.group.id for g in cmp.groups} == {g.id for g in e.h_groups}
+    assert all(p.status in ("consistent", "solvent", "impurity", "suspicious") for p in cmp.peaks)
+
+
+def test_to_dict_contract():
+    res = check(BENZYL_DIAZEPANE_SIGNALS)
+    d = res.to_dict()
+    for k in ("verdict", "source", "solvent", "referencing", "processing", "peaks", "groups"):
+        assert k in d
+    p = d["peaks"][0]
+    assert set(p) >= {"ppm", "range", "multiplicity", "j_hz", "integral", "status", "assignment", "note"}
+    g = d["groups"][0]
+    assert set(g) >= {"id", "n_h", "label", "window", "found", "peak_ppm", "integral"}
+
+
+def test_solvent_defaults_to_cdcl3_with_info():
+    s = spectrum(BENZYL_DIAZEPANE_SIGNALS, solvent="")
+    res = check_spectrum(s, read_target(BENZYL_DIAZEPANE))
+    assert res.expectation.solvent.key == "cdcl3"
+    assert any(f.code == "nmr.solvent_assumed" for f in res.findings)
+
+
+def test_missing_path_and_bad_input(tmp_path):
+    from verify.errors import InputError, MissingInputError
+    from verify.nmr.check import check_nmr
+
+    with pytest.raises(MissingInputError):
+        check_nmr(tmp_path / "nope", read_target(BENZYL_DIAZEPANE))
+    bad = tmp_path / "junk.dx"
+    bad.write_text("not a spectrum\n")
+    with pytest.raises(InputError):
+        check_nmr(bad, read_target(BENZYL_DIAZEPANE))
