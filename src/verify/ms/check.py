@@ -104,7 +104,6 @@ class MsResult:
                 "ion": self.eic.ion, "apex_s": _r(self.eic.apex_s, 2), "start_s": _r(self.eic.start_s, 2),
                 "end_s": _r(self.eic.end_s, 2)},
             "run": self.run_info,
-            "findings": [f.to_dict() for f in self.findings],
         }
 
 

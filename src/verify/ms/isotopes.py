@@ -43,19 +43,20 @@ class IsotopeFit:
 
 def detect_charge(mz: np.ndarray, inten: np.ndarray, mono_mz: float, mono_int: float, ppm: float,
                   expected: int | None = None) -> int | None:
-    """|z| whose 13C spacing (1.00335/z) shows a peak of plausible size (1-150 % of M) after M."""
-    found = []
-    for z in (1, 2, 3):
-        half = 0.006 / z + mono_mz * ppm * 1e-6
-        s, _ = window_sum(mz, inten, mono_mz + C13_DELTA / z, half)
-        if 0.01 * mono_int <= s <= 1.5 * mono_int:
-            found.append(z)
-    if not found:
-        return None
-    if expected in found:
-        return expected
-    # a z=2 envelope also shows a peak at +1.0034 (its M+2): prefer the highest charge found
-    return max(found)
+    """|z| from the 13C spacing after M: z > 1 needs both M+1 (at +1.00335/z, 5-150 % of M) and M+2
+    (at +2 x 1.00335/z, >= 1 %) so that a stray centroid does not make a charge; z = 1 needs M+1."""
+    def peak(delta: float, z: int) -> float:
+        half = 0.004 / z + mono_mz * ppm * 1e-6
+        s, _ = window_sum(mz, inten, mono_mz + delta, half)
+        return s / mono_int if mono_int > 0 else 0.0
+
+    for z in (3, 2):
+        m1 = peak(C13_DELTA / z, z)
+        if 0.05 <= m1 <= 1.5 and peak(2 * C13_DELTA / z, z) >= 0.01:
+            return z
+    if 0.01 <= peak(C13_DELTA, 1) <= 1.5:
+        return 1
+    return None
 
 
 def _scan_sums(idx, scans: np.ndarray, centre: float, half: float) -> np.ndarray:
