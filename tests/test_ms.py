@@ -416,3 +416,35 @@ def test_sample_ms_verdict_matches_manifest(samples, row):
         assert any("over-alkylation" in f.message for f in res.findings)
     if "triphenylphosphine oxide" in row["failure"]:
         assert any("triphenylphosphine oxide" in f.message for f in res.findings)
+
+
+def test_unindexed_mzml(tmp_path):
+    exp, path = _good_run(tmp_path)
+    text = path.read_text()
+    start, end = text.index("<mzML"), text.index("</mzML>") + len("</mzML>")
+    plain = tmp_path / "plain.mzML"
+    plain.write_text('<?xml version="1.0" encoding="utf-8"?>\n' + text[start:end] + "\n")
+    assert "indexedmzML" not in plain.read_text()
+    a, b = check_ms(path, exp), check_ms(plain, exp)
+    assert a.verdict == b.verdict == "consistent"
+    assert a.main_ion.mz == pytest.approx(b.main_ion.mz, abs=1e-9)
+
+
+def test_negative_only_run_for_an_acid(tmp_path):
+    exp = expectation("OC(=O)c1ccc(cc1)C(F)(F)F")  # 4-(trifluoromethyl)benzoic acid: ionises in ESI-
+    mmh = ion(exp, "[M-H]-")
+    path = write_run(tmp_path / "acid.mzML", [dict(component(pattern(mmh)), polarity="negative")], polarity="negative")
+    res = check_ms(path, exp)
+    assert res.verdict == "consistent", [f.message for f in res.findings]
+    assert res.main_ion.name == "[M-H]-"
+
+
+def test_adduct_of_another_compound_does_not_outvote(tmp_path):
+    exp = expectation(BENZYL_DIAZEPANE)
+    mh, na, k = ion(exp, "[M+H]+"), ion(exp, "[M+Na]+"), ion(exp, "[M+K]+")
+    comps = [component(pattern(mh), height=5e5), component(pattern(na), height=3e5),
+             component([(k.mz, 1.0)], rt=100.0, height=7e5)]  # something else at the [M+K]+ m/z, later
+    path = write_run(tmp_path / "vote.mzML", comps, BACKGROUND)
+    res = check_ms(path, exp)
+    assert res.main_ion.name == "[M+H]+"
+    assert res.rt_s == pytest.approx(60, abs=2)

@@ -203,7 +203,7 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
         return MsResult(verdict_from_findings(findings), findings, expectation, str(path), ions=ions_out,
                         chromatographic_peaks=chrom, peaks=_feature_peaks(features, th), run_info=run_info)
 
-    main = max(cands, key=lambda c: c.height)
+    main = _choose_main(cands)
     pd = pdata_for(main.pol)
     prun = pd.run
     e = main.eic
@@ -385,7 +385,8 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
         findings.append(Finding("warning", "ms.unexplained_ion",
                                 f"{len(unexplained)} unexplained ion(s) co-elute with the target at {rt_apex:.1f} s: {lst}."))
     if other_unexplained:
-        lst = ", ".join(f"m/z {f.mz:.4f} at {f.rt_s:.1f} s ({f.share * 100:.0f}%)" for f in other_unexplained[:6])
+        lst = ", ".join(f"m/z {f.mz:.4f} at {f.rt_s:.1f} s ({f.share * 100:.0f}%"
+                        + ("" if f.assignment == "unexplained" else f", {f.assignment}") + ")" for f in other_unexplained[:6])
         findings.append(Finding("warning", "ms.other_component",
                                 f"other chromatographic peak(s) carry a real share of the ion current: {lst}."))
     n_ms2 = sum(1 for s in run.ms2 if s.precursor_mz and abs(s.precursor_mz - obs_mz) < 0.02
@@ -408,6 +409,22 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
         eic=e, apex_spectrum=(spec_mz, spec_int), isotope_comparison=fit.comparison, chromatographic_peaks=chrom,
         run_info=run_info,
     )
+
+
+def _choose_main(cands: list[_Candidate]) -> _Candidate:
+    """The expected ions' peaks are grouped by retention time; the group with the most ion current
+    (summed over its co-eluting adducts) is the compound, and its most intense ion the main ion. A lone
+    adduct-like ion of another compound at another RT thus cannot outvote co-eluting [M+H]+/[M+Na]+."""
+    def together(a: _Candidate, b: _Candidate) -> bool:
+        if a.infusion or b.infusion:
+            return a.infusion and b.infusion
+        if a.pol != b.pol:
+            return abs(a.peak.apex_s - b.peak.apex_s) <= max(a.peak.fwhm_s, 3.0)
+        return b.peak.start_s <= a.peak.apex_s <= b.peak.end_s or a.peak.start_s <= b.peak.apex_s <= a.peak.end_s
+
+    best = max(cands, key=lambda c: (sum(o.height for o in cands if together(c, o)), c.height))
+    group = [o for o in cands if together(best, o) and o.pol == best.pol]
+    return max(group, key=lambda c: c.height)
 
 
 def _iso_text(comparison: list[dict]) -> str:
