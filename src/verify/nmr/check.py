@@ -150,10 +150,15 @@ def check_spectrum(spectrum: Spectrum1D, target, solvent: Solvent | None = None,
             g.n_h for g in expectation.h_groups if not g.exchangeable))
     cmp: Comparison = compare(mults, expectation, float(spectrum.sf_mhz), th)
     findings += cmp.findings
+    humps = [m for m in mults if m.flag == "baseline hump"]
+    if humps:
+        findings.append(Finding("info", "nmr.baseline_hump",
+                                f"{len(humps)} broad baseline hump(s) (> {th.hump_hz:.0f} Hz wide) at "
+                                + ", ".join(f"{m.ppm:.1f}" for m in humps) + " ppm ignored"))
     peaks = []
     for p in cmp.peaks:
         keep = p.h >= th.report_min_h or p.status == "consistent"
-        if p.kind == "artefact" and p.h < th.report_min_h:
+        if p.kind == "artefact" and (p.h < th.report_min_h or p.mult.flag == "baseline hump"):
             keep = False
         if not keep:
             continue

@@ -51,6 +51,11 @@ SIDE_WINDOWS = {
 }
 
 
+# impurity-table entries that are this chemistry's own leftovers (named as side products when the
+# target's side products include that kind)
+REAGENT_SIDE_KIND = {"benzaldehyde": "aldehyde", "benzyl alcohol": "alcohol"}
+
+
 @dataclass
 class ObservedPeak:
     """One observed multiplet with its classification (the working record of the comparison)."""
@@ -237,8 +242,13 @@ def find_impurities(mults: list[Multiplet], solvent: Solvent | None, excluded: s
             hidden.append(host)
         if not ok:
             continue
-        if len(rows) >= 2 and len(free) < 2:
+        if len(rows) >= 3 and len(free) < 2:
             continue
+        if len(rows) == 2 and len(free) < 2:
+            # one signal may hide under the target when the free one has the right coupled
+            # multiplicity (Et3N 1.03 t with its 2.53 q under the ring CH2)
+            if not free or str(free[0][1]["mult"]) in ("s", "m", "br s") or mults[free[0][0]].multiplicity != str(free[0][1]["mult"]):
+                continue
         per_h = [mults[i].integral / float(r["nH"]) for i, r in free]
         if min(per_h) <= 0 or max(per_h) / min(per_h) > th.impurity_ratio_max:
             continue
@@ -269,16 +279,19 @@ def _exchangeable_cost(g: HGroup, m: Multiplet, solvent_key: str) -> float:
     """Cost per H of putting an exchangeable group on multiplet m.
 
     Broad signals: 0.02. In DMSO-d6/acetone-d6 OH and NH are often sharp and coupled (d, t): 0.1.
-    Elsewhere amide/sulfonamide/heteroaromatic NH and phenol OH may be sharp: 0.3; amine NH, alcohol
-    and acid OH exchange fast and are broad, so a sharp line is not theirs: 1.05 (never pays off).
+    Elsewhere amide/sulfonamide/heteroaromatic NH, phenol and acid OH may be sharp: 0.3; an alcohol OH
+    on an uncoupled sharp line 0.5; amine NH exchange fast and are broad, so a sharp line is not theirs:
+    1.05 (never pays off).
     """
     if _broad(m):
         return 0.02
     if solvent_key in ("dmso", "acetone"):
         return 0.1
     lab = g.label.lower()
-    if any(k in lab for k in ("amide", "sulfonamide", "aromatic nh", "phenol", "thiol", "ammonium")):
+    if any(k in lab for k in ("amide", "sulfonamide", "aromatic nh", "phenol", "thiol", "ammonium", "carboxylic")):
         return 0.3
+    if "alcohol" in lab and not _split_j(m):
+        return 0.5
     return 1.05
 
 
@@ -596,6 +609,14 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
             peaks[i].note = _join(peaks[i].note, f"{h.kind}; ~{h.mol_percent:.0f} mol %" if h.kind else f"~{h.mol_percent:.0f} mol %")
         for i in h.hidden:
             peaks[i].note = _join(peaks[i].note, f"includes a {h.name} signal")
+        sp_kind = REAGENT_SIDE_KIND.get(h.name)
+        if sp_kind and sp_kind in sp_kinds:
+            code = {"aldehyde": "nmr.aldehyde_leftover", "alcohol": "nmr.alcohol_byproduct"}[sp_kind]
+            if code not in {f.code for f in findings}:
+                named_sp.append(sp_kinds[sp_kind])
+                imp_findings.append(Finding("warning", code, f"{sp_kinds[sp_kind]}: {h.name} signals present "
+                                                             f"(about {h.mol_percent:.0f} mol % of the compound)"))
+            continue
         sev = "warning" if h.mol_percent > th.impurity_warn_mol_percent else "info"
         imp_findings.append(Finding(sev, "nmr.impurity", f"{h.name} present (about {h.mol_percent:.0f} mol % of the compound)"))
     findings += imp_findings
@@ -676,6 +697,12 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
     # unexplained
     big = [j for j in unexplained if peaks[j].h >= th.unexplained_min_h]
     minor = [j for j in unexplained if peaks[j].h < th.unexplained_min_h]
+    major = [j for j in big if peaks[j].h >= th.unexplained_major_h]
+    big = [j for j in big if j not in major]
+    if major:
+        desc = ", ".join(f"{mults[j].ppm:.2f} ({mults[j].multiplicity}, {peaks[j].h:.2f} H)" for j in major[:8])
+        findings.append(Finding("error", "nmr.unexplained_major",
+                                f"signal(s) as large as a whole group of the compound that the structure does not explain: {desc}"))
     if big:
         desc = ", ".join(f"{mults[j].ppm:.2f} ({mults[j].multiplicity}, {peaks[j].h:.2f} H)" for j in big[:8])
         findings.append(Finding("warning", "nmr.unexplained_peak",

@@ -423,6 +423,15 @@ def find_multiplets(ppm: np.ndarray, y: np.ndarray, sf_mhz: float,
     """Noise, lines, multiplets, integrals and artefact flags in one call: (multiplets, noise)."""
     noise = estimate_noise(y, th)
     lines = pick_lines(ppm, y, noise, sf_mhz, th)
+    # lines wider than th.hump_hz are baseline rolls (or a broad exchange hump): not signals to group
+    humps = [L for L in lines if L.width_hz > th.hump_hz]
+    lines = [L for L in lines if L.width_hz <= th.hump_hz]
     mults = group_multiplets(ppm, y, lines, noise, sf_mhz, th)
     flag_artefacts(mults, sf_mhz, th)
+    for L in humps:
+        half = 0.5 * L.width_hz / sf_mhz
+        mults.append(Multiplet(ppm=L.ppm, lo=L.ppm - half, hi=L.ppm + half, lines=[L], multiplicity="br",
+                               j_hz=[], integral=0.0, height=L.height, snr=L.height / noise if noise > 0 else 0.0,
+                               flag="baseline hump", note=f"{L.width_hz:.0f} Hz wide: baseline distortion, not integrated"))
+    mults.sort(key=lambda m: -m.ppm)
     return mults, noise

@@ -28,6 +28,9 @@ class NmrThresholds:
     """Relative tolerance on line heights when naming a first-order multiplet (roofing allowed)."""
     broad_hz: float = 6.0
     """A single line wider than this (FWHM, Hz) and 3x the median line width is called `br s`."""
+    hump_hz: float = 80.0
+    """A line wider than this (FWHM, Hz) is a baseline roll, not a signal: listed nowhere, never
+    integrated (broad NH/OH are 10-50 Hz wide)."""
     satellite_half_hz: tuple = (55.0, 110.0)
     """13C satellites sit +/- J(CH)/2 from their parent (J(CH) 110-220 Hz; CHCl3 209 Hz)."""
     satellite_ratio: tuple = (0.0015, 0.02)
@@ -45,7 +48,7 @@ class NmrThresholds:
     """Impurity signal position tolerance (ppm) against reference/impurities.tsv."""
     impurity_ratio_max: float = 2.0
     """The per-H integrals of an impurity's signals must agree within this factor for the pattern to fit."""
-    impurity_warn_mol_percent: float = 25.0
+    impurity_warn_mol_percent: float = 50.0
     """A named solvent/reagent impurity above this many mol % of the compound is a warning (below: info)."""
 
     # --- assignment of multiplets to the expected groups ---
@@ -69,6 +72,9 @@ class NmrThresholds:
     unexplained_min_h: float = 0.30
     """An unexplained signal of at least this many H (relative to 1 H of the compound) makes the
     spectrum suspicious; smaller ones are listed as minor."""
+    unexplained_major_h: float = 2.0
+    """An unexplained signal of this many H or more is as large as a whole CH2/CH3 group of the compound:
+    either the structure is wrong or the sample is mostly something else: error `nmr.unexplained_major`."""
     unexplained_total_h: float = 0.60
     unexplained_total_fraction: float = 0.08
     """...and so does a sum of minor unexplained signals above this many H and above this fraction of
