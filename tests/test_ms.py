@@ -448,3 +448,15 @@ def test_adduct_of_another_compound_does_not_outvote(tmp_path):
     res = check_ms(path, exp)
     assert res.main_ion.name == "[M+H]+"
     assert res.rt_s == pytest.approx(60, abs=2)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("smiles", ["CN1CCCN(Cc2ccc(Br)cc2)CC1", "C1CNCCN(Cc2cc(Br)cc(Br)c2)C1"])
+def test_bromine_patterns_consistent_whatever_the_noise(tmp_path, smiles, seed):
+    """Br M+2 ~ M and Br2 M+2 ~ 2 M: isotopes, not other components, in every noise draw."""
+    exp = expectation(smiles)
+    comps = [component(pattern(ion(exp, "[M+H]+"))), component(pattern(ion(exp, "[M+Na]+")), height=1e5)]
+    path = write_run(tmp_path / "br.mzML", comps, BACKGROUND, seed=seed)
+    res = check_ms(path, exp)
+    assert res.verdict == "consistent", [f.message for f in res.findings]
+    assert res.ms_purity > 0.95

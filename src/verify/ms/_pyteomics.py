@@ -47,7 +47,11 @@ def _import_mzml():
         sys.modules[n] = None  # makes `from psims... import` raise ImportError inside pyteomics
     try:
         from pyteomics import mzml, xml
-        from pyteomics.auxiliary import psims_util
+
+        try:
+            from pyteomics.auxiliary import psims_util
+        except ImportError:  # older pyteomics: psims imported inside pyteomics.xml itself
+            psims_util = xml
     finally:
         for n in blocked:
             if sys.modules.get(n, 0) is None:

@@ -79,13 +79,15 @@ def account_spectrum(mz: np.ndarray, inten: np.ndarray, main_intensity: float, k
             continue
         for j in sorted(out, key=lambda j: -out[j].intensity):
             parent = out[j]
-            if parent.intensity < inten[i] * 0.8 or "isotope" in parent.assignment:
+            if "isotope" in parent.assignment:
                 continue
             z = parent.charge or 1
             d = mz[i] - parent.mz
             hit = None
             for k in (1, 2, 3, 4):
-                if abs(d - k * C13_DELTA / z) <= th.isotope_window_da / z + mz[i] * ppm * 1e-6:
+                limit = 1.3 if k == 1 else 2.2  # M+2 of Br2 is ~2x M
+                if (abs(d - k * C13_DELTA / z) <= th.isotope_window_da / z + mz[i] * ppm * 1e-6
+                        and inten[i] <= limit * parent.intensity):
                     hit = k
                     break
             if hit:

@@ -71,40 +71,39 @@ def find_features(idx: RunIndex, ppm: float, th: MsThresholds) -> list[Feature]:
             ok = w > 0
             fmz = float((m[ok] * w[ok]).sum() / w[ok].sum()) if ok.any() else float(cmz[c])
             feats.append(Feature(fmz, p.apex_s, p.start_s, p.end_s, p.height, p.area))
-    # merge duplicates (same trace found twice) and de-isotope
-    feats.sort(key=lambda f: -f.height)
-    kept: list[Feature] = []
+    # de-isotope in m/z order: a heavier co-eluting feature at k x 1.00335/z (k <= 4) of a lighter one,
+    # no taller than the isotope pattern of a Br2/Cl3 compound allows, is that feature's isotope
     dt = float(np.median(np.diff(run.rt_s))) if n > 1 else 1.0
-    for f in feats:
+    kept: list[Feature] = []
+    for f in sorted(feats, key=lambda f: f.mz):
         f.total_area = f.area
-        if f.background:
-            kept.append(f)
-            continue
-        parent = None
-        for g in kept:
-            if g.background or g.isotope_of is not None:
-                continue
-            if abs(g.rt_s - f.rt_s) > max(2.5 * dt, 0.5 * (g.end_s - g.start_s) / 2):
-                continue
-            d = f.mz - g.mz
-            if abs(d) < g.mz * ppm * 1e-6:
-                parent = g  # same ion found twice
-                break
-            for z in (1, 2, 3):
-                for k in (1, 2, 3):
-                    if abs(d - k * C13_DELTA / z) <= th.isotope_window_da / z + g.mz * ppm * 1e-6 and f.height <= 1.2 * g.height:
-                        parent = g
-                        break
-                if parent:
-                    break
-            if parent:
-                break
-        if parent is not None:
-            f.isotope_of = parent
-            parent.total_area += f.area
+        if not f.background:
+            parent = _isotope_parent(f, kept, dt, ppm, th)
+            if parent is not None:
+                f.isotope_of = parent
+                parent.total_area += f.area
         kept.append(f)
+    kept.sort(key=lambda f: -f.height)
     main = [f for f in kept if not f.background and f.isotope_of is None]
     total = sum(f.total_area for f in main)
     for f in main:
         f.share = f.total_area / total if total > 0 else 0.0
     return kept
+
+
+def _isotope_parent(f: Feature, kept: list[Feature], dt: float, ppm: float, th: MsThresholds) -> Feature | None:
+    for g in sorted(kept, key=lambda g: -g.height):
+        if g.background or g.isotope_of is not None:
+            continue
+        if abs(g.rt_s - f.rt_s) > max(2.5 * dt, (g.end_s - g.start_s) / 4):
+            continue
+        d = f.mz - g.mz
+        if abs(d) < g.mz * ppm * 1e-6 and f.height <= g.height:
+            return g  # the same ion found twice
+        for z in (1, 2, 3):
+            for k in (1, 2, 3, 4):
+                limit = 1.3 if k == 1 else 2.2
+                if (abs(d - k * C13_DELTA / z) <= th.isotope_window_da / z + g.mz * ppm * 1e-6
+                        and f.height <= limit * g.height):
+                    return g
+    return None
