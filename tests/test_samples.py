@@ -239,11 +239,7 @@ def test_multiplet_lines_first_order():
     assert np.allclose(o, [0]) and np.allclose(w, [1])
 
 
-def test_small_plate(tmp_path):
-    from verify.samples.cli import generate_plate
-
-    rows = generate_plate(tmp_path, n_wells=12, seed=0, workers=1) if False else None  # noqa: F841
-    # a 12-well slice of the design keeps this test fast; the full plate is exercised by the CLI
+def test_plate_design():
     from verify.samples import catalog
 
     design = catalog.plate_design(96)
@@ -253,3 +249,63 @@ def test_small_plate(tmp_path):
     verdicts = [d.expect_overall for _, d, _ in design]
     assert verdicts.count("consistent") > 48
     assert verdicts.count("inconsistent") >= 5 and verdicts.count("suspicious") >= 5 and verdicts.count("error") >= 3
+
+
+def test_plate_mechanics(tmp_path):
+    """A 16-well slice of the plate design: every special well kind is written as promised."""
+    from pyteomics import mzml
+
+    from verify.samples.cli import generate_plate
+
+    rows = generate_plate(tmp_path, n_wells=16, seed=0, workers=2, run_s=40.0)  # short LC runs keep it fast
+    plate = list(csv.DictReader(open(tmp_path / "plate.csv")))
+    truth = {r["well"]: r for r in csv.DictReader(open(tmp_path / "truth.csv"))}
+    assert [r["well"] for r in plate] == [r["well"] for r in rows] and len(plate) == 16
+    assert list(plate[0]) == ["well", "compound_id", "smiles", "nmr", "ms"]
+    for r in plate:
+        t = truth[r["well"]]
+        inj = t["injected"]
+        if inj.startswith("no NMR"):
+            assert r["nmr"] == "" and t["nmr_verdict"] == "not run"
+        elif inj.startswith("map points"):
+            assert not (tmp_path / r["nmr"]).exists() and t["expected_verdict"] == "error"
+        elif inj.startswith("corrupt NMR"):
+            fid = tmp_path / r["nmr"] / "fid"
+            assert fid.stat().st_size % 4 != 0 and fid.stat().st_size < 0.5 * 4 * 65536
+            assert t["expected_verdict"] == "error"
+        elif inj.startswith("corrupt LC-MS"):
+            with pytest.raises(Exception):
+                with mzml.MzML(str(tmp_path / r["ms"])) as reader:
+                    next(iter(reader))
+        else:
+            assert (tmp_path / r["nmr"] / "fid").stat().st_size == 4 * 65536
+        if inj.startswith("no LC-MS"):
+            assert r["ms"] == ""
+        elif not inj.startswith("corrupt LC-MS"):
+            assert (tmp_path / r["ms"]).is_file()
+
+
+def test_profile_mode(tmp_path):
+    from pyteomics import mzml
+
+    from verify.samples.catalog import sample_defs
+    from verify.samples.generate import generate_sample
+
+    d = next(x for x in sample_defs() if x.name == "boc_chlorobenzyl_diazepane")
+    d.profile = True
+    generate_sample(d, tmp_path, 0)
+    truth = json.loads((tmp_path / "truth.json").read_text())
+    ion = next(s for s in truth["ms"]["species"] if s["role"] == "target")["ions"][0]
+    mono = ion["mz"][0]
+    with mzml.MzML(str(tmp_path / "ms.mzML")) as reader:
+        best = None
+        for spec in reader:
+            assert "profile spectrum" in spec
+            mz, it = spec["m/z array"], spec["intensity array"]
+            sel = np.abs(mz - mono) < 0.02
+            if sel.any() and (best is None or it[sel].max() > best[1].max()):
+                best = (mz[sel], it[sel])
+    mz, it = best
+    assert len(mz) >= 8  # sampled peak shape, not a stick
+    centre = (mz * it).sum() / it.sum()
+    assert abs(centre - mono) / mono * 1e6 < abs(truth["ms"]["ppm_offset"]) + 2.0

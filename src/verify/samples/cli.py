@@ -33,7 +33,8 @@ def _write_tsv(path: Path, rows: list[dict], cols: list[str], header: list[str] 
             w.writerow(r)
 
 
-def generate_samples(outdir: str | Path, seed: int = 0, only: list[str] | None = None) -> list[dict]:
+def generate_samples(outdir: str | Path, seed: int = 0, only: list[str] | None = None,
+                     profile: bool = False) -> list[dict]:
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     src = compounds_path()
@@ -43,6 +44,8 @@ def generate_samples(outdir: str | Path, seed: int = 0, only: list[str] | None =
     for d in sample_defs():
         if only and d.name not in only:
             continue
+        if profile:
+            d.profile = True
         rows.append(generate_sample(d, out / d.name, seed))
     if not only:
         _write_tsv(out / "MANIFEST.tsv", rows, MANIFEST_COLS, header=[
@@ -55,7 +58,7 @@ def generate_samples(outdir: str | Path, seed: int = 0, only: list[str] | None =
 
 
 def _plate_well(args):
-    well, d, special, outdir, seed = args
+    well, d, special, outdir, seed, number = args
     wdir = Path(outdir) / "wells" / well
     row = generate_sample(d, wdir, seed, write_smi=False)
     nmr = f"wells/{well}/nmr/1"
@@ -79,20 +82,25 @@ def _plate_well(args):
         (wdir / "ms.mzML").write_bytes(b"<?xml version='1.0' encoding='utf-8'?>\n<indexedmzML\x00"
                                        + rng.integers(0, 256, 4096, dtype=np.uint8).tobytes())
     return {
-        "well": well, "compound_id": f"VRF-{d.target.upper()[:12]}-{well}", "smiles": row["smiles"],
+        "well": well, "compound_id": f"VRF-{number:06d}", "smiles": row["smiles"],
         "nmr": nmr, "ms": ms,
         "expected_verdict": d.expect_overall, "nmr_verdict": d.expect_nmr, "ms_verdict": d.expect_ms,
         "injected": d.failure if d.failure != "none" else "none (good compound)",
+        "ms_mode": "profile" if d.profile else "centroid",
         "data_compound": d.data or d.target, "solvent": row["solvent"], "field_mhz": row["field_mhz"],
     }
 
 
-def generate_plate(outdir: str | Path, n_wells: int = 96, seed: int = 0, workers: int | None = None) -> list[dict]:
+def generate_plate(outdir: str | Path, n_wells: int = 96, seed: int = 0, workers: int | None = None,
+                   run_s: float | None = None) -> list[dict]:
     out = Path(outdir)
     if (out / "wells").exists():
         shutil.rmtree(out / "wells")
     out.mkdir(parents=True, exist_ok=True)
-    jobs = [(w, d, sp, str(out), seed) for w, d, sp in plate_design(n_wells)]
+    design = plate_design(n_wells)
+    for _, d, _ in design:
+        d.run_s = run_s
+    jobs = [(w, d, sp, str(out), seed, 104211 + 37 * i) for i, (w, d, sp) in enumerate(design)]
     workers = workers or min(4, os.cpu_count() or 1)
     if workers > 1:
         with ProcessPoolExecutor(workers) as ex:
@@ -106,7 +114,7 @@ def generate_plate(outdir: str | Path, n_wells: int = 96, seed: int = 0, workers
         w.writerows(rows)
     with open(out / "truth.csv", "w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=["well", "compound_id", "expected_verdict", "nmr_verdict", "ms_verdict",
-                                           "injected", "data_compound", "solvent", "field_mhz"],
+                                           "injected", "data_compound", "solvent", "field_mhz", "ms_mode"],
                            extrasaction="ignore", lineterminator="\n")
         w.writeheader()
         w.writerows(rows)
@@ -131,9 +139,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("outdir")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--only", nargs="*", help="sample names to (re)generate")
+    ap.add_argument("--profile", action="store_true", help="write profile (not centroided) mzML, Orbitrap-like")
     a = ap.parse_args(argv)
     t = time.time()
-    rows = generate_samples(a.outdir, a.seed, a.only)
+    rows = generate_samples(a.outdir, a.seed, a.only, a.profile)
     print(f"wrote {len(rows)} samples to {a.outdir} in {time.time() - t:.1f} s")
     return 0
 

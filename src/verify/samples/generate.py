@@ -40,6 +40,7 @@ class SampleDef:
     tms: bool | None = None
     profile: bool = False
     instrument: str | None = None
+    run_s: float | None = None  # LC run length override (tests use short runs)
 
     @property
     def expect_overall(self) -> str:
@@ -119,7 +120,7 @@ def generate_sample(d: SampleDef, outdir: str | Path, base_seed: int = 0, write_
         title=d.name,
         date=1763000000 + int(rng.integers(0, 3_000_000)),
     )
-    spec.noise = spec.fid_max / float(rng.uniform(2500, 9000))
+    spec.snr = float(np.exp(rng.uniform(np.log(2500.0), np.log(60000.0))))
     lines: list = []
     comps_out: list = []
 
@@ -154,7 +155,7 @@ def generate_sample(d: SampleDef, outdir: str | Path, base_seed: int = 0, write_
     inst = d.instrument or ("orbitrap" if d.profile else str(rng.choice(["tof", "tof", "orbitrap"])))
     mspec = msim.MsSpec(
         instrument=inst,
-        run_s=240.0,
+        run_s=d.run_s or 240.0,
         scan_s=float(rng.uniform(1.0, 1.1)),
         ppm_offset=float(rng.uniform(-2.0, 2.0)) if inst == "tof" else float(rng.uniform(-1.2, 1.2)),
         ppm_scatter=0.8 if inst == "tof" else 0.4,
@@ -162,16 +163,21 @@ def generate_sample(d: SampleDef, outdir: str | Path, base_seed: int = 0, write_
         profile=d.profile,
         resolution=30000.0 if inst == "tof" else 70000.0,
         threshold=150.0 if inst == "tof" else 3000.0,
-        noise_peaks=int(rng.integers(20, 40)),
+        noise_peaks=int(rng.integers(25, 40)) if inst == "tof" else int(rng.integers(10, 20)),
     )
     base_amount = float(rng.uniform(4e5, 3e6)) * (1.0 if inst == "tof" else 25.0)
     species = []
+    main_rt = msim.retention_time(Chem.MolFromSmiles(mix[0][4]), mspec.run_s)
     for table, f, role, name, smi in mix:
-        if role in ("target", "wrong compound") and d.ms_missing:
-            continue
         # ionisation efficiency differs between compounds; keep the side products' share near their mole fraction
         amt = base_amount * f * float(rng.uniform(0.7, 1.3))
-        species.append(msim.species_for(name, smi, amt, rng, mspec.run_s, role=role))
+        # the unrelated impurity co-elutes with the compound (within a few seconds); side products elute
+        # where their polarity puts them
+        rt = main_rt + float(rng.uniform(-2.0, 3.0)) if role == "impurity" else None
+        sp = msim.species_for(name, smi, amt, rng, mspec.run_s, role=role, rt_s=rt)
+        if role in ("target", "wrong compound") and d.ms_missing:
+            continue
+        species.append(sp)
     run = msim.simulate_run(mspec, species, rng)
     msim.write_mzml(out / "ms.mzML", run, d.name)
 

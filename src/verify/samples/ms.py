@@ -180,7 +180,7 @@ def simulate_run(spec: MsSpec, species: list[Species], rng: np.random.Generator)
         # chemical noise
         k = rng.poisson(spec.noise_peaks)
         mzs.append(rng.uniform(spec.mz_lo, spec.mz_hi, k))
-        ints.append(rng.lognormal(np.log(400.0), 0.8, k))
+        ints.append(rng.lognormal(np.log(2.5 * spec.threshold), 0.7, k))
         mz = np.concatenate(mzs)
         it = np.concatenate(ints)
         keep = (mz >= spec.mz_lo) & (mz <= spec.mz_hi)

@@ -77,7 +77,8 @@ class NmrSpec:
     p0_err: float = 0.0  # degrees, spectrometer zero-order phase error
     p1_err: float = 0.0  # degrees across the spectral width (first order)
     grpdly: float = 67.9842071533203
-    noise: float = 300.0  # noise std of the int32 FID (per channel)
+    noise: float = 300.0  # noise std of the int32 FID (per channel); overridden by snr when set
+    snr: float | None = None  # tallest line / noise std in the spectrum (real 1H data here: 4e3 .. 1.2e5)
     fid_max: float = 4.0e6  # largest |FID| value
     baseline: tuple = (0.0, 0.0, 0.0)  # offset, slope, curvature (fraction of the tallest line)
     ns: int = 16
@@ -152,6 +153,8 @@ def simulate(spec: NmrSpec, lines: list[Line], rng: np.random.Generator) -> tupl
     S = S * np.exp(-2j * np.pi * g * x) * (0.02 + 0.98 * roll)
     raw = np.fft.ifft(S)
     raw *= spec.fid_max / np.max(np.abs(raw))
+    if spec.snr:
+        spec.noise = float(np.max(np.abs(np.fft.fft(raw))) / (spec.snr * np.sqrt(n)))
     noise = rng.normal(0.0, spec.noise, n) + 1j * rng.normal(0.0, spec.noise, n)
     # noise passes the same filter (shaped at the edges of the window)
     noise = np.fft.ifft(np.fft.fft(noise) * (0.02 + 0.98 * roll) * np.exp(-2j * np.pi * g * x))
@@ -301,7 +304,24 @@ def bruker_dic(spec: NmrSpec, bf1: float, sw_h: float, o1: float) -> dict:
         "YMIN_a": 0.0,
         "ZGOPTNS": "",
     }
-    return {"acqus": acqus}
+    procs = {
+        "_coreheader": [
+            "##TITLE= Parameter file, TopSpin 3.6.2",
+            "##JCAMPDX= 5.0",
+            "##DATATYPE= Parameter Values",
+            "##NPOINTS= 1\t$$ modification sequence number",
+            "##ORIGIN= Bruker BioSpin GmbH",
+            "##OWNER= nmruser",
+        ],
+        "_comments": [f"$$ {_datestr(spec.date)} +0000  nmruser@spect"],
+        # the processing parameter set as acquisition leaves it (not processed: no 1r/1i)
+        "ABSF1": 1000.0, "ABSF2": -1000.0, "AXNAME": "", "AXNUC": "1H", "AXUNIT": "", "BC_mod": 0,
+        "BYTORDP": 0, "DTYPP": 0, "FT_mod": 0, "GB": 0.0, "LB": 0.3, "MC2": 0, "ME_mod": 0, "NC_proc": 0,
+        "OFFSET": float((o1 + sw_h / 2) / bf1), "PHC0": 0.0, "PHC1": 0.0, "PH_mod": 0, "PKNL": True,
+        "REVERSE": False, "SF": float(bf1), "SI": int(spec.td // 2), "SSB": 0.0, "STSI": 0, "STSR": 0,
+        "SW_p": float(sw_h), "TDeff": 0, "TDoff": 0, "WDW": 1,
+    }
+    return {"acqus": acqus, "procs": procs}
 
 
 def _datestr(epoch: int) -> str:
@@ -312,13 +332,14 @@ def _datestr(epoch: int) -> str:
 
 
 def write_bruker(expdir: str | Path, dic: dict, raw: np.ndarray) -> None:
-    """Write `fid`, `acqus`, `acqu` and `pulseprogram` with nmrglue."""
+    """Write `fid`, `acqus`, `acqu`, `pdata/1/procs`, `pdata/1/proc` and `pulseprogram` with nmrglue."""
     import nmrglue as ng
 
     expdir = Path(expdir)
     if expdir.exists():
         shutil.rmtree(expdir)
     expdir.mkdir(parents=True)
-    ng.bruker.write(str(expdir), dic, raw.astype(np.complex128), overwrite=True, write_prog=False)
+    ng.bruker.write(str(expdir), dic, raw.astype(np.complex128), overwrite=True, write_prog=False,
+                    write_procs=True, pdata_folder=1)
     (expdir / "pulseprogram").write_text(PULSEPROGRAM)
     os.chmod(expdir / "fid", 0o644)
