@@ -42,7 +42,7 @@ def _ng():
 # ----------------------------------------------------------------------------- public API
 
 
-def load_spectrum(path, solvent: str | None = None, use_pdata: bool = False) -> Spectrum1D:
+def load_spectrum(path, solvent: str | None = None, use_pdata: bool = False, lb_hz: float | None = None) -> Spectrum1D:
     """Read and, for time-domain data, process a 1D 1H dataset; processed input is only referenced-checked."""
     from .read import read_nmr
 
@@ -54,13 +54,15 @@ def load_spectrum(path, solvent: str | None = None, use_pdata: bool = False) -> 
             obj.solvent = solvent
         obj.processing.setdefault("timing_ms", {})["read"] = round((t1 - t0) * 1e3, 1)
         return obj
-    spec = process(obj, solvent=solvent)
+    spec = process(obj, solvent=solvent, lb_hz=lb_hz)
     spec.processing.setdefault("timing_ms", {})["read"] = round((t1 - t0) * 1e3, 1)
     return spec
 
 
-def process(raw: RawFID, solvent: str | None = None) -> Spectrum1D:
+def process(raw: RawFID, solvent: str | None = None, lb_hz: float | None = None) -> Spectrum1D:
+    """Process a raw 1H FID into a Spectrum1D (lb_hz: exponential line broadening, default LB_HZ)."""
     ng = _ng()
+    lb = LB_HZ if lb_hz is None else float(lb_hz)
     timing = {}
     t = time.perf_counter()
     fid = np.asarray(raw.data, dtype=np.complex128)
@@ -72,16 +74,34 @@ def process(raw: RawFID, solvent: str | None = None) -> Spectrum1D:
         raise InputError("spectral width or spectrometer frequency missing", raw.source)
     gd = float(raw.group_delay or 0.0)
     fid = fid.copy()
-    if gd <= 0:
-        fid[0] *= 0.5  # analog-style FID: halve the first point (no baseline offset)
+    # the first point is NOT halved: benchtop and back-predicted FIDs do not start at t=0 (large first-order
+    # phase), where halving turns into a rolling baseline; the constant offset it leaves otherwise is removed
+    # by the baseline correction
     si = _zf_size(n)
     # --- full-resolution spectrum
-    spec = _ft(ng, fid, sw, LB_HZ, si, gd)
+    spec = _ft(ng, fid, sw, lb, si, gd)
+    dc = 0j
+    if gd <= 0:
+        # no digital filter (Varian, benchtop): a wrong first point (back-predicted or delayed FIDs) is a
+        # complex constant across the spectrum that a large first-order phase would turn into a rolling
+        # baseline. Remove it before phasing, measured on the outer 5% of either edge (no 1H signal there)
+        e = max(8, si // 20)
+        edges = np.concatenate([spec[:e], spec[-e:]])
+        dc = complex(np.median(edges.real), np.median(edges.imag))
+        spec = spec - dc
     timing["ft"] = _lap(t)
     # --- automatic phase on a small broadened copy, then applied to the full spectrum
     t = time.perf_counter()
     k = max(1, si // PHASE_N)
-    p0, p1, phase_info = _autophase(ng, spec[::k])
+    small = spec[::k]
+    mask = None
+    water = _water_region(raw, solvent or raw.solvent or "")
+    if water is not None:
+        pp = raw.carrier_ppm + ((np.arange(small.size) - small.size // 2) * (sw / small.size))[::-1] / sf
+        mask = ~((pp > water[0]) & (pp < water[1]))
+    p0, p1, phase_info = _autophase(ng, small, mask)
+    if mask is not None:
+        phase_info["excluded_ppm"] = list(water)
     spec = ng.proc_base.ps(spec, p0=p0, p1=p1)
     timing["phase"] = _lap(t)
     # --- baseline
@@ -90,24 +110,29 @@ def process(raw: RawFID, solvent: str | None = None) -> Spectrum1D:
     base, base_info = _baseline(real)
     real = real - base
     timing["baseline"] = _lap(t)
-    phase_info.update(_phase_check(real))
+    full_mask = None
+    if water is not None:
+        pp = raw.carrier_ppm + ((np.arange(si) - si // 2) * (sw / si))[::-1] / sf
+        full_mask = ~((pp > water[0]) & (pp < water[1]))
+    phase_info.update(_phase_check(real, full_mask))
     # --- axis (descending ppm, unreferenced)
     freq = (np.arange(si) - si // 2) * (sw / si)  # ascending Hz
     ppm = raw.carrier_ppm + freq[::-1] / sf
-    real = real[::-1].copy() if False else real  # spectrum already runs high -> low frequency (see _ft)
     if raw.reverse:
         real = real[::-1].copy()
     # --- referencing
     t = time.perf_counter()
     solvent_name = solvent or raw.solvent or ""
-    ref = reference_spectrum(ppm, real, sf, solvent_name)
+    axis_known = raw.params.get("carrier_from", "") != "none"
+    ref = reference_spectrum(ppm, real, sf, solvent_name, axis_known=axis_known)
     ppm = ppm - ref["offset_ppm"]
     timing["reference"] = _lap(t)
     processing = {
-        "line_broadening_hz": LB_HZ,
+        "line_broadening_hz": lb,
         "zero_filled_to": si,
         "acquired_points": n,
         "group_delay_points": gd,
+        "dc_offset_removed": bool(dc != 0),
         "digital_filter": "first-order phase after FT (group delay, not truncated)" if gd > 0 else "none",
         "phase0_deg": round(float(p0), 2),
         "phase1_deg": round(float(p1), 2),
@@ -155,12 +180,34 @@ def _ft(ng, fid, sw, lb_hz, si, gd):
     return s[::-1].copy()
 
 
-def _acme(ng, data, p0, p1):
+def _acme_score(ph, data, mask):
+    """ACME (Chen et al., J. Magn. Reson. 2002, 158, 164) as in nmrglue, over the unmasked points only."""
+    ng = _ng()
+    y = ng.proc_base.ps(data, p0=ph[0], p1=ph[1]).real
+    if mask is not None:
+        y = y[mask]
+    ds = np.abs(np.diff(y)) / 2.0
+    tot = ds.sum()
+    if tot <= 0:
+        return 0.0
+    pr = ds / tot
+    pr[pr == 0] = 1.0
+    h = -(pr * np.log(pr)).sum()
+    neg = y[y < 0]
+    pen = 1000.0 * float((neg ** 2).sum()) if neg.size else 0.0
+    return (h + pen) / y.size / max(float(np.max(y)), 1e-12)
+
+
+def _acme(ng, data, p0, p1, mask=None):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        _, ph = ng.proc_autophase.autops(data, "acme", p0=p0, p1=p1, return_phases=True, disp=False)
+        if mask is None:
+            _, ph = ng.proc_autophase.autops(data, "acme", p0=p0, p1=p1, return_phases=True, disp=False)
+        else:
+            _, ph = ng.proc_autophase.autops(data, lambda ph, d: _acme_score(ph, d, mask), p0=p0, p1=p1,
+                                             return_phases=True, disp=False)
     p0, p1 = float(ph[0]), float(ph[1])
-    return p0, p1, float(ng.proc_autophase._ps_acme_score((p0, p1), data))
+    return p0, p1, float(_acme_score((p0, p1), data, mask))
 
 
 def _neg_fraction(y: np.ndarray) -> float:
@@ -173,15 +220,20 @@ def _neg_fraction(y: np.ndarray) -> float:
     return float(-ys[ys < 0].sum() / np.abs(ys).sum())
 
 
-def _autophase(ng, small):
-    """ACME from (0,0), checked: if the result leaves much negative area, restart from other phases."""
+def _autophase(ng, small, mask=None):
+    """ACME from (0,0), checked: if the result leaves much negative area, restart from other phases.
+
+    mask: points the score looks at (False over a suppressed-water region, whose residual line is
+    distorted and would dominate the score)."""
     d = small / np.max(np.abs(small))
     best = None
     tried = []
     starts = [(0.0, 0.0), (90.0, 0.0), (180.0, 0.0), (-90.0, 0.0)]
     for i, (a, b) in enumerate(starts):
-        p0, p1, score = _acme(ng, d, a, b)
+        p0, p1, score = _acme(ng, d, a, b, mask)
         y = ng.proc_base.ps(d, p0=p0, p1=p1).real
+        if mask is not None:
+            y = y[mask]
         y = y - np.median(y)
         neg = _neg_fraction(y)
         tried.append({"start": [a, b], "p0": round(p0 % 360, 1), "p1": round(p1, 1), "score": round(score, 6),
@@ -199,8 +251,19 @@ def _autophase(ng, small):
     return p0, p1, info
 
 
-def _phase_check(real: np.ndarray) -> dict:
-    neg = _neg_fraction(real)
+def _water_region(raw: RawFID, solvent_name: str):
+    """File-axis ppm range of the (suppressed) water line to keep out of the phase score, or None."""
+    name = solvent_name.lower().replace(" ", "")
+    pulprog = str(raw.params.get("PULPROG", "") or raw.params.get("seqfil", "")).lower()
+    watery = any(x in name for x in ("d2o", "h2o", "water")) or any(
+        x in pulprog for x in ("zgpr", "presat", "noesy", "wg", "esgp", "zgcppr"))
+    if not watery:
+        return None
+    return (4.2, 5.4)
+
+
+def _phase_check(real: np.ndarray, mask=None) -> dict:
+    neg = _neg_fraction(real if mask is None else real[mask])
     ok = neg <= NEG_FRACTION_MAX
     return {"neg_fraction": round(neg, 4), "passed": bool(ok),
             "confidence": "normal" if ok else "low (much negative signal area after automatic phasing)"}
@@ -228,10 +291,10 @@ def _baseline(real: np.ndarray):
     k = max(1, n // BASELINE_N)
     m = n // k
     blocks = real[: m * k].reshape(m, k).mean(axis=1)
-    lam = 1e7 * (m / 8192.0) ** 4  # stiffness fixed per spectral width: lam scales with points^4
+    lam = 1e9 * (m / 8192.0) ** 4  # stiffness fixed per spectral width: lam scales with points^4
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        b, _ = arpls(blocks, lam=lam, max_iter=100, tol=1e-3)
+        b, _ = arpls(blocks, lam=lam, max_iter=50, tol=1e-3)
     xb = (np.arange(m) * k + (k - 1) / 2.0)
     base = np.interp(np.arange(n), xb, b)
     return base, {"method": "arPLS (pybaselines)", "lam": float(f"{lam:.3g}"), "points_fitted": int(m)}
@@ -262,23 +325,33 @@ def _apex(ppm, y, i):
     return ppm[i]
 
 
-def _fwhm_hz(ppm, y, i, sf):
+def _fwhm_hz(ppm, y, i, sf, max_hz=60.0):
+    """Full width at half height (Hz) of the line whose apex is at index i (searched within max_hz)."""
     h = y[i] / 2.0
-    lo = i
-    while lo > 0 and y[lo] > h:
-        lo -= 1
-    hi = i
-    while hi < y.size - 1 and y[hi] > h:
-        hi += 1
-    return abs(ppm[lo] - ppm[hi]) * sf
+    span = max(3, int(max_hz / (abs(ppm[1] - ppm[0]) * sf)))
+    left = y[max(0, i - span): i + 1][::-1]
+    right = y[i: i + span + 1]
+    bl = np.argmax(left <= h) if np.any(left <= h) else left.size - 1
+    br = np.argmax(right <= h) if np.any(right <= h) else right.size - 1
+    return float((bl + br) * abs(ppm[1] - ppm[0]) * sf)
 
 
-def _find_tms(ppm, y, sf, noise):
-    """TMS/DSS/TSP: a sharp singlet within TMS_WINDOW of 0 with nothing comparable upfield of it."""
-    cands = _peaks_in(ppm, y, -TMS_WINDOW, TMS_WINDOW, noise, 20.0)
+def _top(cands, k=40):
+    """The k tallest candidates (index, ppm, height)."""
+    return sorted(cands, key=lambda c: -c[2])[:k]
+
+
+def _find_tms(ppm, y, sf, noise, wide=False):
+    """TMS/DSS/TSP: a sharp singlet within TMS_WINDOW of 0 (anywhere, upfield-most, when `wide`)."""
+    if wide:
+        lo, hi = float(ppm[-1]), float(ppm[0])
+    else:
+        lo, hi = -TMS_WINDOW, TMS_WINDOW
+    tallest = float(np.max(y))
+    cands = _peaks_in(ppm, y, lo, hi, noise, 20.0)
+    cands = _top([c for c in cands if c[2] >= (0.02 if wide else 0.005) * tallest])
     if not cands:
         return None
-    tallest = float(np.max(y))
     good = []
     for i, p, h in cands:
         w = _fwhm_hz(ppm, y, i, sf)
@@ -291,7 +364,16 @@ def _find_tms(ppm, y, sf, noise):
         good.append((h, i, p, w))
     if not good:
         return None
-    h, i, p, w = max(good)
+    if wide:
+        strong = [g for g in good if g[0] >= 0.02 * tallest]
+        if not strong:
+            return None
+        h, i, p, w = min(strong, key=lambda g: g[2])  # the upfield-most strong sharp singlet
+        # nothing strong may lie further upfield than TMS
+        if np.any(y[ppm < p - 0.1] > 0.3 * h):
+            return None
+    else:
+        h, i, p, w = max(good)
     if h < 0.005 * tallest:
         return None
     return {"ppm": p, "height_rel": h / tallest, "fwhm_hz": w, "snr": h / noise}
@@ -319,11 +401,15 @@ def _find_solvent_line(ppm, y, sf, noise, solvent, tms_offset=None):
     nominal = solvent.residual[0]
     # D2O: HOD moves with temperature/pH; only a fallback
     centre = nominal + (tms_offset or 0.0)
-    win = 0.05 if tms_offset is not None else SOLVENT_WINDOW
-    cands = _peaks_in(ppm, y, centre - win, centre + win, noise, 5.0)
+    win = 0.10 if tms_offset is not None else SOLVENT_WINDOW
+    cands = _top(_peaks_in(ppm, y, centre - win, centre + win, noise, 5.0))
     if not cands:
         return None
     j = QUINTET_J.get(solvent.key)
+    digital_res = abs(ppm[0] - ppm[1]) * sf
+    widths = [_fwhm_hz(ppm, y, i, sf) for i, _, h in cands if h > 20 * noise]
+    widths = [w for w in widths if w > 1.5 * digital_res] or [2.0]
+    w_ref = min(widths)
     scored = []
     for i, p, h in cands:
         w = _fwhm_hz(ppm, y, i, sf)
@@ -331,11 +417,19 @@ def _find_solvent_line(ppm, y, sf, noise, solvent, tms_offset=None):
         if j:
             shape = _quintet_score(ppm, y, p, sf, j, noise)
         else:
-            # singlet: sharp, and no line of comparable height 1-8 Hz away
+            # a residual CHCl3/C6D6/HOD line has no resolved or unresolved couplings: it is the sharpest line
+            # around (the aspirin trap: the line nearest the nominal position is often one of the compound's)
+            ratio = w / max(w_ref, 1e-6)
+            sharp = 1.0 if ratio <= 1.3 else (1.3 / ratio) ** 3
             near = _peaks_in(ppm, y, p - 8.0 / sf, p + 8.0 / sf, noise, 3.0)
-            crowd = any(abs(q - p) * sf > 0.8 and hh > 0.25 * h for _, q, hh in near)
-            shape = (0.0 if crowd else 1.0) * (1.0 if w < 3.0 else 0.5)
+            crowd = max([hh / h for _, q, hh in near if abs(q - p) * sf > 0.8] + [0.0])
+            if crowd >= 0.3 and ratio > 1.3:
+                shape = 0.0  # an ordinary-width line with partners of comparable height: a multiplet line
+            else:
+                shape = sharp * (1.0 if crowd < 0.6 else 0.6)
         score = shape * math.exp(-((dist / 0.12) ** 2))
+        if h < 20 * noise:
+            score *= 0.2
         scored.append((score, p, h, w, shape, dist))
     scored.sort(reverse=True)
     best = scored[0]
@@ -363,11 +457,18 @@ def _solvent_record(name: str):
     return s
 
 
-def reference_spectrum(ppm, y, sf, solvent_name: str) -> dict:
-    """Offset (ppm) to subtract from the axis, and how it was found: TMS/DSS, else residual solvent."""
+def reference_spectrum(ppm, y, sf, solvent_name: str, axis_known: bool = True) -> dict:
+    """Offset (ppm) to subtract from the axis, and how it was found: TMS/DSS, else residual solvent.
+
+    axis_known=False (the file gives no usable carrier/reference) widens the TMS search to the whole
+    spectrum: the upfield-most strong sharp singlet."""
     noise = _noise(y)
     solvent = _solvent_record(solvent_name)
     tms = _find_tms(ppm, y, sf, noise)
+    if tms is None and not axis_known:
+        tms = _find_tms(ppm, y, sf, noise, wide=True)
+        if tms is not None:
+            tms["wide_search"] = True
     sol = None
     if solvent is not None and solvent.key != "d2o":
         sol = _find_solvent_line(ppm, y, sf, noise, solvent, tms_offset=tms["ppm"] if tms else None)
@@ -375,7 +476,12 @@ def reference_spectrum(ppm, y, sf, solvent_name: str) -> dict:
         off = tms["ppm"]
         ref_name = "DSS/TSP" if solvent is not None and solvent.key == "d2o" else "TMS"
         detail = f"{ref_name} singlet found at {tms['ppm']:+.4f} ppm on the file's axis, set to 0.00"
-        out = {"method": "TMS", "offset_ppm": float(off), "detail": detail, "confidence": "high",
+        conf = "high"
+        if tms.get("wide_search"):
+            detail += (" (the file gives no usable shift reference: taken as the upfield-most strong sharp "
+                       "singlet of the whole spectrum)")
+            conf = "medium"
+        out = {"method": "TMS", "offset_ppm": float(off), "detail": detail, "confidence": conf,
                "tms": _round(tms)}
         if sol and sol.get("found"):
             diff = (sol["ppm"] - off) - sol["nominal"]

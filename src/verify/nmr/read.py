@@ -399,8 +399,10 @@ def read_varian(d: Path, src: str) -> RawFID:
     params = {k: par(k) for k in ("sw", "sfrq", "np", "nt", "tn", "solvent", "seqfil", "tof", "rfl", "rfp",
                                    "at", "d1", "temp") if par(k) is not None}
     params["reference_note"] = ref_note
+    # Varian/Agilent store the FID with the opposite sense of rotation to Bruker's: after the same FT the
+    # frequency axis runs the other way (checked on both realdata sets: DSS at 0.00, CH3 triplet at 1.1)
     return RawFID(data=data, sw_hz=sw, sf_mhz=sfrq, carrier_ppm=float(carrier_ppm), group_delay=0.0,
-                  solvent=solvent, nucleus=nucleus, vendor="varian", source=src, params=params)
+                  solvent=solvent, nucleus=nucleus, vendor="varian", source=src, params=params, reverse=True)
 
 
 # ----------------------------------------------------------------------------- JCAMP-DX
@@ -503,9 +505,12 @@ def _jcamp_fid(dic, data, p, src, sf, solvent, nuc, reverse) -> RawFID:
     elif shiftref:
         parts = [x.strip() for x in shiftref.strip("()").split(",")]
         pt, val = _num(parts[2] if len(parts) > 2 else None), _num(parts[3] if len(parts) > 3 else None)
-        if pt is not None and val is not None:
+        if pt is not None and val is not None and len(parts) > 1 and parts[1]:
             carrier = val + (pt - n / 2.0) * (sw / n) / sf
             how = ".SHIFT REFERENCE"
+        elif pt is not None and val is not None:  # no reference compound named: not a usable reference
+            carrier = val + (pt - n / 2.0) * (sw / n) / sf
+            how = "none"
         else:
             carrier, how = 0.0, "none"
     else:
