@@ -70,12 +70,15 @@ def render_text(result: dict) -> str:
 
 def render_nmr(nmr: dict) -> list[str]:
     lines = [f"1H NMR: {nmr['verdict']}"]
-    for k in ("source", "solvent", "referencing"):
+    for k in ("source", "solvent"):
         if nmr.get(k):
-            v = nmr[k]
-            if isinstance(v, dict):
-                v = ", ".join(f"{a}={b}" for a, b in v.items())
-            lines.append(f"  {k}: {v}")
+            lines.append(f"  {k}: {nmr[k]}")
+    ref = nmr.get("referencing")
+    if isinstance(ref, dict) and ref:
+        conf = f", confidence {ref['confidence']}" if ref.get("confidence") else ""
+        lines.append(f"  referencing: {ref.get('method', '?')}{conf}; {ref.get('detail', '')}".rstrip("; "))
+    elif ref:
+        lines.append(f"  referencing: {ref}")
     rows = []
     for p in nmr.get("peaks", []):
         j = p.get("j_hz") or []
