@@ -311,11 +311,18 @@ def _cluster_lines(ppm, y, ls: list[Line], noise: float, sf_mhz: float, th: NmrT
     3. Remaining (unnamed) pieces closer than th.max_j_hz are joined as one complex multiplet while
        its span stays within 2 x th.max_j_hz.
     """
+    med_w = float(np.median([L.width_hz for L in ls]))
+
+    def broad(L: Line) -> bool:  # an exchange-broadened line is its own signal, even under sharp ones
+        return L.width_hz > max(2.5 * th.broad_hz, 6 * med_w)
+
     pieces: list[list[Line]] = [[ls[0]]]
     for L in ls[1:]:
         prev = pieces[-1][-1]
         valley = float(np.min(y[prev.index : L.index + 1]))
-        if valley > max(3 * noise, 0.03 * max(prev.height, L.height)):
+        if broad(L) or broad(prev):
+            pieces.append([L])
+        elif valley > max(3 * noise, 0.03 * max(prev.height, L.height)):
             pieces[-1].append(L)
         else:
             pieces.append([L])
@@ -329,7 +336,8 @@ def _cluster_lines(ppm, y, ls: list[Line], noise: float, sf_mhz: float, th: NmrT
     while i < n:
         # reachable run
         k = i
-        while k + 1 < n and gap(pieces[k], pieces[k + 1]) <= th.max_j_hz and k - i < 9:
+        while k + 1 < n and gap(pieces[k], pieces[k + 1]) <= th.max_j_hz and k - i < 9 \
+                and not any(broad(L) for L in pieces[k + 1] + pieces[i]):
             k += 1
         merged = None
         for kk in range(k, i, -1):
@@ -354,7 +362,8 @@ def _cluster_lines(ppm, y, ls: list[Line], noise: float, sf_mhz: float, th: NmrT
     for named, c in out[1:]:
         pn, pc = final[-1]
         span = abs(pc[0].ppm - c[-1].ppm) * sf_mhz
-        if not named and not pn and gap(pc, c) <= th.max_j_hz and span <= 2 * th.max_j_hz:
+        if not named and not pn and gap(pc, c) <= th.max_j_hz and span <= 2 * th.max_j_hz \
+                and not any(broad(L) for L in pc + c):
             final[-1] = (False, pc + c)
         else:
             final.append((named, c))

@@ -57,6 +57,9 @@ class NmrThresholds:
     (rule windows are +/- 0.1-0.2 ppm estimates)."""
     max_outside_ppm: float = 0.40
     """A group may be placed at most this far (ppm) outside its window; beyond that it is missing."""
+    exchangeable_outside_ppm: float = 3.0
+    """A broad signal may be an exchangeable OH/NH/COOH this far (ppm) outside that group's window
+    (exchange with water, concentration and acidity move them)."""
     found_fraction: float = 0.5
     """A group is found when at least this fraction of its H is placed on observed signals."""
 
@@ -65,10 +68,12 @@ class NmrThresholds:
     integral_tol_h: float = 0.35
     """A multiplet's integral differing from the H assigned to it by more than both of these (relative
     and absolute, in H) is marginal: warning `nmr.integral_mismatch`."""
-    integral_wrong_rel: float = 0.50
     integral_wrong_h: float = 1.0
-    """A deficit larger than both of these (fewer H observed than the structure needs) is clearly wrong:
-    error `nmr.h_count_wrong`."""
+    h_count_wrong_fraction: float = 0.15
+    """When the H missing over the whole spectrum (deficits of assigned signals plus unplaced H) exceed
+    both 2 x integral_wrong_h and this fraction of the non-exchangeable H, the H count is clearly wrong:
+    error `nmr.h_count_wrong`. Integral checks run over regions of touching multiplets (how a chemist
+    integrates), not over each multiplet of an overlapped region."""
     unexplained_min_h: float = 0.30
     """An unexplained signal of at least this many H (relative to 1 H of the compound) makes the
     spectrum suspicious; smaller ones are listed as minor."""
