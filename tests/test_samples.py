@@ -108,7 +108,10 @@ def test_fid_reads_back_with_groups_at_table_shifts(name):
     # independent model: analytic Lorentzians at the table's first-order line positions, areas in H
     model = np.zeros_like(y)
     for c in comps:
-        offs, w = multiplet_lines(c["mult"], tuple(c["j_hz"]))
+        if c.get("lines"):  # second-order (AB) pattern as simulated
+            offs, w = np.array([x[0] for x in c["lines"]]), np.array([x[1] for x in c["lines"]])
+        else:
+            offs, w = multiplet_lines(c["mult"], tuple(c["j_hz"]))
         sats = c.get("satellites", [])
         main = 1.0 - sum(f for _, f in sats)
         offs = np.concatenate([offs, [o for o, _ in sats]])

@@ -125,10 +125,11 @@ def generate_sample(d: SampleDef, outdir: str | Path, base_seed: int = 0, write_
     comps_out: list = []
 
     def add(groups, fraction, source, lw_extra=0.0, sat=True):
-        for g in groups:
+        ab = nsim.ab_patterns(groups, bf1)
+        for i, g in enumerate(groups):
             if lw_extra:
                 g = Group(g.ppm, g.mult, g.j_hz, g.n_h, g.extra_lw_hz + lw_extra, g.assignment)
-            ls, c = nsim.group_lines(g, fraction, bf1, lw, source, satellites=sat)
+            ls, c = nsim.group_lines(g, fraction, bf1, lw, source, satellites=sat, pattern=ab.get(i))
             lines.extend(ls)
             comps_out.append(c)
 
@@ -204,7 +205,8 @@ def generate_sample(d: SampleDef, outdir: str | Path, base_seed: int = 0, write_
             "components": [
                 {"ppm": c.ppm, "n_h": round(c.n_h, 5), "mult": c.mult, "j_hz": list(c.j_hz), "source": c.source,
                  "assignment": c.assignment, "span_hz": round(c.span_hz, 4), "lw_hz": round(c.lw_hz, 4),
-                 "satellites": [list(x) for x in c.satellites]}
+                 "satellites": [list(x) for x in c.satellites],
+                 **({"lines": [list(x) for x in c.lines]} if c.lines else {})}
                 for c in comps_out
             ],
         },

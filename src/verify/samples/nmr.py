@@ -64,6 +64,7 @@ class Component:
     span_hz: float  # half-width of the multiplet, satellites not counted
     lw_hz: float
     satellites: tuple = ()  # ((offset Hz, fraction of the area), ...) 13C / 29Si satellites
+    lines: tuple | None = None  # ((offset Hz, weight), ...) when not first order (AB roof effect)
 
 
 @dataclass
@@ -89,9 +90,39 @@ class NmrSpec:
     components: list[Component] = _field(default_factory=list)
 
 
+def ab_patterns(groups, bf1: float) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """Second-order AB(AA'BB'-like) patterns for pairs of mutually coupled doublets (para-disubstituted
+    rings): two 'd' groups with the same J and nH whose shift difference is under 10 J. Returns, by group
+    index, the line offsets (Hz, from the group's own shift) and weights (sum 1): the roof effect."""
+    out = {}
+    ds = [i for i, g in enumerate(groups) if g.mult == "d" and len(g.j_hz) == 1]
+    used = set()
+    for a in ds:
+        for b in ds:
+            if a >= b or a in used or b in used:
+                continue
+            ga, gb = groups[a], groups[b]
+            if abs(ga.j_hz[0] - gb.j_hz[0]) > 0.3 or ga.n_h != gb.n_h:
+                continue
+            dnu = abs(ga.ppm - gb.ppm) * bf1
+            j = 0.5 * (ga.j_hz[0] + gb.j_hz[0])
+            if dnu == 0 or dnu > 10 * j:
+                continue
+            big = 1.0 if ga.ppm > gb.ppm else -1.0
+            d = np.hypot(dnu, j)
+            sn = j / d
+            # lines relative to the centre of the pair; the higher-shift half first
+            hi = np.array([(d + j) / 2, (d - j) / 2])
+            w = np.array([1 - sn, 1 + sn]) / 2.0
+            for idx, sign in ((a, big), (b, -big)):
+                out[idx] = (sign * hi - sign * dnu / 2.0, w.copy())
+            used |= {a, b}
+    return out
+
+
 def group_lines(g: Group, fraction: float, bf1: float, lw_hz: float, source: str,
-                satellites: bool = True) -> tuple[list[Line], Component]:
-    offs, w = multiplet_lines(g.mult, g.j_hz)
+                satellites: bool = True, pattern=None) -> tuple[list[Line], Component]:
+    offs, w = multiplet_lines(g.mult, g.j_hz) if pattern is None else pattern
     lw = lw_hz + g.extra_lw_hz
     area = g.n_h * fraction
     lines = []
@@ -108,7 +139,8 @@ def group_lines(g: Group, fraction: float, bf1: float, lw_hz: float, source: str
     for o, wi in zip(offs, w):
         lines.append(Line(g.ppm + o / bf1, area * wi * main, lw, source))
     span = float(np.max(np.abs(offs))) if len(offs) else 0.0
-    comp = Component(g.ppm, area, g.mult, tuple(g.j_hz), source, g.assignment, span, lw, tuple(sats))
+    comp = Component(g.ppm, area, g.mult, tuple(g.j_hz), source, g.assignment, span, lw, tuple(sats),
+                     None if pattern is None else tuple(zip(np.round(offs, 5).tolist(), np.round(w, 6).tolist())))
     return lines, comp
 
 
@@ -142,22 +174,25 @@ def simulate(spec: NmrSpec, lines: list[Line], rng: np.random.Generator) -> tupl
     k = np.fft.fftfreq(n) * n  # integer frequency index, -n/2 .. n/2-1, f = k*sw_h/n
     x = k / n  # -0.5 .. 0.5
     tallest = np.max(np.abs(S))
+    # the digital filter's roll-off over the outer 4 % of the window on each side (signals and noise)
+    roll = np.clip((0.5 - np.abs(x)) / 0.04, 0.0, 1.0)
+    roll = 0.02 + 0.98 * (0.5 - 0.5 * np.cos(np.pi * roll))
+    S = S * roll
+    # baseline distortion (from the first points of the FID): offset, tilt, curvature
     b0, b1, b2 = spec.baseline
     S = S + tallest * (b0 + b1 * x + b2 * (x**2 - 1.0 / 12))
     tau = spec.p1_err / 360.0  # first-order phase as a time shift of tau points
     S = S * np.exp(1j * (np.deg2rad(spec.p0_err) + 2 * np.pi * tau * x))
-    # digital filter: group delay of GRPDLY points and a gentle roll-off over the outer 4% on each side
+    # digital filter: group delay of GRPDLY points (band-limited, fractional)
     g = spec.grpdly
-    roll = np.clip((0.5 - np.abs(x)) / 0.04, 0.0, 1.0)
-    roll = 0.5 - 0.5 * np.cos(np.pi * roll)
-    S = S * np.exp(-2j * np.pi * g * x) * (0.02 + 0.98 * roll)
+    S = S * np.exp(-2j * np.pi * g * x)
     raw = np.fft.ifft(S)
     raw *= spec.fid_max / np.max(np.abs(raw))
     if spec.snr:
         spec.noise = float(np.max(np.abs(np.fft.fft(raw))) / (spec.snr * np.sqrt(n)))
     noise = rng.normal(0.0, spec.noise, n) + 1j * rng.normal(0.0, spec.noise, n)
     # noise passes the same filter (shaped at the edges of the window)
-    noise = np.fft.ifft(np.fft.fft(noise) * (0.02 + 0.98 * roll) * np.exp(-2j * np.pi * g * x))
+    noise = np.fft.ifft(np.fft.fft(noise) * roll * np.exp(-2j * np.pi * g * x))
     raw = raw + noise
     raw = np.round(raw.real) + 1j * np.round(raw.imag)
     dic = bruker_dic(spec, bf1, sw_h, o1)
