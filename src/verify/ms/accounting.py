@@ -24,6 +24,7 @@ class AccountedIon:
     ppm_error: float | None = None
     charge: int | None = None
     relative: float = 0.0  # to the target's main ion
+    isotopes: tuple = ()  # theoretical ((offset, mz, relative), ...) when the ion is a known one
 
 
 def match_known(mz: float, known: list[KnownIon], known_mz: np.ndarray, tol_ppm: float,
@@ -72,7 +73,7 @@ def account_spectrum(mz: np.ndarray, inten: np.ndarray, main_intensity: float, k
         if m:
             ion, err = m
             out[int(i)] = AccountedIon(float(mz[i]), float(inten[i]), ion.status, ion.assignment, ion.note,
-                                       ion.mz, err, abs(ion.charge))
+                                       ion.mz, err, abs(ion.charge), isotopes=ion.isotopes)
     # pass 2: isotopes of labelled ions (most intense parent first)
     for i in sorted(cand, key=lambda j: mz[j]):
         if int(i) in out:
@@ -84,7 +85,14 @@ def account_spectrum(mz: np.ndarray, inten: np.ndarray, main_intensity: float, k
             z = parent.charge or 1
             d = mz[i] - parent.mz
             hit = None
-            for k in (1, 2, 3, 4):
+            if parent.isotopes:  # the parent's own theoretical pattern (Cl2/Cl3, Br2: M+4, M+6 ...)
+                mono = parent.isotopes[0][1]
+                for off, imz, rel in parent.isotopes[1:]:
+                    if (abs(d - (imz - mono)) <= th.isotope_window_da / z + mz[i] * ppm * 1e-6
+                            and inten[i] <= 2.2 * max(rel, 0.05) * parent.intensity):
+                        hit = off
+                        break
+            for k in (() if hit else (1, 2, 3, 4)):
                 limit = 1.3 if k == 1 else 2.2  # M+2 of Br2 is ~2x M
                 if (abs(d - k * C13_DELTA / z) <= th.isotope_window_da / z + mz[i] * ppm * 1e-6
                         and inten[i] <= limit * parent.intensity):
@@ -105,7 +113,35 @@ def account_spectrum(mz: np.ndarray, inten: np.ndarray, main_intensity: float, k
         else:
             note = f"charge {z}+" if z and z > 1 else ""
             out[int(i)] = AccountedIon(float(mz[i]), float(inten[i]), "suspicious", "unexplained", note, None, None, z)
+    # pass 4: isotopes of unexplained / background ions (one entry per species, not per isotope)
+    for i in sorted(cand, key=lambda j: mz[j]):
+        a = out[int(i)]
+        if a.assignment != "unexplained":
+            continue
+        for j in sorted(out, key=lambda j: -out[j].intensity):
+            b = out[j]
+            if j == int(i) or "isotope" in b.assignment or b.intensity < a.intensity / 2.2:
+                continue
+            z = b.charge or 1
+            d = a.mz - b.mz
+            k = next((k for k in (1, 2, 3, 4) if abs(d - k * C13_DELTA / z) <= th.isotope_window_da / z
+                      + a.mz * ppm * 1e-6 and a.intensity <= (1.3 if k == 1 else 2.2) * b.intensity), None)
+            if k:
+                a.status, a.assignment, a.note = b.status, f"{b.assignment} isotope M+{k}", f"of m/z {b.mz:.4f}"
+                break
     res = sorted(out.values(), key=lambda a: -a.intensity)
+    # centroids split off one intense peak (TOF saturation, profile shoulders) within the search
+    # window of a more intense ion belong to it: same status, one entry per real ion
+    window = ppm * th.search_factor * 1e-6
+    for n_, a in enumerate(res):
+        if a.status == "consistent" and a.assignment.startswith("target") and "isotope" not in a.assignment:
+            continue
+        for b in res[:n_]:
+            if abs(a.mz - b.mz) <= b.mz * window:
+                a.status, a.assignment = b.status, b.assignment
+                a.note = b.note if "split centroid" in b.note else f"split centroid of m/z {b.mz:.4f}"
+                a.theoretical_mz, a.ppm_error = b.theoretical_mz, None
+                break
     for a in res:
         a.relative = a.intensity / main_intensity if main_intensity > 0 else 0.0
     return res

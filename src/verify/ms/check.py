@@ -317,20 +317,23 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
     known = target_ions(mol) + side_product_ions(mol) + list(contaminant_ions())
     known = [k for k in known if k.polarity == main.pol or main.pol == 0]
     idx_main = int(np.argmin(np.abs(spec_mz - obs_mz)))
+    tgt_iso = {k.assignment: k.isotopes for k in known if k.status == "consistent"}
     pre = {idx_main: AccountedIon(float(spec_mz[idx_main]), float(spec_int[idx_main]), "consistent",
-                                  f"target {ion.name}", "saturated" if saturated else "", ion.mz, err, abs(ion.charge))}
+                                  f"target {ion.name}", "saturated" if saturated else "", ion.mz, err, abs(ion.charge),
+                                  isotopes=tgt_iso.get(f"target {ion.name}", ion.isotopes))}
     for im in ions_out:
         if im.found and im.mz is not None and _POL.get(im.polarity) == main.pol and im is not main_match:
             j = int(np.argmin(np.abs(spec_mz - im.mz)))
             pre.setdefault(j, AccountedIon(float(spec_mz[j]), float(spec_int[j]), "consistent", f"target {im.name}",
-                                           im.note, im.theoretical_mz, im.ppm_error, None))
+                                           im.note, im.theoretical_mz, im.ppm_error, None,
+                                           isotopes=tgt_iso.get(f"target {im.name}", ())))
 
     def is_bg(mz_value: float) -> bool:
         if main.infusion or prun.n_scans < 10:
             return False
         key = round(mz_value, 4)
         if key not in pd._bg_cache:
-            ee = pd.idx.eic(mz_value, tol)
+            ee = pd.idx.eic(mz_value, 2 * tol)  # centroid scatter of weak/low-m/z ions exceeds tol at times
             y = ee.intensity
             on = y > 0
             inpk = float(y[scans].mean()) if len(scans) else 0.0
@@ -345,7 +348,8 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
         peaks.append(MsPeak(a.mz, a.intensity, a.ppm_error, a.status, a.assignment, a.note, a.theoretical_mz,
                             rt_apex, iso, a.relative))
     sp_seen: dict[str, str] = {}
-    unexplained = [a for a in accounted if a.status == "suspicious" and a.relative >= th.unexplained_rel]
+    unexplained = [a for a in accounted if a.assignment == "unexplained" and a.relative >= th.unexplained_rel
+                   and "split centroid" not in a.note]
     for a in accounted:
         if a.status == "impurity" and "isotope" not in a.assignment:
             name = a.assignment.rsplit(" [", 1)[0]

@@ -111,7 +111,7 @@ def target_ions(mol: Chem.Mol) -> list[KnownIon]:
     names = [n for n, _ in _adduct_names()]
     extra = ["[M+3H]3+", "[M+H+Na]2+", "[2M+Na]+", "[2M+NH4]+", "[2M-H]-", "[M+Na-2H]-"]
     for name in names + [e for e in extra if e not in names]:
-        ion = make_ion(counts, name, "consistent", f"target {name}", n_isotopes=3)
+        ion = make_ion(counts, name, "consistent", f"target {name}", n_isotopes=7)
         if ion:
             out.append(ion)
     flags = {"boc": has_boc(mol), "hydroxy": mol.HasSubstructMatch(HYDROXY_SMARTS)}
