@@ -64,7 +64,8 @@ def test_csv_map_paths_extra_columns_and_96_geometry(tmp_path):
               "# plate 7\nWell,Compound_ID,SMILES,NMR,MS,chemist,notes\n"
               "A01,VRF-1,CCO,nmr/a1,ms/a1.mzML,AB,first\nb2,VRF-2,CCN,,,CD,\n")
     pm = read_plate_map(m)
-    assert [w.well for w in pm.wells] == ["A1", "B2"]
+    assert [w.well for w in pm.wells] == ["A01", "B02"]  # the map writes A01: so do the outputs
+    assert pm.padded and pm.label("C", 3) == "C03"
     a1 = pm.wells[0]
     assert a1.compound_id == "VRF-1" and a1.smiles == "CCO" and a1.line == 3
     assert a1.nmr == tmp_path / "sub" / "nmr" / "a1" and a1.ms == tmp_path / "sub" / "ms" / "a1.mzML"
@@ -109,7 +110,7 @@ def test_sdf_map(tmp_path):
         w.write(m)
     w.close()
     pm = read_plate_map(tmp_path / "p.sdf")
-    assert [(x.well, x.compound_id) for x in pm.wells] == [("A1", "VRF-1"), ("A2", "VRF-2")]
+    assert [(x.well, x.compound_id) for x in pm.wells] == [("A01", "VRF-1"), ("A02", "VRF-2")]
     assert pm.wells[0].molblock.rstrip().endswith("M  END")
     assert pm.wells[1].ms == tmp_path / "VRF-2.mzML"
     assert pm.extra_columns == ["batch"] and pm.wells[0].extra == {"batch": "B7"}
@@ -323,3 +324,73 @@ def test_default_report_dir_is_cwd(tmp_path, capsys, fake_pipeline, monkeypatch)
     assert run([str(m), "--workers", "1", "-q"], capsys)[0] == 0
     assert (tmp_path / "plate_report" / "index.html").exists()
     assert (tmp_path / "plate_report" / "results.sqlite").exists()
+
+
+# ------------------------------------------------------------------------------ the real demo plate
+_DEMO: dict = {}
+
+
+def demo_plate(tmp_path_factory) -> Path:
+    """The 96-well demo plate (`verify-samples plate`), generated once per test session."""
+    if "plate" not in _DEMO:
+        try:
+            from verify.samples.cli import generate_plate
+        except ImportError as exc:
+            pytest.skip(f"demo plate generator not available ({exc})")
+        d = tmp_path_factory.mktemp("demo_plate")
+        generate_plate(d / "plate", 96, seed=0)
+        _DEMO["plate"] = d / "plate"
+    return _DEMO["plate"]
+
+
+def demo_report(tmp_path_factory) -> tuple[Path, str]:
+    """The demo plate checked once per session with the real pipeline: (report dir, summary line)."""
+    if "report" not in _DEMO:
+        import io
+        from contextlib import redirect_stdout
+
+        plate = demo_plate(tmp_path_factory)
+        rep = plate.parent / "report"
+        buf = io.StringIO()
+        with redirect_stdout(buf):
+            code = main(["plate", str(plate / "plate.csv"), "-o", str(rep), "-q"])
+        assert code == 0, buf.getvalue()
+        _DEMO["report"] = (rep, buf.getvalue())
+    return _DEMO["report"]
+
+
+def test_demo_plate_runs_and_reports_every_well(tmp_path_factory):
+    rep, out = demo_report(tmp_path_factory)
+    plate = demo_plate(tmp_path_factory)
+    truth = {parse_well(r["well"]): r for r in csv.DictReader((plate / "truth.csv").open())}
+    rows = {parse_well(r["well"]): r for r in csv.DictReader((rep / "results.csv").open())}
+    assert len(truth) == 96 and set(rows) == set(truth)
+    assert "96 wells" in out
+    # the corrupt / missing-file wells are reported as errors, with their message, and only they are
+    errors_truth = {w for w, t in truth.items() if t["expected_verdict"] == "error"}
+    errors_seen = {w for w, r in rows.items() if r["verdict"] == "error"}
+    assert errors_seen == errors_truth
+    for w in errors_seen:
+        assert rows[w]["reasons"]
+    # wells with one technique missing are checked on the other
+    for w, t in truth.items():
+        if t["nmr_verdict"] == "not run":
+            assert rows[w]["nmr_verdict"] == "" and rows[w]["ms_verdict"]
+        if t["ms_verdict"] == "not run":
+            assert rows[w]["ms_verdict"] == "" and rows[w]["nmr_verdict"]
+    agree = sum(rows[w]["verdict"] == t["expected_verdict"] for w, t in truth.items())
+    print(f"demo plate: {agree}/96 verdicts agree with truth.csv")
+    html = (rep / "index.html").read_text()
+    for w in rows:
+        assert f'id="well-{rows[w]["well"]}"' in html
+
+
+def test_demo_plate_second_run_skips_every_well(tmp_path_factory, capsys):
+    rep, _ = demo_report(tmp_path_factory)
+    plate = demo_plate(tmp_path_factory)
+    import time
+
+    t0 = time.monotonic()
+    code, out, _ = run([str(plate / "plate.csv"), "-o", str(rep), "-q"], capsys)
+    assert code == 0 and "(0 checked, 96 unchanged)" in out
+    assert time.monotonic() - t0 < 20

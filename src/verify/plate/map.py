@@ -59,6 +59,7 @@ class WellEntry:
     solvent: str = ""
     extra: dict = field(default_factory=dict)  # the map's other columns, in order
     line: int = 0  # line of the map where this well is given
+    padded: bool = False  # written A01 rather than A1 in the map
     notes: list[str] = field(default_factory=list)  # how data were found (dir search), problems found
 
     @property
@@ -78,6 +79,10 @@ class PlateMap:
     extra_columns: list[str]
     rows: str = ROWS_96
     cols: int = COLS_96
+    padded: bool = False  # the map writes wells as A01: the outputs do too
+
+    def label(self, row: str, col: int) -> str:
+        return f"{row}{col:02d}" if self.padded else f"{row}{col}"
 
     @property
     def size(self) -> int:
@@ -96,6 +101,11 @@ def parse_well(text: str) -> str | None:
     if row not in ROWS_384 or not 1 <= col <= COLS_384:
         return None
     return f"{row}{col}"
+
+
+def is_padded(text: str) -> bool:
+    m = _WELL_RE.match(text or "")
+    return bool(m) and text.strip()[1:].lstrip().startswith("0")
 
 
 def well_sort_key(well: str) -> tuple[int, int]:
@@ -148,7 +158,11 @@ def read_plate_map(path: str | Path) -> PlateMap:
         raise PlateMapError([(None, "no wells in the plate map")], p)
     wells.sort(key=lambda w: well_sort_key(w.well))
     rows, cols = _plate_geometry(wells)
-    return PlateMap(path=p, name=p.stem, wells=wells, extra_columns=extra, rows=rows, cols=cols)
+    padded = any(w.padded for w in wells)
+    if padded:
+        for w in wells:
+            w.well = f"{w.well[0]}{int(w.well[1:]):02d}"
+    return PlateMap(path=p, name=p.stem, wells=wells, extra_columns=extra, rows=rows, cols=cols, padded=padded)
 
 
 def _sniff_delimiter(text: str, path: Path) -> str:
@@ -230,6 +244,7 @@ def _read_table(text: str, path: Path) -> tuple[list[WellEntry], list[str]]:
                 solvent=cell("solvent"),
                 extra={name: (cells[i].strip() if i < len(cells) else "") for name, i in extra},
                 line=line,
+                padded=is_padded(raw_well),
             )
             wells.append(entry)
     except csv.Error as exc:
@@ -319,6 +334,7 @@ def _read_sdf(text: str, path: Path) -> tuple[list[WellEntry], list[str]]:
             solvent=by_key.get("solvent", ""),
             extra=other,
             line=line,
+            padded=is_padded(raw_well),
         )
         wells.append(e)
     if problems:

@@ -179,6 +179,8 @@ def check_well(job: WellJob) -> dict:
         target = _target(job)
         mol = target.mol
         result = check_compound(target, nmr=job.nmr, ms=job.ms, solvent=job.solvent or None, ppm=job.ppm)
+        t_check = time.perf_counter()
+        rec["check_s"] = round(t_check - t0, 3)
         for note in job.notes:
             result.findings.append(Finding("info", "plate.data", note))
         if job.nmr is None:
@@ -194,6 +196,7 @@ def check_well(job: WellJob) -> dict:
 
             rec["fragment"] = compound_section(result, well=job.well, compound_id=job.compound_id,
                                                extra=job.extra, data=data, sources=job.sources)
+            rec["render_s"] = round(time.perf_counter() - t_check, 3)
         except Exception as exc:  # the verdict stands even if the report part fails
             from ..report.html import error_section
 

@@ -88,7 +88,7 @@ class ResultStore:
 
     def put_well(self, plate: str, rec: dict) -> None:
         """Store one finished well in its own transaction (replacing its results for other inputs)."""
-        meta = {k: rec.get(k) for k in ("extra", "sources", "notes", "line")}
+        meta = {k: rec.get(k) for k in ("extra", "sources", "notes", "check_s", "render_s")}
         with self.conn:
             self.conn.execute("DELETE FROM wells WHERE plate=? AND well=? AND input_hash<>?",
                               (plate, rec["well"], rec["input_hash"]))
@@ -137,6 +137,8 @@ class ResultStore:
                 "extra": m.get("extra") or {},
                 "sources": m.get("sources") or {},
                 "notes": m.get("notes") or [],
+                "check_s": m.get("check_s"),
+                "render_s": m.get("render_s"),
                 "elapsed_s": el,
                 "finished_at": fin,
             }

@@ -27,7 +27,7 @@ body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans
 header.top{background:#fff;border-bottom:1px solid #dde;padding:14px 24px}
 header.top h1{margin:0 0 4px;font-size:22px}
 .meta{color:var(--muted);font-size:12.5px;margin:0}
-main{padding:12px 24px 40px;max-width:1180px}
+main{padding:12px 24px 40px;max-width:1320px}
 h2{font-size:18px;margin:0 0 8px;display:flex;align-items:center;gap:10px;flex-wrap:wrap}
 h3{font-size:15px;margin:14px 0 6px}
 .muted{color:var(--muted)}
@@ -69,16 +69,20 @@ details>summary{cursor:pointer;color:#345;font-size:13px;margin:4px 0}
  font-size:12.5px;white-space:pre-wrap;word-break:break-word}
 /* plate */
 .plate-wrap{display:flex;gap:28px;flex-wrap:wrap;align-items:flex-start;margin:14px 0}
-table.plate{border-collapse:separate;border-spacing:3px;background:#fff;padding:8px;border:1px solid #dde;border-radius:8px}
-table.plate th{font-size:11px;color:var(--muted);font-weight:600;padding:0 2px}
-table.plate td{width:66px;height:46px;border-radius:50%/45%;text-align:center;font-size:10px;padding:0;
- background:var(--empty);border:1px solid #d5d9de}
-table.plate.p384 td{width:30px;height:24px;font-size:9px}
-table.plate td a{display:flex;flex-direction:column;justify-content:center;width:100%;height:100%;color:inherit;
- text-decoration:none;overflow:hidden}
-table.plate td .sym{font-size:15px;font-weight:700;line-height:1}
+table.plate{border-collapse:separate;border-spacing:3px;background:#fff;padding:8px;border:1px solid #dde;
+ border-radius:8px;table-layout:fixed}
+table.plate th{font-size:11px;color:var(--muted);font-weight:600;padding:0 2px;width:auto}
+table.plate thead th{height:16px}
+table.plate td{width:74px;max-width:74px;height:50px;border-radius:50%/45%;text-align:center;font-size:9px;padding:0;
+ background:var(--empty);border:1px solid #d5d9de;overflow:hidden}
+table.plate.p384 td{width:34px;max-width:34px;height:26px;font-size:9px}
+table.plate td a{display:flex;flex-direction:column;justify-content:center;align-items:center;width:100%;height:100%;
+ color:inherit;text-decoration:none;overflow:hidden}
+table.plate td a:hover{outline:2px solid #263238;border-radius:50%/45%}
+table.plate td .sym{font-size:14px;font-weight:700;line-height:1.05}
 table.plate.p384 td .sym{font-size:11px}
-table.plate td .cid{white-space:nowrap;overflow:hidden;text-overflow:ellipsis;padding:0 3px;line-height:1.2}
+table.plate td .cid{display:-webkit-box;-webkit-line-clamp:2;-webkit-box-orient:vertical;overflow:hidden;
+ word-break:break-all;line-height:1.15;max-width:64px;padding:0 2px}
 td.v-consistent{background:var(--ok)!important;color:#fff;border-color:#1b5e20!important}
 td.v-suspicious{background:var(--sus)!important;color:#222;border-color:#b07d00!important}
 td.v-inconsistent{background:var(--bad)!important;color:#fff;border-color:#8e0000!important}
@@ -90,6 +94,7 @@ td.v-error{background:var(--err)!important;color:#fff;border-color:#4a2f66!impor
 .counts .n{font-weight:700;font-size:16px}
 .sw{display:inline-block;width:12px;height:12px;border-radius:50%;margin-right:6px;vertical-align:-1px}
 table.summary td.reasons{font-size:12px;color:#444}
+table.summary td:nth-child(2){white-space:nowrap}
 .hidden{display:none!important}
 @media print{section.well{break-inside:avoid-page}.counts button{border:none}}
 """
@@ -342,7 +347,7 @@ def plate_html(meta: dict, records: list[dict]) -> str:
     for row in rows_letters:
         grid.append(f"<tr><th>{row}</th>")
         for c in range(1, ncols + 1):
-            w = f"{row}{c}"
+            w = f"{row}{c:02d}" if meta.get("padded") else f"{row}{c}"
             r = by_well.get(w)
             if r is None:
                 grid.append(f'<td class="empty" title="{w}: empty"></td>')

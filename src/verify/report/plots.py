@@ -86,12 +86,21 @@ def envelope(x: np.ndarray, y: np.ndarray, nbins: int = 1500) -> tuple[np.ndarra
     n = len(x)
     if n <= 2 * nbins:
         return x, y
-    edges = np.linspace(0, n, nbins + 1).astype(int)
-    starts = edges[:-1]
-    ymax = np.maximum.reduceat(y, starts)
-    ymin = np.minimum.reduceat(y, starts)
-    imax = np.array([s + int(np.argmax(y[s:e])) for s, e in zip(edges[:-1], edges[1:])])
-    imin = np.array([s + int(np.argmin(y[s:e])) for s, e in zip(edges[:-1], edges[1:])])
+    per = n // nbins
+    m = per * nbins
+    yb = y[:m].reshape(nbins, per)
+    base = np.arange(nbins) * per
+    imax = base + np.argmax(yb, axis=1)
+    imin = base + np.argmin(yb, axis=1)
+    ymax, ymin = y[imax], y[imin]
+    if m < n:  # the remainder joins the last bin
+        tail = slice(m, n)
+        j = m + int(np.argmax(y[tail]))
+        if y[j] > ymax[-1]:
+            imax[-1], ymax[-1] = j, y[j]
+        j = m + int(np.argmin(y[tail]))
+        if y[j] < ymin[-1]:
+            imin[-1], ymin[-1] = j, y[j]
     first_is_max = imax < imin
     xs = np.empty(2 * nbins)
     ys = np.empty(2 * nbins)
@@ -154,6 +163,7 @@ def structure_svg(mol, width: int = 320, height: int = 240, groups: list | None 
     opts.clearBackground = False
     opts.annotationFontScale = 0.55
     opts.padding = 0.08
+    opts.fixedBondLength = 32  # small molecules are not blown up to fill the box
     d.DrawMolecule(m)
     d.FinishDrawing()
     svg = d.GetDrawingText()
@@ -184,12 +194,13 @@ def nmr_spectrum_svg(nmr: Any, width: float = 10.5, height: float = 3.4) -> str 
     if not gmatches:  # no comparison ran: still shade the expectation when there is one
         for g in getattr(getattr(nmr, "expectation", None), "h_groups", None) or []:
             windows.append((float(g.lo), float(g.hi), g.id, g.n_h, True))
+    windows = _merge_windows(windows)
 
     pmin, pmax = float(np.nanmin(ppm)), float(np.nanmax(ppm))
     xs = [w[0] for w in windows] + [w[1] for w in windows] + [float(getattr(p, "ppm", np.nan)) for p in peaks]
     xs = [x for x in xs if math.isfinite(x)]
-    lo_x = min([-0.3] + xs) - 0.3
-    hi_x = max([10.0] + xs) + 0.4
+    lo_x = min([0.0] + xs) - 0.4
+    hi_x = max([5.0] + xs) + 0.5
     lo_x, hi_x = max(lo_x, pmin), min(hi_x, pmax)
     order = np.argsort(ppm)
     ppm_s, int_s = ppm[order], inten[order]
@@ -260,14 +271,38 @@ def nmr_spectrum_svg(nmr: Any, width: float = 10.5, height: float = 3.4) -> str 
         handles = _status_handles(fig, {p[3] for p in pk})
         if handles:
             ax.legend(handles=handles, loc="upper left", fontsize=6, frameon=False, ncol=len(handles),
-                      bbox_to_anchor=(0.0, 1.0), handlelength=1.2, columnspacing=0.8)
+                      bbox_to_anchor=(0.0, -0.07), handlelength=1.2, columnspacing=0.8, borderaxespad=0)
         return _svg(fig)
+
+
+def _merge_windows(windows: list[tuple]) -> list[tuple]:
+    """Groups with the same window get one shaded band and one label ("G7/G8 4H")."""
+    merged: dict[tuple, list] = {}
+    for lo, hi, gid, nh, found in windows:
+        key = (round(lo, 2), round(hi, 2), found)
+        merged.setdefault(key, []).append((lo, hi, gid, nh, found))
+    out = []
+    for items in merged.values():
+        lo, hi, _, _, found = items[0]
+        ids = "/".join(str(i[2]) for i in items)
+        try:
+            nh = sum(int(i[3]) for i in items)
+        except (TypeError, ValueError):
+            nh = ""
+        out.append((lo, hi, ids, nh, found))
+    return out
 
 
 def _locator(span: float):
     from matplotlib.ticker import MultipleLocator
 
     return MultipleLocator(1.0 if span > 4 else 0.5 if span > 2 else 0.1)
+
+
+def _maxn(n: int):
+    from matplotlib.ticker import MaxNLocator
+
+    return MaxNLocator(nbins=n, steps=[1, 2, 2.5, 5, 10])
 
 
 def _status_handles(fig, statuses: set) -> list:
@@ -295,8 +330,21 @@ def ms_panels_svg(ms: Any, width: float = 10.5, height: float = 2.9) -> str | No
         return _svg(fig)
 
 
+def _title(ax, text: str) -> None:
+    ax.text(0.0, 1.03, text, transform=ax.transAxes, ha="left", va="bottom", fontsize=8)
+
+
+def _no_yticks(ax, top: float) -> None:
+    """Intensities are arbitrary: no y ticks (costly to lay out), just the full-scale value."""
+    ax.set_yticks([])
+    ax.spines["left"].set_visible(False)
+    if top > 0 and math.isfinite(top):
+        ax.text(1.0, 1.03, f"full scale {_fmt_sig(top)}", transform=ax.transAxes, ha="right", va="bottom",
+                fontsize=6, color="#777777")
+
+
 def _empty(ax, title: str, msg: str) -> None:
-    ax.set_title(title, fontsize=8, loc="left")
+    _title(ax, title)
     ax.text(0.5, 0.5, msg, ha="center", va="center", transform=ax.transAxes, fontsize=7, color="#777777",
             wrap=True)
     ax.set_xticks([])
@@ -329,11 +377,12 @@ def _draw_eic(ax, eic, ms) -> None:
         ax.plot([a], [ymax], marker="v", color=STATUS_COLORS["consistent"], ms=5)
         ax.annotate(f"{a:.2f} min", (a, ymax), textcoords="offset points", xytext=(4, 2), fontsize=6.5)
     ion = getattr(eic, "ion", None) or ""
-    ax.set_title(f"EIC {ion}".strip(), fontsize=8, loc="left")
+    _title(ax, f"EIC {ion}".strip())
     ax.set_xlabel("RT (min)", labelpad=1)
-    ax.set_ylim(bottom=0, top=max(float(np.max(it)), 1e-12) * 1.15)
-    ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 3))
-    ax.yaxis.get_offset_text().set_fontsize(6)
+    top = max(float(np.max(it)), 1e-12) * 1.15
+    ax.set_ylim(bottom=0, top=top)
+    ax.xaxis.set_major_locator(_maxn(5))
+    _no_yticks(ax, top / 1.15)
 
 
 def _draw_apex(ax, apex, ms) -> None:
@@ -381,10 +430,17 @@ def _draw_apex(ax, apex, ms) -> None:
         col = STATUS_COLORS.get(getattr(p, "status", ""), "#888888")
         ax.vlines([pm], 0, [pi], color=col, lw=1.1, zorder=3)
         labelled.append((float(pi), float(pm), getattr(p, "assignment", "") or "", col))
-    for pi, pm, name, col in sorted(labelled, reverse=True)[:6]:
-        if name:
-            ax.annotate(f"{name}\n{pm:.4f}", (pm, pi), textcoords="offset points", xytext=(0, 2), ha="center",
-                        va="bottom", fontsize=5.5, color=col)
+    big = [t for t in sorted(labelled, reverse=True) if t[2] and t[0] >= 0.04 * ymax][:5]
+    placed: list[tuple[float, float]] = []
+    span = hi - lo
+    for pi, pm, name, col in big:
+        y = pi
+        for px, py in placed:  # lift a label that would sit on a neighbour's
+            if abs(px - pm) < 0.09 * span and abs(py - y) < 0.16 * ymax:
+                y = py + 0.17 * ymax
+        placed.append((pm, y))
+        ax.annotate(f"{name}\n{pm:.4f}", (pm, y), textcoords="offset points", xytext=(0, 2), ha="center",
+                    va="bottom", fontsize=5.5, color=col)
     # expected ions: filled marker when found, hollow when not
     for ion in ions:
         t = getattr(ion, "theoretical_mz", None)
@@ -398,10 +454,10 @@ def _draw_apex(ax, apex, ms) -> None:
     title = "Spectrum at the apex"
     if apex_rt is not None:
         title += f" ({float(apex_rt) / 60:.2f} min)"
-    ax.set_title(title + "  ▼ expected ion", fontsize=8, loc="left")
+    _title(ax, title + "  ▼ expected ion")
     ax.set_xlabel("m/z", labelpad=1)
-    ax.ticklabel_format(axis="y", style="sci", scilimits=(-2, 3))
-    ax.yaxis.get_offset_text().set_fontsize(6)
+    ax.xaxis.set_major_locator(_maxn(6))
+    _no_yticks(ax, ymax)
 
 
 def _draw_isotopes(ax, iso: list, ms) -> None:
@@ -422,7 +478,8 @@ def _draw_isotopes(ax, iso: list, ms) -> None:
     t = "Isotope pattern"
     if isinstance(score, (int, float)) and math.isfinite(score):
         t += f" (score {score:.2f})"
-    ax.set_title(t, fontsize=8, loc="left")
+    _title(ax, t)
     ax.set_ylabel("relative to M", labelpad=1)
     ax.set_ylim(0, max(theo + obs + [1.0]) * 1.15)
+    ax.set_yticks([0, 0.5, 1.0])
     ax.legend(fontsize=6, frameon=False, loc="upper right")

@@ -30,7 +30,10 @@ def fmt(v: Any, nd: int = 2) -> str:
     if isinstance(v, bool):
         return "yes" if v else "no"
     if isinstance(v, float):
-        return "" if not math.isfinite(v) else f"{v:.{nd}f}"
+        if not math.isfinite(v):
+            return ""
+        out = f"{v:.{nd}f}"
+        return out[1:] if out.startswith("-") and float(out) == 0 else out
     if isinstance(v, (list, tuple)):
         return ", ".join(fmt(x, nd) for x in v)
     return str(v)

@@ -1,0 +1,149 @@
+"""Bench: the 96-well demo plate end to end (checks + report), wells/s and peak memory.
+
+    python bench/bench_plate.py                 # generates the demo plate in a temp dir first (not timed)
+    python bench/bench_plate.py --plate DIR     # an existing `verify-samples plate DIR`
+    python bench/bench_plate.py --workers 2
+
+Runs `verify plate DIR/plate.csv -o REPORT --force` as a child process and measures:
+  * wall time of the whole command (map, parallel checks, figures, results store, results.json/csv,
+    index.html) and wells/s;
+  * peak memory: resource.getrusage(RUSAGE_CHILDREN).ru_maxrss (the largest single process among the
+    command and its workers) and the peak of the summed RSS of the whole process tree, sampled every
+    0.1 s from /proc (what the machine actually had to hold);
+  * where the time went (per-well check vs figure/report rendering, from the results store);
+  * a second run with nothing changed (every well skipped, report rebuilt from the store);
+  * the verdicts against the plate's truth.csv.
+Targets: 96 wells in under 60 s on 2 cores, under 1 GB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import csv
+import json
+import os
+import resource
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+TARGET_S = 60.0
+TARGET_MB = 1024.0
+
+
+def _tree_rss_mb(root: int) -> float:
+    """Summed RSS (MB) of `root` and all its descendants, from /proc."""
+    children: dict[int, list[int]] = collections.defaultdict(list)
+    rss: dict[int, int] = {}
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            with open(f"/proc/{d}/stat") as fh:
+                parts = fh.read().rsplit(")", 1)[1].split()
+            ppid = int(parts[1])
+            rss[int(d)] = int(parts[21]) * os.sysconf("SC_PAGE_SIZE")
+            children[ppid].append(int(d))
+        except (OSError, IndexError, ValueError):
+            continue
+    total, stack = 0, [root]
+    while stack:
+        p = stack.pop()
+        total += rss.get(p, 0)
+        stack.extend(children.get(p, []))
+    return total / 2**20
+
+
+def run_plate(cmd: list[str]) -> tuple[float, float, subprocess.CompletedProcess]:
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = [0.0]
+    stop = threading.Event()
+
+    def sample():
+        while not stop.is_set():
+            peak[0] = max(peak[0], _tree_rss_mb(proc.pid))
+            stop.wait(0.1)
+
+    th = threading.Thread(target=sample, daemon=True)
+    th.start()
+    out, err = proc.communicate()
+    stop.set()
+    th.join()
+    wall = time.perf_counter() - t0
+    return wall, peak[0], subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--plate", help="demo plate folder (with plate.csv, truth.csv); generated if absent")
+    ap.add_argument("--workers", type=int, default=None)
+    ap.add_argument("--out", help="report folder (default: a temp dir)")
+    args = ap.parse_args()
+
+    tmp = tempfile.mkdtemp(prefix="verify_bench_")
+    plate = Path(args.plate) if args.plate else Path(tmp) / "plate"
+    if not (plate / "plate.csv").exists():
+        print(f"generating the demo plate in {plate} (not timed) ...", flush=True)
+        subprocess.run([sys.executable, "-m", "verify.samples", "plate", str(plate)], check=True)
+    report = Path(args.out) if args.out else Path(tmp) / "report"
+    cmd = [sys.executable, "-m", "verify", "plate", str(plate / "plate.csv"), "-o", str(report), "--force"]
+    if args.workers:
+        cmd += ["--workers", str(args.workers)]
+
+    wall, tree_mb, r = run_plate(cmd)
+    if r.returncode != 0:
+        print(r.stdout, r.stderr, sep="\n")
+        print(f"verify plate exited {r.returncode}")
+        return 1
+    ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+    maxrss_mb = ru.ru_maxrss / 1024.0  # kB on Linux
+    data = json.loads((report / "results.json").read_text())
+    n = len(data["wells"])
+    print(r.stdout.strip().splitlines()[0])
+    print(f"cores: {len(os.sched_getaffinity(0))}, workers: {data['plate'].get('workers')}")
+    print(f"plate: {n} wells in {wall:.1f} s wall (end to end, report included) = {n / wall:.2f} wells/s"
+          f"   [target < {TARGET_S:.0f} s: {'PASS' if wall < TARGET_S else 'FAIL'}]")
+    print(f"CPU (all processes): {ru.ru_utime + ru.ru_stime:.1f} s")
+    print(f"peak memory: largest process {maxrss_mb:.0f} MB (getrusage RUSAGE_CHILDREN ru_maxrss); "
+          f"whole process tree {tree_mb:.0f} MB (sampled)   [target < {TARGET_MB:.0f} MB: "
+          f"{'PASS' if max(maxrss_mb, tree_mb) < TARGET_MB else 'FAIL'}]")
+
+    con = sqlite3.connect(report / "results.sqlite")
+    metas = [json.loads(m) for (m,) in con.execute("SELECT record_json FROM wells")]
+    con.close()
+    chk = [m["check_s"] for m in metas if m.get("check_s") is not None]
+    ren = [m["render_s"] for m in metas if m.get("render_s") is not None]
+    if chk:
+        print(f"per well (in the workers): check {sum(chk) / len(chk):.2f} s mean, figures+report section "
+              f"{sum(ren) / max(1, len(ren)):.2f} s mean; sums {sum(chk):.1f} s + {sum(ren):.1f} s")
+    sizes = {p.name: p.stat().st_size / 2**20 for p in report.iterdir() if p.is_file()}
+    print("outputs: " + ", ".join(f"{k} {v:.1f} MB" for k, v in sorted(sizes.items())))
+
+    cmd2 = [c for c in cmd if c != "--force"]
+    wall2, _, r2 = run_plate(cmd2)
+    print(f"second run, nothing changed: {wall2:.1f} s ({r2.stdout.strip().splitlines()[0] if r2.stdout else r2.stderr})")
+
+    truth_p = plate / "truth.csv"
+    if truth_p.exists():
+        def key(w):
+            return (w[0], int(w[1:]))
+
+        truth = {key(t["well"]): t for t in csv.DictReader(truth_p.open())}
+        got = {key(w["well"]): w["verdict"] for w in data["wells"]}
+        conf = collections.Counter((truth[k]["expected_verdict"], got.get(k, "absent")) for k in truth)
+        agree = sum(v for (a, b), v in conf.items() if a == b)
+        print(f"verdicts vs truth.csv: {agree}/{len(truth)} agree")
+        for (a, b), v in sorted(conf.items()):
+            print(f"  truth {a:<13} -> {b:<13} {v}")
+    print(f"report: {report / 'index.html'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

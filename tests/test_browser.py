@@ -1,0 +1,172 @@
+"""The plate report opened in a real browser: headless Chromium through Selenium.
+
+Checks that index.html renders with no failed resource and no JavaScript error, that every well of the
+plate is on the page (grid cell and section, figures decoded), and saves a screenshot PNG (the test's
+tmp dir, and a copy at /tmp/verify_plate_screenshot.png for a human to look at).
+
+Chromium comes from the Debian packages `chromium` and `chromium-driver` (.ci/run installs them).
+Without them the test fails when CI=true and skips with a reason otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+SCREENSHOT_COPY = Path("/tmp/verify_plate_screenshot.png")
+
+pytestmark = pytest.mark.browser
+
+
+def _need_browser():
+    missing = [p for p in (CHROMIUM, CHROMEDRIVER) if not os.access(p, os.X_OK)]
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        missing.append("python package selenium")
+    if missing:
+        msg = f"headless browser test needs {', '.join(missing)} (apt-get install chromium chromium-driver)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(msg)
+        pytest.skip(msg)
+
+
+@pytest.fixture
+def driver(tmp_path):
+    _need_browser()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    opts = webdriver.ChromeOptions()
+    opts.binary_location = CHROMIUM
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'chromium-profile'}",
+                 "--window-size=1400,1000"):
+        opts.add_argument(flag)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    d = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
+    d.set_page_load_timeout(120)
+    try:
+        yield d
+    finally:
+        d.quit()
+
+
+def _failed_requests(perf_log: list[dict], page_url: str) -> list[str]:
+    """Failed loads and non-file requests made by the page (Chromium's own traffic is ignored)."""
+    urls, doc_requests, out = {}, set(), []
+    events = []
+    for entry in perf_log:
+        try:
+            events.append(json.loads(entry["message"])["message"])
+        except (KeyError, ValueError):
+            continue
+    for msg in events:
+        p = msg.get("params", {})
+        if msg.get("method") == "Network.requestWillBeSent":
+            url = p.get("request", {}).get("url", "")
+            urls[p.get("requestId")] = url
+            # requests made by our page: its document, or anything it initiated
+            if url == page_url or p.get("documentURL") == page_url:
+                doc_requests.add(p.get("requestId"))
+    for msg in events:
+        p = msg.get("params", {})
+        rid = p.get("requestId")
+        if rid not in doc_requests:
+            continue
+        url = urls.get(rid, "")
+        if msg.get("method") == "Network.loadingFailed":
+            out.append(f"{url[:100]}: {p.get('errorText')}")
+        elif msg.get("method") == "Network.responseReceived":
+            status = int(p.get("response", {}).get("status") or 0)
+            if status >= 400:
+                out.append(f"{url[:100]}: HTTP {status}")
+        elif msg.get("method") == "Network.requestWillBeSent" and not url.startswith(("file:", "data:")):
+            out.append(f"network request from a report that must be self-contained: {url[:100]}")
+    return out
+
+
+def test_plate_report_in_chromium(driver, tmp_path, plate_report):
+    index, wells = plate_report
+    driver.get(index.as_uri())
+    n_cells = driver.execute_script("return document.querySelectorAll('table.plate td[data-well]').length")
+    sections = driver.execute_script("return Array.from(document.querySelectorAll('section.well')).map(s => s.id)")
+    assert n_cells == len(wells)
+    assert sorted(sections) == sorted(f"well-{w}" for w in wells)
+    # every figure decoded (a broken data URI leaves naturalWidth 0)
+    broken = driver.execute_script(
+        "return Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.alt)")
+    assert broken == []
+    n_img = driver.execute_script("return document.images.length")
+    assert n_img >= len(wells)
+    # the verdict filter works (the page's only script)
+    driver.execute_script("document.querySelector('.counts button[data-filter=\"consistent\"]').click()")
+    shown = driver.execute_script(
+        "return Array.from(document.querySelectorAll('section.well')).filter(s => s.offsetParent !== null)"
+        ".map(s => s.getAttribute('data-verdict'))")
+    assert shown and set(shown) == {"consistent"}
+    driver.execute_script("document.querySelector('.counts button[data-filter=\"consistent\"]').click()")
+
+    logs = driver.get_log("browser")
+    severe = [entry for entry in logs if entry.get("level") == "SEVERE"]
+    assert severe == [], severe
+    assert _failed_requests(driver.get_log("performance"), index.as_uri()) == []
+
+    # screenshot: the plate at the top, then the first well's figures
+    driver.execute_script("window.scrollTo(0, 0)")
+    png = tmp_path / "verify_plate_screenshot.png"
+    assert driver.save_screenshot(str(png))
+    shutil.copyfile(png, SCREENSHOT_COPY)
+    first = sorted(sections)[0]
+    driver.execute_script(f"document.getElementById('{sections[0]}').scrollIntoView()")
+    png2 = tmp_path / "verify_well_screenshot.png"
+    assert driver.save_screenshot(str(png2))
+    shutil.copyfile(png2, SCREENSHOT_COPY.with_name("verify_well_screenshot.png"))
+    assert png.stat().st_size > 20_000 and first
+
+
+def test_compound_page_in_chromium(driver, tmp_path):
+    from test_report import _result
+    from verify.report.html import compound_html
+
+    page = tmp_path / "c.html"
+    page.write_text(compound_html(_result("suspicious")))
+    driver.get(page.as_uri())
+    assert driver.execute_script("return document.images.length") == 3
+    assert driver.execute_script("return Array.from(document.images).every(i => i.naturalWidth > 0)")
+    assert [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"] == []
+    assert _failed_requests(driver.get_log("performance"), page.as_uri()) == []
+
+
+@pytest.fixture
+def plate_report(tmp_path_factory, tmp_path, monkeypatch):
+    """(index.html, wells) of the real 96-well demo plate; a small fake plate when the demo plate
+    generator is not available."""
+    from test_plate import demo_report
+
+    try:
+        rep, _ = demo_report(tmp_path_factory)
+    except pytest.skip.Exception:
+        rep = None
+    if rep is None:
+        from test_plate import BENZYL, make_plate
+        from test_report import fake_check_compound
+        import verify.pipeline
+        from verify.cli import main
+
+        monkeypatch.setattr(verify.pipeline, "check_compound", fake_check_compound)
+        m = make_plate(tmp_path / "fake", [
+            ("A1", "VRF-1", BENZYL, "good", "good", ""), ("A2", "VRF-2", BENZYL, "suspicious", "good", ""),
+            ("B5", "VRF-3", BENZYL, "missing", "absent", ""), ("H12", "VRF-4", "C1CC(", "good", "good", ""),
+        ])
+        rep = tmp_path / "fake_report"
+        assert main(["plate", str(m), "-o", str(rep), "--workers", "1", "-q"]) == 0
+    data = json.loads((rep / "results.json").read_text())
+    return rep / "index.html", [w["well"] for w in data["wells"]]
