@@ -460,3 +460,18 @@ def test_bromine_patterns_consistent_whatever_the_noise(tmp_path, smiles, seed):
     res = check_ms(path, exp)
     assert res.verdict == "consistent", [f.message for f in res.findings]
     assert res.ms_purity > 0.95
+
+
+def test_unexplained_species_listed_once_with_isotopes_and_width(tmp_path):
+    exp = expectation(BENZYL_DIAZEPANE)
+    other = [(333.3333, 1.0), (334.3367, 0.2), (335.3400, 0.03)]
+    comps = [component(pattern(ion(exp, "[M+H]+"))), component(other, height=4e5)]
+    path = write_run(tmp_path / "unexpl2.mzML", comps, BACKGROUND)
+    res = check_ms(path, exp)
+    f = next(f for f in res.findings if f.code == "ms.unexplained_ion")
+    assert f.message.startswith("1 unexplained")
+    iso = next(p for p in res.peaks if abs(p.mz - 334.3367) < 0.002)
+    assert "isotope M+1" in iso.assignment
+    d = res.to_dict()["eic"]
+    # sigma 3 s Gaussian: FWHM 7.1 s (sampled every ~1 s)
+    assert d["fwhm_s"] == pytest.approx(7.1, abs=1.5) and d["area"] > 0

@@ -102,7 +102,7 @@ class MsResult:
             "isotope_comparison": self.isotope_comparison,
             "eic": None if self.eic is None else {
                 "ion": self.eic.ion, "apex_s": _r(self.eic.apex_s, 2), "start_s": _r(self.eic.start_s, 2),
-                "end_s": _r(self.eic.end_s, 2)},
+                "end_s": _r(self.eic.end_s, 2), "fwhm_s": _r(self.eic.fwhm_s, 2), "area": _r(self.eic.area, 1)},
             "run": self.run_info,
         }
 
@@ -217,7 +217,7 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
         scans = seg[e.intensity[seg] >= th.combine_fraction * p.height]
         if len(scans) == 0:
             scans = np.array([p.apex_i])
-        e.apex_s, e.start_s, e.end_s = p.apex_s, p.start_s, p.end_s
+        e.apex_s, e.start_s, e.end_s, e.fwhm_s, e.area = p.apex_s, p.start_s, p.end_s, p.fwhm_s, p.area
     rt_apex = e.apex_s
     spec_mz, spec_int = combine(prun, scans, tol)
     dl = detection_limit(spec_int)

@@ -23,6 +23,8 @@ class Eic:
     apex_s: float | None = None
     start_s: float | None = None
     end_s: float | None = None
+    fwhm_s: float | None = None  # peak width at half height
+    area: float | None = None  # peak area (intensity x s)
 
     def to_dict(self) -> dict:
         return {"ion": self.ion, "mz": self.mz, "apex_s": self.apex_s, "start_s": self.start_s, "end_s": self.end_s,
