@@ -86,7 +86,8 @@ def estimate_noise(y: np.ndarray, th: NmrThresholds = NMR_THRESHOLDS) -> float:
 
 def pick_lines(ppm: np.ndarray, y: np.ndarray, noise: float, sf_mhz: float,
                th: NmrThresholds = NMR_THRESHOLDS) -> list[Line]:
-    """Local maxima with height >= th.snr_pick * noise and prominence >= th.prominence_snr * noise.
+    """Local maxima with height >= th.snr_pick * noise and prominence >= th.prominence_snr * noise,
+    away from the outer th.edge_fraction of the spectrum at each end.
 
     Positions are refined by a parabola through the three top points; widths are full widths at
     half height (Hz). Returned in the order of the ppm axis.
@@ -96,6 +97,8 @@ def pick_lines(ppm: np.ndarray, y: np.ndarray, noise: float, sf_mhz: float,
     ppm = np.asarray(ppm, dtype=float)
     y = np.asarray(y, dtype=float)
     idx, _ = find_peaks(y, height=th.snr_pick * noise, prominence=th.prominence_snr * noise)
+    edge = int(th.edge_fraction * y.size)
+    idx = idx[(idx >= edge) & (idx < y.size - edge)]  # filter roll-off / baseline-fit edges
     if idx.size == 0:
         return []
     widths = peak_widths(y, idx, rel_height=0.5)[0]
@@ -320,7 +323,9 @@ def _cluster_lines(ppm, y, ls: list[Line], noise: float, sf_mhz: float, th: NmrT
     for L in ls[1:]:
         prev = pieces[-1][-1]
         valley = float(np.min(y[prev.index : L.index + 1]))
-        if broad(L) or broad(prev):
+        wb = max(L.width_hz if broad(L) else 0.0, prev.width_hz if broad(prev) else 0.0)
+        if wb and abs(L.ppm - prev.ppm) * sf_mhz > 0.5 * wb:
+            # a broad line beside (not under) sharp lines is a separate signal
             pieces.append([L])
         elif valley > max(3 * noise, 0.03 * max(prev.height, L.height)):
             pieces[-1].append(L)
@@ -336,8 +341,7 @@ def _cluster_lines(ppm, y, ls: list[Line], noise: float, sf_mhz: float, th: NmrT
     while i < n:
         # reachable run
         k = i
-        while k + 1 < n and gap(pieces[k], pieces[k + 1]) <= th.max_j_hz and k - i < 9 \
-                and not any(broad(L) for L in pieces[k + 1] + pieces[i]):
+        while k + 1 < n and gap(pieces[k], pieces[k + 1]) <= th.max_j_hz and k - i < 9:
             k += 1
         merged = None
         for kk in range(k, i, -1):
@@ -362,8 +366,7 @@ def _cluster_lines(ppm, y, ls: list[Line], noise: float, sf_mhz: float, th: NmrT
     for named, c in out[1:]:
         pn, pc = final[-1]
         span = abs(pc[0].ppm - c[-1].ppm) * sf_mhz
-        if not named and not pn and gap(pc, c) <= th.max_j_hz and span <= 2 * th.max_j_hz \
-                and not any(broad(L) for L in pc + c):
+        if not named and not pn and gap(pc, c) <= th.max_j_hz and span <= 2 * th.max_j_hz:
             final[-1] = (False, pc + c)
         else:
             final.append((named, c))

@@ -16,6 +16,9 @@ class NmrThresholds:
     noise_segments: int = 64
     """The spectrum is cut into this many segments; the noise (rms, intensity units) is the 20th
     percentile of the segments' detrended standard deviations, i.e. it comes from signal-free regions."""
+    edge_fraction: float = 0.02
+    """No lines are picked in the outer 2 % of the spectral width at each end (digital-filter roll-off,
+    baseline-fit edges)."""
     snr_pick: float = 6.0
     """A line is picked when its height is at least this many times the rms noise."""
     prominence_snr: float = 6.0
