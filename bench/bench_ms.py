@@ -3,7 +3,8 @@
     python bench/bench_ms.py [--scans 600] [--peaks 2000] [--repeat 3] [--keep]
 
 Readers compared in one process, on the same files:
-  * verify.ms.read.read_run (pyteomics iterparse + lean per-spectrum extraction, profile centroiding);
+  * verify.ms.read.read_run (lxml iterparse over pyteomics' MzML reader, lean per-spectrum extraction,
+    pyteomics binary decoding, profile centroiding), and the same with pyteomics' own `iterfind`;
   * pyteomics' plain iteration (`pyteomics.mzml.MzML`, every cvParam converted, psims CV loaded);
   * pyopenms `MzMLFile().load` when importable (also looked for in /tmp/pyopenms_pkg, where
     `pip install --target /tmp/pyopenms_pkg pyopenms` puts it; never a project dependency).
@@ -82,6 +83,16 @@ def read_verify(path):
     return r.n_spectra
 
 
+def read_verify_iterfind(path):
+    import verify.ms.read as rd
+
+    rd.FAST_ITERATION = False
+    try:
+        return rd.read_run(path).n_spectra
+    finally:
+        rd.FAST_ITERATION = True
+
+
 def read_pyteomics_plain(path):
     from pyteomics import mzml
 
@@ -153,12 +164,14 @@ def main(argv=None):
     real = ROOT.parent / "shared" / "realdata" / "ms"
     files += sorted(real.glob("*.mzML")) if real.is_dir() else []
 
-    readers = [("verify read_run", read_verify), ("pyteomics MzML plain", read_pyteomics_plain)]
+    readers = [("verify read_run", read_verify), ("verify via MzML.iterfind", read_verify_iterfind),
+               ("pyteomics MzML plain", read_pyteomics_plain)]
     if _have_pyopenms():
         readers.append(("pyopenms MzMLFile.load", read_pyopenms))
     else:
         print("pyopenms: not importable (pip install --target /tmp/pyopenms_pkg pyopenms to compare)")
     print(f"\nimport verify.ms.check: {t_import * 1000:.0f} ms (psims imported: {psims_loaded_by_runtime})")
+    print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
     print(f"\n{'file':44s} {'MB':>6s} " + " ".join(f"{name:>30s}" for name, _ in readers))
     totals = {name: [0.0, 0, 0.0] for name, _ in readers}
     for f in files:

@@ -475,3 +475,18 @@ def test_unexplained_species_listed_once_with_isotopes_and_width(tmp_path):
     d = res.to_dict()["eic"]
     # sigma 3 s Gaussian: FWHM 7.1 s (sampled every ~1 s)
     assert d["fwhm_s"] == pytest.approx(7.1, abs=1.5) and d["area"] > 0
+
+
+def test_fast_iteration_equals_pyteomics_iterfind(tmp_path, monkeypatch):
+    import verify.ms.read as rd
+
+    exp, path = _good_run(tmp_path, "p.mzML", profile=True)
+    gz = tmp_path / "p.mzML.gz"
+    gz.write_bytes(gzip.compress(path.read_bytes()))
+    for p in (path, gz):
+        fast = rd.read_run(p)
+        monkeypatch.setattr(rd, "FAST_ITERATION", False)
+        slow = rd.read_run(p)
+        monkeypatch.setattr(rd, "FAST_ITERATION", True)
+        assert np.array_equal(fast.offsets, slow.offsets) and np.array_equal(fast.mz, slow.mz)
+        assert np.array_equal(fast.intensity, slow.intensity) and np.array_equal(fast.rt_s, slow.rt_s)

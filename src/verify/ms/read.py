@@ -1,7 +1,7 @@
 """mzML run -> compact MS1 centroids (and MS2 summaries), streamed.
 
-pyteomics drives the parsing (lxml `iterparse` through `MzML.iterfind`, one `<spectrum>` element at a
-time, cleared after use; binary arrays decoded by pyteomics' `decode_data_array`; referenceable param
+pyteomics drives the parsing (its `MzML` reader is the file object lxml's `iterparse` reads, one
+`<spectrum>` element at a time, freed after use; binary arrays decoded by pyteomics' `decode_data_array`; referenceable param
 groups resolved by pyteomics). Only the handful of terms this tool needs are read from each spectrum
 element (ms level, polarity, centroid/profile, scan start time and its unit, precursor m/z, the m/z and
 intensity arrays): pyteomics' generic conversion of every cvParam into nested dicts is what makes plain
@@ -60,6 +60,7 @@ _NAME_TO_ACC = {  # for params that arrive by name (resolved referenceable param
     "zlib compression": "MS:1000574", "no compression": "MS:1000576",
 }
 MS2_PEAKS_KEPT = 50
+FAST_ITERATION = True  # False: pyteomics' own `iterfind("spectrum")` (same results, slower; see bench)
 
 
 def _local(tag) -> str:
@@ -186,6 +187,21 @@ class _LeanMzML(mzml.MzML):
             return self._lean_spectrum(element)
         return super()._get_info_smart(element, **kw)
 
+    def iter_spectra(self):
+        """Lean dicts of every <spectrum>, streamed: lxml's iterparse over this pyteomics reader with the
+        tag filter done in C (pyteomics' own `iterfind` inspects every element in Python, ~2x slower);
+        each element and its already-read siblings are freed as soon as it is converted."""
+        from lxml import etree
+
+        for _ev, el in etree.iterparse(self, events=("end",), tag="{*}spectrum", huge_tree=True,
+                                       remove_comments=True):
+            yield self._lean_spectrum(el)
+            el.clear(keep_tail=True)
+            parent = el.getparent()
+            if parent is not None:
+                while el.getprevious() is not None:
+                    del parent[0]
+
     def _group_params(self, ref_elem) -> list[tuple[str, str, str]]:
         out = []
         for p in self._handle_referenceable_param_group(ref_elem):
@@ -301,7 +317,7 @@ def read_run(path: str | Path, keep_ms2: bool = True) -> Run:
     try:
         with _open(p) as fh:
             reader = _LeanMzML(fh, use_index=False, cv=NO_CV, read_schema=False, huge_tree=True)
-            for spec in reader.iterfind("spectrum"):
+            for spec in (reader.iter_spectra() if FAST_ITERATION else reader.iterfind("spectrum")):
                 n_spectra += 1
                 level = spec["ms_level"] or 1
                 mz, inten = spec["mz"], spec["intensity"]
