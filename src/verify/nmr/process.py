@@ -22,6 +22,8 @@ from .spectrum import RawFID, Spectrum1D
 LB_HZ = 0.3  # exponential line broadening
 MIN_SI = 16384  # smallest zero-filled size
 MAX_SI = 131072  # largest zero-filled size
+PHASE_COPY = "subsample"  # "subsample": every k-th point of the spectrum; "truncate": FT of the FID's start
+RESTARTS = False  # ACME restarts from other p0 on the small copy (the full-spectrum check + line fit is the fallback)
 PHASE_N = 8192  # points of the subsampled copy the automatic phasing works on (phases do not depend on it)
 NEG_FRACTION_MAX = 0.08  # phasing is "checked failed" above this negative-area fraction
 BASELINE_N = 8192  # block-averaged copy the baseline is fitted on
@@ -92,8 +94,16 @@ def process(raw: RawFID, solvent: str | None = None, lb_hz: float | None = None)
     timing["ft"] = _lap(t)
     # --- automatic phase on a small broadened copy, then applied to the full spectrum
     t = time.perf_counter()
-    k = max(1, si // PHASE_N)
-    small = spec[::k]
+    if PHASE_COPY == "truncate" and n > PHASE_N // 2:
+        # the first PHASE_N/2 complex points, broadened so they decay by the truncation point
+        nsmall = PHASE_N // 2
+        lb_small = max(lb, 2.0 * sw / (math.pi * nsmall))
+        small = _ft(ng, fid[:nsmall], sw, lb_small, PHASE_N, gd)
+        if gd <= 0:
+            small = small - dc
+    else:
+        k = max(1, si // PHASE_N)
+        small = spec[::k]
     mask = None
     water = _water_region(raw, solvent or raw.solvent or "")
     if water is not None:
@@ -102,7 +112,8 @@ def process(raw: RawFID, solvent: str | None = None, lb_hz: float | None = None)
     p0, p1, phase_info = _autophase(ng, small, mask)
     if mask is not None:
         phase_info["excluded_ppm"] = list(water)
-    spec = ng.proc_base.ps(spec, p0=p0, p1=p1)
+    spec0 = spec
+    spec = ng.proc_base.ps(spec0, p0=p0, p1=p1)
     timing["phase"] = _lap(t)
     # --- baseline
     t = time.perf_counter()
@@ -115,6 +126,29 @@ def process(raw: RawFID, solvent: str | None = None, lb_hz: float | None = None)
         pp = raw.carrier_ppm + ((np.arange(si) - si // 2) * (sw / si))[::-1] / sf
         full_mask = ~((pp > water[0]) & (pp < water[1]))
     phase_info.update(_phase_check(real, full_mask))
+    if not phase_info["passed"]:
+        # the check failed: try the line-phase fit and ACME started from it, judged on the full spectrum
+        t = time.perf_counter()
+        d = small / np.max(np.abs(small))
+        fit = _peak_phase_fit(d, mask)
+        if fit is not None:
+            f0, f1 = fit[0], fit[1]
+            a0, a1, _ = _acme(ng, d, f0, f1, mask)
+            best = (phase_info["neg_fraction"], "ACME", p0, p1, real, base_info)
+            for name, q0, q1 in (("line fit", f0, f1), ("ACME from line fit", a0, a1)):
+                r2 = np.ascontiguousarray(ng.proc_base.ps(spec0, p0=q0, p1=q1).real)
+                b2, bi2 = _baseline(r2)
+                r2 = r2 - b2
+                neg2 = _phase_check(r2, full_mask)["neg_fraction"]
+                if neg2 < best[0] - 0.005:
+                    best = (neg2, name, q0, q1, r2, bi2)
+            phase_info["fallback"] = {"line_fit": [round(f0, 1), round(f1, 1)], "acme_from_fit": [round(a0, 1), round(a1, 1)],
+                                      "chosen": best[1]}
+            if best[1] != "ACME":
+                _, _, p0, p1, real, base_info = best
+                p0 = ((p0 + 180.0) % 360.0) - 180.0
+                phase_info.update(_phase_check(real, full_mask))
+        timing["phase_fallback"] = _lap(t)
     # --- axis (descending ppm, unreferenced)
     freq = (np.arange(si) - si // 2) * (sw / si)  # ascending Hz
     ppm = raw.carrier_ppm + freq[::-1] / sf
@@ -136,7 +170,8 @@ def process(raw: RawFID, solvent: str | None = None, lb_hz: float | None = None)
         "digital_filter": "first-order phase after FT (group delay, not truncated)" if gd > 0 else "none",
         "phase0_deg": round(float(p0), 2),
         "phase1_deg": round(float(p1), 2),
-        "phase_method": "ACME (nmrglue autops) on a %d-point subsampled copy" % min(PHASE_N, si),
+        "phase_method": "ACME (nmrglue autops) on a %d-point subsampled copy, checked; line-phase fit "
+                        "tried when the check fails" % min(PHASE_N, si),
         "phase_check": phase_info,
         "baseline": base_info,
         "axis_reversed_from_file": bool(raw.reverse),
@@ -220,6 +255,38 @@ def _neg_fraction(y: np.ndarray) -> float:
     return float(-ys[ys < 0].sum() / np.abs(ys).sum())
 
 
+def _peak_phase_fit(d, mask=None, n_peaks=40):
+    """Zero- and first-order phase from the phases of the tallest lines (linear fit, wrap-safe).
+
+    Every line's complex value at its magnitude apex should be real and positive once phased:
+    p0 + p1*x_j = -theta_j (mod 360). p1 is found by maximising the length of the weighted resultant
+    of exp(i(theta_j + p1*x_j)) over a fine grid (+-1440 degrees), p0 from its argument."""
+    mag = np.abs(d)
+    i = np.nonzero((mag[1:-1] > mag[:-2]) & (mag[1:-1] >= mag[2:]))[0] + 1
+    if mask is not None:
+        i = i[mask[i]]
+    if i.size == 0:
+        return None
+    i = i[mag[i] > 0.01 * mag[i].max()]
+    i = i[np.argsort(-mag[i])][:n_peaks]
+    if i.size < 2:
+        return None
+    x = i / d.size
+    th = np.angle(d[i])
+    w = np.sqrt(mag[i])
+    p1s = np.deg2rad(np.arange(-1440.0, 1440.01, 2.0))
+    z = (w[None, :] * np.exp(1j * (th[None, :] + p1s[:, None] * x[None, :]))).sum(axis=1)
+    k = int(np.argmax(np.abs(z)))
+    # refine p1 around the best grid value
+    fine = p1s[k] + np.deg2rad(np.arange(-2.0, 2.001, 0.05))
+    zf = (w[None, :] * np.exp(1j * (th[None, :] + fine[:, None] * x[None, :]))).sum(axis=1)
+    kf = int(np.argmax(np.abs(zf)))
+    p1 = float(np.rad2deg(fine[kf]))
+    p0 = float(np.rad2deg(-np.angle(zf[kf])))
+    coherence = float(np.abs(zf[kf]) / w.sum())
+    return p0, p1, coherence, int(i.size)
+
+
 def _autophase(ng, small, mask=None):
     """ACME from (0,0), checked: if the result leaves much negative area, restart from other phases.
 
@@ -228,7 +295,7 @@ def _autophase(ng, small, mask=None):
     d = small / np.max(np.abs(small))
     best = None
     tried = []
-    starts = [(0.0, 0.0), (90.0, 0.0), (180.0, 0.0), (-90.0, 0.0)]
+    starts = [(0.0, 0.0)] if not RESTARTS else [(0.0, 0.0), (90.0, 0.0), (180.0, 0.0), (-90.0, 0.0)]
     for i, (a, b) in enumerate(starts):
         p0, p1, score = _acme(ng, d, a, b, mask)
         y = ng.proc_base.ps(d, p0=p0, p1=p1).real
