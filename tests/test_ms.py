@@ -490,3 +490,15 @@ def test_fast_iteration_equals_pyteomics_iterfind(tmp_path, monkeypatch):
         monkeypatch.setattr(rd, "FAST_ITERATION", True)
         assert np.array_equal(fast.offsets, slow.offsets) and np.array_equal(fast.mz, slow.mz)
         assert np.array_equal(fast.intensity, slow.intensity) and np.array_equal(fast.rt_s, slow.rt_s)
+
+
+def test_user_reagent_named_as_impurity(tmp_path):
+    exp = expectation(BENZYL_DIAZEPANE)
+    reagent = expectation("O=Cc1ccc(Cl)cc1Cl")  # 2,4-dichlorobenzaldehyde, say
+    comps = [component(pattern(ion(exp, "[M+H]+"))), component(pattern(ion(reagent, "[M+H]+")), rt=95.0, height=4e5)]
+    path = write_run(tmp_path / "reag.mzML", comps, BACKGROUND)
+    res = check_ms(path, exp, reagents=[("2,4-dichlorobenzaldehyde", "O=Cc1ccc(Cl)cc1Cl")])
+    assert res.verdict == "suspicious"
+    assert any(f.code == "ms.side_product" and "2,4-dichlorobenzaldehyde" in f.message for f in res.findings)
+    res2 = check_ms(path, exp)
+    assert any(f.code == "ms.other_component" for f in res2.findings)

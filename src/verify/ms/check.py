@@ -19,7 +19,7 @@ from ..findings import Finding, verdict_from_findings
 from .accounting import AccountedIon, account_spectrum, match_known, sorted_known
 from .chromatogram import Eic, RunIndex, combine, find_peaks, is_infusion
 from .features import Feature, find_features
-from .ions import KnownIon, contaminant_ions, has_acidic_group, side_product_ions, target_ions
+from .ions import KnownIon, contaminant_ions, has_acidic_group, reagent_ions, side_product_ions, target_ions
 from .isotopes import IsotopeFit, compare_isotopes, detection_limit, window_sum
 from .read import Run, read_run
 from .thresholds import THRESHOLDS, MsThresholds
@@ -134,9 +134,14 @@ class _PolarityData:
         self._bg_cache: dict = {}
 
 
-def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThresholds | None = None) -> MsResult:
-    """Check an mzML run against the expectation built from the intended structure."""
+def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThresholds | None = None,
+             reagents: list[tuple[str, str]] | None = None) -> MsResult:
+    """Check an mzML run against the expectation built from the intended structure.
+
+    `reagents`: optional [(name, SMILES or formula)] of starting materials / reagents the chemist used;
+    their ions are named impurities like the chemistry's own side products."""
     th = thresholds or THRESHOLDS
+    extra = reagent_ions(reagents)
     tol = float(ppm)
     run = read_run(path)
     mol = expectation.mol
@@ -192,7 +197,7 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
                                     f"{tol * th.search_factor:g} ppm in the run: the compound is not detected."))
         features = []
         for pol, pd in pdata.items():
-            features += _label_features(find_features(pd.idx, tol, th), mol, tol, th, None)
+            features += _label_features(find_features(pd.idx, tol, th), mol, tol, th, None, extra=extra)
         chrom = _chrom_dicts(features, th)
         top = [f for f in features if not f.background and f.isotope_of is None]
         if top:
@@ -314,7 +319,7 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
     findings += _polarity_findings(pols_in_run, expectation, acidic, found=True)
 
     # ---- 4. account for the co-eluting ions -------------------------------------------------------
-    known = target_ions(mol) + side_product_ions(mol) + list(contaminant_ions())
+    known = target_ions(mol) + side_product_ions(mol) + extra + list(contaminant_ions())
     known = [k for k in known if k.polarity == main.pol or main.pol == 0]
     idx_main = int(np.argmin(np.abs(spec_mz - obs_mz)))
     tgt_iso = {k.assignment: k.isotopes for k in known if k.status == "consistent"}
@@ -359,7 +364,8 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
     # ---- 5. other chromatographic peaks, MS purity -------------------------------------------------
     found_list = [(im.mz, im.name, im.theoretical_mz, im.ppm_error) for im in ions_out
                   if im.found and im.mz is not None and _POL.get(im.polarity) == main.pol]
-    features = _label_features(find_features(pd.idx, tol, th), mol, tol, th, (e.start_s, e.end_s), found_list)
+    features = _label_features(find_features(pd.idx, tol, th), mol, tol, th, (e.start_s, e.end_s), found_list,
+                               extra=extra)
     if main.infusion:
         tgt = sum(a.intensity for a in accounted if a.status == "consistent")
         rest = sum(a.intensity for a in accounted if a.status in ("suspicious", "impurity"))
@@ -454,8 +460,8 @@ def _polarity_findings(pols: list[int], expectation, acidic: bool, found: bool) 
 
 
 def _label_features(features: list[Feature], mol, tol: float, th: MsThresholds, target_window,
-                    target_found: list | None = None) -> list[Feature]:
-    known = target_ions(mol) + side_product_ions(mol) + list(contaminant_ions())
+                    target_found: list | None = None, extra: list | None = None) -> list[Feature]:
+    known = target_ions(mol) + side_product_ions(mol) + list(extra or []) + list(contaminant_ions())
     ks, kmz = sorted_known(known)
     for f in sorted(features, key=lambda f: f.isotope_of is not None):
         if f.background:

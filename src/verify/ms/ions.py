@@ -181,3 +181,20 @@ def contaminant_ions() -> tuple[KnownIon, ...]:
                 if ion:
                     out.append(ion)
     return tuple(out)
+
+
+def reagent_ions(reagents) -> list[KnownIon]:
+    """Ions of user-named starting materials / reagents: [(name, SMILES or formula), ...] -> impurity ions."""
+    out: list[KnownIon] = []
+    for name, spec in reagents or ():
+        mol = Chem.MolFromSmiles(spec)
+        if mol is not None:
+            counts = composition(mol)
+        else:
+            counts = parse_formula(spec)
+        for adduct, _pol in _adduct_names():
+            ion = make_ion(counts, adduct, "impurity", f"{name} {adduct}", f"{hill_formula(counts)}, given as a reagent",
+                           n_isotopes=3)
+            if ion:
+                out.append(ion)
+    return out
