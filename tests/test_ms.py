@@ -378,7 +378,7 @@ def test_600_scan_run_under_half_a_second(tmp_path):
     res = check_ms(path, exp)
     dt = time.perf_counter() - t
     assert res.verdict in ("consistent", "suspicious")
-    assert dt < 1.0, f"{dt:.2f} s"  # target 0.5 s on the bench machine; loose here for CI noise
+    assert dt < 2.0, f"{dt:.2f} s"  # target 0.5 s (bench/bench_ms.py measures it); loose here: shared CI machines
 
 
 def _sample_rows(samples):
