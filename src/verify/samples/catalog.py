@@ -61,9 +61,16 @@ FAILURES = [
 
 
 def sample_defs() -> list[SampleDef]:
-    out = [SampleDef(k, k, field=f, note=n) for k, f, n in GOOD]
+    out = [SampleDef(k, k, field=f, note=n, big_endian=False) for k, f, n in GOOD]
     # the headline sample always has TMS
     out[0].tms = True
+    # one acquisition from an older console: big-endian FID (BYTORDA=1)
+    for d in out:
+        if d.name == "bromobenzyl_methyl_diazepane":
+            d.big_endian = True
+            d.note += "; big-endian fid (BYTORDA=1)"
+    for d in FAILURES:
+        d.big_endian = False
     return out + FAILURES
 
 
@@ -105,6 +112,7 @@ def plate_design(n: int = 96) -> list[tuple[str, SampleDef, str]]:
         + [("missing_file", None)] * scaled(1)
         + [("corrupt_fid", None)] * scaled(1)
         + [("garbage_mzml", None)] * scaled(1)
+        + [("saturated", None)] * scaled(2)
     )
     kinds = [m[0] for m in mix] + ["good"] * (n - len(mix))
     kinds = kinds[:n]
@@ -160,6 +168,10 @@ def plate_design(n: int = 96) -> list[tuple[str, SampleDef, str]]:
             d = SampleDef(name, key, failure="corrupt LC-MS: mzML is not XML (garbage bytes)",
                           expect_nmr="consistent", expect_ms="error")
             special = "garbage_mzml"
+        elif kind == "saturated":
+            d = SampleDef(name, key, saturate=True,
+                          failure="none: overloaded injection, TOF detector saturated on [M+H]+ (+3..+9 ppm, M+1 suppressed)",
+                          note="the right compound; the mass error and isotope ratio are detector artefacts")
         else:
             d = SampleDef(name, key)
         # a few good wells come from an Orbitrap writing profile data

@@ -41,6 +41,8 @@ class SampleDef:
     profile: bool = False
     instrument: str | None = None
     run_s: float | None = None  # LC run length override (tests use short runs)
+    big_endian: bool | None = None  # BYTORDA=1 FID (None: 12 % of samples at random)
+    saturate: bool = False  # TOF run loaded so high that the detector saturates on [M+H]+
 
     @property
     def expect_overall(self) -> str:
@@ -121,6 +123,8 @@ def generate_sample(d: SampleDef, outdir: str | Path, base_seed: int = 0, write_
         date=1763000000 + int(rng.integers(0, 3_000_000)),
     )
     spec.snr = float(np.exp(rng.uniform(np.log(2500.0), np.log(60000.0))))
+    be = rng.random() < 0.12
+    spec.big_endian = be if d.big_endian is None else d.big_endian
     lines: list = []
     comps_out: list = []
 
@@ -153,7 +157,7 @@ def generate_sample(d: SampleDef, outdir: str | Path, base_seed: int = 0, write_
     nsim.write_bruker(out / "nmr" / "1", dic, raw)
 
     # --- MS
-    inst = d.instrument or ("orbitrap" if d.profile else str(rng.choice(["tof", "tof", "orbitrap"])))
+    inst = d.instrument or ("orbitrap" if d.profile else ("tof" if d.saturate else str(rng.choice(["tof", "tof", "orbitrap"]))))
     mspec = msim.MsSpec(
         instrument=inst,
         run_s=d.run_s or 240.0,
@@ -165,8 +169,11 @@ def generate_sample(d: SampleDef, outdir: str | Path, base_seed: int = 0, write_
         resolution=30000.0 if inst == "tof" else 70000.0,
         threshold=150.0 if inst == "tof" else 3000.0,
         noise_peaks=int(rng.integers(25, 40)) if inst == "tof" else int(rng.integers(10, 20)),
+        saturation=4.0e5 if d.saturate else None,
     )
     base_amount = float(rng.uniform(4e5, 3e6)) * (1.0 if inst == "tof" else 25.0)
+    if d.saturate:
+        base_amount = float(rng.uniform(3e6, 8e6))  # an overloaded injection
     species = []
     main_rt = msim.retention_time(Chem.MolFromSmiles(mix[0][4]), mspec.run_s)
     for table, f, role, name, smi in mix:

@@ -79,6 +79,7 @@ class MsSpec:
     profile: bool = False
     resolution: float = 30000.0
     threshold: float = 150.0
+    saturation: float | None = None  # TOF detector saturation level (counts); None = linear detector
 
 
 def _ion_from_counts(label: str, counts: Counter, charge: int, share: float, n_iso: int = 4) -> Ion:
@@ -189,6 +190,8 @@ def simulate_run(spec: MsSpec, species: list[Species], rng: np.random.Generator)
         it = it * rng.lognormal(0.0, 0.05, it.size) + rng.normal(0.0, 1.0, it.size) * np.sqrt(np.maximum(it, 1.0)) * 3.0
         keep = it > spec.threshold
         mz, it = mz[keep], it[keep]
+        if spec.saturation:
+            mz, it = _saturate(mz, it, spec.saturation)
         # mass error: calibration offset + scatter growing for weak peaks
         sd = spec.ppm_scatter * np.sqrt(1.0 + 3e4 / np.maximum(it, 1.0))
         mz = mz * (1.0 + (spec.ppm_offset + rng.normal(0.0, 1.0, mz.size) * sd) * 1e-6)
@@ -202,6 +205,7 @@ def simulate_run(spec: MsSpec, species: list[Species], rng: np.random.Generator)
         "ppm_offset": spec.ppm_offset,
         "ppm_scatter_strong": spec.ppm_scatter,
         "profile": spec.profile,
+        "saturation_counts": spec.saturation,
         "species": [
             {"name": s.name, "smiles": s.smiles, "role": s.role, "rt_s": round(s.rt_s, 2),
              "apex_intensity": round(s.amount, 1),
@@ -212,6 +216,32 @@ def simulate_run(spec: MsSpec, species: list[Species], rng: np.random.Generator)
         "background": [{"mz": m, "name": n} for m, n, _ in BACKGROUND],
     }
     return Run(spec, times, scans, truth)
+
+
+def _saturate(mz: np.ndarray, it: np.ndarray, sat: float) -> tuple[np.ndarray, np.ndarray]:
+    """TDC detector saturation of a TOF: an ion burst above `sat` counts is undercounted (compressed) and
+    its centroid drifts to higher m/z (+3 to +9 ppm), and the detector's dead time after the burst eats
+    into the isotope peaks that arrive just after it (M+1, M+2 suppressed), as the real TripleTOF files
+    in shared/realdata show for their most intense [M+H]+ ions."""
+    mz0, it0 = mz, it
+    mz = mz.copy()
+    it = it.copy()
+    over = [int(i) for i in np.flatnonzero(it0 > sat)]
+    shadowed = set()
+    for i in over:
+        r = it0[i] / sat
+        comp = (1.0 + np.log(r)) / r
+        after = np.flatnonzero((mz0 > mz0[i] + 0.45) & (mz0 < mz0[i] + 2.2))
+        for j in after:  # dead time after the burst: isotope peaks undercounted further
+            it[j] = it0[j] * comp * 0.4
+            shadowed.add(int(j))
+    for i in over:
+        if i in shadowed:
+            continue
+        r = it0[i] / sat
+        mz[i] *= 1.0 + min(9.0, 3.0 + 2.5 * np.log2(r)) * 1e-6
+        it[i] = sat * (1.0 + np.log(r))
+    return mz, it
 
 
 def _profile(mz: np.ndarray, it: np.ndarray, resolution: float) -> tuple[np.ndarray, np.ndarray]:

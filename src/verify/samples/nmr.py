@@ -79,6 +79,7 @@ class NmrSpec:
     p1_err: float = 0.0  # degrees across the spectral width (first order)
     grpdly: float = 67.9842071533203
     noise: float = 300.0  # noise std of the int32 FID (per channel); overridden by snr when set
+    big_endian: bool = False  # BYTORDA=1, as older (non-x86) consoles wrote
     snr: float | None = None  # tallest line / noise std in the spectrum (real 1H data here: 4e3 .. 1.2e5)
     fid_max: float = 4.0e6  # largest |FID| value
     baseline: tuple = (0.0, 0.0, 0.0)  # offset, slope, curvature (fraction of the tallest line)
@@ -272,7 +273,7 @@ def bruker_dic(spec: NmrSpec, bf1: float, sw_h: float, o1: float) -> dict:
         "AUTOPOS": "",
         "BF1": bf1,
         "BF2": bf1,
-        "BYTORDA": 0,
+        "BYTORDA": 1 if spec.big_endian else 0,
         "CNST": [1.0] * 64,
         "CPDPRG": ["", "mlev", "mlev", "mlev", "mlev", "mlev", "mlev", "mlev", "mlev"],
         "D": [0.0, 1.0] + [0.0] * 62,
@@ -351,7 +352,7 @@ def bruker_dic(spec: NmrSpec, bf1: float, sw_h: float, o1: float) -> dict:
         "_comments": [f"$$ {_datestr(spec.date)} +0000  nmruser@spect"],
         # the processing parameter set as acquisition leaves it (not processed: no 1r/1i)
         "ABSF1": 1000.0, "ABSF2": -1000.0, "AXNAME": "", "AXNUC": "1H", "AXUNIT": "", "BC_mod": 0,
-        "BYTORDP": 0, "DTYPP": 0, "FT_mod": 0, "GB": 0.0, "LB": 0.3, "MC2": 0, "ME_mod": 0, "NC_proc": 0,
+        "BYTORDP": 1 if spec.big_endian else 0, "DTYPP": 0, "FT_mod": 0, "GB": 0.0, "LB": 0.3, "MC2": 0, "ME_mod": 0, "NC_proc": 0,
         "OFFSET": float((o1 + sw_h / 2) / bf1), "PHC0": 0.0, "PHC1": 0.0, "PH_mod": 0, "PKNL": True,
         "REVERSE": False, "SF": float(bf1), "SI": int(spec.td // 2), "SSB": 0.0, "STSI": 0, "STSR": 0,
         "SW_p": float(sw_h), "TDeff": 0, "TDoff": 0, "WDW": 1,
