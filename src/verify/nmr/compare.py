@@ -306,7 +306,7 @@ def assign(mults: list[Multiplet], groups: list[HGroup], free_surplus: dict[int,
     For each group: sum_j x + miss = n_H; for each multiplet: sum_g x + sur - def = t * a_j with
     a_j its integral normalised by a first guess of the scale.
     Costs per H: surplus 1 (free_surplus[j] for solvent/impurity signals), deficit 1, missing 1.5
-    (0 for exchangeable H), 0.5-2 for placement outside the window (0 within th.window_slack_ppm),
+    (0 for exchangeable H), 0.5-2 for placement outside the window (0-0.2 within th.window_slack_ppm),
     0.3 for a singlet group on a resolved multiplet, plus 0.01 per H placed anywhere (ties).
 
     Returns (scale_factor_per_unit, a (normalised integrals), s0, x dict {(g,j): H}, miss, sur, deff).
@@ -332,8 +332,10 @@ def assign(mults: list[Multiplet], groups: list[HGroup], free_surplus: dict[int,
                 continue
             if d > th.max_outside_ppm:
                 continue
-            c = 0.0 if d <= th.window_slack_ppm else 0.5 + 1.5 * (d - th.window_slack_ppm) / max(
-                th.max_outside_ppm - th.window_slack_ppm, 1e-6)
+            # 0 inside the window, up to 0.2 within the slack (ties go to the signal inside the window),
+            # 0.5-2 beyond it
+            c = 0.2 * d / th.window_slack_ppm if d <= th.window_slack_ppm else 0.5 + 1.5 * (
+                d - th.window_slack_ppm) / max(th.max_outside_ppm - th.window_slack_ppm, 1e-6)
             if g.exchangeable:
                 c += _exchangeable_cost(g, m, solvent_key)
             elif g.multiplicity == "s" and _split_j(m) and m.multiplicity != "m":
