@@ -502,3 +502,14 @@ def test_user_reagent_named_as_impurity(tmp_path):
     assert any(f.code == "ms.side_product" and "2,4-dichlorobenzaldehyde" in f.message for f in res.findings)
     res2 = check_ms(path, exp)
     assert any(f.code == "ms.other_component" for f in res2.findings)
+
+
+def test_dication_as_main_ion(tmp_path):
+    exp = expectation("CN1CCCN(Cc2ccccc2)CC1")  # two basic amines: [M+2H]2+ expected
+    d, mh = ion(exp, "[M+2H]2+"), ion(exp, "[M+H]+")
+    comps = [component(pattern(d), height=1e6), component(pattern(mh), height=3e5)]
+    path = write_run(tmp_path / "dication.mzML", comps, BACKGROUND)
+    res = check_ms(path, exp)
+    assert res.verdict == "consistent", [f.message for f in res.findings]
+    assert res.main_ion.name == "[M+2H]2+" and res.isotope_score > 0.8
+    assert not any(f.code == "ms.charge_state" for f in res.findings)
