@@ -24,6 +24,7 @@ MIN_SI = 16384  # smallest zero-filled size
 MAX_SI = 131072  # largest zero-filled size
 PHASE_COPY = "subsample"  # "subsample": every k-th point of the spectrum; "truncate": FT of the FID's start
 RESTARTS = False  # ACME restarts from other p0 on the small copy (the full-spectrum check + line fit is the fallback)
+ACME_XTOL = 0.05  # degrees: the simplex stops when p0/p1 move less than this
 PHASE_N = 8192  # points of the subsampled copy the automatic phasing works on (phases do not depend on it)
 NEG_FRACTION_MAX = 0.08  # phasing is "checked failed" above this negative-area fraction
 BASELINE_N = 8192  # block-averaged copy the baseline is fitted on
@@ -233,14 +234,21 @@ def _acme_score(ph, data, mask):
     return (h + pen) / y.size / max(float(np.max(y)), 1e-12)
 
 
+def _simplex(p0, p1, step=10.0):
+    """Nelder-Mead start with 30-degree edges (fmin's default is 5% of the start: nothing at (0, 0))."""
+    return np.array([[p0, p1], [p0 + step, p1], [p0, p1 + step]], float)
+
+
 def _acme(ng, data, p0, p1, mask=None):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if mask is None:
-            _, ph = ng.proc_autophase.autops(data, "acme", p0=p0, p1=p1, return_phases=True, disp=False)
+            _, ph = ng.proc_autophase.autops(data, "acme", p0=p0, p1=p1, return_phases=True, disp=False, xtol=ACME_XTOL, ftol=1e-9,
+                                             initial_simplex=_simplex(p0, p1))
         else:
             _, ph = ng.proc_autophase.autops(data, lambda ph, d: _acme_score(ph, d, mask), p0=p0, p1=p1,
-                                             return_phases=True, disp=False)
+                                             return_phases=True, disp=False, xtol=ACME_XTOL, ftol=1e-9,
+                                             initial_simplex=_simplex(p0, p1))
     p0, p1 = float(ph[0]), float(ph[1])
     return p0, p1, float(_acme_score((p0, p1), data, mask))
 
