@@ -27,7 +27,7 @@ RESTARTS = False  # ACME restarts from other p0 on the small copy (the full-spec
 ACME_XTOL = 0.05  # degrees: the simplex stops when p0/p1 move less than this
 PHASE_N = 8192  # points of the subsampled copy the automatic phasing works on (phases do not depend on it)
 NEG_FRACTION_MAX = 0.08  # phasing is "checked failed" above this negative-area fraction
-BASELINE_N = 8192  # block-averaged copy the baseline is fitted on
+BASELINE_N = 4096  # block-averaged copy the baseline is fitted on
 TMS_WINDOW = 0.35  # ppm either side of 0 searched for TMS/DSS on the file's own axis
 SOLVENT_WINDOW = 0.30  # ppm either side of the nominal residual-solvent position
 CROSSCHECK_TOL = 0.02  # ppm: TMS and solvent must agree within this
@@ -57,7 +57,14 @@ def load_spectrum(path, solvent: str | None = None, use_pdata: bool = False, lb_
             obj.solvent = solvent
         obj.processing.setdefault("timing_ms", {})["read"] = round((t1 - t0) * 1e3, 1)
         return obj
-    spec = process(obj, solvent=solvent, lb_hz=lb_hz)
+    try:
+        spec = process(obj, solvent=solvent, lb_hz=lb_hz)
+    except InputError:
+        raise
+    except (MemoryError, KeyboardInterrupt):
+        raise
+    except Exception as e:  # numerical failure on odd data: one clear line, not a traceback
+        raise InputError(f"could not process the FID ({type(e).__name__}: {e})", str(path)) from e
     spec.processing.setdefault("timing_ms", {})["read"] = round((t1 - t0) * 1e3, 1)
     return spec
 
