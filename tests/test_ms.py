@@ -513,3 +513,31 @@ def test_dication_as_main_ion(tmp_path):
     assert res.verdict == "consistent", [f.message for f in res.findings]
     assert res.main_ion.name == "[M+2H]2+" and res.isotope_score > 0.8
     assert not any(f.code == "ms.charge_state" for f in res.findings)
+
+
+def _boc_with_fragment(exp_boc, target_mh_mz, rt, height):
+    """The Boc compound's [M+H]+ envelope plus its in-source Boc loss landing on the target's [M+H]+."""
+    return [component(pattern(ion(exp_boc, "[M+H]+")), rt=rt, height=height),
+            component([(target_mh_mz, 1.0), (target_mh_mz + 1.00335, 0.13)], rt=rt, height=0.08 * height)]
+
+
+def test_target_seen_only_as_in_source_fragment_of_boc_compound(tmp_path):
+    exp = expectation(BENZYL_DIAZEPANE)
+    boc = expectation(BOC_BENZYL)
+    path = write_run(tmp_path / "fragonly.mzML", _boc_with_fragment(boc, ion(exp, "[M+H]+").mz, 90.0, 2e6), BACKGROUND)
+    res = check_ms(path, exp)
+    assert res.verdict == "inconsistent", [f.message for f in res.findings]
+    f = next(f for f in res.findings if f.code == "ms.no_expected_ion")
+    assert "in-source" in f.message and "Boc" in f.message
+
+
+def test_real_target_peak_preferred_to_taller_boc_fragment(tmp_path):
+    exp = expectation(BENZYL_DIAZEPANE)
+    boc = expectation(BOC_BENZYL)
+    comps = [component(pattern(ion(exp, "[M+H]+")), rt=40.0, height=5e4)]
+    comps += _boc_with_fragment(boc, ion(exp, "[M+H]+").mz, 90.0, 2e6)  # fragment 1.6e5 > real 5e4
+    path = write_run(tmp_path / "fragpref.mzML", comps, BACKGROUND)
+    res = check_ms(path, exp)
+    assert res.rt_s == pytest.approx(40.0, abs=2)
+    assert res.verdict == "suspicious"
+    assert any(f.code == "ms.side_product" and "Boc not removed" in f.message for f in res.findings)

@@ -21,6 +21,7 @@ from .chromatogram import Eic, RunIndex, combine, find_peaks, is_infusion
 from .features import Feature, find_features
 from .ions import KnownIon, contaminant_ions, has_acidic_group, reagent_ions, side_product_ions, target_ions
 from .isotopes import IsotopeFit, compare_isotopes, detection_limit, window_sum
+from ..structure.side_products import side_products
 from .read import Run, read_run
 from .thresholds import THRESHOLDS, MsThresholds
 
@@ -165,6 +166,8 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
 
     # ---- 1. find the expected ions -----------------------------------------------------------
     cands: list[_Candidate] = []
+    fragment_only: list = []  # (ion, peak) seen only under a much taller Boc-protected precursor
+    boc_delta = next((sp.delta_mass for sp in side_products(mol) if sp.kind == "boc_not_removed"), None)
     for ion in expectation.ions:
         pol = _POL[ion.polarity]
         pd = pdata_for(pol)
@@ -178,9 +181,14 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
             cands.append(_Candidate(ion, pol, e, None, True, float(np.median(e.intensity[e.intensity > 0]))))
             continue
         peaks = find_peaks(e.rt_s, e.intensity, min_scans=th.min_scans, edge=th.peak_edge_fraction)
-        if peaks:
-            p = peaks[0]
+        if not peaks:
+            continue
+        own = [p for p in peaks if not _is_boc_fragment(pd, ion, p, boc_delta, tol, th)]
+        if own:
+            p = own[0]
             cands.append(_Candidate(ion, pol, e, p, False, p.height))
+        else:
+            fragment_only.append((ion, peaks[0]))
 
     ions_out: list[IonMatch] = []
     acidic = has_acidic_group(mol)
@@ -189,7 +197,14 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
             ions_out.append(IonMatch(ion.name, ion.mz, False, polarity=ion.polarity,
                                      note="" if pdata_for(_POL[ion.polarity]) else f"no {ion.polarity} scans in the run"))
         findings += _polarity_findings(pols_in_run, expectation, acidic, found=False)
-        if not any(f.code == "ms.wrong_polarity" for f in findings):
+        if fragment_only:
+            ion0, p0 = fragment_only[0]
+            findings.append(Finding("error", "ms.no_expected_ion",
+                                    f"{ion0.name} m/z {ion0.mz:.4f} appears only at {p0.apex_s:.1f} s under a "
+                                    f">= {th.fragment_ratio:g}x taller Boc-protected ion (m/z "
+                                    f"{ion0.mz + boc_delta / abs(ion0.charge):.4f}, Boc not removed): it is that compound's "
+                                    "in-source loss of Boc (-100.0524), not the target. The target itself is not detected."))
+        elif not any(f.code == "ms.wrong_polarity" for f in findings):
             best = sorted(expectation.ions, key=lambda i: i.priority)
             names = ", ".join(f"{i.name} {i.mz:.4f}" for i in best if pdata_for(_POL[i.polarity]))[:200]
             findings.append(Finding("error", "ms.no_expected_ion",
@@ -419,6 +434,16 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
         eic=e, apex_spectrum=(spec_mz, spec_int), isotope_comparison=fit.comparison, chromatographic_peaks=chrom,
         run_info=run_info,
     )
+
+
+def _is_boc_fragment(pd, ion, peak, boc_delta, tol: float, th: MsThresholds) -> bool:
+    """Is this EIC peak of a target ion the in-source Boc loss of a co-eluting, much taller Boc-protected
+    compound (target + C5H8O2, same adduct)?"""
+    if boc_delta is None or ion.name.startswith("[2M"):
+        return False
+    prec = pd.idx.eic(ion.mz + boc_delta / abs(ion.charge), tol)
+    lo, hi = max(peak.apex_i - 1, 0), peak.apex_i + 2
+    return bool(prec.intensity[lo:hi].max(initial=0.0) >= th.fragment_ratio * peak.height)
 
 
 def _choose_main(cands: list[_Candidate]) -> _Candidate:

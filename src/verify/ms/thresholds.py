@@ -35,6 +35,7 @@ class MsThresholds:
     combine_fraction: float = 0.2  # spectra combined over the scans above 20 % of the apex
     infusion_presence: float = 0.8  # infusion (whole run used): ion in >= 80 % of scans ...
     infusion_flatness: float = 3.0  # ... and apex / median <= 3
+    fragment_ratio: float = 3.0  # a target ion apex under a >= 3x taller Boc-protected ion is its in-source fragment
     # --- accounting for co-eluting ions ----------------------------------------------------------
     account_rel: float = 0.05  # ions >= 5 % of the main ion in the combined spectrum get a status
     unexplained_rel: float = 0.10  # unexplained ions >= 10 % of the main ion make the verdict suspicious
