@@ -509,7 +509,8 @@ def _find_solvent_line(ppm, y, sf, noise, solvent, tms_offset=None):
                 shape = 0.0  # an ordinary-width line with partners of comparable height: a multiplet line
             else:
                 shape = sharp * (1.0 if crowd < 0.6 else 0.6)
-        score = shape * math.exp(-((dist / 0.12) ** 2))
+        # with TMS on the axis the residual line sits within a few hundredths of its nominal shift
+        score = shape * math.exp(-((dist / (0.03 if tms_offset is not None else 0.12)) ** 2))
         if h < 20 * noise:
             score *= 0.2
         scored.append((score, p, h, w, shape, dist))
