@@ -104,12 +104,22 @@ def _remove_substituent(mol: Chem.Mol, n_idx: int, ring: set[int]) -> Chem.Mol |
 def side_products(target_mol: Chem.Mol) -> list[SideProduct]:
     """Named side products and leftovers for a diazepane target (empty for other chemotypes)."""
     target_mass = monoisotopic_mass(composition(target_mol))
-    out: dict[str, SideProduct] = {}
+    out: dict[str, SideProduct] = {}  # keyed by canonical SMILES
     rings = find_diazepanes(target_mol)
+    target_smiles = Chem.MolToSmiles(target_mol)
 
     def add(sp):
-        if sp and sp.smiles != Chem.MolToSmiles(target_mol) and sp.smiles not in {s.smiles for s in out.values()}:
-            out[sp.name] = sp
+        if not sp or sp.smiles == target_smiles:
+            return
+        if sp.smiles in out:
+            # one molecule, two routes to it (e.g. de-benzylation of a Boc/benzyl target gives the
+            # Boc-protected starting amine): keep both names so the chemist sees either reading
+            prev = out[sp.smiles]
+            if sp.name not in prev.name:
+                out[sp.smiles] = SideProduct(f"{prev.name} / {sp.name}", prev.kind, prev.smiles, prev.formula,
+                                             prev.monoisotopic_mass, prev.delta_mass)
+            return
+        out[sp.smiles] = sp
 
     for ring in rings:
         ring_atoms = {ring.n1, ring.n4} | {p.atom_idx for p in ring.positions}
@@ -129,6 +139,9 @@ def side_products(target_mol: Chem.Mol) -> list[SideProduct]:
                 stripped = _remove_substituent(target_mol, n_idx, ring_atoms)
                 if stripped is not None:
                     label = "de-benzylation" if cls == "benzyl" else f"loss of N-{cls} (starting amine)"
+                    if other_cls == "Boc/carbamate" and cls in ("benzyl", "alkyl"):
+                        # the target was made from this Boc-protected amine: it is also the starting material
+                        label += " / unreacted starting amine"
                     add(_make(label, "dealkylation", stripped, target_mass))
                     if other_cls == "H":
                         boc_sm = _replace_nh(Chem.Mol(stripped), _find_orig(stripped, other_idx), BOC)
