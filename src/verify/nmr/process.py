@@ -1,11 +1,15 @@
 """Raw 1H FID -> phased, baseline-corrected, referenced Spectrum1D (nmrglue primitives, numpy/scipy, pybaselines).
 
-Order (field notes, /work/shared/field-notes.md): exponential line broadening (0.3 Hz) -> zero-fill ->
-FT -> digital-filter removal after the FT (first-order phase of the group delay, not truncated) ->
-reverse to a descending ppm axis -> automatic zero+first-order phase (ACME on a small, broadened copy;
-then checked: negative-area fraction and a restart from other phases) -> arPLS baseline (on a block-
-averaged copy, lam scaled to its point count, interpolated back) -> referencing (TMS / DSS at 0.00,
-else the residual solvent signal searched only near its expected position, the two cross-checked).
+Order (field notes, /work/shared/field-notes.md): exponential line broadening (0.3 Hz) -> zero-fill
+(>= 2x, power of two, 16k-128k) -> FT -> digital-filter removal after the FT (first-order phase of the
+Bruker group delay, not truncated) -> high-to-low frequency order -> automatic zero+first-order phase:
+ACME (nmrglue autops) on an 8k subsampled copy, a suppressed-water region kept out of the score ->
+arPLS baseline (pybaselines, on a 4k block-averaged copy, lam scaled to its point count, interpolated
+back) -> phase CHECK on the full spectrum (negative share of the signal area); when it fails, a
+line-phase linear fit and ACME started from it are tried and the least negative result kept, and a
+failure that remains is reported as low confidence -> referencing: TMS (DSS/TSP in D2O) at 0.00, else
+the residual solvent line searched only near its expected shift (sharpest singlet / 1:2:3:2:1 quintet,
+not the nearest line: the aspirin trap), the two cross-checked when both exist.
 """
 
 from __future__ import annotations
@@ -22,7 +26,6 @@ from .spectrum import RawFID, Spectrum1D
 LB_HZ = 0.3  # exponential line broadening
 MIN_SI = 16384  # smallest zero-filled size
 MAX_SI = 131072  # largest zero-filled size
-PHASE_COPY = "subsample"  # "subsample": every k-th point of the spectrum; "truncate": FT of the FID's start
 RESTARTS = False  # ACME restarts from other p0 on the small copy (the full-spectrum check + line fit is the fallback)
 ACME_XTOL = 0.05  # degrees: the simplex stops when p0/p1 move less than this
 PHASE_N = 8192  # points of the subsampled copy the automatic phasing works on (phases do not depend on it)
@@ -102,21 +105,12 @@ def process(raw: RawFID, solvent: str | None = None, lb_hz: float | None = None)
     timing["ft"] = _lap(t)
     # --- automatic phase on a small broadened copy, then applied to the full spectrum
     t = time.perf_counter()
-    if PHASE_COPY == "truncate" and n > PHASE_N // 2:
-        # the first PHASE_N/2 complex points, broadened so they decay by the truncation point
-        nsmall = PHASE_N // 2
-        lb_small = max(lb, 2.0 * sw / (math.pi * nsmall))
-        small = _ft(ng, fid[:nsmall], sw, lb_small, PHASE_N, gd)
-        if gd <= 0:
-            small = small - dc
-    else:
-        k = max(1, si // PHASE_N)
-        small = spec[::k]
+    k = max(1, si // PHASE_N)
+    small = spec[::k]  # every k-th point: the phase function is the same, the cost 1/k (field notes)
     mask = None
     water = _water_region(raw, solvent or raw.solvent or "")
     if water is not None:
-        pp = raw.carrier_ppm + ((np.arange(small.size) - small.size // 2) * (sw / small.size))[::-1] / sf
-        mask = ~((pp > water[0]) & (pp < water[1]))
+        mask = _ppm_mask(raw, small.size, water)
     p0, p1, phase_info = _autophase(ng, small, mask)
     if mask is not None:
         phase_info["excluded_ppm"] = list(water)
@@ -131,8 +125,7 @@ def process(raw: RawFID, solvent: str | None = None, lb_hz: float | None = None)
     timing["baseline"] = _lap(t)
     full_mask = None
     if water is not None:
-        pp = raw.carrier_ppm + ((np.arange(si) - si // 2) * (sw / si))[::-1] / sf
-        full_mask = ~((pp > water[0]) & (pp < water[1]))
+        full_mask = _ppm_mask(raw, si, water)
     phase_info.update(_phase_check(real, full_mask))
     if not phase_info["passed"]:
         # the check failed: try the line-phase fit and ACME started from it, judged on the full spectrum
@@ -331,6 +324,15 @@ def _autophase(ng, small, mask=None):
         info["alternatives"] = tried
     p0 = ((p0 + 180.0) % 360.0) - 180.0
     return p0, p1, info
+
+
+def _ppm_mask(raw: RawFID, size: int, region) -> np.ndarray:
+    """False inside region (lo, hi ppm, file axis) for a spectrum of `size` points in processing order
+    (high -> low frequency; mirrored when the file's axis runs the other way)."""
+    pp = raw.carrier_ppm + ((np.arange(size) - size // 2) * (raw.sw_hz / size))[::-1] / raw.sf_mhz
+    if raw.reverse:
+        pp = pp[::-1]
+    return ~((pp > region[0]) & (pp < region[1]))
 
 
 def _water_region(raw: RawFID, solvent_name: str):
