@@ -218,20 +218,20 @@ def analyse_multiplet(pos_hz: np.ndarray, heights: np.ndarray, width_hz: float,
 
 
 def _integrate(ppm: np.ndarray, y: np.ndarray, i0: int, i1: int) -> float:
-    """Sum of intensity over index range [i0, i1] (inclusive) times |ppm step|, minus a straight
-    baseline between the medians of 3 points at each end."""
+    """Sum of intensity over index range [i0, i1] (inclusive) times |ppm step|, minus the baseline
+    offset common to both ends (medians of 3 points at each end; nothing when either end is <= 0)."""
     i0, i1 = max(0, min(i0, i1)), min(y.size - 1, max(i0, i1))
     seg = y[i0 : i1 + 1]
     if seg.size < 3:
         return float(seg.sum()) * abs(float(ppm[1] - ppm[0]))
     a = float(np.median(y[max(0, i0 - 1) : i0 + 2]))
     b = float(np.median(y[i1 - 1 : min(y.size, i1 + 2)]))
-    base = np.linspace(a, b, seg.size)
-    # a baseline above zero at both ends is usually a neighbour's tail or a hump; only remove the
-    # part common to both ends, never more than half the signal
-    corr = seg - base
-    val = float(corr.sum())
+    # the spectrum is already baseline-corrected; only an offset common to both ends (a neighbour's
+    # tail, a residual hump) is removed -- a slope between the ends is usually a phase tail, whose
+    # dispersive part cancels over a symmetric range
+    off = min(a, b) if a > 0 and b > 0 else 0.0
     raw = float(seg.sum())
+    val = raw - off * seg.size
     if val < 0.5 * raw:
         val = 0.5 * raw
     return val * abs(float(ppm[1] - ppm[0]))
@@ -274,6 +274,10 @@ def group_multiplets(ppm: np.ndarray, y: np.ndarray, lines: list[Line], noise: f
             i1 += 1
             k += 1
         i1 = min(y.size - 1, i1 + max(1, int(round(1.0 * maxw / hz_per_pt))))
+        # symmetric about the outer lines: a phase tail that crosses zero on one side must not cut
+        # the range short there (the dispersive part then cancels)
+        ext = max(c[0].index - i0, i1 - c[-1].index)
+        i0, i1 = max(0, c[0].index - ext), min(y.size - 1, c[-1].index + ext)
         ranges.append([i0, i1])
     for a in range(len(ranges) - 1):
         if ranges[a][1] >= ranges[a + 1][0]:
@@ -324,10 +328,12 @@ def _cluster_lines(ppm, y, ls: list[Line], noise: float, sf_mhz: float, th: NmrT
         prev = pieces[-1][-1]
         valley = float(np.min(y[prev.index : L.index + 1]))
         wb = max(L.width_hz if broad(L) else 0.0, prev.width_hz if broad(prev) else 0.0)
-        if wb and abs(L.ppm - prev.ppm) * sf_mhz > 0.5 * wb:
+        dist_hz = abs(L.ppm - prev.ppm) * sf_mhz
+        if wb and dist_hz > 0.5 * wb:
             # a broad line beside (not under) sharp lines is a separate signal
             pieces.append([L])
-        elif valley > max(3 * noise, 0.03 * max(prev.height, L.height)):
+        elif valley > max(3 * noise, 0.03 * max(prev.height, L.height)) and (
+                dist_hz <= 2 * th.max_j_hz or valley > 0.5 * min(prev.height, L.height)):
             pieces[-1].append(L)
         else:
             pieces.append([L])
