@@ -102,9 +102,12 @@ def generate_plate(outdir: str | Path, n_wells: int = 96, seed: int = 0, workers
         d.run_s = run_s
     jobs = [(w, d, sp, str(out), seed, 104211 + 37 * i) for i, (w, d, sp) in enumerate(design)]
     workers = workers or min(4, os.cpu_count() or 1)
+    from .ms import warm_up
+
+    warm_up()  # psims' vocabulary loaded once, inherited by the forked workers
     if workers > 1:
         with ProcessPoolExecutor(workers) as ex:
-            rows = list(ex.map(_plate_well, jobs, chunksize=4))
+            rows = list(ex.map(_plate_well, jobs, chunksize=2))
     else:
         rows = [_plate_well(j) for j in jobs]
     with open(out / "plate.csv", "w", newline="", encoding="utf-8") as fh:

@@ -187,7 +187,8 @@ def generate_sample(d: SampleDef, outdir: str | Path, base_seed: int = 0, write_
             continue
         species.append(sp)
     run = msim.simulate_run(mspec, species, rng)
-    msim.write_mzml(out / "ms.mzML", run, d.name)
+    indexed = bool(rng.random() < 0.6)
+    msim.write_mzml(out / "ms.mzML", run, d.name, indexed=indexed)
 
     if write_smi:
         (out / "compound.smi").write_text(f"{target.smiles} {NAMES.get(d.target, d.target)}\n")
@@ -217,7 +218,7 @@ def generate_sample(d: SampleDef, outdir: str | Path, base_seed: int = 0, write_
                 for c in comps_out
             ],
         },
-        "ms": {"path": "ms.mzML", "compound_present": not d.ms_missing, **run.truth},
+        "ms": {"path": "ms.mzML", "compound_present": not d.ms_missing, "indexed": indexed, **run.truth},
     }
     (out / "truth.json").write_text(json.dumps(truth, indent=1, sort_keys=True) + "\n")
     return {

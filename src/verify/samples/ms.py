@@ -264,14 +264,26 @@ def _profile(mz: np.ndarray, it: np.ndarray, resolution: float) -> tuple[np.ndar
     return x[o], y[o]
 
 
-def write_mzml(path, run: Run, sample_name: str = "sample") -> None:
-    """Indexed mzML (zlib) with psims; scan times in seconds (TOF) or minutes (Orbitrap), like the vendors' converters."""
-    from psims.mzml import MzMLWriter  # generator-only dependency
+def warm_up() -> None:
+    """Load psims and its controlled vocabulary once (before forking worker processes)."""
+    import io
+
+    from psims.mzml.writer import PlainMzMLWriter
+
+    with PlainMzMLWriter(io.BytesIO(), close=False) as out:
+        out.controlled_vocabularies()
+
+
+def write_mzml(path, run: Run, sample_name: str = "sample", indexed: bool = True) -> None:
+    """mzML (zlib) with psims, indexed (`indexedmzML`, as ProteoWizard writes) or plain (`mzML`, as
+    OpenMS tools often write); scan times in seconds (TOF) or minutes (Orbitrap), like the converters."""
+    from psims.mzml.writer import IndexedMzMLWriter, PlainMzMLWriter  # generator-only dependency
 
     spec = run.spec
     tof = spec.instrument == "tof"
+    writer = IndexedMzMLWriter if indexed else PlainMzMLWriter
     with open(path, "wb") as fh:
-        with MzMLWriter(fh, close=False) as out:
+        with writer(fh, close=False) as out:
             out.controlled_vocabularies()
             out.file_description(["MS1 spectrum", "profile spectrum" if spec.profile else "centroid spectrum"])
             out.software_list([
