@@ -394,3 +394,44 @@ def test_demo_plate_second_run_skips_every_well(tmp_path_factory, capsys):
     code, out, _ = run([str(plate / "plate.csv"), "-o", str(rep), "-q"], capsys)
     assert code == 0 and "(0 checked, 96 unchanged)" in out
     assert time.monotonic() - t0 < 20
+
+
+def test_progress_bar_on_a_terminal_and_plain_lines_otherwise():
+    import io
+
+    from verify.plate.progress import Progress
+
+    buf = io.StringIO()
+    p = Progress(3, stream=buf, tty=True)
+    for w in ("A1", "A2", "A3"):
+        p.update({"well": w, "verdict": "consistent"})
+    p.close()
+    s = buf.getvalue()
+    assert "\r[" in s and "3/3 wells" in s and "wells/s" in s and "left" in s and s.endswith("\n")
+    buf = io.StringIO()
+    p = Progress(2, stream=buf, tty=False, label="plate")
+    p.update({"well": "A1", "compound_id": "X", "verdict": "error", "error": "bad file"})
+    lines = buf.getvalue().splitlines()
+    assert lines[0] == "plate: checking 2 wells"
+    assert lines[1].startswith("plate: 1/2 A1 X error (bad file) [") and "\r" not in buf.getvalue()
+
+
+def test_sdf_plate_runs_384_geometry(tmp_path, capsys, fake_pipeline):
+    from rdkit import Chem
+
+    write(tmp_path / "d" / "a.mzML", "good")
+    w = Chem.SDWriter(str(tmp_path / "p.sdf"))
+    for well, cid in (("A1", "VRF-1"), ("P24", "VRF-2")):
+        m = Chem.MolFromSmiles(BENZYL)
+        m.SetProp("_Name", cid)
+        m.SetProp("well", well)
+        m.SetProp("ms", "d/a.mzML")
+        w.write(m)
+    w.close()
+    code, out, _ = run([str(tmp_path / "p.sdf"), "-o", str(tmp_path / "r"), "--workers", "1", "-q"], capsys)
+    assert code == 0 and "2 wells: 2 consistent" in out
+    html = (tmp_path / "r" / "index.html").read_text()
+    assert 'class="plate p384"' in html and html.count('class="empty"') == 384 - 2
+    data = json.loads((tmp_path / "r" / "results.json").read_text())
+    assert data["plate"]["format"] == 384
+    assert data["wells"][1]["result"]["target"]["name"] == "VRF-2"

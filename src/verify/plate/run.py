@@ -71,34 +71,10 @@ def _fingerprint(path: str | None, limit: int = 5000) -> object:
     return out
 
 
-_CODE_FP: str | None = None
-
-
-def code_fingerprint() -> str:
-    """Sizes and mtimes of the installed verify package and its reference tables: a result computed
-    by other code (an upgrade, a fix) is not reused."""
-    global _CODE_FP
-    if _CODE_FP is None:
-        h = hashlib.sha256(__version__.encode())
-        pkg = Path(__file__).resolve().parents[1]
-        roots = [pkg, pkg.parents[1] / "reference"]
-        for root in roots:
-            if not root.is_dir():
-                continue
-            for dirpath, dirnames, filenames in os.walk(root):
-                dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
-                for f in sorted(filenames):
-                    if f.endswith((".py", ".tsv")):
-                        s = os.stat(os.path.join(dirpath, f))
-                        h.update(f"{os.path.relpath(os.path.join(dirpath, f), root)}:{s.st_size}:{s.st_mtime_ns};".encode())
-        _CODE_FP = h.hexdigest()[:16]
-    return _CODE_FP
-
-
 def input_hash(job: WellJob) -> str:
     payload = {
         "cache": CACHE_VERSION,
-        "code": code_fingerprint(),
+        "verify": __version__,  # a new release re-checks; after a local code change use --force
         "well": job.well,
         "compound_id": job.compound_id,
         "smiles": job.smiles,
@@ -263,9 +239,10 @@ def preload() -> None:
     """Import the heavy modules once in the parent, so forked workers start warm."""
     import importlib
 
-    for mod in ("verify.pipeline", "verify.nmr.check", "verify.ms.check", "verify.report.html",
+    for mod in ("verify.pipeline", "verify.nmr.check", "verify.nmr.read", "verify.nmr.process", "verify.ms.check",
+                "verify.ms.read", "nmrglue", "scipy.signal", "pyteomics.mzml", "verify.report.html",
                 "verify.report.plots", "matplotlib.figure", "matplotlib.backends.backend_svg",
-                "rdkit.Chem.Draw.rdMolDraw2D"):
+                "rdkit.Chem.Draw.rdMolDraw2D", "rdkit.Chem.rdDepictor"):
         try:
             importlib.import_module(mod)
         except Exception:  # a missing part shows up per well, with its message
