@@ -146,10 +146,12 @@ def generate_sample(d: SampleDef, outdir: str | Path, base_seed: int = 0, write_
         add(impurity_groups(name, skey), eq, f"impurity:{name}")
     # solvent residual, water, TMS
     if skey == "cdcl3":
-        add([Group(7.26, "s", (), float(rng.uniform(0.08, 0.35)), 0.0, "CHCl3")], 1.0, "solvent", sat=False)
+        add([Group(7.26, "s", (), float(np.exp(rng.uniform(np.log(0.05), np.log(0.8)))), 0.0, "CHCl3")], 1.0,
+            "solvent", sat=False)
         add([Group(1.56, "s", (), float(rng.uniform(0.3, 1.4)), float(rng.uniform(1.5, 4.0)), "H2O")], 1.0, "water")
     else:
-        add([Group(2.50, "quint", (1.9,), float(rng.uniform(0.15, 0.5)), 0.0, "DMSO-d5")], 1.0, "solvent", sat=False)
+        # CHD2 of 99.8-99.9 % DMSO-d6 against a ~30 mM sample: a few H-equivalents
+        add([Group(2.50, "quint", (1.9,), float(rng.uniform(0.5, 3.0)), 0.0, "DMSO-d5")], 1.0, "solvent", sat=False)
         add([Group(3.33, "s", (), float(rng.uniform(1.0, 3.5)), float(rng.uniform(4.0, 12.0)), "HOD/H2O")], 1.0, "water")
     if tms:
         add([Group(0.0, "s", (), 12 * float(rng.uniform(0.04, 0.25)), 0.0, "TMS")], 1.0, "tms")
