@@ -1,13 +1,13 @@
 """Simulated 1H acquisitions written as Bruker experiment folders (nmrglue `bruker.write`).
 
 What the raw `fid` holds, in order of construction:
-  1. the ideal FID: a sum of damped complex exponentials (Lorentzian lines, optionally Voigt through a
-     Gaussian envelope) at offset f = ppm*BF1 - O1 Hz, one per first-order multiplet line;
-  2. a smooth baseline offset and the spectrometer's phase error (zero order, and first order as a
-     time shift), applied in the frequency domain;
-  3. the digital-filter group delay: the FID delayed by GRPDLY points (band-limited, fractional),
-     so that `ng.bruker.remove_digital_filter` removes it, with the filter's roll-off at the edges;
-  4. white complex noise, scaling to the receiver's integer range, rounding to int32.
+  1. the ideal FID: a sum of damped complex exponentials (Lorentzian lines, Voigt through a Gaussian
+     envelope) at offset f = ppm*BF1 - O1 Hz, one per multiplet line (first order, AB roofing for pairs);
+  2. in the frequency domain: the digital filter's roll-off over the outer 4 % of the window, a smooth
+     baseline distortion (offset, tilt, curvature), the spectrometer's phase error (zero order, and first
+     order as a time shift), and the digital-filter group delay: the FID delayed by GRPDLY points
+     (band-limited, fractional), so that `ng.bruker.remove_digital_filter` removes it;
+  3. white complex noise through the same filter, scaling to the receiver's integer range, rounding to int32.
 
 The processing that puts every line back in absorption (what `phase_for_nmrglue` returns):
     data = ng.proc_base.fft(raw)
