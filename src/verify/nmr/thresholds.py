@@ -93,8 +93,8 @@ class NmrThresholds:
     """A side-product signal (aldehyde CHO, ArCH2OH, Boc 9H singlet per 9 H...) is named from this
     many H of unexplained intensity (for the Boc singlet: this times 9)."""
     over_alkylation_excess: float = 0.15
-    """Over-alkylation is named when the benzylic CH2 integrate this fraction above what the other
-    (ring) signals predict and the aromatic H at least 0.6 x this fraction above (a second benzyl group)."""
+    """Over-alkylation is named when the benzylic CH2 singlet(s) integrate this fraction above what the
+    other (ring) signals predict and the aromatic H too (a second benzyl group on the ring)."""
 
 
 NMR_THRESHOLDS = NmrThresholds()
