@@ -435,3 +435,25 @@ def test_sdf_plate_runs_384_geometry(tmp_path, capsys, fake_pipeline):
     data = json.loads((tmp_path / "r" / "results.json").read_text())
     assert data["plate"]["format"] == 384
     assert data["wells"][1]["result"]["target"]["name"] == "VRF-2"
+
+
+def test_slow_well_times_out_and_is_retried_next_run(tmp_path, capsys, monkeypatch):
+    import time
+
+    import verify.pipeline
+
+    def slow_for_a2(target, nmr=None, ms=None, **kw):
+        if "VRF-2" in str(nmr):
+            time.sleep(5)
+        return fake_check_compound(target, nmr=nmr, ms=ms, **kw)
+
+    monkeypatch.setattr(verify.pipeline, "check_compound", slow_for_a2)
+    m = make_plate(tmp_path, [("A1", "VRF-1", BENZYL, "good", "good", ""),
+                              ("A2", "VRF-2", BENZYL, "good", "good", "")])
+    args = [str(m), "-o", str(tmp_path / "r"), "--workers", "1", "-q", "--timeout", "0.5"]
+    t0 = time.monotonic()
+    code, out, _ = run(args, capsys)
+    assert code == 0 and time.monotonic() - t0 < 4
+    assert "A2 VRF-2: error: gave up after 0.5 s (--timeout)" in out
+    code, out, _ = run(args, capsys)
+    assert "(1 checked, 1 unchanged)" in out  # the timed-out well is tried again, the other reused

@@ -52,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--store", metavar="FILE", help="results database (default REPORT_DIR/results.sqlite)")
     p.add_argument("--solvent", metavar="NAME", help="NMR solvent for every well (a map column 'solvent' wins)")
     p.add_argument("--ppm", type=float, default=5.0, help="HRMS m/z tolerance in ppm (default 5)")
+    p.add_argument("--timeout", type=float, default=600.0, metavar="S",
+                   help="give a well up after S seconds (it becomes an error result; default 600, 0 = never)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     return p
 
@@ -68,7 +70,8 @@ def _rel(p: Path | None, base: Path) -> str:
             return str(p)
 
 
-def build_jobs(pm: PlateMap, nmr_dir: Path | None, ms_dir: Path | None, solvent: str | None, ppm: float) -> list[WellJob]:
+def build_jobs(pm: PlateMap, nmr_dir: Path | None, ms_dir: Path | None, solvent: str | None, ppm: float,
+               timeout: float | None = None) -> list[WellJob]:
     base = pm.path.parent
     nmr_c = index_nmr_dir(nmr_dir) if nmr_dir else []
     ms_c = index_ms_dir(ms_dir) if ms_dir else []
@@ -108,6 +111,7 @@ def build_jobs(pm: PlateMap, nmr_dir: Path | None, ms_dir: Path | None, solvent:
             notes=notes,
             error="; ".join(problems) or None,
             sources=sources,
+            timeout=timeout or None,
         )
         job.input_hash = input_hash(job)
         jobs.append(job)
@@ -120,6 +124,8 @@ def run_plate(argv: list[str]) -> int:
         raise UsageError("--workers must be at least 1", "--workers")
     if args.ppm <= 0:
         raise UsageError("--ppm must be positive", "--ppm")
+    if args.timeout < 0:
+        raise UsageError("--timeout must be 0 (never) or positive", "--timeout")
     for opt, d in (("--nmr-dir", args.nmr_dir), ("--ms-dir", args.ms_dir)):
         if d is not None and not Path(d).is_dir():
             if not Path(d).exists():
@@ -136,7 +142,7 @@ def run_plate(argv: list[str]) -> int:
     if outdir.exists() and not outdir.is_dir():
         raise UsageError("report folder is a file", outdir)
     jobs = build_jobs(pm, Path(args.nmr_dir) if args.nmr_dir else None, Path(args.ms_dir) if args.ms_dir else None,
-                      args.solvent, args.ppm)
+                      args.solvent, args.ppm, args.timeout)
     plate_key = str(pm.path.resolve())
     store_path = Path(args.store) if args.store else outdir / "results.sqlite"
     try:

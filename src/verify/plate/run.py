@@ -42,6 +42,8 @@ class WellJob:
     error: str | None = None  # known before running (e.g. ambiguous data in --nmr-dir)
     input_hash: str = ""
     sources: dict = field(default_factory=dict)  # paths shown in the report (relative to the map)
+    timeout: float | None = None  # seconds before the well is given up (an error record)
+    transient: bool = False  # the error may not recur (worker crash): not reused by the next run
 
 
 # ------------------------------------------------------------------------------------------- hashing
@@ -126,8 +128,34 @@ def _target(job: WellJob):
     return parent_target(mol, job.compound_id, smi, source=f"well {job.well}")
 
 
+class WellTimeout(VerifyError):
+    pass
+
+
 def check_well(job: WellJob) -> dict:
-    """Check one well; never raises. Returns the record stored for it."""
+    """Check one well; never raises. Returns the record stored for it.
+
+    With job.timeout, a well that takes longer is stopped (SIGALRM, main thread only) and becomes an
+    error record, so that one pathological file cannot stall the plate.
+    """
+    import threading
+
+    if not job.timeout or not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        return _check_well(job)
+
+    def on_alarm(signum, frame):
+        raise WellTimeout(f"gave up after {job.timeout:g} s (--timeout)")
+
+    old = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, job.timeout)
+    try:
+        return _check_well(job)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def _check_well(job: WellJob) -> dict:
     t0 = time.perf_counter()
     rec = {
         "well": job.well,
@@ -180,10 +208,14 @@ def check_well(job: WellJob) -> dict:
                                             f"checked ({rec['verdict']}) but the report could not be drawn: "
                                             f"{exc.__class__.__name__}: {exc}")
             rec["fragment"] = rec["fragment"].replace('data-verdict="error"', f'data-verdict="{rec["verdict"]}"')
+    except WellTimeout as exc:
+        rec["error"] = str(exc)
+        rec["transient"] = True
     except VerifyError as exc:
         rec["error"] = str(exc)
     except MemoryError:
         rec["error"] = "out of memory checking this well"
+        rec["transient"] = True
     except Exception as exc:
         rec["error"] = f"unexpected {exc.__class__.__name__}: {exc}"
     if rec["status"] == "error":
@@ -199,6 +231,10 @@ def check_well(job: WellJob) -> dict:
                                             job.extra, job.sources)
         except Exception:
             rec["fragment"] = None
+    if job.transient:
+        rec["transient"] = True
+    if rec.get("transient"):  # stored under a hash no run matches: the next run tries this well again
+        rec["input_hash"] = f"{job.input_hash}!retry"
     rec["elapsed_s"] = round(time.perf_counter() - t0, 3)
     return rec
 
@@ -319,8 +355,8 @@ def run_jobs(jobs: list[WellJob], workers: int, on_done: Callable[[dict], None])
         ex.shutdown(wait=True, cancel_futures=True)
 
 
-def check_well_error(job: WellJob, message: str) -> dict:
-    j = WellJob(**{**asdict(job), "error": message})
+def check_well_error(job: WellJob, message: str, transient: bool = True) -> dict:
+    j = WellJob(**{**asdict(job), "error": message, "timeout": None, "transient": transient})
     return check_well(j)
 
 

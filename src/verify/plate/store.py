@@ -121,8 +121,8 @@ class ResultStore:
         out = {}
         for row in cur:
             (well, h, cid, smi, status, verdict, err, rj, frag, meta, el, fin) = row
-            if wanted is not None and wanted.get(well) != h:
-                continue
+            if wanted is not None and wanted.get(well) != h.split("!", 1)[0]:
+                continue  # ("<hash>!retry": a transient error, shown now but re-tried next run)
             m = json.loads(meta) if meta else {}
             out[well] = {
                 "well": well,
