@@ -457,3 +457,20 @@ def test_slow_well_times_out_and_is_retried_next_run(tmp_path, capsys, monkeypat
     assert "A2 VRF-2: error: gave up after 0.5 s (--timeout)" in out
     code, out, _ = run(args, capsys)
     assert "(1 checked, 1 unchanged)" in out  # the timed-out well is tried again, the other reused
+
+
+def test_worker_crash_loses_only_that_well(tmp_path, capsys, monkeypatch):
+    """A crash in native code kills the worker process: the pool is rebuilt, the other wells finish."""
+    import verify.pipeline
+
+    def crash_for_a3(target, nmr=None, ms=None, **kw):
+        if "VRF-3" in str(nmr):
+            os._exit(139)  # what a segfault in a C extension looks like from the pool
+        return fake_check_compound(target, nmr=nmr, ms=ms, **kw)
+
+    monkeypatch.setattr(verify.pipeline, "check_compound", crash_for_a3)
+    m = make_plate(tmp_path, [(f"A{i}", f"VRF-{i}", BENZYL, "good", "good", "") for i in range(1, 7)])
+    code, out, _ = run([str(m), "-o", str(tmp_path / "r"), "--workers", "2", "-q"], capsys)
+    assert code == 0
+    assert "6 wells: 5 consistent, 1 error" in out
+    assert "A3 VRF-3: error: the worker process checking this well died" in out
