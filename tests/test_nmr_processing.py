@@ -421,3 +421,15 @@ def test_synthetic_bruker_fid(tmp_path):
     for p, _ in lines:
         m = np.abs(s.ppm - p) < 0.02
         assert s.intensity[m].max() > 0 and s.intensity[m].min() > -0.05 * s.intensity[m].max()
+
+
+@pytest.mark.realdata
+def test_processed_jcamp_rereferenced_like_our_fid(realdata):
+    """MestReNova's processed export of AN-menthol/10 left CHCl3 at 7.285; load_spectrum references it
+    like our own processing of the raw FID, and the two spectra then agree."""
+    mnova = _load(realdata / "nmr/menthol_nmredata/jcamp_nmr_spectra/1d1h.jcamp")
+    ours = _load(realdata / "nmr/menthol_nmredata/AN-menthol/10")
+    assert mnova.referencing["method"] == ours.referencing["method"] == "solvent"
+    assert mnova.referencing["offset_ppm"] == pytest.approx(ours.referencing["offset_ppm"], abs=0.002)
+    corr, shift = _compare(ours.ppm, ours.intensity, mnova)
+    assert corr >= 0.99 and abs(shift) <= 0.002

@@ -58,6 +58,10 @@ def load_spectrum(path, solvent: str | None = None, use_pdata: bool = False, lb_
     if isinstance(obj, Spectrum1D):
         if solvent:
             obj.solvent = solvent
+        if not use_pdata:
+            # a processed spectrum from a JCAMP-DX file: its axis is whatever the exporting program left;
+            # reference it the same way as our own spectra (TMS, else residual solvent)
+            _rereference(obj)
         obj.processing.setdefault("timing_ms", {})["read"] = round((t1 - t0) * 1e3, 1)
         return obj
     try:
@@ -70,6 +74,20 @@ def load_spectrum(path, solvent: str | None = None, use_pdata: bool = False, lb_
         raise InputError(f"could not process the FID ({type(e).__name__}: {e})", str(path)) from e
     spec.processing.setdefault("timing_ms", {})["read"] = round((t1 - t0) * 1e3, 1)
     return spec
+
+
+def _rereference(spec: Spectrum1D) -> None:
+    """Reference an already processed spectrum in place (TMS, else residual solvent; else left as is)."""
+    ref = reference_spectrum(spec.ppm, spec.intensity, spec.sf_mhz, spec.solvent or "")
+    file_ref = dict(spec.referencing)
+    if ref["method"] in ("TMS", "solvent"):
+        spec.ppm = spec.ppm - ref["offset_ppm"]
+        ref["detail"] = "processed spectrum re-referenced: " + ref["detail"]
+        ref["file_referencing"] = file_ref
+        spec.referencing = ref
+    else:
+        spec.referencing = file_ref | {"confidence": "low",
+                                       "detail": file_ref.get("detail", "") + "; " + ref["detail"]}
 
 
 def process(raw: RawFID, solvent: str | None = None, lb_hz: float | None = None) -> Spectrum1D:
