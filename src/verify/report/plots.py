@@ -44,6 +44,11 @@ _RC = {
 
 
 # --------------------------------------------------------------------------------------------- utils
+import re as _re
+
+_ROUND = _re.compile(r"(\d\.\d\d)\d+")
+_PATH_D = _re.compile(r'\bd="([^"]*)"')
+
 def svg_data_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
 
@@ -62,7 +67,9 @@ def _svg(fig) -> str:
         fig.savefig(buf, format="svg", metadata={"Date": None})
     txt = buf.getvalue()
     i = txt.find("<svg")
-    return txt[i:] if i > 0 else txt
+    txt = txt[i:] if i > 0 else txt
+    # path data to 0.01 pt is plenty (~20 % smaller files); text content is left alone
+    return _PATH_D.sub(lambda m: 'd="' + _ROUND.sub(r"\1", m.group(1)) + '"', txt)
 
 
 def _rc():
@@ -108,6 +115,16 @@ def envelope(x: np.ndarray, y: np.ndarray, nbins: int = 1500) -> tuple[np.ndarra
     ys[0::2] = np.where(first_is_max, ymax, ymin)
     xs[1::2] = np.where(first_is_max, x[imin], x[imax])
     ys[1::2] = np.where(first_is_max, ymin, ymax)
+    return xs, ys
+
+
+def _sticks(x: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Centroid sticks as one polyline broken by NaNs: one SVG path instead of one per stick."""
+    n = len(x)
+    xs = np.empty(3 * n)
+    ys = np.empty(3 * n)
+    xs[0::3], xs[1::3], xs[2::3] = x, x, np.nan
+    ys[0::3], ys[1::3], ys[2::3] = 0.0, h, np.nan
     return xs, ys
 
 
@@ -416,8 +433,8 @@ def _draw_apex(ax, apex, ms) -> None:
         ex, ey = envelope(mz, it, 1500)
         ax.plot(ex, ey, color="#888888", lw=0.5)
     else:
-        keep = np.argsort(it)[-400:]
-        ax.vlines(mz[keep], 0, it[keep], color="#9e9e9e", lw=0.6)
+        keep = np.sort(np.argsort(it)[-400:])
+        ax.plot(*_sticks(mz[keep], it[keep]), color="#9e9e9e", lw=0.6)
     # observed ions of the combined spectrum, coloured by status
     labelled = []
     for p in peaks:
