@@ -295,7 +295,7 @@ def _exchangeable_cost(g: HGroup, m: Multiplet, solvent_key: str) -> float:
 
 def assign(mults: list[Multiplet], groups: list[HGroup], free_surplus: dict[int, float],
            eligible: list[int], th: NmrThresholds = NMR_THRESHOLDS, exchangeable_allowed: bool = True,
-           solvent_key: str = "cdcl3"):
+           solvent_key: str = "cdcl3", allowance: dict[int, float] | None = None):
     """Scale and assignment by linear programming (scipy.optimize.linprog / HiGHS; deterministic).
 
     Variables: x[g,j] >= 0 H of group g placed on multiplet j (edges only where j lies within
@@ -315,6 +315,7 @@ def assign(mults: list[Multiplet], groups: list[HGroup], free_surplus: dict[int,
     base = sum(a_raw[j] for j in pool) or sum(a_raw[j] for j in eligible) or 1.0
     s0 = base / exp_h
     a = a_raw / s0
+    allowance = {j: v / s0 for j, v in (allowance or {}).items()}
     edges = []
     costs = []
     for gi, g in enumerate(groups):
@@ -338,13 +339,15 @@ def assign(mults: list[Multiplet], groups: list[HGroup], free_surplus: dict[int,
                 c += _exchangeable_cost(g, m, solvent_key)
             elif g.multiplicity == "s" and _split_j(m) and m.multiplicity != "m":
                 c += 0.3
+            elif g.multiplicity == "s" and g.n_h >= 3 and _broad(m):
+                c += 1.05  # a methyl singlet (NCH3, OCH3, tBu) is sharp, never an exchange-broadened hump
             elif m.multiplicity == "br s" and m.lines and m.lines[0].width_hz > 2.5 * th.broad_hz:
                 c += 0.3  # a C-H is not a 15+ Hz wide hump (that is exchange or baseline)
             elif g.multiplicity not in ("s", "br s", "") and _sharp_singlet(m):
                 c += 0.5  # a CH next to CH's is not a sharp singlet (e.g. a Boc 9H singlet is no ring CH2)
             edges.append((gi, j))
             costs.append(c + 0.01)
-    sol, edges = _solve(edges, costs, groups, eligible, a, free_surplus)
+    sol, edges = _solve(edges, costs, groups, eligible, a, free_surplus, allowance or {})
     # a group smeared thinly over many small signals explains noise and impurities: drop placements
     # below 0.25 H (and below 20 % of the group) and solve again (twice), so that a group sits on the
     # few signals that carry it
@@ -366,7 +369,7 @@ def assign(mults: list[Multiplet], groups: list[HGroup], free_surplus: dict[int,
             break
         edges = [edges[e] for e in keep]
         costs = [costs[e] for e in keep]
-        sol, edges = _solve(edges, costs, groups, eligible, a, free_surplus)
+        sol, edges = _solve(edges, costs, groups, eligible, a, free_surplus, allowance or {})
     ne = len(edges)
     ng_ = len(groups)
     nm = len(eligible)
@@ -380,7 +383,7 @@ def assign(mults: list[Multiplet], groups: list[HGroup], free_surplus: dict[int,
     return t, a, s0, x, miss, sur, deff
 
 
-def _solve(edges, costs, groups, eligible, a, free_surplus):
+def _solve(edges, costs, groups, eligible, a, free_surplus, allowance):
     from scipy.optimize import linprog
 
     ne = len(edges)
@@ -399,7 +402,7 @@ def _solve(edges, costs, groups, eligible, a, free_surplus):
     for k, j in enumerate(eligible):
         c[ne + ng_ + k] = free_surplus.get(j, 1.0)
         c[ne + ng_ + nm + k] = 1.0
-        c[it + 1 + k] = min(0.1, free_surplus.get(j, 1.0))
+        c[it + 1 + k] = 0.0 if j in allowance else min(0.1, free_surplus.get(j, 1.0))
         c[it + 1 + nm + k] = 0.1
     a_eq = np.zeros((ng_ + nm, nv))
     b_eq = np.zeros(ng_ + nm)
@@ -423,7 +426,10 @@ def _solve(edges, costs, groups, eligible, a, free_surplus):
     bounds = [(0, None)] * it + [(0.2, 5.0)] + [(0, None)] * (2 * nm)
     sol = None
     if ng_ + nm:
-        res = linprog(c, A_ub=a_ub if nm else None, b_ub=np.zeros(2 * nm) if nm else None,
+        b_ub = np.zeros(2 * nm)
+        for k, j in enumerate(eligible):
+            b_ub[k] = allowance.get(j, 0.0)  # a hidden solvent line: this many H of surplus are free
+        res = linprog(c, A_ub=a_ub if nm else None, b_ub=b_ub if nm else None,
                       A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
         sol = res.x if res.status == 0 else None
     if sol is None:
@@ -478,14 +484,17 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
 
     eligible = [i for i in range(len(mults)) if i not in artefacts and i not in reference_idx and mults[i].integral > 0]
     free_surplus = {}
+    allowance: dict[int, float] = {}  # H a solvent line may add to a target multiplet it hides under
     for i in eligible:
         if i in solv:
+            # the solvent line itself, or a multiplet hiding one: how much of its integral is solvent
+            # is unknown (residual CHCl3 can be 0.1-3 H-equivalents), so its surplus is free
             free_surplus[i] = 0.0
         elif i in imp_of or i in hidden_host:
             free_surplus[i] = 0.05
     exch_ok = not (solvent is not None and solvent.key in ("d2o", "cd3od"))
     t, a, s0, x, miss, sur, deff = assign(mults, groups, free_surplus, eligible, th, exch_ok,
-                                          solvent.key if solvent is not None else "cdcl3")
+                                          solvent.key if solvent is not None else "cdcl3", allowance)
     scale = s0 / t if t > 0 else s0
     for i, p in enumerate(peaks):
         p.h = mults[i].integral / scale
@@ -695,12 +704,14 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
         # a solvent line inside, or an exchangeable OH/NH (its integral follows exchange with water):
         # surplus in that region is not counted
         free = any(free_surplus.get(j, 1.0) < 1.0 or exch_ids & set(peaks[j].placed) for j in reg)
+        allowed = sum(allowance.get(j, 0.0) for j in reg) / scale  # raw units -> H
         deficit = placed - obs
         total_deficit += max(0.0, deficit)
         if deficit > max(th.integral_tol_h, th.integral_tol_rel * placed):
             findings.append(Finding("warning", "nmr.integral_mismatch",
                                     f"the signal(s) at {where} integrate to {obs:.2f} H where {ids} need {placed:.0f} H"))
-        elif not free and -deficit > max(th.integral_tol_h, th.integral_tol_rel * placed) and -deficit >= th.unexplained_min_h:
+        elif not free and -deficit - allowed > max(th.integral_tol_h, th.integral_tol_rel * placed) \
+                and -deficit - allowed >= th.unexplained_min_h:
             findings.append(Finding("warning", "nmr.integral_mismatch",
                                     f"the signal(s) at {where} integrate to {obs:.2f} H where {ids} account for {placed:.0f} H "
                                     f"({-deficit:.2f} H more: an overlapping impurity?)"))
