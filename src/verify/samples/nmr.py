@@ -3,7 +3,7 @@
 What the raw `fid` holds, in order of construction:
   1. the ideal FID: a sum of damped complex exponentials (Lorentzian lines, Voigt through a Gaussian
      envelope) at offset f = ppm*BF1 - O1 Hz, one per multiplet line (first order, AB roofing for pairs);
-  2. in the frequency domain: the digital filter's roll-off over the outer 4 % of the window, a smooth
+  2. in the frequency domain: the digital filter's roll-off over the outer 2 % of the window, a smooth
      baseline distortion (offset, tilt, curvature), the spectrometer's phase error (zero order, and first
      order as a time shift), and the digital-filter group delay: the FID delayed by GRPDLY points
      (band-limited, fractional), so that `ng.bruker.remove_digital_filter` removes it;
@@ -175,8 +175,8 @@ def simulate(spec: NmrSpec, lines: list[Line], rng: np.random.Generator) -> tupl
     k = np.fft.fftfreq(n) * n  # integer frequency index, -n/2 .. n/2-1, f = k*sw_h/n
     x = k / n  # -0.5 .. 0.5
     tallest = np.max(np.abs(S))
-    # the digital filter's roll-off over the outer 4 % of the window on each side (signals and noise)
-    roll = np.clip((0.5 - np.abs(x)) / 0.04, 0.0, 1.0)
+    # the digital filter's roll-off over the outer 2 % of the window on each side (signals and noise)
+    roll = np.clip((0.5 - np.abs(x)) / 0.02, 0.0, 1.0)
     roll = 0.02 + 0.98 * (0.5 - 0.5 * np.cos(np.pi * roll))
     # (the constant offset a DFT gives from the full-weight first point is a processing artefact, not a
     # signal the filter saw: it stays flat to the edges)
