@@ -170,10 +170,11 @@ def simulate(spec: NmrSpec, lines: list[Line], rng: np.random.Generator) -> tupl
     n = spec.td // 2
     o1 = spec.o1p * bf1
     ideal = _fid(lines, n, sw_h, bf1, o1, spec.gauss_hz)
-    # the first point of a sampled FID is taken whole; nothing to correct here (processing halves it)
-    S = np.fft.fft(ideal)
-    k = np.fft.fftfreq(n) * n  # integer frequency index, -n/2 .. n/2-1, f = k*sw_h/n
-    x = k / n  # -0.5 .. 0.5
+    # frequency-domain operations on a zero-padded copy (2n), so that filter and delay do not wrap the
+    # FID's start around to its end; the first point of a sampled FID is taken whole (processing halves it)
+    m = 2 * n
+    S = np.fft.fft(ideal, m)
+    x = np.fft.fftfreq(m)  # normalised frequency -0.5 .. 0.5 (f = x*sw_h)
     tallest = np.max(np.abs(S))
     # the digital filter's roll-off over the outer 2 % of the window on each side (signals and noise)
     roll = np.clip((0.5 - np.abs(x)) / 0.02, 0.0, 1.0)
@@ -190,13 +191,16 @@ def simulate(spec: NmrSpec, lines: list[Line], rng: np.random.Generator) -> tupl
     # digital filter: group delay of GRPDLY points (band-limited, fractional)
     g = spec.grpdly
     S = S * np.exp(-2j * np.pi * g * x)
-    raw = np.fft.ifft(S)
+    raw = np.fft.ifft(S)[:n]
     raw *= spec.fid_max / np.max(np.abs(raw))
     if spec.snr:
         spec.noise = float(np.max(np.abs(np.fft.fft(raw))) / (spec.snr * np.sqrt(n)))
     noise = rng.normal(0.0, spec.noise, n) + 1j * rng.normal(0.0, spec.noise, n)
     # noise passes the same filter (shaped at the edges of the window)
-    noise = np.fft.ifft(np.fft.fft(noise) * roll * np.exp(-2j * np.pi * g * x))
+    xn = np.fft.fftfreq(n)
+    rolln = np.clip((0.5 - np.abs(xn)) / 0.02, 0.0, 1.0)
+    rolln = 0.02 + 0.98 * (0.5 - 0.5 * np.cos(np.pi * rolln))
+    noise = np.fft.ifft(np.fft.fft(noise) * rolln)
     raw = raw + noise
     raw = np.round(raw.real) + 1j * np.round(raw.imag)
     dic = bruker_dic(spec, bf1, sw_h, o1)
