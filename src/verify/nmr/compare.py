@@ -276,8 +276,8 @@ def _broad(m: Multiplet, th: NmrThresholds = NMR_THRESHOLDS) -> bool:
 def _exchangeable_cost(g: HGroup, m: Multiplet, solvent_key: str) -> float:
     """Cost per H of putting an exchangeable group on multiplet m.
 
-    Broad signals: 0.02. Amine NH on a sharp line: 1.05 (never pays off). In DMSO-d6/acetone-d6 OH and
-    amide NH are often sharp and coupled (d, t): 0.1.
+    Broad signals: 0.02. In DMSO-d6/acetone-d6 OH and amide NH are often sharp and coupled (d, t): 0.1,
+    amine NH 0.5.
     Elsewhere amide/sulfonamide/heteroaromatic NH, phenol and acid OH may be sharp: 0.3; an alcohol OH
     on an uncoupled sharp line 0.5; amine NH exchange fast and are broad, so a sharp line is not theirs:
     1.05 (never pays off).
@@ -285,10 +285,9 @@ def _exchangeable_cost(g: HGroup, m: Multiplet, solvent_key: str) -> float:
     if _broad(m):
         return 0.02
     lab = g.label.lower()
-    if "amine nh" in lab or "ammonium" in lab:
-        return 1.05  # amine N-H exchange fast in every solvent: broad, never a sharp line
     if solvent_key in ("dmso", "acetone"):
-        return 0.1
+        # amine N-H exchange fast (usually broad) even there; OH and amide NH are sharp and coupled
+        return 0.5 if ("amine nh" in lab or "ammonium" in lab) else 0.1
     if any(k in lab for k in ("amide", "sulfonamide", "aromatic nh", "phenol", "thiol", "ammonium", "carboxylic")):
         return 0.3
     if "alcohol" in lab and not _split_j(m):
