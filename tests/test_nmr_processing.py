@@ -379,10 +379,12 @@ def _write_synthetic_bruker(d: Path, lines, *, sf=400.13, sw=8000.0, td=32768, c
     k = np.arange(n)
     t = (k - group_delay) * dt
     fid = np.zeros(n, complex)
-    for ppm, amp in lines:
+    for line in lines:
+        ppm, amp = line[0], line[1]
+        t2_line = line[2] if len(line) > 2 else t2
         # the file's axis is off by file_error_ppm: the true line sits at ppm + error on it
         f = (ppm + file_error_ppm - carrier_ppm) * sf
-        fid += amp * np.exp(2j * np.pi * f * t) * np.exp(-np.abs(t) / t2)
+        fid += amp * np.exp(2j * np.pi * f * t) * np.exp(-np.abs(t) / t2_line)
     fid *= np.exp(1j * np.deg2rad(phase0_deg))
     fid += np.random.default_rng(1).normal(0, 1e-3, n) * (1 + 1j)
     fid = fid * 1e6
@@ -409,7 +411,7 @@ def test_synthetic_bruker_fid(tmp_path):
     assert s.referencing["method"] == "TMS"
     assert s.referencing["offset_ppm"] == pytest.approx(0.05, abs=0.002)
     assert s.referencing["solvent_check"]["agrees"]
-    for p, _ in lines:  # every line at its true position (apex within 0.005 ppm)
+    for p, *_ in lines:  # every line at its true position (apex within 0.005 ppm)
         m = np.nonzero(np.abs(s.ppm - p) < 0.03)[0]
         j = m[np.argmax(s.intensity[m])]
         y = s.intensity
@@ -418,7 +420,7 @@ def test_synthetic_bruker_fid(tmp_path):
         assert abs(apex - p) < 0.005, (p, apex)
     # phased: all lines positive, no large negative area
     assert s.processing["phase_check"]["passed"]
-    for p, _ in lines:
+    for p, *_ in lines:
         m = np.abs(s.ppm - p) < 0.02
         assert s.intensity[m].max() > 0 and s.intensity[m].min() > -0.05 * s.intensity[m].max()
 
@@ -433,3 +435,4 @@ def test_processed_jcamp_rereferenced_like_our_fid(realdata):
     assert mnova.referencing["offset_ppm"] == pytest.approx(ours.referencing["offset_ppm"], abs=0.002)
     corr, shift = _compare(ours.ppm, ours.intensity, mnova)
     assert corr >= 0.99 and abs(shift) <= 0.002
+

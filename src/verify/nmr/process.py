@@ -443,6 +443,12 @@ def _fwhm_hz(ppm, y, i, sf, max_hz=60.0):
     return float((bl + br) * abs(ppm[1] - ppm[0]) * sf)
 
 
+def _prominence(ppm, y, i, sf, base_hz=12.0):
+    """Height of the apex at i above the higher of the minima within base_hz on either side."""
+    nb = max(2, int(base_hz / (abs(ppm[1] - ppm[0]) * sf)))
+    return float(y[i] - max(np.min(y[max(0, i - nb): i + 1]), np.min(y[i: i + nb + 1])))
+
+
 def _top(cands, k=40):
     """The k tallest candidates (index, ppm, height)."""
     return sorted(cands, key=lambda c: -c[2])[:k]
@@ -510,6 +516,8 @@ def _find_solvent_line(ppm, y, sf, noise, solvent, tms_offset=None):
     centre = nominal + (tms_offset or 0.0)
     win = 0.10 if tms_offset is not None else SOLVENT_WINDOW
     cands = _top(_peaks_in(ppm, y, centre - win, centre + win, noise, 5.0))
+    # a real line stands out of its local floor (wiggles and noise on a big line's tail do not)
+    cands = [c for c in cands if _prominence(ppm, y, c[0], sf) >= 20.0 * noise]
     if not cands:
         return None
     j = QUINTET_J.get(solvent.key)
