@@ -10,17 +10,20 @@ How it decides, in order:
      when its whole pattern fits: every signal at its shift, at least two of them free-standing with
      per-H integrals agreeing (e.g. ethyl acetate needs its 2.05 s, 4.12 q and 1.26 t); a one-signal
      impurity needs a free singlet at its shift.
-  3. Scale and assignment in one optimisation (a small mixed-integer linear programme): the H of each
+  3. Scale and assignment in one optimisation (a small linear programme, HiGHS): the H of each
      expected group are placed on observed multiplets whose range lies within (or near) the group's
      window; each multiplet's integral times an unknown scale should equal the H placed on it. The cost
      counts unexplained H (surplus), missing H (deficit), groups left unplaced, distance outside a
-     window and splitting a group over several signals; solvent and impurity signals carry no cost for
-     surplus. Several groups may share one multiplet (overlap), one group may spread over several
-     (rotamers, diastereotopic CH2); the scale is the one that explains the most intensity, not the
-     tallest peak. Exchangeable H are optional (and absent in D2O/CD3OD).
-  4. Side products of this chemistry from what is left unexplained: Boc not removed (9H singlet at
-     1.38-1.52), over-alkylation (extra benzylic CH2 and extra aromatic H), leftover aldehyde (CHO),
-     alcohol from aldehyde reduction (ArCH2OH).
+     window and multiplicity misfits; solvent and impurity signals carry no cost for surplus, and the
+     first 10 % of any signal's integral error costs little. Placements below 0.25 H are pruned and the
+     programme solved again, so that a group sits on the few signals that carry it. Several groups may
+     share one multiplet (overlap), one group may spread over several (rotamers, diastereotopic CH2);
+     the scale is the one that explains the most intensity, not the tallest peak. Exchangeable H are
+     optional (and absent in D2O/CD3OD).
+  4. Side products of this chemistry (only those side_products(target) lists) from what is left
+     unexplained: Boc not removed (9H singlet at 1.38-1.52), over-alkylation (benzylic CH2 singlets and
+     aromatic H both above what the ring signals predict), leftover aldehyde (CHO 9.4-10.6, or the
+     benzaldehyde pattern), alcohol from aldehyde reduction (ArCH2OH 4.55-4.80).
   5. Findings (verify.findings.Finding) with the thresholds of verify.nmr.thresholds.
 """
 

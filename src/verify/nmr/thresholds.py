@@ -69,8 +69,9 @@ class NmrThresholds:
     # --- verdict ---
     integral_tol_rel: float = 0.20
     integral_tol_h: float = 0.35
-    """A multiplet's integral differing from the H assigned to it by more than both of these (relative
-    and absolute, in H) is marginal: warning `nmr.integral_mismatch`."""
+    """The integral of a region of touching multiplets differing from the H assigned to it by more than
+    both of these (relative and absolute, in H) is marginal: warning `nmr.integral_mismatch` (surplus
+    only when it is also >= unexplained_min_h and no solvent line or exchangeable OH/NH sits there)."""
     integral_wrong_h: float = 1.0
     h_count_wrong_fraction: float = 0.15
     """When the H missing over the whole spectrum (deficits of assigned signals plus unplaced H) exceed
