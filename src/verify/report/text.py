@@ -94,9 +94,11 @@ def render_nmr(nmr: dict) -> list[str]:
             ]
         )
     lines += _table(["ppm", "mult", "J (Hz)", "H", "status", "assignment", "note"], rows)
-    missing = [g for g in nmr.get("groups", []) if not g.get("found")]
-    for g in missing:
-        lines.append(f"  missing: {g['id']} {g['n_h']}H {g['label']} ({g['window'][0]:.2f}-{g['window'][1]:.2f} ppm)")
+    for g in nmr.get("groups", []):
+        if g.get("found"):
+            continue
+        what = "not seen (exchangeable, optional)" if g.get("exchangeable") else "missing"
+        lines.append(f"  {what}: {g['id']} {g['n_h']}H {g['label']} ({g['window'][0]:.2f}-{g['window'][1]:.2f} ppm)")
     return lines
 
 
