@@ -541,3 +541,43 @@ def test_real_target_peak_preferred_to_taller_boc_fragment(tmp_path):
     assert res.rt_s == pytest.approx(40.0, abs=2)
     assert res.verdict == "suspicious"
     assert any(f.code == "ms.side_product" and "Boc not removed" in f.message for f in res.findings)
+
+
+BOC_DIAZEPANE = "CC(C)(C)OC(=O)N1CCCNCC1"  # C10H20N2O2, [M+H]+ 201.1598, [M+H-C4H8]+ 145.0972
+
+
+def _saturated(iso_ion, shift_ppm: float, m1_factor: float = 0.45):
+    """A TOF-saturated envelope: monoisotopic peak shifted to higher m/z, M+1 suppressed by dead time."""
+    return [(mz * (1 + shift_ppm * 1e-6) if off == 0 else mz, rel * (m1_factor if off == 1 else 1.0))
+            for off, mz, rel in iso_ion.isotopes]
+
+
+def _boc_loss_ion(exp):
+    """[M+H-C4H8]+ (in-source loss of isobutene) with its isotope pattern."""
+    counts = dict(exp.composition)
+    counts["C"] -= 4
+    counts["H"] -= 8
+    return make_ion(counts, "[M+H]+", "consistent", "", n_isotopes=3)
+
+
+@pytest.mark.parametrize("m1_factor, verdict", [(0.45, "consistent"), (1.0, "suspicious")])
+def test_saturated_in_source_fragment_gets_the_saturated_tolerance(tmp_path, m1_factor, verdict):
+    """Demo-plate well G02: Boc compound loaded so high that the TOF saturates on [M+H]+ (+9 ppm) and
+    on its [M+H-C4H8]+ in-source fragment (+7 ppm, M+1 eaten by dead time). The fragment is the target's
+    like the saturated [M+H]+; an ion at the same m/z whose M+1 is intact is not saturated and stays
+    unexplained (only saturation earns the wider tolerance)."""
+    exp = expectation(BOC_DIAZEPANE)
+    mh = ion(exp, "[M+H]+")
+    frag = _boc_loss_ion(exp)
+    comps = [component(_saturated(mh, 9.0), height=3e6),
+             component(_saturated(frag, 7.0, m1_factor), height=1.2e6),
+             component(pattern(ion(exp, "[M+Na]+")), height=1e5)]
+    path = write_run(tmp_path / "satfrag.mzML", comps, BACKGROUND)
+    res = check_ms(path, exp)
+    assert res.verdict == verdict, [f.message for f in res.findings]
+    p = next(p for p in res.peaks if abs(p.mz - frag.mz) < 0.003)
+    if verdict == "consistent":
+        assert p.status == "consistent" and "C4H8" in p.assignment and "saturated" in p.note
+        assert res.ms_purity > 0.95
+    else:
+        assert p.status == "suspicious"

@@ -253,9 +253,8 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
     fit = compare_isotopes(pd.idx, scans, ion.isotopes, ion.charge, obs_mz, tol, th, spectrum=(spec_mz, spec_int))
     run_max = float(prun.intensity.max()) if len(prun.intensity) else 0.0
     apex_int = float(e.intensity.max())
-    intense = apex_int >= max(th.saturation_min_intensity, th.saturation_min_fraction * run_max)
     run_info["run_max_intensity"] = _r(run_max, 1)
-    saturated = bool(intense and fit.m1_ratio is not None and fit.m1_ratio < th.saturation_m1_ratio)
+    saturated = _is_saturated(apex_int, fit, run_max, th)
     if saturated:
         fit = compare_isotopes(pd.idx, scans, ion.isotopes, ion.charge, obs_mz, tol, th, saturated=True,
                                spectrum=(spec_mz, spec_int))
@@ -327,6 +326,10 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
             oerr = (omz[k] - other.mz) / other.mz * 1e6
             ofit = compare_isotopes(osd.idx, oscans, other.isotopes, other.charge, float(omz[k]), tol, th)
             note = "" if abs(oerr) <= tol else f"{oerr:+.1f} ppm, outside tolerance"
+            if tol < abs(oerr) <= th.saturation_factor * tol:
+                oapex = float(osd.idx.eic(float(omz[k]), tol).intensity[oscans].max(initial=0.0))
+                if _is_saturated(oapex, ofit, run_max, th):
+                    note = _saturated_note(oerr, tol, th)
             ions_out.append(IonMatch(other.name, other.mz, True, float(omz[k]), oerr, float(oint[k]), ofit.score,
                                      other.polarity, note))
         else:
@@ -347,6 +350,13 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
             pre.setdefault(j, AccountedIon(float(spec_mz[j]), float(spec_int[j]), "consistent", f"target {im.name}",
                                            im.note, im.theoretical_mz, im.ppm_error, None,
                                            isotopes=tgt_iso.get(f"target {im.name}", ())))
+
+    # target ions outside the tolerance but within the saturated-ion tolerance (in-source fragments,
+    # adducts): matched when they are saturated themselves, like the main ion (the TOF detector shifts
+    # every ion it saturates, not only the most intense one)
+    sat_found = _saturated_target_ions(known, spec_mz, spec_int, i_m, pd, scans, run_max, tol, th, pre, dl)
+    for j, a in sat_found.items():
+        pre.setdefault(j, a)
 
     def is_bg(mz_value: float) -> bool:
         if main.infusion or prun.n_scans < 10:
@@ -379,6 +389,8 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
     # ---- 5. other chromatographic peaks, MS purity -------------------------------------------------
     found_list = [(im.mz, im.name, im.theoretical_mz, im.ppm_error) for im in ions_out
                   if im.found and im.mz is not None and _POL.get(im.polarity) == main.pol]
+    found_list += [(a.mz, a.assignment.removeprefix("target "), a.theoretical_mz, a.ppm_error)
+                   for a in sat_found.values()]
     features = _label_features(find_features(pd.idx, tol, th), mol, tol, th, (e.start_s, e.end_s), found_list,
                                extra=extra)
     if main.infusion:
@@ -444,6 +456,48 @@ def _is_boc_fragment(pd, ion, peak, boc_delta, tol: float, th: MsThresholds) -> 
     prec = pd.idx.eic(ion.mz + boc_delta / abs(ion.charge), tol)
     lo, hi = max(peak.apex_i - 1, 0), peak.apex_i + 2
     return bool(prec.intensity[lo:hi].max(initial=0.0) >= th.fragment_ratio * peak.height)
+
+
+def _is_saturated(apex: float, fit: IsotopeFit, run_max: float, th: MsThresholds) -> bool:
+    """TOF detector saturation of one ion: intense (apex >= 1e5 counts and >= 5 % of the run's most
+    intense centroid) with its M+1 suppressed below 80 % of the expected."""
+    intense = apex >= max(th.saturation_min_intensity, th.saturation_min_fraction * run_max)
+    return bool(intense and fit.m1_ratio is not None and fit.m1_ratio < th.saturation_m1_ratio)
+
+
+def _saturated_note(err: float, tol: float, th: MsThresholds) -> str:
+    return f"saturated: {err:+.1f} ppm, judged with a {th.saturation_factor * tol:g} ppm tolerance"
+
+
+def _saturated_target_ions(known: list[KnownIon], spec_mz: np.ndarray, spec_int: np.ndarray, i_m: float, pd,
+                           scans: np.ndarray, run_max: float, tol: float, th: MsThresholds, pre: dict,
+                           dl: float) -> dict[int, AccountedIon]:
+    """Target ions (in-source fragments, adducts) found in the combined spectrum between the tolerance and
+    the saturated-ion tolerance, and saturated themselves (intense, M+1 suppressed): index -> AccountedIon."""
+    out: dict[int, AccountedIon] = {}
+    floor = max(th.account_rel * i_m, 3 * dl)
+    taken = set(pre)
+    for k in known:
+        if k.status != "consistent" or not k.isotopes or "isotope" in k.assignment:
+            continue
+        half = k.mz * th.saturation_factor * tol * 1e-6
+        a, b = np.searchsorted(spec_mz, k.mz - half), np.searchsorted(spec_mz, k.mz + half, "right")
+        if b <= a:
+            continue
+        j = a + int(np.argmax(spec_int[a:b]))
+        if j in taken or j in out or spec_int[j] < floor:
+            continue
+        err = (float(spec_mz[j]) - k.mz) / k.mz * 1e6
+        if abs(err) <= tol:
+            continue  # within tolerance: the ordinary accounting names it
+        ofit = compare_isotopes(pd.idx, scans, k.isotopes, k.charge, float(spec_mz[j]), tol, th)
+        apex = float(pd.idx.eic(float(spec_mz[j]), tol).intensity[scans].max(initial=0.0))
+        if not _is_saturated(apex, ofit, run_max, th):
+            continue
+        out[j] = AccountedIon(float(spec_mz[j]), float(spec_int[j]), "consistent", k.assignment,
+                              "; ".join(x for x in (k.note, _saturated_note(err, tol, th)) if x), k.mz, err,
+                              abs(k.charge), isotopes=k.isotopes)
+    return out
 
 
 def _choose_main(cands: list[_Candidate]) -> _Candidate:

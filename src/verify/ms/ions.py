@@ -124,7 +124,7 @@ def target_ions(mol: Chem.Mol) -> list[KnownIon]:
             frag.subtract(lc)
             if any(v < 0 for v in frag.values()):
                 continue
-            ion = make_ion(+frag, name, "consistent", f"target {tag.format(loss)}", note)
+            ion = make_ion(+frag, name, "consistent", f"target {tag.format(loss)}", note, n_isotopes=7)
             if ion:
                 out.append(ion)
     return out
