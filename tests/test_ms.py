@@ -581,3 +581,35 @@ def test_saturated_in_source_fragment_gets_the_saturated_tolerance(tmp_path, m1_
         assert res.ms_purity > 0.95
     else:
         assert p.status == "suspicious"
+
+
+def test_absent_target_main_component_hint_charge_halogen_and_adducts(tmp_path):
+    """Target absent; the run's main peak is a bromo compound: the hint gives its charge, the Br from its
+    M+2/M+4, its neutral mass and its co-eluting [M+2H]2+."""
+    exp = expectation(BENZYL_DIAZEPANE)
+    other = expectation("CN1CCCN(Cc2ccc(Br)cc2)CC1")  # what was really injected
+    dication = make_ion(other.composition, "[M+2H]2+", "consistent", "", n_isotopes=4)
+    comps = [component(pattern(ion(other, "[M+H]+")), rt=80.0),
+             component(pattern(dication), rt=80.0, height=2e5)]
+    path = write_run(tmp_path / "wrong.mzML", comps, BACKGROUND)
+    res = check_ms(path, exp)
+    assert res.verdict == "inconsistent"
+    f = next(f for f in res.findings if f.code == "ms.main_component")
+    mh = ion(other, "[M+H]+").mz
+    assert f"m/z {mh:.2f}" in f.message
+    assert "charge 1+" in f.message and "one Br" in f.message, f.message
+    assert f"neutral mass {other.monoisotopic_mass:.2f}" in f.message, f.message
+    assert "[M+2H]2+" in f.message and "co-elutes" in f.message, f.message
+
+
+def test_absent_target_main_component_hint_names_nearby_side_product(tmp_path):
+    """Target absent; the main peak is the Boc-protected compound 8 ppm off (a badly calibrated run): the
+    hint names the side product it is close to, and a Cl-free pattern."""
+    exp = expectation(BENZYL_DIAZEPANE)
+    boc = expectation(BOC_BENZYL)
+    path = write_run(tmp_path / "bocoff.mzML", [component(pattern(ion(boc, "[M+H]+"), 8.0), rt=90.0)], BACKGROUND)
+    res = check_ms(path, exp)
+    assert res.verdict == "inconsistent"
+    f = next(f for f in res.findings if f.code == "ms.main_component")
+    assert "Boc not removed [M+H]+" in f.message and "ppm from" in f.message, f.message
+    assert "no Cl or Br" in f.message, f.message

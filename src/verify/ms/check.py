@@ -20,7 +20,7 @@ from .accounting import AccountedIon, account_spectrum, match_known, sorted_know
 from .chromatogram import Eic, RunIndex, combine, find_peaks, is_infusion
 from .features import Feature, find_features
 from .ions import KnownIon, contaminant_ions, has_acidic_group, reagent_ions, side_product_ions, target_ions
-from .isotopes import IsotopeFit, compare_isotopes, detection_limit, window_sum
+from .isotopes import IsotopeFit, compare_isotopes, detect_charge, detection_limit, window_sum
 from ..structure.side_products import side_products
 from .read import Run, read_run
 from .thresholds import THRESHOLDS, MsThresholds
@@ -211,15 +211,20 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
                                     f"none of the expected ions ({names}) forms a chromatographic peak within "
                                     f"{tol * th.search_factor:g} ppm in the run: the compound is not detected."))
         features = []
+        feat_pd = {}
         for pol, pd in pdata.items():
-            features += _label_features(find_features(pd.idx, tol, th), mol, tol, th, None, extra=extra)
+            fs = _label_features(find_features(pd.idx, tol, th), mol, tol, th, None, extra=extra)
+            features += fs
+            feat_pd.update((id(f), pd) for f in fs)
         chrom = _chrom_dicts(features, th)
         top = [f for f in features if not f.background and f.isotope_of is None]
         if top:
             t = max(top, key=lambda f: f.share)
+            hint = _unknown_hint(feat_pd[id(t)], t, features, expectation, tol, th, extra)
             findings.append(Finding("info", "ms.main_component",
                                     f"the run's largest chromatographic peak is m/z {t.mz:.4f} at {t.rt_s:.1f} s "
-                                    f"({t.share * 100:.0f}% of the ion current; {t.assignment or 'unexplained'})."))
+                                    f"({t.share * 100:.0f}% of the ion current; {t.assignment or 'unexplained'}"
+                                    + (f"; {hint}" if hint else "") + ")."))
         return MsResult(verdict_from_findings(findings), findings, expectation, str(path), ions=ions_out,
                         chromatographic_peaks=chrom, peaks=_feature_peaks(features, th), run_info=run_info)
 
@@ -498,6 +503,92 @@ def _saturated_target_ions(known: list[KnownIon], spec_mz: np.ndarray, spec_int:
                               "; ".join(x for x in (k.note, _saturated_note(err, tol, th)) if x), k.mz, err,
                               abs(k.charge), isotopes=k.isotopes)
     return out
+
+
+# M+2 and M+4 relative to M for halogen counts (37Cl/35Cl 0.3198, 81Br/79Br 0.9728, binomial)
+_HALOGENS = (
+    ("one Cl", 0.320, 0.0), ("two Cl", 0.640, 0.102), ("three Cl", 0.959, 0.307),
+    ("one Br", 0.973, 0.0), ("one Br and one Cl", 1.293, 0.311), ("two Br", 1.946, 0.946),
+)
+_CL_BR_M2 = 1.9975  # 37Cl - 35Cl 1.99705, 81Br - 79Br 1.99795
+
+
+def _halogen_text(m2: float, m4: float | None) -> str:
+    """Name the Cl/Br count whose M+2 (and M+4) fits the observed ratios; '' when none does."""
+    def fits(obs, exp, extra=0.0):
+        return abs(obs - exp) <= 0.04 + extra + 0.15 * exp
+
+    if m2 < 0.15:
+        return "no Cl or Br"
+    for name, e2, e4 in _HALOGENS:
+        # the M+2 of a C10-C30 compound carries 1-5 % from 13C2/18O on top of the halogen's
+        if fits(m2, e2, 0.04) and (m4 is None or fits(m4, e4, 0.04)):
+            if name in ("three Cl", "one Br") and m4 is None:
+                return "one Br or three Cl"
+            return name
+    return ""
+
+
+def _unknown_hint(pd, f: Feature, features: list[Feature], expectation, tol: float, th: MsThresholds,
+                  extra: list[KnownIon]) -> str:
+    """What a chemist wants to know about the run's main unknown peak when the target is absent: its
+    charge, Cl/Br from the M+2 (and M+4) ratio, its neutral mass and difference from the target, a
+    co-eluting [M+Na]+/[M+2H]2+ of the same neutral, and the nearest side product or reagent ion."""
+    from ..structure.masses import ELECTRON_MASS
+    from pyteomics import mass as pmass
+
+    proton = pmass.nist_mass["H"][1][0] - ELECTRON_MASS
+    sodium = pmass.nist_mass["Na"][23][0] - ELECTRON_MASS
+    run = pd.run
+    parts: list[str] = []
+    e = pd.idx.eic(f.mz, tol)
+    win = np.nonzero((run.rt_s >= f.start_s - 1e-6) & (run.rt_s <= f.end_s + 1e-6))[0]
+    if len(win) == 0:
+        return ""
+    scans = win[e.intensity[win] >= th.combine_fraction * e.intensity[win].max()]
+    smz, sint = combine(run, scans, tol)
+    dl = detection_limit(sint)
+    i_m, _ = window_sum(smz, sint, f.mz, f.mz * tol * 1e-6 + 1e-4)
+    if i_m <= 0:
+        return ""
+    z = detect_charge(smz, sint, f.mz, i_m, tol)
+    sign = "+" if pd.pol >= 0 else "-"
+    if z:
+        parts.append(f"charge {z}{sign}")
+    zz = z or 1
+    # halogens: M+2 (and M+4) at the Cl/Br spacing, judged only when a 15 % M+2 would be detectable
+    if 0.15 * i_m >= 3 * dl:
+        half = th.isotope_window_da / zz + f.mz * tol * 1e-6
+        m2 = window_sum(smz, sint, f.mz + _CL_BR_M2 / zz, half)[0] / i_m
+        m4 = window_sum(smz, sint, f.mz + 2 * _CL_BR_M2 / zz, half)[0] / i_m if 0.1 * i_m >= 3 * dl else None
+        hal = _halogen_text(m2, m4)
+        parts.append(f"M+2 at {m2 * 100:.0f}% of M" + (f": {hal}" if hal else ""))
+    # neutral mass, if the ion is [M+zH]z+ / [M-zH]z- (the usual ions of an amine / acid)
+    if pd.pol >= 0:
+        neutral = f.mz * zz - zz * proton
+        how = "[M+H]+" if zz == 1 else f"[M+{zz}H]{zz}+"
+    else:
+        neutral = f.mz * zz + zz * proton
+        how = "[M-H]-" if zz == 1 else f"[M-{zz}H]{zz}-"
+    delta = neutral - expectation.monoisotopic_mass
+    parts.append(f"neutral mass {neutral:.4f} if {how}, {delta:+.4f} Da from the target")
+    # the same neutral's other ions co-eluting
+    for name, mz_other in (("[M+Na]+", neutral + sodium), ("[M+2H]2+", (neutral + 2 * proton) / 2)):
+        if pd.pol < 0 or (name == "[M+2H]2+" and zz == 2) or (name == "[M+Na]+" and zz != 1):
+            continue
+        if any(g is not f and not g.background and abs(g.mz - mz_other) <= mz_other * tol * 1e-6
+               and f.start_s - 1e-6 <= g.rt_s <= f.end_s + 1e-6 for g in features):
+            parts.append(f"its {name} m/z {mz_other:.4f} co-elutes")
+    # nearest named side product / reagent ion, also a little outside the tolerance (unknown calibration)
+    if f.assignment in ("", "unexplained"):
+        named = [k for k in side_product_ions(expectation.mol) + list(extra) + list(contaminant_ions())
+                 if k.status == "impurity" and (k.charge > 0) == (pd.pol >= 0)]
+        wide = tol * th.search_factor
+        near = [(abs((f.mz - k.mz) / k.mz * 1e6), k) for k in named if abs(f.mz - k.mz) <= k.mz * wide * 1e-6]
+        if near:
+            d, k = min(near, key=lambda x: x[0])
+            parts.append(f"{(f.mz - k.mz) / k.mz * 1e6:+.1f} ppm from {k.assignment}, outside the {tol:g} ppm tolerance")
+    return "; ".join(parts)
 
 
 def _choose_main(cands: list[_Candidate]) -> _Candidate:
