@@ -209,6 +209,57 @@ def test_ethyl_acetate_named():
     assert any("ethyl acetate" in f.message for f in res.findings)
 
 
+ACETYL_BENZYL = "CC(=O)N1CCCN(Cc2ccccc2)CC1"
+# 1-(4-benzyl-1,4-diazepan-1-yl)ethan-1-one in CDCl3: amide rotamers give two acetyl CH3 singlets
+ACETYL_BENZYL_SIGNALS = [
+    (7.33, 2, [(7.5, 1)]),
+    (7.30, 2, [(7.5, 2)]),
+    (7.24, 1, [(7.2, 2)]),
+    (3.61, 2, []),
+    (3.58, 2, [(6.0, 2)], 4.0),
+    (3.50, 2, [(6.2, 2)], 4.0),
+    (2.66, 2, [(6.0, 2)], 2.0),
+    (2.59, 2, [(5.6, 2)], 2.0),
+    (2.07, 1.65, []),
+    (2.04, 1.35, []),
+    (1.84, 2, [(6.0, 4)], 3.0),
+    (7.26, 0.1, []),  # CHCl3
+    (1.56, 0.5, [], 3.5),  # water
+]
+
+
+def test_ethyl_acetate_named_with_its_singlet_under_an_acetyl_ch3():
+    # 0.2 eq EtOAc: its 2.05 CH3CO singlet sits between the acetyl rotamer singlets (one multiplet with
+    # them); the free 4.12 q and 1.26 t agree per H, so the pattern is ethyl acetate, not two unexplained
+    # signals (plate well B04)
+    etoac = [(2.05, 3 * 0.2, []), (4.12, 2 * 0.2, [(7.1, 3)]), (1.26, 3 * 0.2, [(7.1, 2)])]
+    res = check(ACETYL_BENZYL_SIGNALS + etoac, smiles=ACETYL_BENZYL)
+    named = {round(p.ppm, 2): p.assignment for p in res.peaks if p.status == "impurity"}
+    assert named.get(4.12) == "ethyl acetate" and named.get(1.26) == "ethyl acetate"
+    host = [p for p in res.peaks if p.lo <= 2.05 <= p.hi]
+    assert host and host[0].status == "consistent" and "ethyl acetate" in host[0].note
+    assert res.verdict == "consistent", [f.message for f in res.findings]
+
+
+def test_triethylamine_named_with_its_quartet_under_the_ring_ch2():
+    # 0.05 eq Et3N: the 2.53 q hides in the N-benzyl-side ring CH2 multiplet, the 1.03 t is free (well E01)
+    et3n = [(1.03, 9 * 0.05, [(7.2, 2)]), (2.53, 6 * 0.05, [(7.2, 3)])]
+    sig = [s for s in BENZYL_DIAZEPANE_SIGNALS if s[0] != 2.66] + [(2.55, 4, [(5.8, 2)])]
+    res = check(sig + et3n)
+    named = {round(p.ppm, 2): p.assignment for p in res.peaks if p.status == "impurity"}
+    assert named.get(1.03) == "triethylamine"
+    assert res.verdict == "consistent", [f.message for f in res.findings]
+
+
+def test_impurity_pattern_needs_agreeing_free_signals_when_one_is_hidden():
+    # the q and t of "ethyl acetate" disagreeing by x3 per H are no ethyl acetate, even with a big
+    # signal at 2.05 that could hide its singlet
+    bad = [(2.05, 0.6, []), (4.12, 2 * 0.3, [(7.1, 3)]), (1.26, 3 * 0.1, [(7.1, 2)])]
+    res = check(ACETYL_BENZYL_SIGNALS + bad, smiles=ACETYL_BENZYL)
+    assert not any(p.assignment == "ethyl acetate" for p in res.peaks)
+    assert res.verdict == "suspicious"
+
+
 def test_lone_singlet_at_205_is_not_ethyl_acetate():
     # a 2.05 singlet alone is not ethyl acetate (its q and t are missing)
     res = check(BENZYL_DIAZEPANE_SIGNALS + [(2.05, 0.6, [])])

@@ -9,7 +9,10 @@ How it decides, in order:
   2. Impurities: an entry of reference/impurities.tsv (for the acquisition's solvent) is a candidate only
      when its whole pattern fits: every signal at its shift, at least two of them free-standing with
      per-H integrals agreeing (e.g. ethyl acetate needs its 2.05 s, 4.12 q and 1.26 t); a one-signal
-     impurity needs a free singlet at its shift.
+     impurity needs a free singlet at its shift. A signal of the impurity may hide under a bigger
+     (target) signal: a multiplet at its shift that is more than impurity_ratio_max times too big per H
+     for the free signals is taken as the host of the hidden line, not as the line itself, and a host
+     must carry at least the hidden line's expected integral.
   3. Scale and assignment in one optimisation (a small linear programme, HiGHS): the H of each
      expected group are placed on observed multiplets whose range lies within (or near) the group's
      window; each multiplet's integral times an unknown scale should equal the H placed on it. The cost
@@ -224,8 +227,8 @@ def find_impurities(mults: list[Multiplet], solvent: Solvent | None, excluded: s
     hits = []
     for name, rows in sorted(table.items(), key=lambda kv: -len(kv[1])):
         free: list[tuple[int, dict]] = []
-        hidden: list[int] = []
         ok = True
+        hidden_rows: list[tuple[int, dict]] = []
         for row in rows:
             p = float(row["ppm"])
             best = None
@@ -242,9 +245,30 @@ def find_impurities(mults: list[Multiplet], solvent: Solvent | None, excluded: s
             if host is None or len(rows) == 1:
                 ok = False
                 break
-            hidden.append(host)
+            hidden_rows.append((host, row))
         if not ok:
             continue
+
+        def per_h_of(i: int, r: dict) -> float:
+            return mults[i].integral / float(r["nH"])
+
+        # a signal at the impurity's shift that is several times too big for the rest of its pattern is
+        # a target signal with the impurity's line hidden under it (ethyl acetate's 2.05 s under an
+        # acetyl CH3, Et3N's 2.53 q under the ring CH2), not the impurity's own free signal
+        while len(free) >= 2 and len(rows) >= 2:
+            ph_ = [per_h_of(i, r) for i, r in free]
+            k = int(np.argmax(ph_))
+            rest = [v for kk, v in enumerate(ph_) if kk != k]
+            if min(rest) <= 0 or max(rest) / min(rest) > th.impurity_ratio_max or ph_[k] <= th.impurity_ratio_max * max(rest):
+                break
+            i, r = free.pop(k)
+            if not (mults[i].lo - th.impurity_tol_ppm <= float(r["ppm"]) <= mults[i].hi + th.impurity_tol_ppm):
+                ok = False
+                break
+            hidden_rows.append((i, r))
+        if not ok:
+            continue
+        hidden = [i for i, _ in hidden_rows]
         if len(rows) >= 3 and len(free) < 2:
             continue
         if len(rows) == 2 and len(free) < 2:
@@ -252,11 +276,13 @@ def find_impurities(mults: list[Multiplet], solvent: Solvent | None, excluded: s
             # multiplicity (Et3N 1.03 t with its 2.53 q under the ring CH2)
             if not free or str(free[0][1]["mult"]) in ("s", "m", "br s") or mults[free[0][0]].multiplicity != str(free[0][1]["mult"]):
                 continue
-        per_h = [mults[i].integral / float(r["nH"]) for i, r in free]
+        per_h = [per_h_of(i, r) for i, r in free]
         if min(per_h) <= 0 or max(per_h) / min(per_h) > th.impurity_ratio_max:
             continue
-        # a hidden signal must not be bigger than its host
         ph = float(np.median(per_h))
+        # a hidden signal must not be bigger than its host (what hides it carries it and more)
+        if any(ph * float(r["nH"]) > mults[i].integral for i, r in hidden_rows):
+            continue
         idx = [i for i, _ in free]
         if len(set(idx)) != len(idx):
             continue
