@@ -419,6 +419,9 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
             sp_seen.setdefault(name, f"{f.assignment} at m/z {f.mz:.4f} ({f.ppm_error:+.1f} ppm), RT {f.rt_s:.1f} s, "
                                      f"{f.share * 100:.0f}% of the ion current")
         elif f.status == "suspicious" and f.share >= th.other_peak_warn_share:
+            if e.start_s - 1e-6 <= f.rt_s <= e.end_s + 1e-6 and any(
+                    abs(a.mz - f.mz) <= f.mz * tol * th.search_factor * 1e-6 for a in unexplained):
+                continue  # co-elutes with the target: already an ms.unexplained_ion, not another peak
             other_unexplained.append(f)
     for name, text in sp_seen.items():
         findings.append(Finding("warning", "ms.side_product", f"named impurity: {text}."))
