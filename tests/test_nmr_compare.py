@@ -260,6 +260,24 @@ def test_impurity_pattern_needs_agreeing_free_signals_when_one_is_hidden():
     assert res.verdict == "suspicious"
 
 
+def _mult(ppm, lo, hi, mult, js, integral):
+    from verify.nmr.peaks import Line, Multiplet
+
+    return Multiplet(ppm=ppm, lo=lo, hi=hi, lines=[Line(ppm, 1.0, 1.0, 0)], multiplicity=mult, j_hz=js,
+                     integral=integral, height=1.0, snr=100.0)
+
+
+@pytest.mark.parametrize("host_integral,named", [(10.0, True), (1.0, False)])
+def test_hidden_impurity_line_must_fit_under_its_host(host_integral, named):
+    # ethyl acetate's free 4.12 q and 1.26 t say 1 unit per H, so its 2.05 singlet carries 3 units: a
+    # multiplet at 2.05 carrying less cannot hide it
+    mults = [_mult(4.12, 4.08, 4.16, "q", [7.1], 2.0),
+             _mult(2.08, 1.95, 2.20, "dt", [12.0, 6.0], host_integral),
+             _mult(1.26, 1.22, 1.30, "t", [7.1], 3.0)]
+    hits = find_impurities(mults, find_solvent("CDCl3"))
+    assert ("ethyl acetate" in [h.name for h in hits]) is named
+
+
 def test_lone_singlet_at_205_is_not_ethyl_acetate():
     # a 2.05 singlet alone is not ethyl acetate (its q and t are missing)
     res = check(BENZYL_DIAZEPANE_SIGNALS + [(2.05, 0.6, [])])
