@@ -350,3 +350,12 @@ def test_missing_path_and_bad_input(tmp_path):
     bad.write_text("not a spectrum\n")
     with pytest.raises(InputError):
         check_nmr(bad, read_target(BENZYL_DIAZEPANE))
+
+
+def test_failed_phase_check_is_reported():
+    s = spectrum(BENZYL_DIAZEPANE_SIGNALS)
+    assert "nmr.phase_low_confidence" not in {f.code for f in check_spectrum(s, read_target(BENZYL_DIAZEPANE)).findings}
+    s.processing = {"phase_check": {"passed": False, "neg_fraction": 0.12}}
+    res = check_spectrum(s, read_target(BENZYL_DIAZEPANE))
+    f = [f for f in res.findings if f.code == "nmr.phase_low_confidence"]
+    assert f and f[0].severity == "info" and "12 %" in f[0].message

@@ -150,6 +150,13 @@ def check_spectrum(spectrum: Spectrum1D, target, solvent: Solvent | None = None,
             g.n_h for g in expectation.h_groups if not g.exchangeable))
     cmp: Comparison = compare(mults, expectation, float(spectrum.sf_mhz), th)
     findings += cmp.findings
+    pc = (spectrum.processing or {}).get("phase_check") or {}
+    if pc.get("passed") is False:
+        # the automatic phase left much negative signal area: lines carry dispersive tails, so
+        # integrals and small signals near big ones are less reliable (re-phase by hand to confirm)
+        findings.append(Finding("info", "nmr.phase_low_confidence",
+                                f"automatic phasing left {100 * float(pc.get('neg_fraction', 0.0)):.0f} % of the signal area "
+                                "negative: integrals and small signals beside large ones are less reliable"))
     humps = [m for m in mults if m.flag == "baseline hump"]
     if humps:
         findings.append(Finding("info", "nmr.baseline_hump",
