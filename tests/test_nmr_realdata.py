@@ -52,14 +52,16 @@ KNOWN: dict[str, tuple[str, str]] = {
         "reference/impurities.tsv) sits at the unexplained-signal threshold",
     ),
     "nmr/2-ketobutyric_acid_varian/HMDB00005.fid": (
-        "xfail",
-        "same keto/hydrate mixture as the BMRB set, and this Varian presat FID (metnoesy, 50 mM in H2O/D2O) "
-        "comes out of the current processing with the CH2/CH3 integrals near zero next to the suppressed water",
+        "suspicious",
+        "same keto/hydrate mixture as the BMRB set: the gem-diol hydrate's CH3 triplet (0.83 ppm) and CH2 "
+        "(1.89 ppm) are not predicted by the keto structure; keto CH3/CH2 integrate 2.7/1.9 H since the baseline "
+        "passes under the presaturated water",
     ),
     "nmr/1-methylhistidine_varian/HMDB00001.fid": (
         "xfail",
-        "Varian presat FID in 90 % H2O: the current processing leaves the imidazole CH integrals near zero; "
-        "the zwitterion's alpha-CH/CH2 also sit outside the neutral-amine rule windows",
+        "processing is fine now (imidazole CH 0.90/0.92 H, phase check passed); the zwitterion's alpha-CH (3.96 dd) "
+        "sits outside the neutral-amine rule window and is taken for the N-CH3, and a 0.3 H shoulder of the "
+        "presaturated water at 4.86 ppm is unexplained",
     ),
     "nmr/cyclosporin_a/cyclosporin_1h/1": (
         "xfail",
@@ -69,12 +71,13 @@ KNOWN: dict[str, tuple[str, str]] = {
     ),
     "nmr/1-naphthoic_acid_bruker/1": (
         "xfail",
-        "every group is found (peri H-8 at 9.03 ppm now inside the fused-ring window), but 77 small lines "
-        "(acetone-d6 satellites, processing wiggles) add up to 0.71 H, just above the 0.6 H summed threshold",
+        "every group is found and the truncation wiggles are gone (end taper of the 0.47 s FID), but a real "
+        "sharp line at 3.34 ppm of 0.35 H is unexplained (not acetone-d6 water at 2.84; perhaps water "
+        "exchange-averaged with the COOH, or an unlisted impurity)",
     ),
     "nmr/1-naphthoic_acid_nmrdataset1/1h.fid.dx": (
         "xfail",
-        "same acquisition as nmr/1-naphthoic_acid_bruker/1: many small lines add up above the summed threshold",
+        "same acquisition as nmr/1-naphthoic_acid_bruker/1: the 0.35 H line at 3.34 ppm is unexplained",
     ),
     "nmr/bicycloheptanol_1047626-52-7/1h.fid.dx": (
         "xfail",
