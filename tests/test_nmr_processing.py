@@ -459,9 +459,9 @@ def test_presat_water_does_not_bend_the_baseline(realdata):
         return y[(p > lo) & (p < hi)].sum() * step
 
     ch3 = area(1.025, 1.075)  # keto CH3 triplet
-    # the flanks of the water (0.25-0.6 ppm away) hold no compound signal: they must be flat, not a hump
-    # of several CH3 areas
-    assert abs(area(4.0, 4.55)) < 0.1 * ch3 and abs(area(5.05, 5.5)) < 0.1 * ch3
+    # the flanks of the water (0.25-0.6 ppm away) hold no compound signal: at most the water's own small
+    # wings, not a hump of tens of CH3 areas
+    assert abs(area(4.0, 4.55)) < 0.3 * ch3 and abs(area(5.05, 5.5)) < 0.3 * ch3
     # no negative offset over the empty 5.5-9.5 ppm region either
     assert abs(np.median(y[(p > 5.5) & (p < 9.5)])) < 0.002 * y[(p > 1.025) & (p < 1.075)].max()
 
@@ -478,6 +478,14 @@ def test_varian_spectrometer_phase_agrees(realdata):
         centre = pr["phase0_deg"] + 0.5 * pr["phase1_deg"]
         d = ((centre + rp) + 180.0) % 360.0 - 180.0
         assert abs(d) < 25.0, (rel, pr["phase0_deg"], pr["phase1_deg"], rp)
+        # and the spectrometer's phase is tried as a second opinion, judged like the others
+        tried = pr["phase_check"]["second_opinion"]["neg_fraction"]
+        assert "spectrometer rp/lp" in tried
+        assert tried["spectrometer rp/lp"] < 0.03, tried
+    # on HMDB00005 it is the better one (0.5 % negative area against ACME's 4.8 %) and is chosen
+    s = _load(realdata / "nmr/2-ketobutyric_acid_varian/HMDB00005.fid")
+    assert s.processing["phase_check"]["second_opinion"]["chosen"] == "spectrometer rp/lp"
+    assert s.processing["phase0_deg"] == pytest.approx(-202.96 + 360.0, abs=0.1)
 
 
 def test_truncated_fid_gets_an_end_taper(tmp_path):

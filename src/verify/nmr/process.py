@@ -164,6 +164,9 @@ def process(raw: RawFID, solvent: str | None = None, lb_hz: float | None = None)
     if fit is not None:
         f0, f1 = fit[0], fit[1]
         alts = [("line fit", f0, f1)]
+        vp = _vendor_phase(raw)
+        if vp is not None:
+            alts.append(("spectrometer rp/lp", vp[0], vp[1]))
         if not phase_info["passed"]:
             a0, a1, _ = _acme(ng, d, f0, f1, mask)
             alts.append(("ACME from line fit", a0, a1))
@@ -234,6 +237,23 @@ def process(raw: RawFID, solvent: str | None = None, lb_hz: float | None = None)
 
 def _lap(t):
     return round((time.perf_counter() - t) * 1e3, 1)
+
+
+def _vendor_phase(raw: RawFID):
+    """The spectrometer's own phases in our frame, or None. Varian/Agilent rp/lp: the FID is mirrored
+    relative to ours, so the phase changes sign: p0 = -rp (HMDB00005 rp=203 -> 157, ACME finds 148 + 19/2;
+    HMDB00001 rp=-5.9 -> 5.9, ACME -1.5 + 6.1/2). p1 = -lp by the same argument (lp is 0 on both real sets,
+    so its sign is not checked on data); the result only wins on the full-spectrum negative-area check."""
+    if raw.vendor != "varian":
+        return None
+    try:
+        rp = float(raw.params.get("rp"))
+        lp = float(raw.params.get("lp") or 0.0)
+    except (TypeError, ValueError):
+        return None
+    if not (math.isfinite(rp) and math.isfinite(lp)):
+        return None
+    return -rp, -lp
 
 
 def _truncation_ratio(fid: np.ndarray, gd: int = 0) -> float:

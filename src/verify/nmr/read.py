@@ -397,7 +397,7 @@ def read_varian(d: Path, src: str) -> RawFID:
         ref_note = "no rfl/rfp; carrier assumed at water"
     solvent = str(par("solvent", "") or "")
     params = {k: par(k) for k in ("sw", "sfrq", "np", "nt", "tn", "solvent", "seqfil", "tof", "rfl", "rfp",
-                                   "at", "d1", "temp") if par(k) is not None}
+                                   "at", "d1", "temp", "rp", "lp", "fpmult") if par(k) is not None}
     params["reference_note"] = ref_note
     # Varian/Agilent store the FID with the opposite sense of rotation to Bruker's: after the same FT the
     # frequency axis runs the other way (checked on both realdata sets: DSS at 0.00, CH3 triplet at 1.1)
