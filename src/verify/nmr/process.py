@@ -1,12 +1,13 @@
 """Raw 1H FID -> phased, baseline-corrected, referenced Spectrum1D (nmrglue primitives, numpy/scipy, pybaselines).
 
-Order (field notes, /work/shared/field-notes.md): exponential line broadening (0.3 Hz) -> zero-fill
+Order (field notes, /work/shared/field-notes.md): half-cosine taper over the last half of a truncated FID
+(signal still well above noise at the end) -> exponential line broadening (0.3 Hz) -> zero-fill
 (>= 2x, power of two, 16k-128k) -> FT -> digital-filter removal after the FT (first-order phase of the
 Bruker group delay, not truncated) -> high-to-low frequency order -> automatic zero+first-order phase:
 ACME (nmrglue autops) on an 8k subsampled copy, a suppressed-water region kept out of the score ->
-arPLS baseline (pybaselines, on a 4k block-averaged copy, lam scaled to its point count, interpolated
-back) -> phase CHECK on the full spectrum (negative share of the signal area); when it fails, a
-line-phase linear fit and ACME started from it are tried and the least negative result kept, and a
+arPLS baseline (pybaselines, on a 4k block-averaged copy, lam scaled to its point count, bridged under a
+suppressed-water region, interpolated back) -> phase CHECK on the full spectrum (negative share of the signal area); when it fails, a
+line-phase linear fit (and, for Varian data, the spectrometer's rp/lp) and ACME started from it are tried and the least negative result kept, and a
 failure that remains is reported as low confidence -> referencing: TMS (DSS/TSP in D2O) at 0.00, else
 the residual solvent line searched only near its expected shift (sharpest singlet / 1:2:3:2:1 quintet,
 not the nearest line: the aspirin trap), the two cross-checked when both exist.
