@@ -18,13 +18,15 @@ from . import __version__
 from .errors import EXIT_DATAERR, EXIT_USAGE, VERDICT_EXIT, InputError, UsageError, VerifyError
 
 
-class _Parser(argparse.ArgumentParser):
+class UsageErrorParser(argparse.ArgumentParser):
+    """argparse that reports a bad command line as UsageError (exit 64) instead of exiting 2."""
+
     def error(self, message):  # argparse would exit 2, which is our "inconsistent"
         raise UsageError(message, self.prog)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(
+    p = UsageErrorParser(
         prog="verify",
         description="Check that 1H NMR and HRMS data support an intended structure.",
         epilog="Exit codes: 0 consistent, 1 suspicious, 2 inconsistent, 64 usage error, "

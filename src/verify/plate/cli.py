@@ -22,19 +22,15 @@ from .. import __version__
 from ..errors import MissingInputError, UsageError
 from .discover import find_data, index_ms_dir, index_nmr_dir
 from .map import PlateMap, read_plate_map
+from ..cli import UsageErrorParser
 from .output import write_reports
 from .progress import Progress
 from .run import WellJob, default_workers, input_hash, run_jobs
 from .store import ResultStore
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # argparse would exit 2, which is our "inconsistent"
-        raise UsageError(message, self.prog)
-
-
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(
+    p = UsageErrorParser(
         prog="verify plate",
         description="Check every well of a 96/384-well plate and write a plate report.",
         epilog="MAP: CSV/TSV with columns well, compound_id, smiles[, nmr, ms, solvent, ...] (paths relative "

@@ -256,18 +256,22 @@ ph31=0 2 2 0 1 3 3 1
 """
 
 
+# JCAMP header lines TopSpin writes at the top of acqus and procs
+_CORE_HEADER = (
+    "##TITLE= Parameter file, TopSpin 3.6.2",
+    "##JCAMPDX= 5.0",
+    "##DATATYPE= Parameter Values",
+    "##NPOINTS= 1\t$$ modification sequence number",
+    "##ORIGIN= Bruker BioSpin GmbH",
+    "##OWNER= nmruser",
+)
+
+
 def bruker_dic(spec: NmrSpec, bf1: float, sw_h: float, o1: float) -> dict:
     sfo1 = bf1 + o1 / 1e6
     p1 = 10.0 + 0.25 * (spec.field // 100)
     acqus = {
-        "_coreheader": [
-            "##TITLE= Parameter file, TopSpin 3.6.2",
-            "##JCAMPDX= 5.0",
-            "##DATATYPE= Parameter Values",
-            "##NPOINTS= 1\t$$ modification sequence number",
-            "##ORIGIN= Bruker BioSpin GmbH",
-            "##OWNER= nmruser",
-        ],
+        "_coreheader": list(_CORE_HEADER),
         "_comments": [
             f"$$ {_datestr(spec.date)} +0000  nmruser@spect",
             f"$$ /opt/nmrdata/verify-samples/{spec.title or 'sample'}/{spec.expno}/acqus",
@@ -348,14 +352,7 @@ def bruker_dic(spec: NmrSpec, bf1: float, sw_h: float, o1: float) -> dict:
         "ZGOPTNS": "",
     }
     procs = {
-        "_coreheader": [
-            "##TITLE= Parameter file, TopSpin 3.6.2",
-            "##JCAMPDX= 5.0",
-            "##DATATYPE= Parameter Values",
-            "##NPOINTS= 1\t$$ modification sequence number",
-            "##ORIGIN= Bruker BioSpin GmbH",
-            "##OWNER= nmruser",
-        ],
+        "_coreheader": list(_CORE_HEADER),
         "_comments": [f"$$ {_datestr(spec.date)} +0000  nmruser@spect"],
         # the processing parameter set as acquisition leaves it (not processed: no 1r/1i)
         "ABSF1": 1000.0, "ABSF2": -1000.0, "AXNAME": "", "AXNUC": "1H", "AXUNIT": "", "BC_mod": 0,
