@@ -359,3 +359,66 @@ def test_failed_phase_check_is_reported():
     res = check_spectrum(s, read_target(BENZYL_DIAZEPANE))
     f = [f for f in res.findings if f.code == "nmr.phase_low_confidence"]
     assert f and f[0].severity == "info" and "12 %" in f[0].message
+
+
+# ------------------------------------------------------------------ water that is not at its table shift
+
+BENZOIC_ACETONE = [
+    (8.05, 2, [(7.8, 1)]),
+    (7.62, 1, [(7.5, 2)]),
+    (7.51, 2, [(7.7, 2)]),
+    (2.05, 0.2, [(2.2, 4)]),  # residual acetone-d5 quintet
+]
+
+
+def test_water_exchange_averaged_with_cooh_is_solvent():
+    # wet acetone-d6 with an acid: no water line at 2.84, no COOH line, one averaged line near 3.3
+    res = check(BENZOIC_ACETONE + [(3.45, 0.4, [], 3.0)], smiles="OC(=O)c1ccccc1", solvent="acetone-d6")
+    line = next(p for p in res.peaks if abs(p.ppm - 3.45) < 0.02)
+    assert line.status == "solvent" and "exchang" in line.assignment
+    assert "nmr.exchange_averaged_water" in {f.code for f in res.findings}
+    assert res.verdict == "consistent", [f.message for f in res.findings]
+
+
+@pytest.mark.parametrize(
+    "smiles, extra",
+    [
+        ("COC(=O)c1ccccc1", [(3.90, 3, [])]),  # methyl benzoate: no exchangeable H to exchange with
+        ("OC(=O)c1ccccc1", [(2.84, 0.5, [], 3.0)]),  # the water line itself is there
+    ],
+)
+def test_line_near_water_stays_unexplained_without_exchange(smiles, extra):
+    res = check(BENZOIC_ACETONE + extra + [(3.45, 0.4, [], 3.0)], smiles=smiles, solvent="acetone-d6")
+    line = next(p for p in res.peaks if abs(p.ppm - 3.45) < 0.02)
+    assert line.status == "suspicious"
+    assert res.verdict == "suspicious"
+
+
+GABA_D2O = [
+    (3.01, 2, [(7.6, 2)]),
+    (2.29, 2, [(7.4, 2)]),
+    (1.89, 2, [(7.5, 4)]),
+]
+
+
+def test_shoulder_of_a_presaturated_hod_line_is_water():
+    res = check(GABA_D2O + [(4.79, 20, [], 8.0), (4.87, 0.3, [], 3.0)], smiles="NCCCC(=O)O", solvent="D2O")
+    shoulder = next(p for p in res.peaks if abs(p.ppm - 4.87) < 0.02)
+    assert shoulder.status == "solvent" and "shoulder" in shoulder.assignment
+    assert res.verdict == "consistent", [f.message for f in res.findings]
+
+
+def test_line_beside_a_small_water_line_is_not_absorbed():
+    # CDCl3 water is ~0.3 H: a 0.4 H line 0.07 ppm away is far more than a shoulder of it
+    res = check(BENZYL_DIAZEPANE_SIGNALS + [(1.63, 0.4, [])])
+    line = next(p for p in res.peaks if abs(p.ppm - 1.63) < 0.02)
+    assert line.status == "suspicious"
+
+
+def test_line_with_13c_satellites_is_not_taken_for_water():
+    # a CH3-O singlet (1J(CH) = 142 Hz satellites, 0.55 % each) where averaged water could sit
+    sats = [(3.45 + 71.0 / SF, 0.4 * 0.0055, []), (3.45 - 71.0 / SF, 0.4 * 0.0055, [])]
+    res = check(BENZOIC_ACETONE + [(3.45, 0.4, [])] + sats, smiles="OC(=O)c1ccccc1", solvent="acetone-d6")
+    line = next(p for p in res.peaks if abs(p.ppm - 3.45) < 0.01)
+    assert line.status == "suspicious" and "13C satellites" in line.note
+    assert "nmr.exchange_averaged_water" not in {f.code for f in res.findings}

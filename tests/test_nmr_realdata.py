@@ -60,8 +60,8 @@ KNOWN: dict[str, tuple[str, str]] = {
     "nmr/1-methylhistidine_varian/HMDB00001.fid": (
         "xfail",
         "processing is fine now (imidazole CH 0.90/0.92 H, phase check passed); the zwitterion's alpha-CH (3.96 dd) "
-        "sits outside the neutral-amine rule window and is taken for the N-CH3, and a 0.3 H shoulder of the "
-        "presaturated water at 4.86 ppm is unexplained",
+        "sits outside the neutral-amine rule window and is taken for the N-CH3 (the 0.3 H shoulder of the "
+        "presaturated water at 4.86 ppm is now counted as water)",
     ),
     "nmr/cyclosporin_a/cyclosporin_1h/1": (
         "xfail",
@@ -70,14 +70,14 @@ KNOWN: dict[str, tuple[str, str]] = {
         "disagree with the window-wise assignment",
     ),
     "nmr/1-naphthoic_acid_bruker/1": (
-        "xfail",
-        "every group is found and the truncation wiggles are gone (end taper of the 0.47 s FID), but a real "
-        "sharp line at 3.34 ppm of 0.35 H is unexplained (not acetone-d6 water at 2.84; perhaps water "
-        "exchange-averaged with the COOH, or an unlisted impurity)",
+        "suspicious",
+        "a sharp singlet at 3.34 ppm of 0.35 H is not the compound: its 13C satellites (1J(CH) = 140 Hz) make it a "
+        "C-H line, not water exchanging with the COOH; most likely methanol (CH3 3.31 in acetone-d6, Fulmer 2010, "
+        "about 12 mol %), 0.03 ppm off the table value and so reported as unexplained with that lead",
     ),
     "nmr/1-naphthoic_acid_nmrdataset1/1h.fid.dx": (
-        "xfail",
-        "same acquisition as nmr/1-naphthoic_acid_bruker/1: the 0.35 H line at 3.34 ppm is unexplained",
+        "suspicious",
+        "same acquisition as nmr/1-naphthoic_acid_bruker/1: the 3.34 ppm CH3-type singlet (probably methanol)",
     ),
     "nmr/bicycloheptanol_1047626-52-7/1h.fid.dx": (
         "xfail",

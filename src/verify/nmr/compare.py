@@ -5,7 +5,9 @@ the `Expectation` built for the acquisition's solvent and the spectrometer frequ
 
 How it decides, in order:
   1. Solvent: residual solvent lines, water/HOD, TMS (DSS/TSP in D2O), 13C satellites and spinning
-     sidebands (flagged by peaks.flag_artefacts) are `solvent`.
+     sidebands (flagged by peaks.flag_artefacts) are `solvent`; so are a small unsplit shoulder touching a
+     strong (presaturated) water line, and, when neither water nor the compound's OH/NH/COOH is seen, the
+     one line between them where fast exchange averages the two (unless 13C satellites show a C-H line).
   2. Impurities: an entry of reference/impurities.tsv (for the acquisition's solvent) is a candidate only
      when its whole pattern fits: every signal at its shift, at least two of them free-standing with
      per-H integrals agreeing (e.g. ethyl acetate needs its 2.05 s, 4.12 q and 1.26 t); a one-signal
@@ -190,6 +192,20 @@ def classify_solvent(mults: list[Multiplet], solvent: Solvent | None,
         for i, m in enumerate(mults):
             if i not in out and m.lo - 0.005 <= p <= m.hi + 0.005:
                 out[i] = (kind, lab, False)
+    # A suppressed (presaturated) or very strong water line leaves shoulders and phase residues beside it:
+    # a small unsplit line touching the water multiplet is still water. Bounded by the water line's own size
+    # (th.water_shoulder_fraction of it), so next to an ordinary 1-2 H water line in CDCl3 nothing real can
+    # be absorbed; a target signal next to water is still assigned (solvent lines stay eligible).
+    water = [i for i, v in out.items() if v[0] in ("water", "residual") and v[2]
+             and (v[0] == "water" or (solvent is not None and solvent.key == "d2o"))]
+    for w in water:
+        mw = mults[w]
+        for i, m in enumerate(mults):
+            if i in out or _split_j(m) and m.multiplicity != "m":
+                continue
+            if _interval_gap(mw.lo, mw.hi, m.lo, m.hi) <= th.water_shoulder_gap_ppm \
+                    and 0 < m.integral <= th.water_shoulder_fraction * mw.integral:
+                out[i] = ("water", f"{out[w][1]} (shoulder of the water line)", True)
     # DSS methylene signals (2.91, 1.76, 0.63) when DSS is the reference in water
     if solvent is not None and solvent.key == "d2o":
         ref = [i for i, v in out.items() if v[0] == "reference" and v[2]]
@@ -689,6 +705,8 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
         imp_findings.append(Finding(sev, "nmr.impurity", f"{h.name} present (about {h.mol_percent:.0f} mol % of the compound)"))
     findings += imp_findings
 
+    findings += _exchange_averaged_water(mults, peaks, groups, gcalls, solv, imp_of, eligible, solvent, sf_mhz, th)
+
     unexplained = []
     for j, p in enumerate(peaks):
         m = mults[j]
@@ -726,6 +744,8 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
         p.assignment = ""
         if p.h < th.unexplained_min_h:
             p.note = _join(p.note, f"minor ({p.h:.2f} H, below the {th.unexplained_min_h:g} H threshold)")
+        else:
+            p.note = _join(p.note, _nearest_impurity_hint(m, solvent, th))
         unexplained.append(j)
 
     # integral checks, as a chemist integrates: over regions of touching multiplets (the split of an
@@ -806,6 +826,78 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
     return Comparison(scale=scale, peaks=peaks, groups=gcalls, findings=findings,
                       impurities=[h for h in hits if h.mol_percent > 0],
                       side_products=named_sp, observed_h=observed_h, expected_h=exp_h)
+
+
+def _exchange_averaged_water(mults: list[Multiplet], peaks: list[ObservedPeak], groups: list[HGroup],
+                             gcalls: list[GroupCall], solv: dict, imp_of: dict, eligible: list[int],
+                             solvent: Solvent | None, sf_mhz: float, th: NmrThresholds) -> list[Finding]:
+    """Water in fast exchange with the compound's OH/NH/COOH shows as one averaged line.
+
+    Its shift lies between the solvent's water shift and the XH window, weighted by the H of each (a
+    carboxylic acid in wet acetone-d6: water 2.84 moves to ~3.3 and no COOH line is seen). Taken only when
+    no water line and no exchangeable group of the target was seen, for one unsplit, unassigned line of at
+    most th.exchange_water_max_h H; the peak becomes `solvent` and an info finding says so.
+    """
+    if solvent is not None and solvent.key in ("d2o", "cd3od"):
+        return []  # exchangeable H are replaced by D there: HOD/CD3OH is the residual line
+    exch = [gc for gc in gcalls if gc.group.exchangeable]
+    if not exch or any(gc.found or gc.placed_h > 0 for gc in exch):
+        return []
+    if any(v[0] == "water" and v[2] for v in solv.values()):
+        return []
+    w = solvent.water if solvent is not None else 1.56
+    lo, hi = w - th.water_tol_ppm, max(gc.group.hi for gc in exch)
+    cands = [j for j in eligible if j not in solv and j not in imp_of and peaks[j].kind != "side_product"
+             and not peaks[j].placed and lo <= mults[j].ppm <= hi and 0 < peaks[j].h <= th.exchange_water_max_h
+             and not (_split_j(mults[j]) and mults[j].multiplicity != "m")]
+    if not cands:
+        return []
+    j = max(cands, key=lambda k: peaks[k].h)
+    jch = _13c_satellite_j(mults, j, sf_mhz)
+    if jch:
+        # water and OH/NH carry no carbon: 13C satellites make it a C-H line (e.g. a CH3-O singlet)
+        peaks[j].note = _join(peaks[j].note, f"13C satellites (1J(CH) = {jch:.0f} Hz): a C-H signal, not water")
+        return []
+    xh = "/".join(dict.fromkeys(gc.group.label for gc in exch))
+    peaks[j].kind = "solvent"
+    peaks[j].solvent_label = "water exchanging with the compound's " + xh
+    peaks[j].note = _join(peaks[j].note, f"no separate water line at {w:.2f}: fast exchange averages water and XH")
+    return [Finding("info", "nmr.exchange_averaged_water",
+                    f"no water line at {w:.2f} ppm and no {xh} signal: the line at {mults[j].ppm:.2f} ppm "
+                    f"({peaks[j].h:.2f} H) is taken as water in fast exchange with the compound's {xh}")]
+
+
+def _nearest_impurity_hint(m: Multiplet, solvent: Solvent | None, th: NmrThresholds) -> str:
+    """A lead for the chemist: the nearest reference/impurities.tsv signal just outside the match tolerance."""
+    near = [(abs(float(r["ppm"]) - m.ppm), name, r) for name, rows in impurity_table(solvent).items() for r in rows
+            if abs(float(r["ppm"]) - m.ppm) <= 3 * th.impurity_tol_ppm]
+    if not near:
+        return ""
+    d, name, r = min(near, key=lambda t: t[0])
+    return f"near {name} {r['label']} ({float(r['ppm']):.2f} ppm in this solvent, {d:.2f} ppm off: not matched)"
+
+
+def _13c_satellite_j(mults: list[Multiplet], j: int, sf_mhz: float) -> float | None:
+    """1J(13C-1H) in Hz when the tallest line of multiplet j has a 13C satellite pair, else None.
+
+    Each satellite of a 12C-H line is 0.55 % of it (1.1 % natural 13C split in two), symmetric at
+    +-1J/2 with 1J = 120-170 Hz for sp3/sp2 C-H. The lines may sit in any multiplet (a wide multiplet can
+    swallow one of them), so every picked line is searched.
+    """
+    if not mults[j].lines:
+        return None
+    main = max(mults[j].lines, key=lambda L: L.height)
+    lines = [L for m in mults for L in m.lines if L is not main]
+    best = None
+    for up in lines:
+        d_up = (up.ppm - main.ppm) * sf_mhz
+        if not (60.0 <= d_up <= 85.0 and 0.002 <= up.height / main.height <= 0.03):
+            continue
+        for dn in lines:
+            d_dn = (main.ppm - dn.ppm) * sf_mhz
+            if abs(d_dn - d_up) <= 3.0 and 0.002 <= dn.height / main.height <= 0.03:
+                best = d_up + d_dn
+    return best
 
 
 def _class(g: HGroup) -> str:

@@ -47,6 +47,14 @@ class NmrThresholds:
     """Residual solvent signal and TMS/DSS position tolerance (ppm)."""
     water_tol_ppm: float = 0.12
     """Water/HOD wanders with temperature, concentration and acidity: tolerance around the table value (ppm)."""
+    water_shoulder_gap_ppm: float = 0.08
+    water_shoulder_fraction: float = 0.05
+    """A small unsplit line within this many ppm of the water/HOD multiplet and at most this fraction of its
+    integral is part of the water line (presaturation residue, shoulder of a strong line)."""
+    exchange_water_max_h: float = 3.0
+    """Fast exchange of water with the compound's OH/NH/COOH averages them into one line between the
+    solvent's water shift and the XH window. When neither water nor the XH group is seen, one unsplit
+    unexplained line of at most this many H in that span is taken as the averaged water/XH line."""
     impurity_tol_ppm: float = 0.02
     """Impurity signal position tolerance (ppm) against reference/impurities.tsv."""
     impurity_ratio_max: float = 2.0
