@@ -422,3 +422,29 @@ def test_line_with_13c_satellites_is_not_taken_for_water():
     line = next(p for p in res.peaks if abs(p.ppm - 3.45) < 0.01)
     assert line.status == "suspicious" and "13C satellites" in line.note
     assert "nmr.exchange_averaged_water" not in {f.code for f in res.findings}
+
+
+def test_acetyl_rotamer_pair_with_hidden_ethyl_acetate_keeps_its_assignment():
+    # 1-acetyl-4-benzyl-1,4-diazepane (amide rotamers: two CH3 singlets) with ethyl acetate, whose 2.05
+    # singlet falls between the rotamer singlets: the CH3 stays on its singlets, the ring C6 on its quintet
+    sig = [
+        (7.32, 4, [(7.5, 1)]),
+        (7.24, 1, [(7.3, 2)]),
+        (3.62, 2, []),
+        (3.58, 2, [(6.0, 2)]),
+        (3.50, 2, [(6.0, 2)]),
+        (2.66, 2, [(5.0, 2)]),
+        (2.58, 2, [(5.0, 2)]),
+        (2.07, 1.7, []),
+        (2.035, 1.3, []),
+        (1.84, 2, [(5.9, 4)]),
+        (2.05, 0.66, []), (4.12, 0.44, [(7.1, 3)]), (1.26, 0.66, [(7.1, 2)]),  # ethyl acetate, 22 mol %
+        (7.26, 0.05, []),
+        (1.56, 0.3, [], 4.0),
+    ]
+    res = check(sig, smiles="CC(=O)N1CCCN(Cc2ccccc2)CC1")
+    acetyl = next(p for p in res.peaks if abs(p.ppm - 2.05) < 0.03)
+    ring = next(p for p in res.peaks if abs(p.ppm - 1.84) < 0.02)
+    assert "acetyl" in acetyl.assignment and "acetyl" not in ring.assignment, (acetyl.assignment, ring.assignment)
+    assert "C6" in ring.assignment
+    assert res.verdict == "consistent", [f.message for f in res.findings]
