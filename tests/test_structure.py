@@ -195,3 +195,130 @@ def test_side_products_for_deprotected_benzyl_diazepane():
     kinds = {sp.kind for sp in side_products(Chem.MolFromSmiles(BOC_BENZYL))}
     assert "over_alkylation" not in kinds and "boc_not_removed" not in kinds
     assert side_products(Chem.MolFromSmiles("CCO")) == []
+
+
+# --- free alpha-amino acids (zwitterions in D2O) -------------------------------------------------------
+
+def _groups(smiles, solvent):
+    return build_expectation(read_target(smiles), solvent).h_groups
+
+
+def _group_of(groups, label_part):
+    return [g for g in groups if label_part in g.label]
+
+
+@pytest.mark.parametrize(
+    "smiles,alpha,beta",
+    [
+        # HMDB0000177 L-histidine (D2O, pH 7): alpha 3.98, beta 3.13/3.23
+        ("N[C@@H](Cc1cnc[nH]1)C(=O)O", 3.98, (3.13, 3.23)),
+        # HMDB0000001 1-methyl-L-histidine: alpha 3.97, beta 3.06/3.16
+        ("Cn1cnc(C[C@H](N)C(=O)O)c1", 3.97, (3.06, 3.16)),
+        # HMDB0000159 L-phenylalanine: alpha 3.98, beta 3.12/3.28
+        ("N[C@@H](Cc1ccccc1)C(=O)O", 3.98, (3.12, 3.28)),
+    ],
+)
+def test_aromatic_amino_acid_windows_in_d2o(smiles, alpha, beta):
+    gs = _groups(smiles, "D2O")
+    (a,) = _group_of(gs, "alpha-CH of free alpha-amino acid")
+    assert a.lo <= alpha <= a.hi
+    # the neutral-amine value (CH-N of an amine, about 2.5-3.0) is not what a zwitterion shows
+    assert a.lo > 3.3
+    (b,) = _group_of(gs, "ArCH2 (beta)")
+    assert b.n_h == 2 and all(b.lo <= x <= b.hi for x in beta)
+    assert b.lo > 2.9  # the C-linked benzylic CH2 window (2.45-2.95) would not hold 3.1-3.3
+
+
+def test_alanine_and_glycine_in_d2o():
+    # BMRB bmse000028 L-alanine: 3.77 (q), 1.47 (d); bmse000089 glycine: 3.55 (s)
+    gs = _groups("C[C@H](N)C(=O)O", "D2O")
+    (a,) = _group_of(gs, "alpha-CH of free")
+    (m,) = _group_of(gs, "CH3 (beta) of free alanine")
+    assert a.lo <= 3.77 <= a.hi and m.lo <= 1.47 <= m.hi and m.n_h == 3
+    (g,) = _group_of(_groups("NCC(=O)O", "D2O"), "glycine")
+    assert g.lo <= 3.55 <= g.hi and g.n_h == 2
+
+
+def test_amino_acid_window_depends_on_solvent():
+    # D2O: zwitterion, narrow; DMSO-d6/CDCl3: protonation state unknown, spans free base to ammonium salt
+    d2o = _group_of(_groups("C[C@H](N)C(=O)O", "D2O"), "alpha-CH of free")[0]
+    dmso = _group_of(_groups("C[C@H](N)C(=O)O", "DMSO-d6"), "alpha-CH of free")[0]
+    assert dmso.lo < d2o.lo and d2o.hi - d2o.lo < dmso.hi - dmso.lo
+
+
+def test_amino_ester_and_acylated_amino_acid_are_not_free_amino_acids():
+    # methyl ester (neutral amine) and N-acetyl amino acid keep their own rules
+    labels = {g.label for g in _groups("COC(=O)[C@@H](N)Cc1ccccc1", "CDCl3")}
+    assert not any("amino acid" in lab for lab in labels)
+    labels = {g.label for g in _groups("CC(=O)N[C@@H](C)C(=O)O", "D2O")}
+    assert "CH-N of amide" in labels and not any("amino acid" in lab for lab in labels)
+
+
+def test_amine_ch2_in_d2o_allows_the_protonated_amine():
+    # GABA N-CH2 3.01 in D2O (HMDB0000112): the amine is protonated in water
+    d2o = _group_of(_groups("NCCCC(=O)O", "D2O"), "N-CH2 of amine")[0]
+    cdcl3 = _group_of(_groups("NCCCC(=O)O", "CDCl3"), "N-CH2 of amine")[0]
+    assert d2o.lo <= 3.01 <= d2o.hi and cdcl3.hi < 3.01
+
+
+# --- aromatic solvents (ASIS) ---------------------------------------------------------------------------
+
+def test_c6d6_windows_widen_by_the_documented_margins():
+    # ethyl acetate, Fulmer 2010 Table 1: CDCl3 2.05/4.12/1.26, C6D6 1.65/3.89/0.92
+    cd = {g.label: g for g in _groups("CC(=O)OCC", "CDCl3")}
+    bz = {g.label: g for g in _groups("CC(=O)OCC", "C6D6")}
+    tol = {g.label: g for g in _groups("CC(=O)OCC", "toluene-d8")}
+    ac = "acetyl CH3 (ketone/ester/amide)"
+    assert not (cd[ac].lo <= 1.65) and bz[ac].lo <= 1.65 <= bz[ac].hi
+    assert bz[ac].lo == pytest.approx(cd[ac].lo - 0.60) and bz[ac].hi == pytest.approx(cd[ac].hi + 0.05)
+    och2 = "O-CH2 of ester"
+    assert bz[och2].lo <= 3.89 <= bz[och2].hi
+    me = "CH3 next to C-O/C-N"  # one bond further from the ester O: the smaller (beta) margin
+    assert bz[me].lo == pytest.approx(cd[me].lo - 0.35) and bz[me].lo <= 0.92
+    assert {k: (g.lo, g.hi) for k, g in tol.items()} == {k: (g.lo, g.hi) for k, g in bz.items()}
+    # DMSO-d6 and CDCl3 windows carry no aromatic-solvent margin
+    assert "aromatic-solvent" not in " ".join(g.note for g in cd.values())
+
+
+def test_c6d6_margin_small_for_hydrocarbon_h():
+    # hexane CH3 0.88 (CDCl3) vs 0.89 (C6D6): a remote alkyl H barely moves
+    cd = _groups("CCCCCC", "CDCl3")
+    bz = _groups("CCCCCC", "C6D6")
+    for a, b in zip(cd, bz):
+        assert b.lo == pytest.approx(a.lo - 0.10) and b.hi == pytest.approx(a.hi + 0.05)
+
+
+# --- rigid bridged bicyclic CH2 near a pendant aryl -----------------------------------------------------
+
+FENCHYL_THIAZOLE = "CC1(C)[C@H]2CC[C@](C)(C2)[C@]1(O)c1nccs1"
+
+
+def test_bicyclic_ch2_near_aryl_gets_higher_upper_edge():
+    gs = _groups(FENCHYL_THIAZOLE, "CDCl3")
+    near = _group_of(gs, "rigid bicyclic, near aryl")
+    mol = Chem.MolFromSmiles(FENCHYL_THIAZOLE)
+    # the methano bridge C7 (between the two bridgeheads) and C6 (next to the methyl bridgehead)
+    bridge = next(a.GetIdx() for a in mol.GetAtoms() if a.GetTotalNumHs() == 2
+                  and all(n.IsInRingSize(5) and mol.GetRingInfo().NumAtomRings(n.GetIdx()) == 2 for n in a.GetNeighbors()))
+    assert any(bridge in g.atoms for g in near)
+    # NMReDATA assignment of this compound: H-7 at 2.73 (d, 2J 10 Hz) and 1.34
+    g7 = next(g for g in near if bridge in g.atoms)
+    assert g7.lo <= 1.34 and 2.73 <= g7.hi
+    # the C5 CH2 (1,4 to the aryl-bearing carbon) keeps the plain alkyl window
+    plain = _group_of(gs, "alkyl CH2")
+    assert any(g.hi <= 1.8 for g in plain if "near aryl" not in g.label)
+
+
+@pytest.mark.parametrize(
+    "smiles",
+    [
+        "CC1CCCC(C)(C)C1(O)c1nccs1",  # monocyclic analogue (cyclohexanol): conformers average the effect
+        "CCC(C)(C)C(O)(CC)c1nccs1",  # open-chain analogue
+        "CC1(C)[C@H]2CC[C@](C)(C2)[C@@H]1O",  # fenchol itself: no aryl
+        "CC1(C)[C@H]2CC[C@](C)(C2)[C@@H]1OC(=O)c1ccccc1",  # aryl not on the ring carbon (ester)
+    ],
+)
+def test_bicyclic_aryl_rule_does_not_apply(smiles):
+    gs = _groups(smiles, "CDCl3")
+    assert not _group_of(gs, "near aryl")
+    assert all(g.hi <= 2.0 for g in gs if g.label in ("alkyl CH2", "CH2 beta to N/O"))

@@ -3,14 +3,17 @@
 One small interface, `ShiftPredictor.predict(mol, solvent) -> {atom_idx: ShiftWindow}`, keyed by the
 heavy atom that carries the hydrogens. The rule-based predictor reads SMARTS-keyed windows from
 `reference/shift_rules.tsv`, refines benzene CH by substituent increments and gives 1,4-diazepane ring
-CH2 their neighbour-dependent windows. A learned per-atom predictor can sit beside it with the same
-interface (`predict` returning centre +/- its own error estimate).
+CH2 their neighbour-dependent windows. Two structure-wide corrections follow (numbers and sources in the
+header of shift_rules.tsv): a CH2 of a rigid bridged bicyclic held 1,3 to a pendant aryl gets a higher upper
+edge, and in an aromatic solvent (C6D6, toluene-d8) every window is widened by its aromatic-solvent-induced
+shift margin. A learned per-atom predictor can sit beside it with the same interface (`predict` returning
+centre +/- its own error estimate).
 """
 
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from rdkit import Chem
@@ -47,6 +50,105 @@ def rule_column(solvent_key: str) -> str:
     """Column of the rule tables used for a solvent: DMSO-d6 and strongly H-bonding solvents use the
     DMSO column, everything else CDCl3 (documented in the README)."""
     return "dmso" if solvent_key in ("dmso", "cd3od", "d2o", "acetone", "cd3cn") else "cdcl3"
+
+
+def _row_window(row: dict, solvent_key: str, col: str) -> tuple[float, float]:
+    """(lo, hi) of a shift_rules.tsv row for a solvent. D2O/H2O uses the row's own d2o columns where the
+    table gives them (water changes the species: zwitterions, protonated amines), else the DMSO column."""
+    if solvent_key == "d2o" and row.get("d2o_lo") is not None and row.get("d2o_hi") is not None:
+        return float(row["d2o_lo"]), float(row["d2o_hi"])
+    return float(row[f"{col}_lo"]), float(row[f"{col}_hi"])
+
+
+def _meta() -> dict:
+    return reference.table_meta("shift_rules.tsv")
+
+
+def asis_solvents() -> frozenset[str]:
+    """Solvent keys whose windows get the aromatic-solvent-induced shift margins (C6D6, toluene-d8)."""
+    return frozenset(str(_meta().get("asis_solvents", "")).split(";")) - {""}
+
+
+_HETERO = (7, 8, 15, 16, 9, 17, 35, 53)  # N, O, P, S, halogens: the polar groups benzene solvates
+
+
+def _is_polar_neighbour(atom: Chem.Atom) -> bool:
+    """A heteroatom, or a carbon carrying C=O / C=N / C#N / C=S (the dipole benzene sits against)."""
+    if atom.GetAtomicNum() in _HETERO:
+        return True
+    if atom.GetAtomicNum() == 6:
+        for b in atom.GetBonds():
+            o = b.GetOtherAtom(atom)
+            if o.GetAtomicNum() in (7, 8, 16) and b.GetBondType() in (Chem.BondType.DOUBLE, Chem.BondType.TRIPLE):
+                return True
+    return False
+
+
+def asis_class(mol: Chem.Mol, idx: int, exchangeable: bool) -> str:
+    """How exposed an H-bearing atom is to the aromatic-solvent shift: exchangeable | polar (bonded to a
+    polar group, or an H on a heteroaromatic ring) | aromatic (benzene-type ring CH) | beta (one bond further
+    from a polar group, or next to an aromatic ring/C=C) | remote (saturated hydrocarbon part)."""
+    atom = mol.GetAtomWithIdx(idx)
+    if exchangeable or atom.GetAtomicNum() != 6:
+        return "exchangeable"
+    if atom.GetIsAromatic():
+        ri = mol.GetRingInfo()
+        for ring in ri.AtomRings():
+            if idx in ring and any(mol.GetAtomWithIdx(i).GetAtomicNum() != 6 for i in ring):
+                return "polar"
+        return "aromatic"
+    nbs = list(atom.GetNeighbors())
+    if any(_is_polar_neighbour(nb) for nb in nbs):
+        return "polar"
+    for nb in nbs:
+        if nb.GetIsAromatic() or any(_is_polar_neighbour(nn) for nn in nb.GetNeighbors() if nn.GetIdx() != idx):
+            return "beta"
+        if any(b.GetBondType() != Chem.BondType.SINGLE for b in nb.GetBonds()):
+            return "beta"
+    return "remote"
+
+
+def _bridged_systems(mol: Chem.Mol) -> list[set[int]]:
+    """Atom sets of bridged ring systems: two smallest rings sharing three or more atoms (a bridge of at
+    least one atom between two bridgeheads, e.g. norbornane C7), merged over shared rings."""
+    rings = [set(r) for r in mol.GetRingInfo().AtomRings()]
+    systems: list[set[int]] = []
+    for i in range(len(rings)):
+        for j in range(i + 1, len(rings)):
+            if len(rings[i] & rings[j]) >= 3:
+                merged = rings[i] | rings[j]
+                for s in [s for s in systems if s & merged]:
+                    merged |= s
+                    systems.remove(s)
+                systems.append(merged)
+    return systems
+
+
+def bicyclic_aryl_ch2(mol: Chem.Mol) -> dict[int, int]:
+    """CH2 of a rigid bridged bicyclic that sit 1,3 to a ring carbon carrying a pendant (non-ring-fused)
+    aryl or heteroaryl: {CH2 atom: aryl-bearing carbon}. A flexible monocyclic or open chain averages the
+    through-space effect over conformers and is not included."""
+    out: dict[int, int] = {}
+    for system in _bridged_systems(mol):
+        carriers = set()
+        for c in system:
+            a = mol.GetAtomWithIdx(c)
+            if a.GetIsAromatic() or a.GetAtomicNum() != 6:
+                continue
+            for b in a.GetBonds():
+                o = b.GetOtherAtom(a)
+                if o.GetIsAromatic() and not b.IsInRing():
+                    carriers.add(c)
+        for c in carriers:
+            for mid in mol.GetAtomWithIdx(c).GetNeighbors():
+                if mid.GetIdx() not in system:
+                    continue
+                for ch2 in mid.GetNeighbors():
+                    k = ch2.GetIdx()
+                    if (k != c and k in system and ch2.GetAtomicNum() == 6 and not ch2.GetIsAromatic()
+                            and ch2.GetTotalNumHs() == 2):
+                        out.setdefault(k, c)
+    return out
 
 
 @functools.lru_cache(maxsize=None)
@@ -135,9 +237,10 @@ class RuleShiftPredictor:
                 idx = match[0]
                 if idx in windows:
                     continue
+                lo, hi = _row_window(row, solvent, col)
                 windows[idx] = ShiftWindow(
-                    lo=float(row[f"{col}_lo"]),
-                    hi=float(row[f"{col}_hi"]),
+                    lo=lo,
+                    hi=hi,
                     label=row["label"],
                     exchangeable=row["exchangeable"] == "yes",
                     source="shift_rules.tsv",
@@ -151,7 +254,39 @@ class RuleShiftPredictor:
                 lo, hi = p.window_dmso if col == "dmso" else p.window_cdcl3
                 note = "rotamers may broaden or double this signal" if p.rotamers else ""
                 windows[p.atom_idx] = ShiftWindow(lo=lo, hi=hi, label=p.label, source="diazepane_ring.tsv", note=note)
+        self._bicyclic_aryl(mol, windows)
+        if solvent in asis_solvents():
+            self._asis(mol, windows, solvent)
         return windows
+
+    @staticmethod
+    def _bicyclic_aryl(mol: Chem.Mol, windows: dict[int, ShiftWindow]) -> None:
+        """Rigid bridged bicyclic CH2 held 1,3 to a pendant aryl: one of its H sits in the aryl's deshielding
+        zone (norbornane syn-7/endo-6 H), so the upper edge is raised (shift_rules.tsv header)."""
+        hi_edge = float(_meta().get("bicyclic_aryl_hi", 0.0))
+        for idx, carrier in bicyclic_aryl_ch2(mol).items():
+            w = windows.get(idx)
+            if w is None or w.exchangeable or w.hi >= hi_edge:
+                continue
+            note = (f"rigid bicyclic CH2 1,3 to the aryl-bearing ring carbon (atom {carrier + 1}): one H may lie in the aryl's "
+                    f"deshielding zone (upper edge {w.hi:.2f} -> {hi_edge:.2f})")
+            windows[idx] = replace(w, hi=hi_edge, label=w.label + " (rigid bicyclic, near aryl)",
+                                   note="; ".join(x for x in (w.note, note) if x))
+
+    @staticmethod
+    def _asis(mol: Chem.Mol, windows: dict[int, ShiftWindow], solvent: str) -> None:
+        """Aromatic solvent: CDCl3 windows widened by the aromatic-solvent-induced shift margin of each H's
+        environment (mostly upfield, largest next to polar groups; shift_rules.tsv header)."""
+        meta = _meta()
+        down = float(meta.get("asis_downfield", 0.0))
+        for idx, w in list(windows.items()):
+            cls = asis_class(mol, idx, w.exchangeable)
+            up_margin = float(meta.get(f"asis_{cls}", 0.0))
+            hi_margin = up_margin if cls == "exchangeable" else down
+            note = f"{solvent}: aromatic-solvent shift margin ({cls}) -{up_margin:.2f}/+{hi_margin:.2f} ppm"
+            windows[idx] = replace(w, lo=round(w.lo - up_margin, 3), hi=round(w.hi + hi_margin, 3),
+                                   note="; ".join(x for x in (w.note, note) if x),
+                                   centre=None if w.centre is None else round(w.centre - up_margin / 2, 3))
 
     def _increment_window(self, mol, idx, fallback: ShiftWindow, col: str) -> ShiftWindow:
         shifts = _cached_increments(mol)
