@@ -8,6 +8,9 @@ Exit codes: 0 the plate has run (whatever the verdicts; errors per well are in t
 64 bad command line, 65 unreadable or invalid plate map, 66 plate map (or a given folder) not found.
 With --fail-on suspicious: 1 if any well is suspicious, 2 if any is inconsistent or an error;
 with --fail-on inconsistent: 2 if any well is inconsistent or an error.
+A partial well (one of its two data files unreadable; verdict from the other, at best suspicious)
+counts as an error for --fail-on: an unreadable file needs someone to act, as it did when it made
+the whole well an error.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from .map import PlateMap, read_plate_map
 from ..cli import UsageErrorParser
 from .output import write_reports
 from .progress import Progress
+from ..report.tables import part_errors_text
 from .run import WellJob, default_workers, input_hash, run_jobs
 from .store import ResultStore
 
@@ -36,7 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="MAP: CSV/TSV with columns well, compound_id, smiles[, nmr, ms, solvent, ...] (paths relative "
         "to the map; other columns are carried to the outputs) or an SDF with well and id properties. "
         "Exit codes: 0 the plate has run (whatever the verdicts), 64 usage error, 65 unreadable or invalid "
-        "map, 66 map not found; --fail-on turns verdicts into exit 1/2.",
+        "map, 66 map not found; --fail-on turns verdicts into exit 1/2 (a well with an unreadable NMR or "
+        "LC-MS file, error or partial, gives 2).",
     )
     p.add_argument("map", metavar="MAP", help="plate map: .csv/.tsv or .sdf")
     p.add_argument("--nmr-dir", metavar="D", help="find NMR data here by well or compound id when the map has no nmr path")
@@ -176,6 +181,8 @@ def run_plate(argv: list[str]) -> int:
         counts = {v: 0 for v in ("consistent", "suspicious", "inconsistent", "error")}
         for r in records:
             counts[r["verdict"] if r["verdict"] in counts else "error"] += 1
+        # partial wells are also counted under their (capped) verdict: counts still sum to n_wells
+        n_partial = sum(r.get("status") == "partial" for r in records)
         meta = {
             "name": pm.name,
             "map": str(pm.path),
@@ -185,6 +192,7 @@ def run_plate(argv: list[str]) -> int:
             "padded": pm.padded,
             "n_wells": len(records),
             "counts": counts,
+            "partial": n_partial,
             "checked": len(todo),
             "skipped_unchanged": skipped,
             "workers": workers,
@@ -198,18 +206,22 @@ def run_plate(argv: list[str]) -> int:
     paths = write_reports(outdir, meta, records, pm.extra_columns)
     elapsed = time.monotonic() - t0
     summary = ", ".join(f"{n} {v}" for v, n in counts.items() if n) or "nothing"
+    if n_partial:
+        summary += f"; {n_partial} partial (a data file unreadable)"
     print(f"{pm.name}: {len(records)} wells: {summary} ({len(todo)} checked, {skipped} unchanged) in {elapsed:.1f} s")
     print(f"report: {paths['html']}")
     for r in records:
         if r["verdict"] == "error":
             print(f"  {r['well']} {r['compound_id']}: error: {r['error']}")
-    return _exit_code(args.fail_on, counts)
+        elif r.get("status") == "partial":
+            print(f"  {r['well']} {r['compound_id']}: partial ({r['verdict']}): {part_errors_text(r['part_errors'])}")
+    return _exit_code(args.fail_on, counts, n_partial)
 
 
-def _exit_code(fail_on: str | None, counts: dict) -> int:
+def _exit_code(fail_on: str | None, counts: dict, n_partial: int = 0) -> int:
     if not fail_on:
         return 0
-    if counts.get("inconsistent") or counts.get("error"):
+    if counts.get("inconsistent") or counts.get("error") or n_partial:
         return 2
     if fail_on == "suspicious" and counts.get("suspicious"):
         return 1

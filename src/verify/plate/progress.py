@@ -59,6 +59,10 @@ class Progress:
                 pass
         else:
             msg = f" ({rec['error']})" if rec.get("error") else ""
+            if not msg and rec.get("part_errors"):  # partial: name the unreadable part
+                from ..report.tables import PART_LABELS
+
+                msg = " (partial: " + ", ".join(f"{PART_LABELS.get(k, k)} unreadable" for k in rec["part_errors"]) + ")"
             self._line(
                 f"{self.label}: {self.done}/{self.total} {rec.get('well')} {rec.get('compound_id', '')} "
                 f"{verdict}{msg} [{r:.2f} wells/s, {_hms(left)} left]"

@@ -2,8 +2,9 @@
 
 Each worker checks its well with `verify.pipeline.check_compound`, renders the well's report section
 (figures included) and hands back a plain record; the parent writes it to the results store at once.
-A well that fails (corrupt file, invalid SMILES, missing data, any exception) becomes an `error`
-record with its message; the plate always finishes.
+A well that fails (invalid SMILES, missing data, any exception) becomes an `error` record with its
+message; a well with one unreadable data file of two becomes `partial` (see `check_parts`); the plate
+always finishes.
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ from typing import Callable
 
 from .. import __version__
 from ..errors import VerifyError
+from ..report.tables import PART_LABELS, part_errors_text
 
-CACHE_VERSION = "plate-1"
+# plate-2: a well with one unreadable data file is `partial` (it was an `error`): older records re-check
+CACHE_VERSION = "plate-2"
 
 
 @dataclass
@@ -132,6 +135,73 @@ class WellTimeout(VerifyError):
     pass
 
 
+class PartsFailed(VerifyError):
+    """Both data files of a well are unreadable, each for its own reason: `parts` = {part: message}."""
+
+    def __init__(self, parts: dict[str, str]):
+        self.parts = dict(parts)
+        super().__init__(part_errors_text(self.parts))
+
+
+def _message(exc: Exception) -> str:
+    if isinstance(exc, VerifyError):
+        return str(exc)
+    return f"unexpected {exc.__class__.__name__}: {exc}"
+
+
+def check_parts(target, job: WellJob):
+    """Check a well's data; when one of two data files cannot be checked, keep the other's evidence.
+
+    Returns (CompoundResult, part_errors) where part_errors is {} or {"nmr"|"ms": one-line message}.
+    The well is first checked as the single-compound command would (NMR and HRMS together, so the
+    HRMS check sees the NMR's solvent). Only if that fails and both techniques were supplied is each
+    checked alone, to find which file is at fault:
+
+    * one part fails alone: the well is `partial`. The readable part's result is kept and a warning
+      finding `plate.<part>_unreadable` (the file and its problem) is added, so that the verdict is at
+      least `suspicious`: a structure confirmed by one technique while the other's data, supplied,
+      could not be read is not confirmed. An `inconsistent` verdict stands: the readable part already
+      proves the structure wrong, and the missing evidence cannot change that.
+    * both fail alone: PartsFailed with both messages (an `error` well), or the combined error
+      itself when both fail for the same reason (e.g. an unknown solvent).
+    * both pass alone (the failure needed both together): the combined error stands.
+
+    A timeout or MemoryError is the whole well's (re-raised): the retry would only make it worse.
+    """
+    from ..findings import Finding
+    from ..pipeline import check_compound
+
+    kw = {"solvent": job.solvent or None, "ppm": job.ppm}
+    try:
+        return check_compound(target, nmr=job.nmr, ms=job.ms, **kw), {}
+    except (WellTimeout, MemoryError):
+        raise
+    except Exception as exc:
+        if not (job.nmr and job.ms):
+            raise  # one technique only: there is no other evidence to keep
+        combined = exc
+    results, errors = {}, {}
+    for part in ("nmr", "ms"):
+        try:
+            results[part] = check_compound(target, **{part: getattr(job, part)}, **kw)
+        except (WellTimeout, MemoryError):
+            raise
+        except Exception as exc:
+            errors[part] = _message(exc)
+    if len(errors) == 2 and len(set(errors.values())) == 2:
+        raise PartsFailed(errors) from None
+    if len(errors) != 1:
+        raise combined
+    (failed, msg), = errors.items()
+    kept = "ms" if failed == "nmr" else "nmr"
+    result = results[kept]
+    result.findings.append(Finding(
+        "warning", f"plate.{failed}_unreadable",
+        f"{PART_LABELS[failed]} data could not be checked ({msg}): the verdict rests on {PART_LABELS[kept]} "
+        f"alone"))
+    return result, errors
+
+
 def check_well(job: WellJob) -> dict:
     """Check one well; never raises. Returns the record stored for it.
 
@@ -168,6 +238,7 @@ def _check_well(job: WellJob) -> dict:
         "status": "error",
         "verdict": "error",
         "error": None,
+        "part_errors": {},  # {"nmr"|"ms": message}: a data file that could not be read
         "result_json": None,
         "fragment": None,
     }
@@ -178,11 +249,10 @@ def _check_well(job: WellJob) -> dict:
         if not job.nmr and not job.ms:
             raise VerifyError("no NMR or LC-MS data for this well")
         from ..findings import Finding
-        from ..pipeline import check_compound
 
         target = _target(job)
         mol = target.mol
-        result = check_compound(target, nmr=job.nmr, ms=job.ms, solvent=job.solvent or None, ppm=job.ppm)
+        result, rec["part_errors"] = check_parts(target, job)
         t_check = time.perf_counter()
         rec["check_s"] = round(t_check - t0, 3)
         for note in job.notes:
@@ -193,13 +263,14 @@ def _check_well(job: WellJob) -> dict:
             result.findings.append(Finding("info", "plate.no_ms", "no LC-MS data for this well: 1H NMR only"))
         data = _clean(result.to_dict())
         rec["result_json"] = json.dumps(data, allow_nan=False)
-        rec["status"] = "ok"
+        rec["status"] = "partial" if rec["part_errors"] else "ok"
         rec["verdict"] = data.get("verdict") or result.verdict
         try:
             from ..report.html import compound_section
 
             rec["fragment"] = compound_section(result, well=job.well, compound_id=job.compound_id,
-                                               extra=job.extra, data=data, sources=job.sources)
+                                               extra=job.extra, data=data, sources=job.sources,
+                                               part_errors=rec["part_errors"])
             rec["render_s"] = round(time.perf_counter() - t_check, 3)
         except Exception as exc:  # the verdict stands even if the report part fails
             from ..report.html import error_section
@@ -211,6 +282,9 @@ def _check_well(job: WellJob) -> dict:
     except WellTimeout as exc:
         rec["error"] = str(exc)
         rec["transient"] = True
+    except PartsFailed as exc:
+        rec["error"] = str(exc)
+        rec["part_errors"] = exc.parts
     except VerifyError as exc:
         rec["error"] = str(exc)
     except MemoryError:
@@ -220,6 +294,8 @@ def _check_well(job: WellJob) -> dict:
         rec["error"] = f"unexpected {exc.__class__.__name__}: {exc}"
     if rec["status"] == "error":
         rec["result_json"] = None
+        if len(rec["part_errors"]) < 2:
+            rec["part_errors"] = {}  # e.g. a timeout after one part was read: the well's own error only
         try:
             from ..report.html import error_section
 

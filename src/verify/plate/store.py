@@ -2,7 +2,9 @@
 
 One row per (plate, well, input hash) with the well's full result JSON and its pre-rendered report
 fragment; each finished well is written in its own transaction, so an interrupted run loses nothing
-already finished and a re-run skips wells whose inputs hash the same.
+already finished and a re-run skips wells whose inputs hash the same. The hash covers the size and
+mtime of every data file, so a well (error or partial) whose file is replaced or repaired is checked
+again; an unchanged unreadable file is not re-read.
 """
 
 from __future__ import annotations
@@ -30,12 +32,12 @@ CREATE TABLE IF NOT EXISTS wells (
     input_hash TEXT NOT NULL,
     compound_id TEXT,
     smiles TEXT,
-    status TEXT NOT NULL,          -- ok | error
+    status TEXT NOT NULL,          -- ok | partial (one data file unreadable) | error
     verdict TEXT NOT NULL,         -- consistent | suspicious | inconsistent | error
     error TEXT,
     result_json TEXT,              -- the single-compound contract (schema verify/1), NULL for errors
     fragment TEXT,                 -- the well's pre-rendered HTML section (figures inline)
-    record_json TEXT,              -- well metadata: extra map columns, data paths, notes
+    record_json TEXT,              -- well metadata: extra map columns, data paths, notes, part errors
     elapsed_s REAL,
     finished_at REAL,
     PRIMARY KEY (plate, well, input_hash)
@@ -88,7 +90,7 @@ class ResultStore:
 
     def put_well(self, plate: str, rec: dict) -> None:
         """Store one finished well in its own transaction (replacing its results for other inputs)."""
-        meta = {k: rec.get(k) for k in ("extra", "sources", "notes", "check_s", "render_s")}
+        meta = {k: rec.get(k) for k in ("extra", "sources", "notes", "part_errors", "check_s", "render_s")}
         with self.conn:
             self.conn.execute("DELETE FROM wells WHERE plate=? AND well=? AND input_hash<>?",
                               (plate, rec["well"], rec["input_hash"]))
@@ -137,6 +139,7 @@ class ResultStore:
                 "extra": m.get("extra") or {},
                 "sources": m.get("sources") or {},
                 "notes": m.get("notes") or [],
+                "part_errors": m.get("part_errors") or {},
                 "check_s": m.get("check_s"),
                 "render_s": m.get("render_s"),
                 "elapsed_s": el,

@@ -5,6 +5,9 @@
   in its worker processes and stores, so that `plate_html(...)` can assemble index.html from stored
   fragments without recomputing anything.
 * `error_section(...)`: the section of a well that could not be checked.
+
+A `partial` plate well (one of its two data files unreadable) is drawn with its verdict colour, a dashed
+error-coloured border and the failed part's message where that part's figures would be.
 """
 
 from __future__ import annotations
@@ -87,6 +90,8 @@ td.v-consistent{background:var(--ok)!important;color:#fff;border-color:#1b5e20!i
 td.v-suspicious{background:var(--sus)!important;color:#222;border-color:#b07d00!important}
 td.v-inconsistent{background:var(--bad)!important;color:#fff;border-color:#8e0000!important}
 td.v-error{background:var(--err)!important;color:#fff;border-color:#4a2f66!important}
+td.partial{border:3px dashed var(--err)!important}
+section.partial{border-right:6px dashed var(--err)}
 .counts{display:flex;flex-direction:column;gap:6px;min-width:220px}
 .counts button{display:flex;justify-content:space-between;gap:14px;align-items:center;border:1px solid #ccd;
  background:#fff;border-radius:6px;padding:6px 10px;font:inherit;cursor:pointer;text-align:left}
@@ -105,7 +110,8 @@ FILTER_JS = """
   function apply(v){
     document.querySelectorAll('[data-verdict]').forEach(function(el){
       if(el.tagName==='TD')return;
-      el.classList.toggle('hidden', v!=='all' && el.getAttribute('data-verdict')!==v);
+      var hit=el.getAttribute('data-verdict')===v || el.getAttribute('data-status')===v;
+      el.classList.toggle('hidden', v!=='all' && !hit);
     });
     buttons.forEach(function(b){b.classList.toggle('active', b.getAttribute('data-filter')===v && v!=='all');});
   }
@@ -165,11 +171,14 @@ def compound_section(
     extra: dict | None = None,
     data: dict | None = None,
     sources: dict | None = None,
+    part_errors: dict | None = None,
 ) -> str:
     """One compound's report as a `<section>`: structure, facts, findings, NMR and HRMS figures/tables.
 
-    `data` is `result.to_dict()` when the caller already has it; `sources` names the data files shown.
+    `data` is `result.to_dict()` when the caller already has it; `sources` names the data files shown;
+    `part_errors` ({"nmr"|"ms": message}) marks a technique whose data could not be read (a partial well).
     """
+    part_errors = part_errors or {}
     d = data if data is not None else result.to_dict()
     t = d.get("target", {})
     verdict = d.get("verdict", "")
@@ -197,8 +206,8 @@ def compound_section(
          if t.get("input_smiles") and t.get("input_smiles") != t.get("smiles") else ""),
         ("formula", escape(t.get("formula", ""))),
         ("monoisotopic mass", _num(t.get("monoisotopic_mass"), 4)),
-        ("1H NMR", _verdict_badge(nmr.get("verdict")) if nmr else '<span class="muted">no data</span>'),
-        ("HRMS", _verdict_badge(ms.get("verdict")) if ms else '<span class="muted">no data</span>'),
+        ("1H NMR", _part_badge(nmr, part_errors.get("nmr"), '<span class="muted">no data</span>')),
+        ("HRMS", _part_badge(ms, part_errors.get("ms"), '<span class="muted">no data</span>')),
     ]
     if nmr:
         facts.append(("NMR solvent", escape(T.fmt(nmr.get("solvent")))))
@@ -217,7 +226,9 @@ def compound_section(
         if v not in (None, ""):
             facts.append((k, escape(str(v))))
 
-    parts = [f'<section class="well v-{escape(verdict)}" id="{escape(anchor)}" data-verdict="{escape(verdict)}">',
+    partial = ' data-status="partial"' if part_errors else ""
+    parts = [f'<section class="well v-{escape(verdict)}{" partial" if part_errors else ""}" id="{escape(anchor)}" '
+             f'data-verdict="{escape(verdict)}"{partial}>',
              f"<h2>{head}</h2>", '<div class="cols">']
     parts.append('<div class="struct">' + (_img(struct_svg, f"structure of {title}", "mol") or
                                             f'<p class="muted">{escape(struct_err or "no structure")}</p>') + "</div>")
@@ -240,7 +251,7 @@ def compound_section(
         if pt:
             parts.append(f"<details open><summary>Observed peaks ({len(nmr.get('peaks') or [])})</summary>{pt}</details>")
     else:
-        parts.append('<h3>1H NMR <span class="muted" style="font-weight:400">no data</span></h3>')
+        parts.append(_part_missing("1H NMR", part_errors.get("nmr"), "HRMS"))
         gt = T.expected_group_table(d.get("expected") or {})
         if gt:
             parts.append(f"<details><summary>Expected 1H groups</summary>{gt}</details>")
@@ -264,7 +275,7 @@ def compound_section(
         if ct:
             parts.append(f"<details><summary>Chromatographic peaks</summary>{ct}</details>")
     else:
-        parts.append('<h3>HRMS <span class="muted" style="font-weight:400">no data</span></h3>')
+        parts.append(_part_missing("HRMS", part_errors.get("ms"), "1H NMR"))
         ions = (d.get("expected") or {}).get("ions") or []
         if ions:
             rows = [[i.get("name", ""), T.fmt(i.get("mz"), 4), i.get("formula", "")] for i in ions]
@@ -272,6 +283,24 @@ def compound_section(
                          + T.html_table(["ion", "m/z", "formula"], rows) + "</details>")
     parts.append("</div></section>")
     return "".join(parts)
+
+
+def _part_badge(part: dict | None, error: str | None, empty: str = "") -> str:
+    """One technique's verdict badge; `error` (its message on hover) when its data could not be checked."""
+    if part:
+        return _verdict_badge(part.get("verdict"))
+    if error:
+        return f'<span title="{escape(error)}">{_verdict_badge("error")}</span>'
+    return empty
+
+
+def _part_missing(label: str, error: str | None, other: str) -> str:
+    """The heading of a technique without a result: no data given, or data given but unreadable."""
+    if not error:
+        return f'<h3>{label} <span class="muted" style="font-weight:400">no data</span></h3>'
+    return (f"<h3>{label} {_verdict_badge('error')}</h3><p>The {label} data could not be checked, so this well's "
+            f"verdict rests on {other} alone and is at best suspicious:</p>"
+            f'<div class="errbox part-error">{escape(error)}</div>')
 
 
 def error_section(well: str | None, compound_id: str, smiles: str, message: str, mol=None,
@@ -353,13 +382,14 @@ def plate_html(meta: dict, records: list[dict]) -> str:
                 grid.append(f'<td class="empty" title="{w}: empty"></td>')
                 continue
             v = r.get("verdict") or "error"
-            tip = f"{w} {r.get('compound_id', '')}: {v}"
+            partial = r.get("status") == "partial"
+            tip = f"{w} {r.get('compound_id', '')}: {v}" + (" (partial: a data file is unreadable)" if partial else "")
             why = T.reasons(r.get("result"), r.get("error"), limit=3)
             if why:
                 tip += f" — {why}"
             cid = "" if big else f'<span class="cid">{escape(r.get("compound_id", ""))}</span>'
             grid.append(
-                f'<td class="v-{escape(v)}" data-well="{w}" data-verdict="{escape(v)}">'
+                f'<td class="v-{escape(v)}{" partial" if partial else ""}" data-well="{w}" data-verdict="{escape(v)}">'
                 f'<a href="#well-{w}" title="{escape(tip)}">{cid}<span class="sym">{VERDICT_SYMBOL.get(v, "")}</span></a></td>'
             )
         grid.append("</tr>")
@@ -371,6 +401,11 @@ def plate_html(meta: dict, records: list[dict]) -> str:
         btns.append(f'<button type="button" data-filter="{v}" data-count="{counts.get(v, 0)}">'
                     f'<span><span class="sw" style="background:{colors[v]}"></span>{VERDICT_SYMBOL[v]} {v}</span>'
                     f'<span class="n">{counts.get(v, 0)}</span></button>')
+    n_partial = sum(r.get("status") == "partial" for r in records)
+    if n_partial:  # also counted under their verdict above; this button shows them across verdicts
+        btns.append(f'<button type="button" data-filter="partial" data-count="{n_partial}" title="one data file '
+                    f'unreadable: verdict from the other technique, at best suspicious"><span><span class="sw" '
+                    f'style="border:2px dashed var(--err)"></span>partial</span><span class="n">{n_partial}</span></button>')
     btns.append(f'<div class="muted" style="font-size:12px">{len(records)} wells in the map</div></div>')
 
     summary_rows = []
@@ -379,11 +414,13 @@ def plate_html(meta: dict, records: list[dict]) -> str:
         res = r.get("result") or {}
         nmr, ms = res.get("nmr"), res.get("ms")
         mi = T.main_ion(ms)
+        perr = r.get("part_errors") or {}
+        status = ' data-status="partial"' if r.get("status") == "partial" else ""
         summary_rows.append(
-            f'<tr data-verdict="{escape(v)}"><td><a href="#well-{escape(r["well"])}">{escape(r["well"])}</a></td>'
+            f'<tr data-verdict="{escape(v)}"{status}><td><a href="#well-{escape(r["well"])}">{escape(r["well"])}</a></td>'
             f"<td>{escape(r.get('compound_id', ''))}</td><td>{_verdict_badge(v)}</td>"
-            f"<td>{_verdict_badge(nmr.get('verdict')) if nmr else ''}</td>"
-            f"<td>{_verdict_badge(ms.get('verdict')) if ms else ''}</td>"
+            f"<td>{_part_badge(nmr, perr.get('nmr'))}</td>"
+            f"<td>{_part_badge(ms, perr.get('ms'))}</td>"
             f"<td>{_num(mi.get('ppm_error'), 1) if mi else ''}</td>"
             f"<td>{_num(ms.get('ms_purity') * 100, 0, ' %') if ms and isinstance(ms.get('ms_purity'), (int, float)) else ''}</td>"
             f'<td class="reasons">{escape(T.reasons(res, r.get("error"), limit=4))}</td></tr>'

@@ -21,7 +21,14 @@ CSV_COLUMNS = [
     "main_ion_ppm_error",
     "ms_purity",
     "reasons",
+    "part_errors",  # a data file that could not be read, with its message (partial and error wells)
 ]
+PART_LABELS = {"nmr": "1H NMR", "ms": "LC-MS"}
+
+
+def part_errors_text(part_errors: dict | None) -> str:
+    """{"nmr": msg, "ms": msg} as one line: `1H NMR: msg; LC-MS: msg` (results.csv, console)."""
+    return "; ".join(f"{PART_LABELS.get(k, k)}: {m}" for k, m in (part_errors or {}).items())
 
 
 def fmt(v: Any, nd: int = 2) -> str:
@@ -218,6 +225,7 @@ def csv_row(rec: dict, extra_columns: list[str]) -> dict:
     """One results.csv row from a plate well record (see verify.plate.run)."""
     res = rec.get("result") or {}
     nmr, ms = res.get("nmr"), res.get("ms")
+    part_errors = rec.get("part_errors") or {}
     mi = main_ion(ms)
     ppm_err = mi.get("ppm_error") if mi else None
     purity = ms.get("ms_purity") if ms else None
@@ -226,11 +234,12 @@ def csv_row(rec: dict, extra_columns: list[str]) -> dict:
         "compound_id": rec.get("compound_id", ""),
         "smiles": rec.get("smiles", ""),
         "verdict": rec.get("verdict") or "error",
-        "nmr_verdict": (nmr or {}).get("verdict", "") if nmr else "",
-        "ms_verdict": (ms or {}).get("verdict", "") if ms else "",
+        "nmr_verdict": nmr.get("verdict", "") if nmr else ("error" if "nmr" in part_errors else ""),
+        "ms_verdict": ms.get("verdict", "") if ms else ("error" if "ms" in part_errors else ""),
         "main_ion_ppm_error": f"{ppm_err:.2f}" if isinstance(ppm_err, (int, float)) and math.isfinite(ppm_err) else "",
         "ms_purity": f"{purity:.3f}" if isinstance(purity, (int, float)) and math.isfinite(purity) else "",
         "reasons": reasons(res, rec.get("error")),
+        "part_errors": part_errors_text(part_errors),
     }
     extra = rec.get("extra") or {}
     for c in extra_columns:
