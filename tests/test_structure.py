@@ -280,6 +280,21 @@ def test_c6d6_windows_widen_by_the_documented_margins():
     assert "aromatic-solvent" not in " ".join(g.note for g in cd.values())
 
 
+def test_c6d6_heteroaromatic_ch_gets_the_polar_margin():
+    # pyridine, Fulmer 2010 Table 1: CDCl3 8.62/7.29/7.68, C6D6 8.53/6.66/6.98 (beta-H 0.63 ppm upfield)
+    cd = sorted((g.lo, g.hi) for g in _groups("c1ccncc1", "CDCl3"))
+    bz = sorted((g.lo, g.hi) for g in _groups("c1ccncc1", "C6D6"))
+    assert not any(lo <= 6.66 <= hi for lo, hi in cd)
+    assert any(lo <= 6.66 <= hi for lo, hi in bz) and any(lo <= 8.53 <= hi for lo, hi in bz)
+    assert all(b[0] == pytest.approx(c[0] - 0.60) for b, c in zip(bz, cd))
+
+
+def test_d2o_uses_the_dmso_column_where_the_table_gives_no_d2o_window():
+    d2o = {g.label: (g.lo, g.hi) for g in _groups("CCO", "D2O")}
+    dmso = {g.label: (g.lo, g.hi) for g in _groups("CCO", "DMSO-d6")}
+    assert d2o == dmso
+
+
 def test_c6d6_margin_small_for_hydrocarbon_h():
     # hexane CH3 0.88 (CDCl3) vs 0.89 (C6D6): a remote alkyl H barely moves
     cd = _groups("CCCCCC", "CDCl3")
