@@ -574,6 +574,8 @@ def test_progress_bar_on_a_terminal_and_plain_lines_otherwise():
     lines = buf.getvalue().splitlines()
     assert lines[0] == "plate: checking 2 wells"
     assert lines[1].startswith("plate: 1/2 A1 X error (bad file) [") and "\r" not in buf.getvalue()
+    p.update({"well": "A2", "compound_id": "Y", "verdict": "suspicious", "part_errors": {"ms": "x.mzML: bad"}})
+    assert buf.getvalue().splitlines()[2].startswith("plate: 2/2 A2 Y suspicious (partial: LC-MS unreadable) [")
 
 
 def test_sdf_plate_runs_384_geometry(tmp_path, capsys, fake_pipeline):
@@ -617,6 +619,37 @@ def test_slow_well_times_out_and_is_retried_next_run(tmp_path, capsys, monkeypat
     assert "A2 VRF-2: error: gave up after 0.5 s (--timeout)" in out
     code, out, _ = run(args, capsys)
     assert "(1 checked, 1 unchanged)" in out  # the timed-out well is tried again, the other reused
+
+
+def test_out_of_memory_or_timeout_in_one_part_is_the_whole_wells_transient_error(tmp_path, capsys, monkeypatch):
+    """No partial result from a part that ran out of memory or time: the well is an error, tried again
+    next run (a retry of the other part alone would only make it worse)."""
+    import time
+
+    import verify.pipeline
+
+    calls = []
+
+    def flaky(target, nmr=None, ms=None, **kw):
+        calls.append((nmr is not None, ms is not None))
+        if "VRF-2" in str(nmr):
+            raise MemoryError
+        if "VRF-3" in str(ms):
+            time.sleep(5)
+        return fake_check_compound(target, nmr=nmr, ms=ms, **kw)
+
+    monkeypatch.setattr(verify.pipeline, "check_compound", flaky)
+    m = make_plate(tmp_path, [("A1", "VRF-1", BENZYL, "good", "good", ""),
+                              ("A2", "VRF-2", BENZYL, "good", "good", ""),
+                              ("A3", "VRF-3", BENZYL, "good", "good", "")])
+    args = [str(m), "-o", str(tmp_path / "r"), "--workers", "1", "-q", "--timeout", "0.5"]
+    code, out, _ = run(args, capsys)
+    assert code == 0 and "3 wells: 1 consistent, 2 error" in out and "partial" not in out
+    assert "A2 VRF-2: error: out of memory checking this well" in out
+    assert "A3 VRF-3: error: gave up after 0.5 s (--timeout)" in out
+    assert calls == [(True, True)] * 3  # neither part was tried again alone
+    code, out, _ = run(args, capsys)
+    assert "(2 checked, 1 unchanged)" in out
 
 
 def test_worker_crash_loses_only_that_well(tmp_path, capsys, monkeypatch):
