@@ -268,8 +268,8 @@ class RuleShiftPredictor:
             w = windows.get(idx)
             if w is None or w.exchangeable or w.hi >= hi_edge:
                 continue
-            note = (f"rigid bicyclic CH2 1,3 to the aryl-bearing ring carbon (atom {carrier + 1}): one H may lie in the aryl's "
-                    f"deshielding zone (upper edge {w.hi:.2f} -> {hi_edge:.2f})")
+            note = (f"rigid bicyclic CH2 1,3 to the aryl-bearing ring carbon (atom {carrier + 1}): one H may lie "
+                    f"in the aryl's deshielding zone (upper edge {w.hi:.2f} -> {hi_edge:.2f})")
             windows[idx] = replace(w, hi=hi_edge, label=w.label + " (rigid bicyclic, near aryl)",
                                    note="; ".join(x for x in (w.note, note) if x))
 
@@ -278,15 +278,17 @@ class RuleShiftPredictor:
         """Aromatic solvent: CDCl3 windows widened by the aromatic-solvent-induced shift margin of each H's
         environment (mostly upfield, largest next to polar groups; shift_rules.tsv header)."""
         meta = _meta()
-        down = float(meta.get("asis_downfield", 0.0))
+        downfield_ch = float(meta.get("asis_downfield", 0.0))
         for idx, w in list(windows.items()):
             cls = asis_class(mol, idx, w.exchangeable)
-            up_margin = float(meta.get(f"asis_{cls}", 0.0))
-            hi_margin = up_margin if cls == "exchangeable" else down
-            note = f"{solvent}: aromatic-solvent shift margin ({cls}) -{up_margin:.2f}/+{hi_margin:.2f} ppm"
-            windows[idx] = replace(w, lo=round(w.lo - up_margin, 3), hi=round(w.hi + hi_margin, 3),
+            upfield = float(meta.get(f"asis_{cls}", 0.0))
+            # C-H move upfield (benzene sits at the positive end of the dipole), rarely and little downfield;
+            # exchangeable NH/OH can go either way (H-bond changes), so both of their edges move
+            downfield = upfield if cls == "exchangeable" else downfield_ch
+            note = f"aromatic-solvent shift margin in {solvent} ({cls}): -{upfield:.2f}/+{downfield:.2f} ppm"
+            windows[idx] = replace(w, lo=round(w.lo - upfield, 3), hi=round(w.hi + downfield, 3),
                                    note="; ".join(x for x in (w.note, note) if x),
-                                   centre=None if w.centre is None else round(w.centre - up_margin / 2, 3))
+                                   centre=None if w.centre is None else round(w.centre - upfield / 2, 3))
 
     def _increment_window(self, mol, idx, fallback: ShiftWindow, col: str) -> ShiftWindow:
         shifts = _cached_increments(mol)
