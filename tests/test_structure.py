@@ -350,3 +350,15 @@ def test_peptide_residue_alpha_windows():
     assert "CH-N of amide" in labels and not any("peptide" in lab for lab in labels)
     (g,) = _group_of(_groups("CC(=O)NCC(=O)NC", "CDCl3"), "glycine/sarcosine peptide residue")
     assert g.lo <= 3.97 <= g.hi
+
+
+@pytest.mark.parametrize(
+    "smiles,beta",
+    [("CC(C)C[C@H](N)C(=O)O", (1.70,)), ("N[C@@H](CCC(=O)O)C(=O)O", (2.05, 2.12)), ("OC(=O)[C@@H]1CCCN1", (2.02, 2.34))],
+)
+def test_alkyl_beta_ch2_of_amino_acids_in_d2o(smiles, beta):
+    # HMDB0000687 leucine 1.70, HMDB0000148 glutamate 2.05/2.12, HMDB0000162 proline 2.02/2.34
+    (b,) = _group_of(_groups(smiles, "D2O"), "alkyl CH2 (beta) of free alpha-amino acid")
+    assert all(b.lo <= x <= b.hi for x in beta)
+    # serine's beta CH2 carries the O: not an alkyl beta CH2
+    assert not _group_of(_groups("N[C@@H](CO)C(=O)O", "D2O"), "alkyl CH2 (beta)")
