@@ -452,6 +452,13 @@ def test_find_data_in_dirs_by_id_well_and_title(tmp_path, capsys, fake_pipeline)
     assert jobs["A4"].nmr == str(nmr / "VRF-4.jdx") and jobs["A4"].ms == str(ms / "VRF-4.mzML")  # id beats well
     assert jobs["D1"].nmr is None and jobs["D1"].ms is None
     assert any("found in" in n for n in jobs["A1"].notes)
+    # a data set with a file missing is still this well's NMR (checking it says what is wrong),
+    # not "no NMR acquired"; so is a Varian folder without procpar
+    write(nmr / "VRF-9" / "10" / "fid", "corrupt")
+    write(nmr / "VRF-5.fid" / "fid", "corrupt")
+    write(m.parent / "q.csv", "well,compound_id,smiles\nD1,VRF-9,CCN\nD2,VRF-5,CCN\n")
+    jobs2 = {j.well: j for j in build_jobs(read_plate_map(m.parent / "q.csv"), nmr, ms, None, 5.0)}
+    assert jobs2["D1"].nmr == str(nmr / "VRF-9" / "10") and jobs2["D2"].nmr == str(nmr / "VRF-5.fid")
     # two equally good matches are not guessed
     write(ms / "VRF-1_rerun" / "VRF-1.mzML", "good")
     jobs = {j.well: j for j in build_jobs(pm, nmr, ms, None, 5.0)}

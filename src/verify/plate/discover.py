@@ -41,26 +41,28 @@ def _read_title(exp: Path) -> str:
 
 
 def index_nmr_dir(root: Path) -> list[Candidate]:
-    """Bruker experiment folders, Varian .fid folders and JCAMP-DX files under `root`."""
+    """Bruker experiment folders, Varian .fid folders (complete or not) and JCAMP-DX files under `root`."""
     out: list[Candidate] = []
     root = Path(root)
     for dirpath, dirnames, filenames in os.walk(root):
         d = Path(dirpath)
         depth = len(d.relative_to(root).parts)
         lower = {n.lower() for n in filenames}
-        if "acqus" in lower and ("fid" in lower or "ser" in lower):
+        # A data set with a file missing (acqus, fid, procpar) is found all the same: checking it says
+        # what is wrong (a partial or error well), where skipping it would pass for "no NMR acquired".
+        if d.name.lower().endswith(".fid") and lower & {"fid", "procpar"}:
+            names = [d.name[:-4]]
+            if d.parent != root:
+                names.append(d.parent.name)
+            out.append(Candidate(d, names))
+            dirnames[:] = []
+            continue
+        if lower & {"acqus", "fid", "ser"}:
             if d.name.isdigit():  # an expno folder: the data-set folder above carries the name
                 names = [d.parent.name] if d != root and d.parent != root else []
             else:
                 names = [d.name] if d != root else []
             out.append(Candidate(d, names, _read_title(d)))
-            dirnames[:] = []
-            continue
-        if d.name.lower().endswith(".fid") and "fid" in lower and "procpar" in lower:
-            names = [d.name[:-4]]
-            if d.parent != root:
-                names.append(d.parent.name)
-            out.append(Candidate(d, names))
             dirnames[:] = []
             continue
         for f in sorted(filenames):
