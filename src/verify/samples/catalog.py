@@ -88,7 +88,7 @@ def wells(n: int = 96) -> list[str]:
 
 def plate_design(n: int = 96) -> list[tuple[str, SampleDef, str]]:
     """(well, definition, special) for each well; special is '', 'no_nmr', 'no_ms', 'missing_file',
-    'corrupt_fid' or 'garbage_mzml'."""
+    'corrupt_fid', 'garbage_mzml' or 'invalid_smiles'."""
     import numpy as np
 
     rng = np.random.default_rng(96)
@@ -113,6 +113,7 @@ def plate_design(n: int = 96) -> list[tuple[str, SampleDef, str]]:
         + [("corrupt_fid", None)] * scaled(1)
         + [("garbage_mzml", None)] * scaled(1)
         + [("saturated", None)] * scaled(2)
+        + [("invalid_smiles", None)] * scaled(1)
     )
     kinds = [m[0] for m in mix] + ["good"] * (n - len(mix))
     kinds = kinds[:n]
@@ -168,6 +169,11 @@ def plate_design(n: int = 96) -> list[tuple[str, SampleDef, str]]:
             d = SampleDef(name, key, failure="corrupt LC-MS: mzML is not XML (garbage bytes)",
                           expect_nmr="consistent", expect_ms="error")
             special = "garbage_mzml"
+        elif kind == "invalid_smiles":
+            # good data under a SMILES with a typo: nothing can be checked, the well is an error result
+            d = SampleDef(name, key, failure="invalid SMILES in the plate map (unclosed branch)",
+                          expect_nmr="error", expect_ms="error")
+            special = "invalid_smiles"
         elif kind == "saturated":
             d = SampleDef(name, key, saturate=True,
                           failure="none: overloaded injection, TOF detector saturated on [M+H]+ (+3..+9 ppm, M+1 suppressed)",
@@ -175,14 +181,15 @@ def plate_design(n: int = 96) -> list[tuple[str, SampleDef, str]]:
         else:
             d = SampleDef(name, key)
         # traces a clean sample still shows: grease from a greased joint in some CDCl3 wells (named, minor)
-        if kind == "good" and rng.random() < 0.25:
+        # (the invalid-SMILES well draws like a good one, so that adding it left every other well unchanged)
+        if kind in ("good", "invalid_smiles") and rng.random() < 0.25:
             from .tables import compounds
 
             if compounds()[d.target].solvent == "CDCl3":
                 d.impurities = [("grease", float(rng.uniform(0.003, 0.012)))]
                 d.note = "trace grease (0.86, 1.26 ppm)"
         # a few good wells come from an Orbitrap writing profile data
-        if kind == "good" and rng.random() < 0.08:
+        if kind in ("good", "invalid_smiles") and rng.random() < 0.08:
             d.profile = True
             d.failure = "none (profile-mode mzML)"
         specials.append((w, d, special))

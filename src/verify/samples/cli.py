@@ -81,8 +81,9 @@ def _plate_well(args):
         rng = np.random.default_rng(len(well) * 7919 + seed)
         (wdir / "ms.mzML").write_bytes(b"<?xml version='1.0' encoding='utf-8'?>\n<indexedmzML\x00"
                                        + rng.integers(0, 256, 4096, dtype=np.uint8).tobytes())
+    smiles = row["smiles"] + "(" if special == "invalid_smiles" else row["smiles"]
     return {
-        "well": well, "compound_id": f"VRF-{number:06d}", "smiles": row["smiles"],
+        "well": well, "compound_id": f"VRF-{number:06d}", "smiles": smiles,
         "nmr": nmr, "ms": ms,
         "expected_verdict": d.expect_overall, "nmr_verdict": d.expect_nmr, "ms_verdict": d.expect_ms,
         "injected": d.failure if d.failure != "none" else "none (good compound)",

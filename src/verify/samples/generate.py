@@ -47,10 +47,15 @@ class SampleDef:
     @property
     def expect_overall(self) -> str:
         parts = (self.expect_nmr, self.expect_ms)
-        if "error" in parts:
-            return "error"  # a part that cannot be read makes the well an error result
         vs = [v for v in parts if v in VERDICT_ORDER]
-        return max(vs, key=VERDICT_ORDER.index) if vs else "error"
+        if not vs:
+            return "error"  # nothing readable: an error result
+        worst = max(vs, key=VERDICT_ORDER.index)
+        if "error" in parts:
+            # one unreadable part (a partial well): the other technique's verdict, at best suspicious, since
+            # evidence that was supplied is lost; inconsistent stays inconsistent
+            return "inconsistent" if worst == "inconsistent" else "suspicious"
+        return worst
 
 
 def seed_for(name: str, base_seed: int) -> int:
