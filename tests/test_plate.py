@@ -517,8 +517,8 @@ def test_demo_plate_runs_and_reports_every_well(tmp_path_factory):
     assert len(truth) == 96 and set(rows) == set(truth)
     assert "96 wells" in out
     # a well with one corrupt / missing data file is partial: the other technique's verdict, at best
-    # suspicious, and the failed part as an error with its message (truth.csv's expected_verdict still
-    # says `error` for these wells: the part verdicts are what counts here)
+    # suspicious, and the failed part as an error with its message (worked out from the part verdicts
+    # here, and truth.csv's expected_verdict must agree)
     failed = {w: [p for p in ("nmr", "ms") if t[f"{p}_verdict"] == "error"] for w, t in truth.items()}
     partial_truth = {w for w, f in failed.items() if len(f) == 1}
     assert partial_truth  # the demo plate has such wells
@@ -527,6 +527,7 @@ def test_demo_plate_runs_and_reports_every_well(tmp_path_factory):
         if w in partial_truth:
             other = t["ms_verdict"] if failed[w] == ["nmr"] else t["nmr_verdict"]
             expected[w] = "inconsistent" if other == "inconsistent" else "suspicious"
+            assert t["expected_verdict"] == expected[w], (w, t)
         else:
             expected[w] = t["expected_verdict"]
     for w in partial_truth:
