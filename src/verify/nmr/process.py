@@ -3,14 +3,23 @@
 Order (field notes, /work/shared/field-notes.md): half-cosine taper over the last half of a truncated FID
 (signal still well above noise at the end) -> exponential line broadening (0.3 Hz) -> zero-fill
 (>= 2x, power of two, 16k-128k) -> FT -> digital-filter removal after the FT (first-order phase of the
-Bruker group delay, not truncated) -> high-to-low frequency order -> automatic zero+first-order phase:
-ACME (nmrglue autops) on an 8k subsampled copy, a suppressed-water region kept out of the score ->
+Bruker group delay, not truncated) -> high-to-low frequency order -> automatic zero+first-order phase
+(_autophase): ACME started from p0 = 0, 90, 180 and -90 degrees on a 4k low-resolution copy (FT of the
+first 4k FID points, lines ~2 points wide), the best start refined on a 32k copy; before scoring, a
+complex quadratic baseline is removed from the copies (a baseline offset rotates with the trial phase
+and would own ACME's negativity penalty), and the filter roll-off at the edges, a suppressed-water region
+and a dominant line (TMS 20+ times every other line) are kept out of the score; a dominant line is then
+phased on its own and the phase line pinned there (its tail would otherwise lift and sink the baseline
+over ppm). Data without a digital filter (Varian, benchtop) keep ACME on a subsampled copy of the full
+spectrum. bench/phase_accuracy.py measures all this against simulated spectra of known phase ->
 arPLS baseline (pybaselines, on a 4k block-averaged copy, lam scaled to its point count, bridged under a
-suppressed-water region, interpolated back) -> phase CHECK on the full spectrum (negative share of the signal area); when it fails, a
-line-phase linear fit (and, for Varian data, the spectrometer's rp/lp) and ACME started from it are tried and the least negative result kept, and a
-failure that remains is reported as low confidence -> referencing: TMS (DSS/TSP in D2O) at 0.00, else
-the residual solvent line searched only near its expected shift (sharpest singlet / 1:2:3:2:1 quintet,
-not the nearest line: the aspirin trap), the two cross-checked when both exist.
+suppressed-water region, the edges held level when a dominant line's tail folds into them, interpolated
+back) -> phase CHECK on the full spectrum (negative share of the signal area, the regions the score left
+out excepted); a line-phase linear fit (and, for Varian data, the spectrometer's rp/lp; ACME started from
+the line fit when the check fails) is kept instead when clearly less negative (with a dominant line: only
+when the check failed), and a failure that remains is reported as low confidence -> referencing: TMS
+(DSS/TSP in D2O) at 0.00, else the residual solvent line searched only near its expected shift (sharpest
+singlet / 1:2:3:2:1 quintet, not the nearest line: the aspirin trap), the two cross-checked when both exist.
 """
 
 from __future__ import annotations
@@ -35,14 +44,15 @@ ACME_FTOL = 1e-9  # ...and the score by less than this (scores are ~1e-3: 8 nats
 PHASE_N_COARSE = 4096  # low-resolution copy the restarts run on (cheap; finds the basin, 1-3 degrees short)
 COARSE_LB_POINTS = 2.0  # its lines broadened to ~2 points: narrower leaves the derivative ill-sampled
 COARSE_XTOL = 1.0  # degrees: the restarts only need the basin (47 instead of 67 score calls per start)
-COARSE_FTOL = 1e-6
-PHASE_N = 32768  # low-resolution copy the best start is refined on
+COARSE_FTOL = 1e-6  # (score units, as ACME_FTOL)
+PHASE_N = 32768  # copy the best start is refined on (80 simulated spectra: 16k median 2.0 / max 9 degrees, 32k 1.5 / 8)
 PHASE_N_SUBSAMPLED = 8192  # data without a digital filter: every k-th point of the spectrum (_autophase_subsampled)
 FINE_LB_POINTS = 1.0  # its lines broadened by ~1 point (0.25 Hz at 8 kHz spectral width)
 REFINE_STEP = 3.0  # degrees: simplex edge for the refinement (it starts within a few degrees of the minimum)
-PHASE_BASELINE_ORDER = 3  # complex polynomial removed before scoring (offset, tilt, curvature of the raw baseline)
-PHASE_BASELINE_EDGE = 0.03  # fraction of either edge left out of that fit (digital-filter roll-off)
-PHASE_BASELINE_POINTS = 2048  # points that fit is made on (every k-th): plenty for a cubic
+PHASE_BASELINE_ORDER = 2  # complex polynomial removed before scoring: offset, tilt, curvature. A cubic also takes
+# up part of the lines' summed dispersive tails (real sets: 2-5 degrees of p1 moved, marginal verdicts flipped)
+PHASE_BASELINE_EDGE = 0.03  # fraction of either edge (digital-filter roll-off, no lines) left out of that fit and the score
+PHASE_BASELINE_POINTS = 2048  # points that fit is made on (every k-th): plenty for a quadratic
 DOMINANT_RATIO = 20.0  # a line this many times taller (magnitude) than any other is kept out of the phase score
 DOMINANT_HALF_HZ = 80.0  # half-width kept out around it: its wings and 13C satellites (TMS: +-59 Hz)
 DOMINANT_MIN_SNR = 50.0  # ...only when the rest of the spectrum has lines this far above the noise to phase on
@@ -498,7 +508,7 @@ def _phase_copy(ng, fid, raw: RawFID, n: int, lb_points: float, regions, centres
         # no digital filter (Varian, benchtop): the wrong-first-point constant is removed as on the full
         # spectrum (process()), and no polynomial: with the first-order phase of a delayed acquisition
         # (Oxford benchtop, p1 ~2300 degrees) the baseline roll oscillates across the unphased window, and a
-        # cubic fitted to it sent the coarse search into a basin 2300 degrees off (35 % negative area)
+        # polynomial fitted to it sent the coarse search into a basin 2300 degrees off (35 % negative area)
         e = max(8, n // 20)
         edges = np.concatenate([d[:e], d[-e:]])
         d = d - complex(np.median(edges.real), np.median(edges.imag))
