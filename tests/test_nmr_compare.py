@@ -448,3 +448,20 @@ def test_acetyl_rotamer_pair_with_hidden_ethyl_acetate_keeps_its_assignment():
     assert "acetyl" in acetyl.assignment and "acetyl" not in ring.assignment, (acetyl.assignment, ring.assignment)
     assert "C6" in ring.assignment
     assert res.verdict == "consistent", [f.message for f in res.findings]
+
+
+def test_water_with_a_long_exchange_tail_is_still_the_water_line():
+    # p-propionotoluidide in CDCl3: water's lines sit at 1.65-1.70 but its integration range runs to 1.99
+    # along the broad tail; a small triplet below it must not be taken for the water instead
+    from verify.nmr.compare import classify_solvent
+    from verify.nmr.peaks import Line, Multiplet
+
+    def mult(ppm, lo, hi, lines, name, j=()):
+        return Multiplet(ppm=ppm, lo=lo, hi=hi, lines=[Line(p, h, w, 0) for p, h, w in lines], multiplicity=name,
+                         j_hz=list(j), integral=1.0, height=max(h for _, h, _ in lines), snr=100.0)
+
+    water = mult(1.673, 1.589, 1.989, [(1.703, 9e5, 7.0), (1.675, 7.8e5, 1.6), (1.65, 1.05e6, 20.5)], "m")
+    small_t = mult(1.362, 1.319, 1.588, [(1.377, 1.3e5, 2.7), (1.362, 1.8e5, 4.2), (1.347, 1.3e5, 2.8)], "t", [7.7])
+    out = classify_solvent([water, small_t], find_solvent("CDCl3"))
+    assert out[0] == ("water", "water (H2O/HOD)", True)
+    assert 1 not in out

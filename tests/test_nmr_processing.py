@@ -177,6 +177,19 @@ def test_aspirin_chcl3_trap(realdata):
 
 
 @pytest.mark.realdata
+def test_solvent_line_not_its_13c_satellite(realdata):
+    """Cyclosporin A in C6D6, recorded with a CDCl3 lock reference: the C6HD5 line sits at 7.27 on the file's
+    axis and its upfield 13C satellite (0.5 %, -79 Hz) at 7.11, nearer the nominal 7.16. The tall line is
+    the solvent; after referencing it sits at 7.16 and its satellites are flagged as such."""
+    s = _load(realdata / "nmr/cyclosporin_a/cyclosporin_1h/1")
+    assert s.referencing["method"] == "solvent"
+    assert s.referencing["solvent_line"]["height_rel"] > 0.1
+    m = (s.ppm > 6.9) & (s.ppm < 7.6)
+    tallest = s.ppm[m][np.argmax(s.intensity[m])]
+    assert abs(tallest - 7.16) < 0.005
+
+
+@pytest.mark.realdata
 def test_tms_and_solvent_cross_checked(realdata):
     s = _load(realdata / "nmr/cocaine/1h.fid.dx")
     assert s.referencing["method"] == "TMS"

@@ -184,7 +184,14 @@ def classify_solvent(mults: list[Multiplet], solvent: Solvent | None,
                 return m.multiplicity in ("s", "br s")
             return not _split_j(m)
 
-        cands = [i for i, m in enumerate(mults) if i not in out and abs(m.ppm - p) <= tol and (m.hi - m.lo) <= maxw
+        def width(m: Multiplet) -> float:
+            if kind == "water" and m.lines:
+                # water's integration range runs out along its broad exchange tail (p-propionotoluidide:
+                # 1.59-1.99 for lines at 1.65-1.70): judge it by where its lines are
+                return min(m.hi - m.lo, max(L.ppm for L in m.lines) - min(L.ppm for L in m.lines) + 0.05)
+            return m.hi - m.lo
+
+        cands = [i for i, m in enumerate(mults) if i not in out and abs(m.ppm - p) <= tol and width(m) <= maxw
                  and looks(m)]
         if cands:
             best = min(cands, key=lambda i: abs(mults[i].ppm - p))

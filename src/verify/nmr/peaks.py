@@ -436,6 +436,16 @@ def flag_artefacts(mults: list[Multiplet], sf_mhz: float, th: NmrThresholds = NM
                         mults[idx].note = f"spinning sideband of the {P.ppm:.2f} ppm signal"
 
 
+def _plateau(m: Multiplet, sf_mhz: float, th: NmrThresholds) -> bool:
+    """A raised stretch of baseline picked as many small lines: hundreds of Hz wide, many lines, most of
+    them of even height (under th.plateau_peak_ratio x the median). A real multiplet of that width (an
+    overlapped CH2/CH3 envelope) is mostly lines that tower over the others."""
+    if (m.hi - m.lo) * sf_mhz < th.plateau_min_hz or len(m.lines) < th.plateau_min_lines:
+        return False
+    hs = np.array([L.height for L in m.lines])
+    return float(np.mean(hs < th.plateau_peak_ratio * float(np.median(hs)))) >= th.plateau_even_fraction
+
+
 def find_multiplets(ppm: np.ndarray, y: np.ndarray, sf_mhz: float,
                     th: NmrThresholds = NMR_THRESHOLDS) -> tuple[list[Multiplet], float]:
     """Noise, lines, multiplets, integrals and artefact flags in one call: (multiplets, noise)."""
@@ -445,7 +455,19 @@ def find_multiplets(ppm: np.ndarray, y: np.ndarray, sf_mhz: float,
     humps = [L for L in lines if L.width_hz > th.hump_hz]
     lines = [L for L in lines if L.width_hz <= th.hump_hz]
     mults = group_multiplets(ppm, y, lines, noise, sf_mhz, th)
+    plateaus = [m for m in mults if _plateau(m, sf_mhz, th)]
+    if plateaus:
+        # the even lines of a plateau are its noise: drop them and group what stands out of it again (a
+        # small real multiplet sitting on the plateau is kept, integrated above the plateau's level)
+        even = {id(L) for m in plateaus for L in m.lines
+                if L.height < th.plateau_peak_ratio * float(np.median([q.height for q in m.lines]))}
+        mults = group_multiplets(ppm, y, [L for L in lines if id(L) not in even], noise, sf_mhz, th)
     flag_artefacts(mults, sf_mhz, th)
+    for m in plateaus:
+        mults.append(Multiplet(ppm=m.ppm, lo=m.lo, hi=m.hi, lines=[], multiplicity="br", j_hz=[], integral=0.0,
+                               height=m.height, snr=m.snr, flag="baseline hump",
+                               note=f"{(m.hi - m.lo) * sf_mhz:.0f} Hz wide plateau of {len(m.lines)} lines of even "
+                                    "height: baseline distortion (e.g. the foot of a dominant line), not integrated"))
     for L in humps:
         half = 0.5 * L.width_hz / sf_mhz
         mults.append(Multiplet(ppm=L.ppm, lo=L.ppm - half, hi=L.ppm + half, lines=[L], multiplicity="br",

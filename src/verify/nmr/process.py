@@ -852,6 +852,35 @@ def _quintet_score(ppm, y, p, sf, j_hz, noise):
     return max(0.0, 1.0 - 2.0 * err) * (0.5 + 0.5 * dips)
 
 
+def _without_13c_satellites(cands, ppm, y, sf, noise):
+    """Drop candidate lines that are one of the two 13C satellites of a much taller line.
+
+    Each 13C satellite of a residual line is ~0.55 % of it at +-1J(CH)/2 (CHCl3 209 Hz, C6HD5 159 Hz,
+    CHD2 groups 125-140 Hz): sharp, isolated and as singlet-like as the line itself, and 0.08-0.2 ppm
+    from it, so it can sit nearer the nominal shift than the residual line when the axis is off (cyclosporin
+    in C6D6 with a CDCl3 lock reference: the true C6HD5 line at 7.27, its satellite at 7.11). Both
+    satellites must be there, mirror images about the parent within 3 Hz: one small line that happens to
+    sit 50-110 Hz from a tall one (a CHD2 quintet's centre line) is kept.
+    """
+    span = 115.0 / sf
+    keep = []
+    for i, p, h in cands:
+        around = _peaks_in(ppm, y, p - span, p + span, noise, 3.0)
+        sat = False
+        for _, q, hh in around:
+            d_hz = (q - p) * sf
+            if not (50.0 <= abs(d_hz) <= 110.0 and 0.002 <= h / hh <= 0.02):
+                continue
+            mirror = q + (q - p)
+            if any(abs(r - mirror) * sf <= 3.0 and 0.3 <= hr / h <= 3.0
+                   for _, r, hr in _peaks_in(ppm, y, mirror - 4.0 / sf, mirror + 4.0 / sf, noise, 3.0)):
+                sat = True
+                break
+        if not sat:
+            keep.append((i, p, h))
+    return keep
+
+
 def _find_solvent_line(ppm, y, sf, noise, solvent, tms_offset=None):
     """Residual-solvent line nearest its nominal position; returns dict or None (with candidates)."""
     if solvent is None:
@@ -863,6 +892,7 @@ def _find_solvent_line(ppm, y, sf, noise, solvent, tms_offset=None):
     cands = _top(_peaks_in(ppm, y, centre - win, centre + win, noise, 5.0))
     # a real line stands out of its local floor (wiggles and noise on a big line's tail do not)
     cands = [c for c in cands if _prominence(ppm, y, c[0], sf) >= 20.0 * noise]
+    cands = _without_13c_satellites(cands, ppm, y, sf, noise)
     if not cands:
         return None
     j = QUINTET_J.get(solvent.key)
