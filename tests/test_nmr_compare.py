@@ -465,3 +465,19 @@ def test_water_with_a_long_exchange_tail_is_still_the_water_line():
     out = classify_solvent([water, small_t], find_solvent("CDCl3"))
     assert out[0] == ("water", "water (H2O/HOD)", True)
     assert 1 not in out
+
+
+def test_plateau_of_even_small_lines_is_a_baseline_hump():
+    # the foot of a dominant TMS line (cocaine at 700 MHz): a ~1 ppm raised stretch picked as many small
+    # lines of even height; a real triplet standing on it is kept and integrated on its own
+    ppm = np.linspace(12.0, -1.0, 65536)
+    y = np.zeros_like(ppm)
+    for c in np.arange(0.20, 1.10, 0.025):  # 36 ripples of even height, 10 Hz apart (a plateau)
+        y += lorentz(ppm, c, 30.0, fwhm_hz=8.0)
+    y += multiplet(ppm, 0.88, 0.6, [(7.0, 2)], fwhm_hz=1.0)  # a small real CH3 triplet on it
+    y += np.random.default_rng(3).normal(0, 0.05, ppm.size)
+    mults, _ = find_multiplets(ppm, y, SF)
+    humps = [m for m in mults if m.flag == "baseline hump"]
+    assert len(humps) == 1 and humps[0].lo < 0.3 and humps[0].hi > 1.0 and humps[0].integral == 0.0
+    t = [m for m in mults if not m.flag and abs(m.ppm - 0.88) < 0.01]
+    assert len(t) == 1 and t[0].multiplicity == "t"
