@@ -481,3 +481,34 @@ def test_plateau_of_even_small_lines_is_a_baseline_hump():
     assert len(humps) == 1 and humps[0].lo < 0.3 and humps[0].hi > 1.0 and humps[0].integral == 0.0
     t = [m for m in mults if not m.flag and abs(m.ppm - 0.88) < 0.01]
     assert len(t) == 1 and t[0].multiplicity == "t"
+
+
+def test_hidden_13c_satellite_taken_out_of_a_small_signal():
+    # a tert-butyl singlet's upfield 13C satellite (1J = 126 Hz) falls 13 Hz from a small grease line at
+    # 1.27: the two read as a 'doublet' until the satellite (seen mirrored at 1.62) is taken out
+    half = 63.0 / SF
+    sig = [(1.46, 9, []), (1.46 + half, 9 * 0.0055, []), (1.46 - half, 9 * 0.0055, []), (1.27, 0.3, [], 4.0)]
+    s = spectrum(sig, noise=0.01)
+    mults, _ = find_multiplets(s.ppm, s.intensity, SF)
+    tbu = next(m for m in mults if abs(m.ppm - 1.46) < 0.01)
+    small = next(m for m in mults if 1.2 < m.ppm < 1.32 and not m.flag)
+    assert small.multiplicity in ("s", "br s") and "satellite" in small.note
+    assert abs(small.ppm - 1.27) < 0.01
+    assert small.integral / tbu.integral == pytest.approx(0.3 / 9, rel=0.25)
+
+
+def test_signal_outside_the_1h_shift_range_is_an_artefact_not_suspicious():
+    # a wide window (17 to -3 ppm): a ripple at 15.5 is outside any 1H shift of the structure or of a listed
+    # impurity; a line at -0.8 is inside the range (cyclopropyl, silyl) and stays suspicious
+    ppm = np.linspace(17.0, -3.0, 65536)
+    y = np.zeros_like(ppm)
+    for sig in BENZYL_DIAZEPANE_SIGNALS + [(15.5, 0.5, [], 30.0), (-0.8, 0.5, [], 3.0)]:
+        y += multiplet(ppm, *sig)
+    y += np.random.default_rng(1).normal(0, 0.05, ppm.size)
+    res = check_spectrum(Spectrum1D(ppm=ppm, intensity=y, sf_mhz=SF, solvent="CDCl3", source="synthetic"),
+                         read_target(BENZYL_DIAZEPANE))
+    edge = next(p for p in res.peaks if abs(p.ppm - 15.5) < 0.05)
+    inside = next(p for p in res.peaks if abs(p.ppm + 0.8) < 0.02)
+    assert edge.status == "solvent" and "outside" in edge.assignment
+    assert inside.status == "suspicious"
+    assert "nmr.out_of_range" in {f.code for f in res.findings}

@@ -726,6 +726,9 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
 
     findings += _exchange_averaged_water(mults, peaks, groups, gcalls, solv, imp_of, eligible, solvent, sf_mhz, th)
 
+    range_lo = min([th.shift_range_ppm[0]] + [g.lo - 0.5 for g in groups])
+    range_hi = max([th.shift_range_ppm[1]] + [g.hi + 1.0 for g in groups])
+    out_of_range: list[int] = []
     unexplained = []
     for j, p in enumerate(peaks):
         m = mults[j]
@@ -757,6 +760,14 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
             p.status = "solvent"
             p.assignment = p.solvent_label
             p.note = _join(p.note, "wider than the solvent line alone")
+            continue
+        if not (range_lo <= m.ppm <= range_hi):
+            # nothing organic the structure or a listed impurity has comes there: an edge or baseline
+            # artefact (a real metal hydride or chelated enol would need its own group in the structure)
+            p.kind, p.status, p.assignment = "artefact", "solvent", "outside the 1H shift range"
+            p.note = _join(p.note, f"no 1H of the structure or of a listed impurity is expected outside "
+                                   f"{range_lo:.1f}-{range_hi:.1f} ppm: taken as an artefact")
+            out_of_range.append(j)
             continue
         p.kind = "unexplained"
         p.status = "suspicious"
@@ -821,6 +832,11 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
             findings.append(Finding("warning", "nmr.group_shifted",
                                     f"{g.id} ({g.n_h}H, {g.label}) found at {gc.peak_ppm:.2f} ppm, {gc.distance_ppm:.2f} ppm outside "
                                     f"its predicted window {g.lo:.2f}-{g.hi:.2f}"))
+    if out_of_range:
+        desc = ", ".join(f"{mults[j].ppm:.2f}" for j in out_of_range[:8])
+        findings.append(Finding("info", "nmr.out_of_range",
+                                f"{len(out_of_range)} signal(s) outside {range_lo:.1f}-{range_hi:.1f} ppm ({desc}) taken as "
+                                "edge/baseline artefacts: no 1H of the structure or of a listed impurity comes there"))
     # unexplained
     big = [j for j in unexplained if peaks[j].h >= th.unexplained_min_h]
     minor = [j for j in unexplained if peaks[j].h < th.unexplained_min_h]
@@ -893,6 +909,8 @@ def _nearest_impurity_hint(m: Multiplet, solvent: Solvent | None, th: NmrThresho
     if not near:
         return ""
     d, name, r = min(near, key=lambda t: t[0])
+    if d <= th.impurity_tol_ppm:
+        return f"at the shift of {name} {r['label']} ({float(r['ppm']):.2f} ppm in this solvent), but not its pattern"
     return f"near {name} {r['label']} ({float(r['ppm']):.2f} ppm in this solvent, {d:.2f} ppm off: not matched)"
 
 

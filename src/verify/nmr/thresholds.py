@@ -54,6 +54,10 @@ class NmrThresholds:
     """Residual solvent signal and TMS/DSS position tolerance (ppm)."""
     water_tol_ppm: float = 0.12
     """Water/HOD wanders with temperature, concentration and acidity: tolerance around the table value (ppm)."""
+    shift_range_ppm: tuple = (-1.0, 14.5)
+    """Organic 1H shifts lie here (TMS 0; carboxylic acids to ~13.5). A signal outside it that nothing
+    explains is an edge or baseline artefact (info `nmr.out_of_range`); the range grows to take in
+    every expected group's window (0.5 ppm below, 1 ppm above) for structures that reach further."""
     water_shoulder_gap_ppm: float = 0.08
     water_shoulder_fraction: float = 0.05
     """A small unsplit line within this many ppm of the water/HOD multiplet and at most this fraction of its
