@@ -802,11 +802,11 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
         total_deficit += max(0.0, deficit)
         if deficit > max(th.integral_tol_h, th.integral_tol_rel * placed):
             findings.append(Finding("warning", "nmr.integral_mismatch",
-                                    f"the signal(s) at {where} integrate to {obs:.2f} H where {ids} need {placed:.0f} H"))
+                                    f"the signal(s) at {where} integrate to {obs:.2f} H where {ids} need {_h(placed)} H"))
         elif not free and -deficit - allowed > max(th.integral_tol_h, th.integral_tol_rel * placed) \
                 and -deficit - allowed >= th.unexplained_min_h:
             findings.append(Finding("warning", "nmr.integral_mismatch",
-                                    f"the signal(s) at {where} integrate to {obs:.2f} H where {ids} account for {placed:.0f} H "
+                                    f"the signal(s) at {where} integrate to {obs:.2f} H where {ids} account for {_h(placed)} H "
                                     f"({-deficit:.2f} H more: an overlapping impurity?)"))
             for j in reg:
                 if peaks[j].surplus_h >= th.report_min_h:
@@ -900,6 +900,11 @@ def _exchange_averaged_water(mults: list[Multiplet], peaks: list[ObservedPeak], 
     return [Finding("info", "nmr.exchange_averaged_water",
                     f"no water line at {w:.2f} ppm and no {xh} signal: the line at {mults[j].ppm:.2f} ppm "
                     f"({peaks[j].h:.2f} H) is taken as water in fast exchange with the compound's {xh}")]
+
+
+def _h(n: float) -> str:
+    """An H count as a chemist writes it: whole when it is whole, else one decimal (part of a split group)."""
+    return f"{n:.0f}" if abs(n - round(n)) < 0.05 else f"{n:.1f}"
 
 
 def _nearest_impurity_hint(m: Multiplet, solvent: Solvent | None, th: NmrThresholds) -> str:

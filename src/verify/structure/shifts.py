@@ -254,10 +254,30 @@ class RuleShiftPredictor:
                 lo, hi = p.window_dmso if col == "dmso" else p.window_cdcl3
                 note = "rotamers may broaden or double this signal" if p.rotamers else ""
                 windows[p.atom_idx] = ShiftWindow(lo=lo, hi=hi, label=p.label, source="diazepane_ring.tsv", note=note)
+        self._bicyclic_spread(mol, windows)
         self._bicyclic_aryl(mol, windows)
         if solvent in asis_solvents():
             self._asis(mol, windows, solvent)
         return windows
+
+    @staticmethod
+    def _bicyclic_spread(mol: Chem.Mol, windows: dict[int, ShiftWindow]) -> None:
+        """CH2 of a rigid bridged bicyclic: its diastereotopic H are held apart (exo/endo, ax/eq) and no
+        conformer averages them. The open-chain rules' windows already reach the shielded H (they are built on
+        the more shielded ring values), so only the upper edge moves up (shift_rules.tsv header; cocaine H-4
+        2.45/1.73)."""
+        spread = float(_meta().get("bicyclic_ch2_spread", 0.0))
+        if spread <= 0:
+            return
+        for system in _bridged_systems(mol):
+            for idx in system:
+                a = mol.GetAtomWithIdx(idx)
+                w = windows.get(idx)
+                if w is None or w.exchangeable or a.GetAtomicNum() != 6 or a.GetIsAromatic() or a.GetTotalNumHs() != 2:
+                    continue
+                note = f"rigid bicyclic CH2: one of its two H may lie up to {spread:.2f} ppm above the window"
+                windows[idx] = replace(w, hi=round(w.hi + spread, 3),
+                                       note="; ".join(x for x in (w.note, note) if x))
 
     @staticmethod
     def _bicyclic_aryl(mol: Chem.Mol, windows: dict[int, ShiftWindow]) -> None:
