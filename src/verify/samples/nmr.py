@@ -3,8 +3,10 @@
 What the raw `fid` holds, in order of construction:
   1. the ideal FID: a sum of damped complex exponentials (Lorentzian lines, Voigt through a Gaussian
      envelope) at offset f = ppm*BF1 - O1 Hz, one per multiplet line (first order, AB roofing for pairs);
-  2. in the frequency domain: the digital filter's roll-off over the outer 2 % of the window, a smooth
-     baseline distortion (offset, tilt, curvature), the spectrometer's phase error (zero order, and first
+  2. in the frequency domain: the digital filter's roll-off over the outer 2 % of the window, a baseline
+     distortion as real FIDs get it from corrupt first points (receiver dead time, pulse breakthrough): the
+     first two points off, i.e. a constant and one Fourier period across the window, periodic at its edges
+     (`_baseline_roll`: offset, sine tilt, cosine curvature), the spectrometer's phase error (zero order, and first
      order as a time shift), and the digital-filter group delay: the FID delayed by GRPDLY points
      (band-limited, fractional), so that `ng.bruker.remove_digital_filter` removes it;
   3. white complex noise through the same filter, scaling to the receiver's integer range, rounding to int32.
@@ -41,6 +43,10 @@ PROBES = {
     600: "5 mm CPTCI 1H-13C/15N/D Z-GRD Z44909/0041",
 }
 OVERSAMPLING_HZ = 20.0e6  # DECIM * SW_h on DSPFVS 20 consoles (Avance III / NEO)
+# baseline roll amplitudes (_baseline_roll): a sine of amplitude b1/2 spans the +-b1/2 of the former tilt b1*x over
+# the window; a cosine of amplitude b2/8 the 1/6 * b2 peak-to-peak of the former curvature b2*(x^2 - 1/12), roughly
+BASELINE_SIN = 0.5
+BASELINE_COS = 0.125
 
 
 @dataclass
@@ -82,7 +88,7 @@ class NmrSpec:
     big_endian: bool = False  # BYTORDA=1, as older (non-x86) consoles wrote
     snr: float | None = None  # tallest line / noise std in the spectrum (real 1H data here: 4e3 .. 1.2e5)
     fid_max: float = 4.0e6  # largest |FID| value
-    baseline: tuple = (0.0, 0.0, 0.0)  # offset, slope, curvature (fraction of the tallest line)
+    baseline: tuple = (0.0, 0.0, 0.0)  # offset, tilt, curvature amplitudes (fraction of the tallest line; _baseline_roll)
     ns: int = 16
     rg: float = 101.0
     expno: int = 1
@@ -164,6 +170,16 @@ def _fid(lines: list[Line], n: int, sw_h: float, bf1: float, o1: float, gauss_hz
     return fid
 
 
+def _baseline_roll(baseline, x: np.ndarray) -> np.ndarray:
+    """Complex baseline of FID points 0 and 1 off by d0 = b0 and d1 = -b2/8 + i b1/2 (fractions of the tallest
+    line): a point k adds d_k exp(-2 pi i k x) to the spectrum. The real part, b0 + b1/2 sin(2 pi x) -
+    b2/8 cos(2 pi x), keeps the offset, tilt (sine) and curvature (cosine) amplitudes of the former polynomial
+    b0 + b1 x + b2 (x^2 - 1/12) over the window, without its jump at the edges."""
+    b0, b1, b2 = baseline
+    d1 = complex(-BASELINE_COS * b2, BASELINE_SIN * b1)
+    return b0 + d1 * np.exp(-2j * np.pi * x)
+
+
 def simulate(spec: NmrSpec, lines: list[Line], rng: np.random.Generator) -> tuple[dict, np.ndarray, dict]:
     """Raw int-valued complex FID and the Bruker parameter dictionary for `ng.bruker.write`."""
     bf1, sw_h = FIELDS[spec.field]
@@ -183,9 +199,10 @@ def simulate(spec: NmrSpec, lines: list[Line], rng: np.random.Generator) -> tupl
     # signal the filter saw: it stays flat to the edges)
     c0 = ideal[0] / 2.0
     S = (S - c0) * roll + c0
-    # baseline distortion (from the first points of the FID): offset, tilt, curvature
-    b0, b1, b2 = spec.baseline
-    S = S + tallest * (b0 + b1 * x + b2 * (x**2 - 1.0 / 12))
+    # baseline distortion: the first two FID points off (receiver dead time, pulse breakthrough), i.e. the
+    # lowest Fourier terms of the window, periodic across its edges (a polynomial in x jumps where the
+    # window wraps and rings into edge humps). Real part after phasing: b0 + b1/2 sin(2 pi x) - b2/8 cos(2 pi x)
+    S = S + tallest * _baseline_roll(spec.baseline, x)
     tau = spec.p1_err / 360.0  # first-order phase as a time shift of tau points
     S = S * np.exp(1j * (np.deg2rad(spec.p0_err) + 2 * np.pi * tau * x))
     # digital filter: group delay of GRPDLY points (band-limited, fractional)
