@@ -512,3 +512,13 @@ def test_signal_outside_the_1h_shift_range_is_an_artefact_not_suspicious():
     assert edge.status == "solvent" and "outside" in edge.assignment
     assert inside.status == "suspicious"
     assert "nmr.out_of_range" in {f.code for f in res.findings}
+
+
+def test_impurity_hidden_under_a_target_signal_is_an_integral_warning():
+    # 0.8 H of something unnamed exactly under the benzylic CH2 singlet: 2.8 H where the group needs 2
+    sig = [s for s in BENZYL_DIAZEPANE_SIGNALS if s[0] != 3.63] + [(3.63, 2.8, [])]
+    res = check(sig)
+    assert "nmr.integral_mismatch" in codes(res), [f.message for f in res.findings]
+    assert res.verdict == "suspicious"
+    msg = next(f.message for f in res.findings if f.code == "nmr.integral_mismatch")
+    assert "3.63" in msg and "more" in msg

@@ -57,13 +57,6 @@ KNOWN: dict[str, tuple[str, str]] = {
         "(1.89 ppm) are not predicted by the keto structure; keto CH3/CH2 integrate 2.7/1.9 H since the baseline "
         "passes under the presaturated water",
     ),
-    "nmr/cyclosporin_a/cyclosporin_1h/1": (
-        "xfail",
-        "cyclosporin A in C6D6 (recorded with a CDCl3 lock reference; referenced to the real C6HD5 line now, not "
-        "its 13C satellite): every group is found, but eleven amide alpha-CH overlap at 3.6-5.9 ppm and the "
-        "assignment splits some of them between signals, leaving about 0.5 H of one signal (4.02 ppm) "
-        "'unaccounted': an artefact of the fractional assignment, not of the sample",
-    ),
     "nmr/1-naphthoic_acid_bruker/1": (
         "suspicious",
         "a sharp singlet at 3.34 ppm of 0.35 H is not the compound: its 13C satellites (1J(CH) = 140 Hz) make it a "
@@ -73,13 +66,6 @@ KNOWN: dict[str, tuple[str, str]] = {
     "nmr/1-naphthoic_acid_nmrdataset1/1h.fid.dx": (
         "suspicious",
         "same acquisition as nmr/1-naphthoic_acid_bruker/1: the 3.34 ppm CH3-type singlet (probably methanol)",
-    ),
-    "nmr/cocaine/1h.fid.dx": (
-        "xfail",
-        "700 MHz with TMS ~140 H-equivalents: phase, baseline and the TMS foot are handled now (H-3 1.0 H, "
-        "O-CH3 2.7 H, n-hexane and benzene named), but about 0.8 H of aliphatic impurity at 1.26 ppm overlaps "
-        "the tropane CH2 windows and the assignment uses it for CH2 H, which leaves 0.4 H too much at H-2 "
-        "(3.03 ppm): the warning names the wrong signal",
     ),
     "nmr/ibuprofen_qmagnetics_neat/ibuprofen_j_ave_qmagnetics.jdx": (
         "xfail",
