@@ -522,3 +522,15 @@ def test_impurity_hidden_under_a_target_signal_is_an_integral_warning():
     assert res.verdict == "suspicious"
     msg = next(f.message for f in res.findings if f.code == "nmr.integral_mismatch")
     assert "3.63" in msg and "more" in msg
+
+
+@pytest.mark.parametrize(
+    "analogue",
+    [
+        "C1CNCCN(C1)Cc1ccc(C)cc1",  # 4-methylbenzyl: no ArCH3 singlet near 2.3 (the ring CH2 triplets are not one)
+        "C1CNCCN(C1)Cc1ccc(OC)cc1",  # 4-methoxybenzyl: no OCH3 singlet
+    ],
+)
+def test_benzyl_spectrum_does_not_pass_for_a_para_substituted_analogue(analogue):
+    res = check(BENZYL_DIAZEPANE_SIGNALS, smiles=analogue)
+    assert res.verdict != "consistent", [f.message for f in res.findings]

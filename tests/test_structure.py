@@ -403,3 +403,20 @@ def test_widened_windows_do_not_admit_an_analogue(realdata, path, analogue):
     from verify.nmr.check import check_nmr
 
     assert check_nmr(realdata / path, read_target(analogue)).verdict != "consistent"
+
+
+# --- aromatic increment windows by crowding ------------------------------------------------------------
+
+
+def test_aromatic_window_half_width_follows_crowding():
+    # 4-fluorobenzylamine unit (para pair: additive): o-F H 6.99 lit. (SDBS 4-fluorobenzylamine) is inside
+    # its window, a plain phenyl H at 7.30 is not (even with the comparison's 0.10 ppm slack)
+    g = next(x for x in _groups("C1CNCCN(C1)Cc1ccc(F)cc1", "CDCl3") if "o-F" in x.label)
+    assert g.lo <= 6.99 <= g.hi and g.hi + 0.10 < 7.30
+    assert g.hi - g.lo == pytest.approx(0.30, abs=0.005)
+    # an ortho pair of substituents (2-chlorobenzyl) gets the wider crowded window
+    crowded = [x for x in _groups("C1CNCCN(C1)Cc1ccccc1Cl", "CDCl3") if x.label.startswith("aromatic CH")]
+    assert crowded and all(x.hi - x.lo == pytest.approx(0.44, abs=0.005) for x in crowded)
+    # a substituent without a row (a boronic acid here) is taken as 0 and gets the widest window
+    unknown = [x for x in _groups("OB(O)c1ccc(C)cc1", "CDCl3") if "unknown" in x.label]
+    assert unknown and all(x.hi - x.lo == pytest.approx(0.60, abs=0.005) for x in unknown)

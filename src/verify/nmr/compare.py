@@ -320,12 +320,13 @@ def find_impurities(mults: list[Multiplet], solvent: Solvent | None, excluded: s
 
 
 def _has_singlet_line(m: Multiplet) -> bool:
-    """A singlet, or a multiplet with one line at least twice as tall as any other (a methyl singlet
-    on top of a multiplet), or two similar tall lines (a rotamer pair of singlets)."""
+    """A singlet, or a multiplet with one line at least 2.5 times as tall as any other (a methyl singlet
+    on top of a multiplet; a 1:2:1 triplet's centre line is only twice its neighbours), or two similar tall
+    lines (a rotamer pair of singlets)."""
     if m.multiplicity in ("s", "br s") or len(m.lines) <= 2:
         return True
     hs = sorted((L.height for L in m.lines), reverse=True)
-    return hs[0] >= 2 * hs[1] or (hs[1] >= 0.7 * hs[0] and hs[1] >= 2 * hs[2])
+    return hs[0] >= 2.5 * hs[1] or (hs[1] >= 0.7 * hs[0] and hs[1] >= 2 * hs[2])
 
 
 def _sharp_singlet(m: Multiplet) -> bool:
@@ -408,7 +409,7 @@ def assign(mults: list[Multiplet], groups: list[HGroup], free_surplus: dict[int,
                 c += 2.6  # a methyl singlet (NCH3, OCH3, tBu) is sharp, never an exchange-broadened hump:
                 # rather missing (1.5/H) with the hump unexplained (1/H) than placed there
             elif g.multiplicity == "s" and g.n_h >= 3 and not _has_singlet_line(m):
-                c += 1.05  # ... and a line standing out of its signal
+                c += 1.6  # ... and a line standing out of its signal (dearer than leaving it missing)
             elif m.multiplicity == "br s" and m.lines and m.lines[0].width_hz > 2.5 * th.broad_hz:
                 c += 1.05  # a C-H is not a lone 15+ Hz wide hump (that is exchange or baseline)
             elif g.multiplicity not in ("s", "br s", "") and _sharp_singlet(m):

@@ -316,7 +316,14 @@ class RuleShiftPredictor:
             return fallback
         delta, used = shifts[idx]
         meta = reference.table_meta("aromatic_increments.tsv")
-        hw = float(meta.get("half_width", 0.22))
+        # increments add up well on a ring without neighbouring substituents; ortho pairs twist out of
+        # plane and interact (non-additive), and an unlisted substituent adds nothing where it should
+        if any(u.endswith("-unknown") for u in used):
+            hw = float(meta.get("half_width_unknown", 0.30))
+        elif _ortho_pair(mol, idx):
+            hw = float(meta.get("half_width_crowded", 0.22))
+        else:
+            hw = float(meta.get("half_width", 0.15))
         if col == "dmso":
             delta += float(meta.get("dmso_offset", 0.0))
         return ShiftWindow(
@@ -327,6 +334,25 @@ class RuleShiftPredictor:
             note="7.27 + increments " + (", ".join(used) if used else "(unsubstituted)"),
             centre=round(delta, 3),
         )
+
+
+def _ortho_pair(mol: Chem.Mol, idx: int) -> bool:
+    """Whether the benzene ring of aromatic C-H atom idx carries substituents on two neighbouring carbons
+    (a ring-fusion bond counts: naphthalene peri/ortho effects are not additive either)."""
+    ri = mol.GetRingInfo()
+    for ring in ri.AtomRings():
+        if idx not in ring or len(ring) != 6:
+            continue
+        ring_set = set(ring)
+
+        def substituted(a_idx: int) -> bool:
+            a = mol.GetAtomWithIdx(a_idx)
+            return any(n.GetIdx() not in ring_set and n.GetAtomicNum() > 1 for n in a.GetNeighbors())
+
+        flags = [substituted(a) for a in ring]
+        if any(flags[k] and flags[(k + 1) % 6] for k in range(6)):
+            return True
+    return False
 
 
 def _cached_increments(mol: Chem.Mol) -> dict:
