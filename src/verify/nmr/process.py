@@ -11,8 +11,11 @@ give) is removed from the copies (a baseline offset rotates with the trial phase
 negativity penalty), and the filter roll-off at the edges, a suppressed-water region
 and a dominant line (TMS 20+ times every other line) are kept out of the score; a dominant line is then
 phased on its own and the phase line pinned there (its tail would otherwise lift and sink the baseline
-over ppm). Data without a digital filter (Varian, benchtop) keep ACME on a subsampled copy of the full
-spectrum. bench/phase_accuracy.py measures all this against simulated spectra of known phase ->
+over ppm). Data without a digital filter and without a stated acquisition delay (Varian, most benchtop files)
+keep ACME on a subsampled copy of the full spectrum. A stated pre-acquisition delay (the reader's negative
+group delay: the first point comes that many dwell times after the pulse; Q Magnetics, 1.9 points, about 700
+degrees of first-order phase across the window, beyond ACME's reach from 0) is taken off after the FT as the
+digital filter's delay is, and the spectrum then phased like filtered data. bench/phase_accuracy.py measures all this against simulated spectra of known phase ->
 arPLS baseline (pybaselines, on a 4k block-averaged copy, lam scaled to its point count, bridged under a
 suppressed-water region, the edges held level when a dominant line's tail folds into them, interpolated
 back) -> phase CHECK on the full spectrum (negative share of the signal area, the regions the score left
@@ -146,16 +149,17 @@ def process(raw: RawFID, solvent: str | None = None, lb_hz: float | None = None)
     # "lines" beside the big ones (1-naphthoic acid, AQ 0.47 s at 500 MHz). The TopSpin user's remedy,
     # automated: a half-cosine taper over the last half of the acquisition, which takes the FID smoothly to
     # zero (rather than a much larger exponential, which broadens every line)
-    trunc = _truncation_ratio(fid, int(round(gd)))
+    skip = max(0, int(round(gd)))  # the filter's delay points (a negative delay skips none)
+    trunc = _truncation_ratio(fid, skip)
     taper = 0.0
     if trunc > TRUNCATION_MIN:
         taper = TRUNCATION_TAPER
-        fid *= _end_taper(n, int(round(gd)), taper)
+        fid *= _end_taper(n, skip, taper)
     # --- full-resolution spectrum
     spec = _ft(ng, fid, sw, lb, si, gd)
     dc = 0j
-    if gd <= 0:
-        # no digital filter (Varian, benchtop): a wrong first point (back-predicted or delayed FIDs) is a
+    if gd == 0:
+        # no digital filter and no known time origin (Varian, most benchtop files): a wrong first point (back-predicted or delayed FIDs) is a
         # complex constant across the spectrum that a large first-order phase would turn into a rolling
         # baseline. Remove it before phasing, measured on the outer 5% of either edge (no 1H signal there)
         e = max(8, si // 20)
@@ -255,7 +259,9 @@ def process(raw: RawFID, solvent: str | None = None, lb_hz: float | None = None)
         "acquired_points": n,
         "group_delay_points": gd,
         "dc_offset_removed": bool(dc != 0),
-        "digital_filter": "first-order phase after FT (group delay, not truncated)" if gd > 0 else "none",
+        "digital_filter": ("first-order phase after FT (group delay, not truncated)" if gd > 0 else
+                           "none; acquisition delayed %.2f points after the pulse: first-order phase after FT" % -gd
+                           if gd < 0 else "none"),
         "phase0_deg": round(float(p0), 2),
         "phase1_deg": round(float(p1), 2),
         "phase_method": "ACME from %d starting phases on a %d-point low-resolution copy, refined on a "
@@ -340,6 +346,10 @@ def _ft(ng, fid, sw, lb_hz, si, gd):
     s = ng.proc_base.fft(d)
     if gd > 0:
         s = ng.bruker.rm_dig_filter(s, 1, 20, grpdly=gd, truncate_grpdly=False, post_proc=True)
+    elif gd < 0:
+        # a pre-acquisition delay (the reader's negative group delay: the first point comes -gd dwell times after
+        # the pulse): the same time shift as the filter's, the other way (rm_dig_filter takes only gd > 0)
+        s = s * np.exp(2j * np.pi * gd * np.arange(si) / si)
     # nmrglue's fft (fftshift) runs low -> high frequency; a chemist's axis runs high -> low
     return s[::-1].copy()
 
@@ -523,7 +533,7 @@ def _phase_copy(ng, fid, raw: RawFID, n: int, lb_points: float, regions, centres
     mask[-e:] = False
     for reg in regions:
         mask &= _ppm_mask(raw, n, reg)
-    if gd <= 0:
+    if gd == 0:
         # no digital filter (Varian, benchtop): the wrong-first-point constant is removed as on the full
         # spectrum (process()), and no polynomial: with the first-order phase of a delayed acquisition
         # (Oxford benchtop, p1 ~2300 degrees) the baseline roll oscillates across the unphased window, and a
@@ -533,7 +543,7 @@ def _phase_copy(ng, fid, raw: RawFID, n: int, lb_points: float, regions, centres
         d = d - complex(np.median(edges.real), np.median(edges.imag))
     top = float(np.max(np.abs(d[mask])))
     d = d / max(top, 1e-300)
-    if gd <= 0:
+    if gd == 0:
         return d, mask
     pp = _index_ppm(raw, n)
     idx = [int(np.argmin(np.abs(pp - c))) for c in centres]
@@ -572,9 +582,11 @@ def _autophase(ng, fid, spec, raw: RawFID, regions):
 
     regions: file-axis ppm ranges kept out of the score (a suppressed water line, whose residue is distorted
     and would dominate it); a dominant line (`_dominant_line`) is added to them.
-    Without a digital filter (Varian, benchtop: `_autophase_subsampled`) the previous scheme is kept.
+    Without a digital filter or a stated acquisition delay (group delay 0: Varian, most benchtop files:
+    `_autophase_subsampled`) the previous scheme is kept. With a stated delay taken off (group delay < 0, Q
+    Magnetics ibuprofen) the subsampled scheme moved p1 by 65 degrees from it, this one by 2.
     Returns p0, p1, an info dict, the fine copy and its mask (for the second opinions)."""
-    if float(raw.group_delay or 0.0) <= 0:
+    if float(raw.group_delay or 0.0) == 0:
         return _autophase_subsampled(spec, raw, regions)
     regions = list(regions)
     coarse, cmask = _phase_copy(ng, fid, raw, PHASE_N_COARSE, COARSE_LB_POINTS, regions)
