@@ -77,9 +77,14 @@ def _measure(sample_dir: str) -> dict:
     from verify.nmr.read import read_nmr
 
     warnings.simplefilter("ignore")
+    from verify.errors import InputError
+
     d = Path(sample_dir)
     truth = json.loads((d / "truth.json").read_text())
-    raw = read_nmr(d / "nmr" / "1")
+    try:
+        raw = read_nmr(d / "nmr" / "1")
+    except InputError as e:  # a demo plate's deliberately broken wells (truncated fid, ...)
+        return {"sample": d.name, "unreadable": str(e)}
     t0 = time.perf_counter()
     spec = process(raw)
     ms = (time.perf_counter() - t0) * 1e3
@@ -128,6 +133,13 @@ def main(argv=None) -> int:
         return 1
     with ProcessPoolExecutor(args.workers) as ex:
         rows = list(ex.map(_measure, [str(d) for d in dirs], chunksize=2))
+    skipped = [r for r in rows if "unreadable" in r]
+    rows = [r for r in rows if "unreadable" not in r]
+    for r in skipped:
+        print(f"skipped {r['sample']}: {r['unreadable'][:120]}")
+    if not rows:
+        print("no readable spectra", file=sys.stderr)
+        return 1
 
     if args.verbose:
         print(f"{'sample':28s} {'truth p0':>9s} {'p1':>8s} {'found p0':>9s} {'p1':>8s} {'dp0':>7s} {'dp1':>7s} "
