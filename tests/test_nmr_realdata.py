@@ -67,11 +67,6 @@ KNOWN: dict[str, tuple[str, str]] = {
         "suspicious",
         "same acquisition as nmr/1-naphthoic_acid_bruker/1: the 3.34 ppm CH3-type singlet (probably methanol)",
     ),
-    "nmr/ibuprofen_qmagnetics_neat/ibuprofen_j_ave_qmagnetics.jdx": (
-        "xfail",
-        "neat-liquid benchtop export without ppm referencing in the header; the COOH of neat ibuprofen "
-        "integrates 1.7 H in its broad hydrogen-bonded envelope",
-    ),
 }
 
 # data sets whose file names the wrong solvent: checked with the solvent the spectrum shows

@@ -449,6 +449,32 @@ def read_jcamp(p: Path, src: str):
     raise InputError(f"JCAMP-DX DATA TYPE {dtype or '(none)'} is neither an NMR FID nor an NMR spectrum", src)
 
 
+# hardware CIC decimator named in a Q Magnetics header: "CIC 2nd order, differential delay = 1"
+_CIC_RE = re.compile(r"CIC\s*(\d+)\s*(?:st|nd|rd|th)?\s*order.*?differential\s+delay\s*=\s*(\d+)", re.I)
+
+
+def _acquisition_delay_points(dic, sw: float) -> float:
+    """Time from the pulse to the first FID point of a file without a digital filter, in dwell times (0 when not
+    stated): JCAMP-DX `.DELAY= (begin, end)` in microseconds, the pre-acquisition delay (benchtops: receiver
+    recovery after the pulse; Nanalysis writes (0, 0)). Every line then carries a first-order phase of
+    360 * delay * SW degrees across the window (Q Magnetics ibuprofen: 290 us at 10 kHz, 1044 degrees), too
+    far for ACME to reach from 0. A hardware CIC decimator before the sampling (`$QM_HARDWARE_FILTER`, order N,
+    differential delay M, decimation R = `$QM_DECIMATION`) delays the signal by its group delay, N (R M - 1) / 2
+    input samples = N (R M - 1) / (2 R) points, which comes off: 2.9 - 1.0 = 1.9 points for that set (ACME then
+    moves p1 by 2 degrees; from 2.9 points it moves 300 degrees back, from 0 it settles 390 degrees short)."""
+    vals = [_num(x) for x in re.findall(r"[-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?", _str(_jget(dic, ".DELAY", default="")))]
+    vals = [v for v in vals if v is not None and np.isfinite(v)]
+    if not vals or sw <= 0:
+        return 0.0
+    points = max(vals) * 1e-6 * sw
+    m = _CIC_RE.search(_str(_jget(dic, "$QM_HARDWARE_FILTER", default="")))
+    r = _num(_jget(dic, "$QM_DECIMATION"))
+    if m and r and r > 0:
+        order, diff = int(m.group(1)), int(m.group(2))
+        points -= order * (r * diff - 1) / (2.0 * r)
+    return max(points, 0.0)
+
+
 def _jcamp_fid(dic, data, p, src, sf, solvent, nuc, reverse) -> RawFID:
     if not (isinstance(data, list) and len(data) >= 2):
         raise InputError("JCAMP-DX FID without real and imaginary pages", src)
@@ -524,6 +550,10 @@ def _jcamp_fid(dic, data, p, src, sf, solvent, nuc, reverse) -> RawFID:
         group_delay = _bruker_group_delay(acq)
     elif grp and grp > 0:
         group_delay = grp
+    elif (delay := _acquisition_delay_points(dic, float(sw))) > 0:
+        # no digital filter: a stated pre-acquisition delay is a negative group delay (time origin before the
+        # first point); process() applies it as the same first-order phase, the other way
+        group_delay = -delay
     params = {"carrier_from": how, "TD": _num(_jget(dic, "$TD")), "NS": _num(_jget(dic, "$NS", "$SCANS")),
               "PULPROG": _str(_jget(dic, "$PULPROG", ".PULSESEQUENCE", default="")),
               "origin": _str(_jget(dic, "ORIGIN", "SPECTROMETERDATASYSTEM", default="")),

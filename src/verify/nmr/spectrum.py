@@ -14,7 +14,7 @@ class RawFID:
     data: complex time-domain points; sw_hz: spectral width (Hz); sf_mhz: spectrometer frequency of the
     observe nucleus (MHz); carrier_ppm: ppm at the centre of the spectral window (O1/SFO1 or its equivalent,
     before any referencing); group_delay: Bruker digital-filter group delay in points (0 when none or
-    already removed); solvent: the solvent string the file gives (may be empty); nucleus: "1H", "13C", ...
+    already removed; negative for a stated pre-acquisition delay, the time origin before the first point); solvent: the solvent string the file gives (may be empty); nucleus: "1H", "13C", ...
     """
 
     data: np.ndarray
