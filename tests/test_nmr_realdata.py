@@ -43,8 +43,10 @@ def _nmr_rows() -> list[dict]:
 KNOWN: dict[str, tuple[str, str]] = {
     "nmr/2-ketobutyric_acid_bruker_bmrb/bmse000325.fid/1H": (
         "suspicious",
-        "2-oxobutanoic acid in D2O is partly the gem-diol hydrate (CH3CH2C(OH)2COO-): a second CH2 quartet "
-        "near 1.8 ppm and CH3 triplet near 0.9 ppm that the keto structure does not predict",
+        "2-oxobutanoic acid in D2O is partly the gem-diol hydrate (CH3CH2C(OH)2COO-): its CH2 near 1.8 ppm and "
+        "CH3 triplet near 0.97 ppm are not predicted by the keto structure (the assignment spreads them over the "
+        "keto groups), and a 0.5 H multiplet at 1.32-1.40 ppm (a 7 Hz doublet at 1.39: a hydroxy-acid "
+        "impurity such as 2-hydroxybutyrate or lactate) is unexplained",
     ),
     "nmr/bromofluoronitroaniline_517920-70-6/1h.fid.dx": (
         "suspicious",
