@@ -596,7 +596,7 @@ def test_complex_baseline_takes_a_rotated_roll():
     with a first-order twist) under the same lines is taken up to a tenth of its amplitude (what the fit
     takes of the lines' own dispersive tails is the same with and without it); a quadratic alone leaves
     more than a third of it."""
-    from verify.nmr.process import _complex_baseline
+    from verify.nmr.phase import _complex_baseline
 
     n = 4096
     i = np.arange(n)
