@@ -9,7 +9,8 @@ import pytest
 
 from verify.expectation import build_expectation
 from verify.nmr.check import check_spectrum
-from verify.nmr.compare import compare, find_impurities
+from verify.nmr.compare import compare
+from verify.nmr.impurities import find_impurities
 from verify.nmr.peaks import analyse_multiplet, estimate_noise, find_multiplets
 from verify.nmr.spectrum import Spectrum1D
 from verify.solvents import find_solvent
@@ -453,7 +454,7 @@ def test_acetyl_rotamer_pair_with_hidden_ethyl_acetate_keeps_its_assignment():
 def test_water_with_a_long_exchange_tail_is_still_the_water_line():
     # p-propionotoluidide in CDCl3: water's lines sit at 1.65-1.70 but its integration range runs to 1.99
     # along the broad tail; a small triplet below it must not be taken for the water instead
-    from verify.nmr.compare import classify_solvent
+    from verify.nmr.solvent_lines import classify_solvent
     from verify.nmr.peaks import Line, Multiplet
 
     def mult(ppm, lo, hi, lines, name, j=()):

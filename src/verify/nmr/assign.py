@@ -1,0 +1,216 @@
+"""Step 3 of the comparison (verify.nmr.compare): H scale and assignment, after solvent lines and impurities.
+
+Scale and assignment in one optimisation (a small linear programme, HiGHS): the H of each expected
+group are placed on observed multiplets whose range lies within (or near) the group's window; each
+multiplet's integral times an unknown scale should equal the H placed on it. The cost counts
+unexplained H (surplus), missing H (deficit), groups left unplaced, distance outside a window and
+multiplicity misfits; solvent and impurity signals carry no cost for surplus, and the first 10 % of any
+signal's integral error costs little. Placements below 0.25 H are pruned and the programme solved
+again, so that a group sits on the few signals that carry it. Several groups may share one multiplet
+(overlap), one group may spread over several (rotamers, diastereotopic CH2); the scale is the one that
+explains the most intensity, not the tallest peak. Exchangeable H are optional (and absent in
+D2O/CD3OD).
+
+Pure functions (no file access).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..structure.hgroups import HGroup
+from .peaks import Multiplet
+from .records import _interval_gap, _split_j
+from .thresholds import NMR_THRESHOLDS, NmrThresholds
+
+
+def _has_singlet_line(m: Multiplet) -> bool:
+    """A singlet, or a multiplet with one line at least 2.5 times as tall as any other (a methyl singlet
+    on top of a multiplet; a 1:2:1 triplet's centre line is only twice its neighbours), or two similar tall
+    lines (a rotamer pair of singlets)."""
+    if m.multiplicity in ("s", "br s") or len(m.lines) <= 2:
+        return True
+    hs = sorted((L.height for L in m.lines), reverse=True)
+    return hs[0] >= 2.5 * hs[1] or (hs[1] >= 0.7 * hs[0] and hs[1] >= 2 * hs[2])
+
+
+def _sharp_singlet(m: Multiplet) -> bool:
+    return m.multiplicity == "s" and bool(m.lines) and m.lines[0].width_hz < 2.5
+
+
+def _broad(m: Multiplet, th: NmrThresholds = NMR_THRESHOLDS) -> bool:
+    return m.multiplicity == "br s" or (bool(m.lines) and min(L.width_hz for L in m.lines) > th.broad_hz)
+
+
+def _exchangeable_cost(g: HGroup, m: Multiplet, solvent_key: str) -> float:
+    """Cost per H of putting an exchangeable group on multiplet m.
+
+    Broad signals: 0.02. In DMSO-d6/acetone-d6 OH and amide NH are often sharp and coupled (d, t): 0.1,
+    amine NH 0.5.
+    Elsewhere amide/sulfonamide/heteroaromatic NH, phenol and acid OH may be sharp: 0.3; an alcohol OH
+    on an uncoupled sharp line 0.5; amine NH exchange fast and are broad, so a sharp line is not theirs:
+    1.05 (never pays off).
+    """
+    if _broad(m):
+        return 0.02
+    lab = g.label.lower()
+    if solvent_key in ("dmso", "acetone"):
+        # amine N-H exchange fast (usually broad) even there; OH and amide NH are sharp and coupled
+        return 0.5 if ("amine nh" in lab or "ammonium" in lab) else 0.1
+    if any(k in lab for k in ("amide", "sulfonamide", "aromatic nh", "phenol", "thiol", "ammonium", "carboxylic")):
+        return 0.3
+    if "alcohol" in lab and not _split_j(m):
+        return 0.5
+    return 1.05
+
+
+def assign(mults: list[Multiplet], groups: list[HGroup], free_surplus: dict[int, float],
+           eligible: list[int], th: NmrThresholds = NMR_THRESHOLDS, exchangeable_allowed: bool = True,
+           solvent_key: str = "cdcl3", allowance: dict[int, float] | None = None):
+    """Scale and assignment by linear programming (scipy.optimize.linprog / HiGHS; deterministic).
+
+    Variables: x[g,j] >= 0 H of group g placed on multiplet j (edges only where j lies within
+    th.max_outside_ppm of g's window), miss[g] H of g left unplaced,
+    sur[j]/def[j] H observed beyond / short of what is placed on j, t the H-per-unit scale factor.
+    For each group: sum_j x + miss = n_H; for each multiplet: sum_g x + sur - def = t * a_j with
+    a_j its integral normalised by a first guess of the scale.
+    Costs per H: surplus 1 (free_surplus[j] for solvent/impurity signals), deficit 1, missing 1.5
+    (0 for exchangeable H), 0.5-2 for placement outside the window (0-0.2 within th.window_slack_ppm),
+    0.3 for a singlet group on a resolved multiplet, plus 0.01 per H placed anywhere (ties).
+
+    Returns (scale_factor_per_unit, a (normalised integrals), s0, x dict {(g,j): H}, miss, sur, deff).
+    """
+    a_raw = np.array([max(m.integral, 0.0) for m in mults])
+    exp_h = sum(g.n_h for g in groups if not g.exchangeable) or sum(g.n_h for g in groups) or 1
+    pool = [j for j in eligible if free_surplus.get(j, 1.0) >= 1.0]
+    base = sum(a_raw[j] for j in pool) or sum(a_raw[j] for j in eligible) or 1.0
+    s0 = base / exp_h
+    a = a_raw / s0
+    allowance = {j: v / s0 for j, v in (allowance or {}).items()}
+    edges = []
+    costs = []
+    for gi, g in enumerate(groups):
+        if g.exchangeable and not exchangeable_allowed:
+            continue
+        for j in eligible:
+            m = mults[j]
+            d = _interval_gap(g.lo, g.hi, m.lo, m.hi)
+            if g.exchangeable and _broad(m) and d <= th.exchangeable_outside_ppm:
+                # an exchange-broadened OH/NH moves with concentration, water and acid: its window is soft
+                edges.append((gi, j))
+                costs.append(0.05 + 0.01)
+                continue
+            if d > th.max_outside_ppm:
+                continue
+            # 0 inside the window, up to 0.2 within the slack (ties go to the signal inside the window),
+            # 0.5-2 beyond it
+            c = 0.2 * d / th.window_slack_ppm if d <= th.window_slack_ppm else 0.5 + 1.5 * (
+                d - th.window_slack_ppm) / max(th.max_outside_ppm - th.window_slack_ppm, 1e-6)
+            if g.exchangeable:
+                c += _exchangeable_cost(g, m, solvent_key)
+            elif g.multiplicity == "s" and _split_j(m) and m.multiplicity != "m":
+                c += 0.3
+            elif g.multiplicity == "s" and g.n_h >= 3 and _broad(m):
+                c += 2.6  # a methyl singlet (NCH3, OCH3, tBu) is sharp, never an exchange-broadened hump:
+                # rather missing (1.5/H) with the hump unexplained (1/H) than placed there
+            elif g.multiplicity == "s" and g.n_h >= 3 and not _has_singlet_line(m):
+                c += 1.6  # ... and a line standing out of its signal (dearer than leaving it missing)
+            elif m.multiplicity == "br s" and m.lines and m.lines[0].width_hz > 2.5 * th.broad_hz \
+                    and "rotamer" not in g.note:
+                c += 1.05  # a C-H is not a lone 15+ Hz wide hump (that is exchange or baseline), unless
+                # amide/carbamate rotamers exchanging at an intermediate rate broaden it (ring N-CH2 next to N-acyl)
+            elif g.multiplicity not in ("s", "br s", "") and _sharp_singlet(m):
+                c += 0.5  # a CH next to CH's is not a sharp singlet (e.g. a Boc 9H singlet is no ring CH2)
+            edges.append((gi, j))
+            costs.append(c + 0.01)
+    sol, edges = _solve(edges, costs, groups, eligible, a, free_surplus, allowance or {})
+    # a group smeared thinly over many small signals explains noise and impurities: drop placements
+    # below 0.25 H (and below 20 % of the group) and solve again (twice), so that a group sits on the
+    # few signals that carry it
+    for _ in range(2):
+        ne = len(edges)
+        keep = []
+        t_now = sol[len(edges) + len(groups) + 2 * len(eligible)]
+        for e, (gi, j) in enumerate(edges):
+            # keep used edges, and in-window edges to signals of half an H or more (so that a first
+            # solution does not lock a group away from its own signal)
+            if sol[e] >= max(0.25, 0.2 * groups[gi].n_h) - 1e-9 or (costs[e] <= 0.011 and a[j] * t_now >= 0.5):
+                keep.append(e)
+        for gi in range(len(groups)):
+            mine = [e for e, (g2, _) in enumerate(edges) if g2 == gi]
+            if mine and not any(e in keep for e in mine) and max(sol[e] for e in mine) > 1e-6:
+                keep.append(max(mine, key=lambda e: sol[e]))
+        keep = sorted(set(keep))
+        if len(keep) == ne:
+            break
+        edges = [edges[e] for e in keep]
+        costs = [costs[e] for e in keep]
+        sol, edges = _solve(edges, costs, groups, eligible, a, free_surplus, allowance or {})
+    ne = len(edges)
+    ng_ = len(groups)
+    nm = len(eligible)
+    jpos = {j: k for k, j in enumerate(eligible)}
+    it = ne + ng_ + 2 * nm
+    t = float(sol[it])
+    x = {(edges[e][0], edges[e][1]): float(sol[e]) for e in range(ne) if sol[e] > 1e-6}
+    miss = {gi: float(sol[ne + gi]) for gi in range(ng_)}
+    sur = {j: float(sol[ne + ng_ + jpos[j]]) for j in eligible}
+    deff = {j: float(sol[ne + ng_ + nm + jpos[j]]) for j in eligible}
+    return t, a, s0, x, miss, sur, deff
+
+
+def _solve(edges, costs, groups, eligible, a, free_surplus, allowance):
+    from scipy.optimize import linprog
+
+    ne = len(edges)
+    ng_ = len(groups)
+    jpos = {j: k for k, j in enumerate(eligible)}
+    nm = len(eligible)
+    # variable layout: x[ne], miss[ng], sur[nm], def[nm], t, free_sur[nm], free_def[nm]
+    # (free_*: the first 10 % of a multiplet's own integral off in either direction costs only 0.1 per H:
+    # integration is not more accurate than that on real spectra; not 0, so the scale stays centred)
+    nv = ne + ng_ + 2 * nm + 1 + 2 * nm
+    it = ne + ng_ + 2 * nm
+    c = np.zeros(nv)
+    c[:ne] = costs
+    for gi, g in enumerate(groups):
+        c[ne + gi] = 0.0 if g.exchangeable else 1.5
+    for k, j in enumerate(eligible):
+        c[ne + ng_ + k] = free_surplus.get(j, 1.0)
+        c[ne + ng_ + nm + k] = 1.0
+        c[it + 1 + k] = 0.0 if j in allowance else min(0.1, free_surplus.get(j, 1.0))
+        c[it + 1 + nm + k] = 0.1
+    a_eq = np.zeros((ng_ + nm, nv))
+    b_eq = np.zeros(ng_ + nm)
+    for e, (gi, j) in enumerate(edges):
+        a_eq[gi, e] = 1
+        a_eq[ng_ + jpos[j], e] = 1
+    for gi, g in enumerate(groups):
+        a_eq[gi, ne + gi] = 1
+        b_eq[gi] = g.n_h
+    a_ub = np.zeros((2 * nm, nv))
+    for k, j in enumerate(eligible):
+        a_eq[ng_ + k, ne + ng_ + k] = 1
+        a_eq[ng_ + k, ne + ng_ + nm + k] = -1
+        a_eq[ng_ + k, it] = -a[j]
+        a_eq[ng_ + k, it + 1 + k] = 1
+        a_eq[ng_ + k, it + 1 + nm + k] = -1
+        a_ub[k, it + 1 + k] = 1
+        a_ub[k, it] = -0.1 * a[j]
+        a_ub[nm + k, it + 1 + nm + k] = 1
+        a_ub[nm + k, it] = -0.1 * a[j]
+    bounds = [(0, None)] * it + [(0.2, 5.0)] + [(0, None)] * (2 * nm)
+    sol = None
+    if ng_ + nm:
+        b_ub = np.zeros(2 * nm)
+        for k, j in enumerate(eligible):
+            b_ub[k] = allowance.get(j, 0.0)  # a hidden solvent line: this many H of surplus are free
+        res = linprog(c, A_ub=a_ub if nm else None, b_ub=b_ub if nm else None,
+                      A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        sol = res.x if res.status == 0 else None
+    if sol is None:
+        sol = np.zeros(nv)
+        sol[it] = 1.0
+        for gi, g in enumerate(groups):
+            sol[ne + gi] = g.n_h
+    return sol, edges

@@ -1,0 +1,159 @@
+"""Step 1 of the comparison (verify.nmr.compare): which observed lines are solvent, reference or artefact.
+
+Residual solvent lines, water/HOD, TMS (DSS/TSP in D2O), 13C satellites and spinning sidebands
+(flagged by peaks.flag_artefacts) are `solvent`; so are a small unsplit shoulder touching a strong
+(presaturated) water line (classify_solvent, before impurities and assignment), and, when neither water
+nor the compound's OH/NH/COOH is seen, the one line between them where fast exchange averages the two
+(unless 13C satellites show a C-H line): _exchange_averaged_water, which needs the assignment's group
+calls and so runs after it, before the remaining lines are called unexplained.
+
+Pure functions (no file access).
+"""
+
+from __future__ import annotations
+
+from ..findings import Finding
+from ..solvents import Solvent
+from ..structure.hgroups import HGroup
+from .peaks import Multiplet
+from .records import GroupCall, ObservedPeak, _interval_gap, _join, _split_j
+from .thresholds import NMR_THRESHOLDS, NmrThresholds
+
+
+def classify_solvent(mults: list[Multiplet], solvent: Solvent | None,
+                     th: NmrThresholds = NMR_THRESHOLDS) -> dict[int, tuple[str, str, bool]]:
+    """Which multiplets are solvent: {index: (kind, label, is_the_line_itself)}.
+
+    kind: residual | water | reference | artefact. `is_the_line_itself` is False when the solvent
+    line only sits inside a wider multiplet (overlap): that multiplet's surplus is then free.
+    """
+    out: dict[int, tuple[str, str, bool]] = {}
+    lines: list[tuple[str, str, float, float, float, str]] = []  # kind, label, ppm, tol, max width, mult
+    if solvent is not None:
+        for p, mu in zip(solvent.residual, solvent.residual_mult):
+            lab = "HOD" if solvent.key == "d2o" else f"residual {solvent.name}"
+            lines.append(("residual", lab, p, th.solvent_tol_ppm, 0.30 if solvent.key == "d2o" else 0.06, mu))
+        if solvent.key != "d2o":
+            lines.append(("water", "water (H2O/HOD)", solvent.water, th.water_tol_ppm, 0.35, "br s"))
+        ref_label = "DSS/TSP reference" if solvent.key in ("d2o",) else "TMS"
+    else:
+        lines.append(("residual", "residual CHCl3", 7.26, th.solvent_tol_ppm, 0.06, "s"))
+        lines.append(("water", "water (H2O/HOD)", 1.56, th.water_tol_ppm, 0.35, "br s"))
+        ref_label = "TMS"
+    lines.append(("reference", ref_label, 0.0, th.solvent_tol_ppm, 0.08, "s"))
+    for i, m in enumerate(mults):
+        if m.flag:
+            out[i] = ("artefact", m.flag, True)
+    for kind, lab, p, tol, maxw, mu in lines:
+        # the line itself: the nearest multiplet within tolerance that looks like it (a singlet for
+        # CHCl3, a narrow quintet or unresolved line for CHD2 solvents; one per solvent line: a Boc
+        # singlet 0.1 ppm from water is not water when water is seen too)
+        def looks(m: Multiplet) -> bool:
+            if kind in ("water", "reference") or (kind == "residual" and solvent is not None and solvent.key == "d2o"):
+                return not (_split_j(m) and m.multiplicity != "m")
+            if mu == "s":
+                return m.multiplicity in ("s", "br s")
+            return not _split_j(m)
+
+        def width(m: Multiplet) -> float:
+            if kind == "water" and m.lines:
+                # water's integration range runs out along its broad exchange tail (p-propionotoluidide:
+                # 1.59-1.99 for lines at 1.65-1.70): judge it by where its lines are
+                return min(m.hi - m.lo, max(L.ppm for L in m.lines) - min(L.ppm for L in m.lines) + 0.05)
+            return m.hi - m.lo
+
+        cands = [i for i, m in enumerate(mults) if i not in out and abs(m.ppm - p) <= tol and width(m) <= maxw
+                 and looks(m)]
+        if cands:
+            best = min(cands, key=lambda i: abs(mults[i].ppm - p))
+            out[best] = (kind, lab, True)
+            continue
+        for i, m in enumerate(mults):
+            if i not in out and m.lo - 0.005 <= p <= m.hi + 0.005:
+                out[i] = (kind, lab, False)
+    # A suppressed (presaturated) or very strong water line leaves shoulders and phase residues beside it:
+    # a small unsplit line touching the water multiplet is still water. Bounded by the water line's own size
+    # (th.water_shoulder_fraction of it), so next to an ordinary 1-2 H water line in CDCl3 nothing real can
+    # be absorbed; a target signal next to water is still assigned (solvent lines stay eligible).
+    water = [i for i, v in out.items() if v[0] in ("water", "residual") and v[2]
+             and (v[0] == "water" or (solvent is not None and solvent.key == "d2o"))]
+    for w in water:
+        mw = mults[w]
+        for i, m in enumerate(mults):
+            if i in out or _split_j(m) and m.multiplicity != "m":
+                continue
+            if _interval_gap(mw.lo, mw.hi, m.lo, m.hi) <= th.water_shoulder_gap_ppm \
+                    and 0 < m.integral <= th.water_shoulder_fraction * mw.integral:
+                out[i] = ("water", f"{out[w][1]} (shoulder of the water line)", True)
+    # DSS methylene signals (2.91, 1.76, 0.63) when DSS is the reference in water
+    if solvent is not None and solvent.key == "d2o":
+        ref = [i for i, v in out.items() if v[0] == "reference" and v[2]]
+        if ref:
+            r = mults[ref[0]]
+            for p in (2.91, 1.76, 0.63):
+                for i, m in enumerate(mults):
+                    if i not in out and abs(m.ppm - p) <= 0.04 and m.integral <= 0.5 * r.integral:
+                        out[i] = ("reference", "DSS (CH2)", True)
+    return out
+
+
+def _exchange_averaged_water(mults: list[Multiplet], peaks: list[ObservedPeak], groups: list[HGroup],
+                             gcalls: list[GroupCall], solv: dict, imp_of: dict, eligible: list[int],
+                             solvent: Solvent | None, sf_mhz: float, th: NmrThresholds) -> list[Finding]:
+    """Water in fast exchange with the compound's OH/NH/COOH shows as one averaged line.
+
+    Its shift lies between the solvent's water shift and the XH window, weighted by the H of each (a
+    carboxylic acid in wet acetone-d6: water 2.84 moves to ~3.3 and no COOH line is seen). Taken only when
+    no water line and no exchangeable group of the target was seen, for one unsplit, unassigned line of at
+    most th.exchange_water_max_h H; the peak becomes `solvent` and an info finding says so.
+    """
+    if solvent is not None and solvent.key in ("d2o", "cd3od"):
+        return []  # exchangeable H are replaced by D there: HOD/CD3OH is the residual line
+    exch = [gc for gc in gcalls if gc.group.exchangeable]
+    if not exch or any(gc.found or gc.placed_h > 0 for gc in exch):
+        return []
+    if any(v[0] == "water" and v[2] for v in solv.values()):
+        return []
+    w = solvent.water if solvent is not None else 1.56
+    lo, hi = w - th.water_tol_ppm, max(gc.group.hi for gc in exch)
+    cands = [j for j in eligible if j not in solv and j not in imp_of and peaks[j].kind != "side_product"
+             and not peaks[j].placed and lo <= mults[j].ppm <= hi and 0 < peaks[j].h <= th.exchange_water_max_h
+             and not (_split_j(mults[j]) and mults[j].multiplicity != "m")]
+    if not cands:
+        return []
+    j = max(cands, key=lambda k: peaks[k].h)
+    jch = _13c_satellite_j(mults, j, sf_mhz)
+    if jch:
+        # water and OH/NH carry no carbon: 13C satellites make it a C-H line (e.g. a CH3-O singlet)
+        peaks[j].note = _join(peaks[j].note, f"13C satellites (1J(CH) = {jch:.0f} Hz): a C-H signal, not water")
+        return []
+    xh = "/".join(dict.fromkeys(gc.group.label for gc in exch))
+    peaks[j].kind = "solvent"
+    peaks[j].solvent_label = "water exchanging with the compound's " + xh
+    peaks[j].note = _join(peaks[j].note, f"no separate water line at {w:.2f}: fast exchange averages water and XH")
+    return [Finding("info", "nmr.exchange_averaged_water",
+                    f"no water line at {w:.2f} ppm and no {xh} signal: the line at {mults[j].ppm:.2f} ppm "
+                    f"({peaks[j].h:.2f} H) is taken as water in fast exchange with the compound's {xh}")]
+
+
+def _13c_satellite_j(mults: list[Multiplet], j: int, sf_mhz: float) -> float | None:
+    """1J(13C-1H) in Hz when the tallest line of multiplet j has a 13C satellite pair, else None.
+
+    Each satellite of a 12C-H line is 0.55 % of it (1.1 % natural 13C split in two), symmetric at
+    +-1J/2 with 1J = 120-170 Hz for sp3/sp2 C-H. The lines may sit in any multiplet (a wide multiplet can
+    swallow one of them), so every picked line is searched.
+    """
+    if not mults[j].lines:
+        return None
+    main = max(mults[j].lines, key=lambda L: L.height)
+    lines = [L for m in mults for L in m.lines if L is not main]
+    best = None
+    for up in lines:
+        d_up = (up.ppm - main.ppm) * sf_mhz
+        if not (60.0 <= d_up <= 85.0 and 0.002 <= up.height / main.height <= 0.03):
+            continue
+        for dn in lines:
+            d_dn = (main.ppm - dn.ppm) * sf_mhz
+            if abs(d_dn - d_up) <= 3.0 and 0.002 <= dn.height / main.height <= 0.03:
+                best = d_up + d_dn
+    return best
