@@ -34,7 +34,7 @@ from ..structure.hgroups import HGroup
 from .assign import assign
 from .impurities import _nearest_impurity_hint, _nh, find_impurities
 from .peaks import Multiplet
-from .records import Comparison, GroupCall, ImpurityHit, ObservedPeak, _interval_gap, _join, _split_j
+from .records import Comparison, GroupCall, ImpurityHit, ObservedPeak, _interval_gap, _join, _line_span, _split_j
 from .solvent_lines import _exchange_averaged_water, classify_solvent
 from .thresholds import NMR_THRESHOLDS, NmrThresholds
 
@@ -63,11 +63,6 @@ REAGENT_SIDE_KIND = {"benzaldehyde": "aldehyde", "benzyl alcohol": "alcohol"}
 def rule_col(solvent: Solvent | None) -> int:
     """0 for CDCl3-like solvents, 1 for DMSO-like (same split as the shift rules)."""
     return 1 if solvent is not None and solvent.rule_key == "dmso" else 0
-
-
-def _line_span(m: Multiplet) -> float:
-    """ppm between the outermost lines of a multiplet (0 for one line)."""
-    return max(L.ppm for L in m.lines) - min(L.ppm for L in m.lines) if m.lines else m.hi - m.lo
 
 
 # ------------------------------------------------------------------------------------- main
@@ -354,6 +349,7 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
     reg_obs = [sum(peaks[j].h for j in reg) for reg in regions]
     reg_placed = [sum(sum(peaks[j].placed.values()) for j in reg) for reg in regions]
     region_of = {j: r for r, reg in enumerate(regions) for j in reg}
+    regrouped = list(reg_placed)  # H placed per region after the moves regroupable() has made so far
 
     def tol_h(placed_h: float) -> float:
         return max(th.integral_tol_h, th.integral_tol_rel * placed_h)
@@ -362,37 +358,36 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
         """Whether a surplus in region r is only a fractional split: a group placed here in part has H
         placed in other regions that could move here whole while those regions stay within tolerance
         (the assignment shares a 1H group 0.5/0.5 between two signals where 1/0 fits as well)."""
-        need = excess - tol_h(reg_placed[r])
+        need = excess - tol_h(regrouped[r])
         gids = {g for j in regions[r] for g in peaks[j].placed}
         for j2, p2 in enumerate(peaks):
             r2 = region_of.get(j2)
             if r2 is None or r2 == r or need <= 0:
                 continue
             for gid in gids & set(p2.placed):
-                spare = tol_h(reg_placed[r2]) - (reg_obs[r2] - reg_placed[r2])  # what r2 can give up
+                spare = tol_h(regrouped[r2]) - (reg_obs[r2] - regrouped[r2])  # what r2 can give up
                 give = min(p2.placed[gid], max(0.0, spare), need)
                 if give > 0:
-                    reg_placed[r2] -= give
-                    reg_placed[r] += give
+                    regrouped[r2] -= give
+                    regrouped[r] += give
                     need -= give
         return need <= 0
 
+    exch_ids = {g.id for g in groups if g.exchangeable}
     for ri, reg in enumerate(regions):
-        obs = sum(peaks[j].h for j in reg)
-        placed = sum(sum(peaks[j].placed.values()) for j in reg)
+        obs, placed = reg_obs[ri], reg_placed[ri]
         ids = "+".join(dict.fromkeys(g for j in reg for g in peaks[j].placed))
         where = f"{mults[reg[0]].ppm:.2f} ppm" if len(reg) == 1 else f"{mults[reg[-1]].lo:.2f}-{mults[reg[0]].hi:.2f} ppm"
-        exch_ids = {g.id for g in groups if g.exchangeable}
         # a solvent line inside, or an exchangeable OH/NH (its integral follows exchange with water):
         # surplus in that region is not counted
         free = any(free_surplus.get(j, 1.0) < 1.0 or exch_ids & set(peaks[j].placed) for j in reg)
         allowed = sum(allowance.get(j, 0.0) for j in reg) / scale  # raw units -> H
         deficit = placed - obs
         total_deficit += max(0.0, deficit)
-        if deficit > max(th.integral_tol_h, th.integral_tol_rel * placed):
+        if deficit > tol_h(placed):
             findings.append(Finding("warning", "nmr.integral_mismatch",
                                     f"the signal(s) at {where} integrate to {obs:.2f} H where {ids} need {_h(placed)} H"))
-        elif not free and -deficit - allowed > max(th.integral_tol_h, th.integral_tol_rel * placed) \
+        elif not free and -deficit - allowed > tol_h(placed) \
                 and -deficit - allowed >= th.unexplained_min_h and not regroupable(ri, -deficit - allowed):
             findings.append(Finding("warning", "nmr.integral_mismatch",
                                     f"the signal(s) at {where} integrate to {obs:.2f} H where {ids} account for {_h(placed)} H "

@@ -288,23 +288,31 @@ def group_multiplets(ppm: np.ndarray, y: np.ndarray, lines: list[Line], noise: f
             ranges[a + 1][0] = min(m, clusters[a + 1][0].index)
     out = []
     for c, (i0, i1) in zip(clusters, ranges):
-        hs = np.array([L.height for L in c])
-        ps = np.array([L.ppm for L in c])
-        centre = float(np.sum(ps * hs) / hs.sum()) if len(c) > 1 else float(ps[0])
-        if len(c) > 1:
-            centre = 0.5 * (ps.min() + ps.max()) if _symmetric(ps, hs, sf_mhz, th) else centre
-        width = float(np.median([L.width_hz for L in c]))
-        mult, js = analyse_multiplet(ps * sf_mhz, hs, width, th)
-        if mult == "s" and c[0].width_hz > max(th.broad_hz, 3 * med_w):
-            mult = "br s"
+        centre, mult, js, top = _describe(c, sf_mhz, med_w, th)
         lo, hi = sorted((float(ppm[i0]), float(ppm[i1])))
         integral = _integrate(ppm, y, i0, i1)
-        top = float(hs.max())
         out.append(Multiplet(ppm=centre, lo=lo, hi=hi, lines=list(c), multiplicity=mult, j_hz=js,
                              integral=integral, height=top, snr=top / noise if noise > 0 else float("inf")))
     out.sort(key=lambda m: -m.ppm)
     del desc
     return out
+
+
+def _describe(c: list[Line], sf_mhz: float, med_w: float, th: NmrThresholds) -> tuple[float, str, list[float], float]:
+    """Centre (ppm), multiplicity, J (Hz) and height of a group of lines read as one multiplet.
+
+    The centre is the midpoint of a symmetric pattern, else the height-weighted mean; a singlet wider than
+    th.broad_hz and three times `med_w` (the spectrum's median line width, Hz) is a broad singlet."""
+    hs = np.array([L.height for L in c])
+    ps = np.array([L.ppm for L in c])
+    centre = float(np.sum(ps * hs) / hs.sum()) if len(c) > 1 else float(ps[0])
+    if len(c) > 1:
+        centre = 0.5 * (ps.min() + ps.max()) if _symmetric(ps, hs, sf_mhz, th) else centre
+    width = float(np.median([L.width_hz for L in c]))
+    mult, js = analyse_multiplet(ps * sf_mhz, hs, width, th)
+    if mult == "s" and c[0].width_hz > max(th.broad_hz, 3 * med_w):
+        mult = "br s"
+    return centre, mult, js, float(hs.max())
 
 
 def _cluster_lines(ppm, y, ls: list[Line], noise: float, sf_mhz: float, th: NmrThresholds) -> list[list[Line]]:
@@ -457,11 +465,8 @@ def _remove_hidden_satellite(mults: list[Multiplet], pi: int, qi: int, mirror: f
         # the range keeps its margins beyond the remaining outer lines
         R.lo = min(x.ppm for x in R.lines) - (old_lo - R.lo)
         R.hi = max(x.ppm for x in R.lines) + (R.hi - old_hi)
-        hs = np.array([x.height for x in R.lines])
-        ps = np.array([x.ppm for x in R.lines])
-        R.height = float(hs.max())
-        R.ppm = float(np.sum(ps * hs) / hs.sum())
-        R.multiplicity, R.j_hz = analyse_multiplet(ps * sf_mhz, hs, float(np.median([x.width_hz for x in R.lines])), th)
+        med_w = float(np.median([x.width_hz for m in mults for x in m.lines]))
+        R.ppm, R.multiplicity, R.j_hz, R.height = _describe(R.lines, sf_mhz, med_w, th)
         R.note = f"13C satellite of the {P.ppm:.2f} ppm signal taken out"
         return
 
@@ -472,8 +477,13 @@ def _plateau(m: Multiplet, sf_mhz: float, th: NmrThresholds) -> bool:
     overlapped CH2/CH3 envelope) is mostly lines that tower over the others."""
     if (m.hi - m.lo) * sf_mhz < th.plateau_min_hz or len(m.lines) < th.plateau_min_lines:
         return False
-    hs = np.array([L.height for L in m.lines])
-    return float(np.mean(hs < th.plateau_peak_ratio * float(np.median(hs)))) >= th.plateau_even_fraction
+    return len(_even_lines(m, th)) / len(m.lines) >= th.plateau_even_fraction
+
+
+def _even_lines(m: Multiplet, th: NmrThresholds) -> list[Line]:
+    """The lines of m under th.plateau_peak_ratio times their median height (a plateau's noise)."""
+    limit = th.plateau_peak_ratio * float(np.median([L.height for L in m.lines]))
+    return [L for L in m.lines if L.height < limit]
 
 
 def find_multiplets(ppm: np.ndarray, y: np.ndarray, sf_mhz: float,
@@ -489,8 +499,7 @@ def find_multiplets(ppm: np.ndarray, y: np.ndarray, sf_mhz: float,
     if plateaus:
         # the even lines of a plateau are its noise: drop them and group what stands out of it again (a
         # small real multiplet sitting on the plateau is kept, integrated above the plateau's level)
-        even = {id(L) for m in plateaus for L in m.lines
-                if L.height < th.plateau_peak_ratio * float(np.median([q.height for q in m.lines]))}
+        even = {id(L) for m in plateaus for L in _even_lines(m, th)}
         mults = group_multiplets(ppm, y, [L for L in lines if id(L) not in even], noise, sf_mhz, th)
     flag_artefacts(mults, sf_mhz, th)
     for m in plateaus:

@@ -85,4 +85,13 @@ def _split_j(m: Multiplet) -> bool:
 
 
 def _join(a: str, b: str) -> str:
-    return f"{a}; {b}" if a else b
+    """Two notes as one, '; '-separated; an empty one adds nothing (no dangling separator)."""
+    return "; ".join(x for x in (a, b) if x)
+
+
+def _line_span(m: Multiplet) -> float:
+    """ppm between the outermost lines of a multiplet (0 for one line); its range when it has no lines.
+
+    A multiplet's integration range may run on along a tail or into a neighbour; where its lines are says
+    how wide the signal itself is."""
+    return max(L.ppm for L in m.lines) - min(L.ppm for L in m.lines) if m.lines else m.hi - m.lo

@@ -16,7 +16,7 @@ from ..findings import Finding
 from ..solvents import Solvent
 from ..structure.hgroups import HGroup
 from .peaks import Multiplet
-from .records import GroupCall, ObservedPeak, _interval_gap, _join, _split_j
+from .records import GroupCall, ObservedPeak, _interval_gap, _join, _line_span, _split_j
 from .thresholds import NMR_THRESHOLDS, NmrThresholds
 
 
@@ -56,10 +56,10 @@ def classify_solvent(mults: list[Multiplet], solvent: Solvent | None,
             return not _split_j(m)
 
         def width(m: Multiplet) -> float:
-            if kind == "water" and m.lines:
+            if kind == "water":
                 # water's integration range runs out along its broad exchange tail (p-propionotoluidide:
                 # 1.59-1.99 for lines at 1.65-1.70): judge it by where its lines are
-                return min(m.hi - m.lo, max(L.ppm for L in m.lines) - min(L.ppm for L in m.lines) + 0.05)
+                return min(m.hi - m.lo, _line_span(m) + 0.05)
             return m.hi - m.lo
 
         cands = [i for i, m in enumerate(mults) if i not in out and abs(m.ppm - p) <= tol and width(m) <= maxw

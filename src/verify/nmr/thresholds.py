@@ -39,8 +39,9 @@ class NmrThresholds:
     plateau_peak_ratio: float = 2.0
     plateau_even_fraction: float = 0.7
     """A multiplet at least this wide (Hz) with at least this many lines, most of them (this fraction) under
-    plateau_peak_ratio times their median height, is a raised stretch of baseline (the foot of a dominant TMS line, a baseline roll), not a
-    signal: flagged as a baseline hump and not integrated; the lines standing out of it are grouped again."""
+    plateau_peak_ratio times their median height, is a raised stretch of baseline (the foot of a dominant
+    TMS line, a baseline roll), not a signal: flagged as a baseline hump and not integrated; the lines
+    standing out of it are grouped again."""
     satellite_half_hz: tuple = (55.0, 110.0)
     """13C satellites sit +/- J(CH)/2 from their parent (J(CH) 110-220 Hz; CHCl3 209 Hz)."""
     satellite_ratio: tuple = (0.0015, 0.02)

@@ -4,8 +4,8 @@ One small interface, `ShiftPredictor.predict(mol, solvent) -> {atom_idx: ShiftWi
 heavy atom that carries the hydrogens. The rule-based predictor reads SMARTS-keyed windows from
 `reference/shift_rules.tsv`, refines benzene CH by substituent increments and gives 1,4-diazepane ring
 CH2 their neighbour-dependent windows. Two structure-wide corrections follow (numbers and sources in the
-header of shift_rules.tsv): a CH2 of a rigid bridged bicyclic held 1,3 to a pendant aryl gets a higher upper
-edge, and in an aromatic solvent (C6D6, toluene-d8) every window is widened by its aromatic-solvent-induced
+header of shift_rules.tsv): a CH2 of a rigid bridged bicyclic gets a higher upper edge (its two H are held
+apart), higher still when it is held 1,3 to a pendant aryl, and in an aromatic solvent (C6D6, toluene-d8) every window is widened by its aromatic-solvent-induced
 shift margin. A learned per-atom predictor can sit beside it with the same interface (`predict` returning
 centre +/- its own error estimate).
 """
@@ -106,6 +106,11 @@ def asis_class(mol: Chem.Mol, idx: int, exchangeable: bool) -> str:
         if any(b.GetBondType() != Chem.BondType.SINGLE for b in nb.GetBonds()):
             return "beta"
     return "remote"
+
+
+def _with_note(w: ShiftWindow, note: str, **changes) -> ShiftWindow:
+    """`w` with `changes` and `note` appended to its notes (each correction says what it did)."""
+    return replace(w, note="; ".join(x for x in (w.note, note) if x), **changes)
 
 
 def _bridged_systems(mol: Chem.Mol) -> list[set[int]]:
@@ -276,8 +281,7 @@ class RuleShiftPredictor:
                 if w is None or w.exchangeable or a.GetAtomicNum() != 6 or a.GetIsAromatic() or a.GetTotalNumHs() != 2:
                     continue
                 note = f"rigid bicyclic CH2: one of its two H may lie up to {spread:.2f} ppm above the window"
-                windows[idx] = replace(w, hi=round(w.hi + spread, 3),
-                                       note="; ".join(x for x in (w.note, note) if x))
+                windows[idx] = _with_note(w, note, hi=round(w.hi + spread, 3))
 
     @staticmethod
     def _bicyclic_aryl(mol: Chem.Mol, windows: dict[int, ShiftWindow]) -> None:
@@ -290,8 +294,7 @@ class RuleShiftPredictor:
                 continue
             note = (f"rigid bicyclic CH2 1,3 to the aryl-bearing ring carbon (atom {carrier + 1}): one H may lie "
                     f"in the aryl's deshielding zone (upper edge {w.hi:.2f} -> {hi_edge:.2f})")
-            windows[idx] = replace(w, hi=hi_edge, label=w.label + " (rigid bicyclic, near aryl)",
-                                   note="; ".join(x for x in (w.note, note) if x))
+            windows[idx] = _with_note(w, note, hi=hi_edge, label=w.label + " (rigid bicyclic, near aryl)")
 
     @staticmethod
     def _asis(mol: Chem.Mol, windows: dict[int, ShiftWindow], solvent: str) -> None:
@@ -306,9 +309,8 @@ class RuleShiftPredictor:
             # exchangeable NH/OH can go either way (H-bond changes), so both of their edges move
             downfield = upfield if cls == "exchangeable" else downfield_ch
             note = f"aromatic-solvent shift margin in {solvent} ({cls}): -{upfield:.2f}/+{downfield:.2f} ppm"
-            windows[idx] = replace(w, lo=round(w.lo - upfield, 3), hi=round(w.hi + downfield, 3),
-                                   note="; ".join(x for x in (w.note, note) if x),
-                                   centre=None if w.centre is None else round(w.centre - upfield / 2, 3))
+            windows[idx] = _with_note(w, note, lo=round(w.lo - upfield, 3), hi=round(w.hi + downfield, 3),
+                                      centre=None if w.centre is None else round(w.centre - upfield / 2, 3))
 
     def _increment_window(self, mol, idx, fallback: ShiftWindow, col: str) -> ShiftWindow:
         shifts = _cached_increments(mol)
