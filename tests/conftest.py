@@ -14,6 +14,13 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_spectra"
 
+# The learned shift model's prediction cache: one per test session, never the user's (a test run must neither
+# read predictions it did not make nor leave its own behind). VERIFY_TEST_CACHE_DIR keeps one between runs.
+if "VERIFY_CACHE_DIR" not in os.environ:
+    import tempfile
+
+    os.environ["VERIFY_CACHE_DIR"] = os.environ.get("VERIFY_TEST_CACHE_DIR") or tempfile.mkdtemp(prefix="verify-cache-")
+
 
 def _realdata_dir() -> Path:
     env = os.environ.get("VERIFY_REALDATA")

@@ -41,6 +41,13 @@ def _nmr_rows() -> list[dict]:
 # "suspicious": the verdict is suspicious and the reason is stated; an xfail entry says exactly why the
 # set cannot honestly pass today.
 KNOWN: dict[str, tuple[str, str]] = {
+    "nmr/strychnine/strychnine/10": (
+        "suspicious",
+        "a miss of the learned shift model (one of the ~5 % its calibrated windows allow): for the N-CH2 next to "
+        "the ring alkene (C20 in the cage) csp5q-1h puts both H near 3.4 ppm (window 3.10-3.80), but in the rigid "
+        "cage they are 1 ppm apart (3.71 and 2.73, a 15 Hz geminal pair); the 2.76 ppm line of the upfield H is "
+        "left unexplained (0.4 H). With the rule windows (VERIFY_SHIFT_MODEL=rules) the set is consistent",
+    ),
     "nmr/2-ketobutyric_acid_bruker_bmrb/bmse000325.fid/1H": (
         "suspicious",
         "2-oxobutanoic acid in D2O is partly the gem-diol hydrate (CH3CH2C(OH)2COO-): its CH2 near 1.8 ppm and "
@@ -68,6 +75,38 @@ KNOWN: dict[str, tuple[str, str]] = {
     "nmr/1-naphthoic_acid_nmrdataset1/1h.fid.dx": (
         "suspicious",
         "same acquisition as nmr/1-naphthoic_acid_bruker/1: the 3.34 ppm CH3-type singlet (probably methanol)",
+    ),
+    "nmr/rutin_jeol/Rutin_3080ug200uL_DMSOd6_qHNMR_400MHz_Jeol.jdf": (
+        "suspicious",
+        "in DMSO-d6 rutin shows all four phenol OH as sharp singlets (12.64, 10.82, 9.66, 9.17 ppm); the 7-OH at "
+        "10.82 ppm (0.9 H) lies 0.32 ppm above the 8.5-10.5 ppm phenol OH window, and a sharp exchangeable line is "
+        "not placed that far out of its window (an OH may stay unassigned at no cost), so it is reported as an "
+        "unexplained signal; every C-H group, the sugar CH-O under the water at 3.3 ppm included, is found",
+    ),
+    "nmr/epicatechin_jeol/EC_10m200u_400_298K_bzhou_qH-1-1.jdf": (
+        "suspicious",
+        "small unexplained signals add up to 0.8 H (threshold 0.6 H and 8 %): the outer, roof-weakened line of the "
+        "H-5' doublet (6.755 ppm, 8.1 Hz from its partner, 0.23 H) is picked as a signal of its own, the phenol OH "
+        "of this concentrated isolate (10 mg in 200 uL CD3OD) are not fully exchanged and show as broad humps at "
+        "9.01 and 8.74 ppm (0.13 + 0.11 H, too small for their groups), and traces of the isolate's impurities "
+        "(8.20 s, 7.16, 3.87, 2.50 ppm) add the rest; every C-H group of epicatechin is found",
+    ),
+    "nmr/chloroform_jeol/50percCHCL3.jdf": (
+        "suspicious",
+        "one scan of 50 % CHCl3 in acetone-d6 with the shims at zero (shim_z1..z6 = 0 in the header): one broad, "
+        "asymmetric CHCl3 line (38 Hz wide) at 7.71 ppm, 0.33 ppm above the predicted 6.57-7.38 ppm window (the "
+        "shift of concentrated CHCl3 lies between its 7.26 in CDCl3 and 8.02 in acetone-d6, Fulmer 2010); the CH "
+        "is placed on a trace line inside the window instead and the check reports its integral as 0.00 H where "
+        "1 H is needed (integral mismatch); the axis is referenced on a 61 Hz wide acetone-d5 bump at 0.45 % of "
+        "the line (low confidence)",
+    ),
+    "nmr/toluene_tempone_kea/42": (
+        "xfail",
+        "neat toluene with 10 mM TEMPONE on a 14 MHz Magritek Kea (ODNP series): no lock, no deuterated solvent and "
+        "no ppm reference in acqu.par, so the axis is in ppm from the transmitter (referencing method 'none') and "
+        "the two lines (ring and CH3, 71 Hz = 5.0 ppm apart, the only chemistry left; DNP-enhanced intensities) "
+        "cannot sit in their shift windows: the check reports the aryl CH3 group missing and the H count wrong "
+        "(inconsistent)",
     ),
 }
 

@@ -437,20 +437,25 @@ def test_find_data_in_dirs_by_id_well_and_title(tmp_path, capsys, fake_pipeline)
         write(exp / "fid", "good")
         write(exp / "pdata" / "1" / "title", title)
     write(nmr / "VRF-4.jdx", "good")
+    write(nmr / "VRF-6.jdf", "good")  # JEOL Delta
+    write(nmr / "spinsolve" / "VRF-7" / "acqu.par", "good")  # Magritek: the folder is the data set
+    write(nmr / "spinsolve" / "VRF-7" / "data.1d", "good")
     ms = tmp_path / "ms"
-    for f in ("VRF-1.mzML", "B1.mzML.gz", "x_VRF-3_pos.mzML", "dup_A4.mzML", "VRF-4.mzML"):
+    for f in ("VRF-1.mzML", "B1.mzML.gz", "x_VRF-3_pos.mzXML", "dup_A4.mzML", "VRF-4.mzML"):
         write(ms / f, "good")
     m = write(tmp_path / "map" / "p.csv",
-              "well,compound_id,smiles\nA1,VRF-1,CCN\nB1,VRF-2,CCN\nC1,VRF-3,CCN\nA4,VRF-4,CCN\nD1,VRF-9,CCN\n")
+              "well,compound_id,smiles\nA1,VRF-1,CCN\nB1,VRF-2,CCN\nC1,VRF-3,CCN\nA4,VRF-4,CCN\nD1,VRF-9,CCN\n"
+              "E1,VRF-6,CCN\nE2,VRF-7,CCN\n")
     from verify.plate.cli import build_jobs
 
     pm = read_plate_map(m)
     jobs = {j.well: j for j in build_jobs(pm, nmr, ms, None, 5.0)}
     assert jobs["A1"].nmr == str(nmr / "VRF-1" / "10") and jobs["A1"].ms == str(ms / "VRF-1.mzML")
     assert jobs["B1"].nmr == str(nmr / "plate7_B01" / "10") and jobs["B1"].ms == str(ms / "B1.mzML.gz")
-    assert jobs["C1"].nmr == str(nmr / "run_0003" / "10") and jobs["C1"].ms == str(ms / "x_VRF-3_pos.mzML")
+    assert jobs["C1"].nmr == str(nmr / "run_0003" / "10") and jobs["C1"].ms == str(ms / "x_VRF-3_pos.mzXML")
     assert jobs["A4"].nmr == str(nmr / "VRF-4.jdx") and jobs["A4"].ms == str(ms / "VRF-4.mzML")  # id beats well
     assert jobs["D1"].nmr is None and jobs["D1"].ms is None
+    assert jobs["E1"].nmr == str(nmr / "VRF-6.jdf") and jobs["E2"].nmr == str(nmr / "spinsolve" / "VRF-7")
     assert any("found in" in n for n in jobs["A1"].notes)
     # a data set with a file missing is still this well's NMR (checking it says what is wrong),
     # not "no NMR acquired"; so is a Varian folder without procpar

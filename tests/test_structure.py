@@ -14,6 +14,13 @@ BENZYL_DIAZEPANE = "C1CNCCN(C1)Cc1ccccc1"
 BOC_BENZYL = "CC(C)(C)OC(=O)N1CCCN(Cc2ccccc2)CC1"
 
 
+@pytest.fixture(autouse=True)
+def _rule_windows(monkeypatch):
+    """These tests check the hand-written rule tables (the windows where the learned model does not apply, and
+    the whole prediction when csp5 is absent); tests/test_learned.py covers the model's windows."""
+    monkeypatch.setenv("VERIFY_SHIFT_MODEL", "rules")
+
+
 def ions_by_name(smiles, **kw):
     return {i.name: i for i in adduct_ions(Chem.MolFromSmiles(smiles), **kw)}
 

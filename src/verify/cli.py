@@ -34,8 +34,10 @@ def build_parser() -> argparse.ArgumentParser:
         "Plates: verify plate MAP --help",
     )
     p.add_argument("target", metavar="TARGET", help="structure: .smi/.smiles, .mol/.sdf, or a literal SMILES")
-    p.add_argument("--nmr", metavar="PATH", help="raw 1H FID: Bruker folder or fid, Varian .fid folder, JCAMP-DX")
-    p.add_argument("--ms", metavar="PATH", help="LC-MS or infusion run as mzML (.mzML or .mzML.gz)")
+    p.add_argument("--nmr", metavar="PATH", help="raw 1H FID: Bruker folder or fid, Varian .fid folder, JCAMP-DX, "
+                   "JEOL .jdf, Magritek Spinsolve/Kea folder")
+    p.add_argument("--ms", metavar="PATH", help="LC-MS or infusion run as mzML or mzXML (.mzML, .mzML.gz, .mzXML, "
+                   ".mzXML.gz)")
     p.add_argument("--solvent", metavar="NAME", help="NMR solvent (overrides the file's; default CDCl3 without NMR)")
     p.add_argument("--ppm", type=float, default=5.0, help="HRMS m/z tolerance in ppm (default 5)")
     p.add_argument("--format", choices=("text", "json", "html"), default="text")

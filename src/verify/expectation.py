@@ -37,6 +37,8 @@ class Expectation:
     n_basic_nitrogens: int
     total_h: int = 0
     notes: list[str] = field(default_factory=list)
+    # where the 1H windows came from: {"method": "model"|"rules", "model", "reason", "model_windows", ...}
+    shift_prediction: dict = field(default_factory=dict)
 
     @property
     def mol(self) -> Chem.Mol:
@@ -53,15 +55,24 @@ class Expectation:
             "solvent": self.solvent.name if self.solvent else None,
             "total_h": self.total_h,
             "basic_nitrogens": self.n_basic_nitrogens,
+            "shift_prediction": self.shift_prediction,
         }
 
 
-def build_expectation(target: Target, solvent: str | Solvent | None = "CDCl3") -> Expectation:
-    """Everything the structure predicts, for the given NMR solvent (CDCl3 when unknown)."""
+def build_expectation(target: Target, solvent: str | Solvent | None = "CDCl3", predictor=None) -> Expectation:
+    """Everything the structure predicts, for the given NMR solvent (CDCl3 when unknown).
+
+    `predictor` gives the 1H windows (default: `verify.structure.learned.default_predictor()`, the learned
+    model for C-H and the rules elsewhere, or the rules alone when the model is absent or turned off).
+    """
+    from .structure.learned import default_predictor
+
     solv = solvent if isinstance(solvent, Solvent) else find_solvent(solvent or "CDCl3")
     rule_key = solv.key if solv else "cdcl3"
     counts = composition(target.mol)
-    groups = expected_groups(target.mol, rule_key)
+    predictor = predictor if predictor is not None else default_predictor()
+    groups = expected_groups(target.mol, rule_key, predictor)
+    status = getattr(predictor, "status", None)
     return Expectation(
         target=target,
         formula=hill_formula(counts),
@@ -74,4 +85,5 @@ def build_expectation(target: Target, solvent: str | Solvent | None = "CDCl3") -
         n_basic_nitrogens=count_basic_nitrogens(target.mol),
         total_h=int(counts.get("H", 0)),
         notes=list(target.notes),
+        shift_prediction=status.to_dict() if status is not None else {"method": "rules"},
     )

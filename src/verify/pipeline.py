@@ -88,6 +88,10 @@ def check_compound(
         expectation = nmr_result.expectation
     else:
         expectation = build_expectation(tgt, solv or "CDCl3")
+    pred = expectation.shift_prediction
+    if pred.get("method") != "model" and pred.get("reason"):
+        # the windows are the hand-written rules: wider, so regioisomers are told apart less sharply
+        findings.append(Finding("info", "structure.shift_model_unused", pred["reason"]))
     ms_result = None
     if ms is not None:
         from .ms.check import check_ms

@@ -1,4 +1,7 @@
-"""mzML run -> compact MS1 centroids (and MS2 summaries), streamed.
+"""mzML (or mzXML) run -> compact MS1 centroids (and MS2 summaries), streamed.
+
+`read_run` dispatches by suffix: `.mzXML` / `.mzXML.gz` go to read_mzxml.py (pyteomics' mzXML reader), everything
+else is read as mzML here; both fill the same `Run` through `RunBuilder`.
 
 pyteomics drives the parsing (its `MzML` reader is the file object lxml's `iterparse` reads, one
 `<spectrum>` element at a time, freed after use; binary arrays decoded by pyteomics' `decode_data_array`; referenceable param
@@ -285,22 +288,42 @@ def _open(path: Path):
     return open(path, "rb")
 
 
-def _sniff(path: Path) -> None:
+def _sniff(path: Path) -> str:
+    """'mzML', or 'mzXML' for an mzXML file under another name; InputError for anything else."""
     try:
         with _open(path) as fh:
             head = fh.read(65536)
     except (OSError, EOFError, zlib.error) as exc:
         raise InputError(f"cannot read the file ({exc})", path) from None
     if b"<mzML" not in head and b"<indexedmzML" not in head:
+        if b"<mzXML" in head:
+            return "mzXML"
         what = "empty file" if not head.strip() else "no <mzML> element at the start"
         raise InputError(f"not an mzML file ({what})", path)
+    return "mzML"
 
 
 def read_run(path: str | Path, keep_ms2: bool = True) -> Run:
-    """Read an .mzML / .mzML.gz run (indexed or not) into compact MS1 centroids.
+    """Read an .mzML / .mzML.gz run (indexed or not), or an .mzXML / .mzXML.gz run, into compact MS1 centroids.
 
-    Raises InputError (exit 65) for a file that is not mzML, truncated or corrupt, or has no MS1 scans;
-    MissingInputError (exit 66) when the path does not exist."""
+    Parameters
+    ----------
+    path : str or Path
+        The run; `.mzXML` / `.mzXML.gz` (any case) are read by read_mzxml.py, everything else as mzML.
+    keep_ms2 : bool
+        Keep MS2 summaries (precursor, RT, polarity, most intense peaks).
+
+    Returns
+    -------
+    Run
+        MS1 centroids in CSR layout, sorted by retention time.
+
+    Raises
+    ------
+    InputError
+        (exit 65) a file that is not mzML/mzXML, truncated or corrupt, or has no MS1 scans.
+    MissingInputError
+        (exit 66) the path does not exist."""
     from lxml import etree
     from pyteomics.auxiliary import PyteomicsError
 
@@ -308,85 +331,129 @@ def read_run(path: str | Path, keep_ms2: bool = True) -> Run:
     if not p.exists():
         raise MissingInputError("no such file or directory", p)
     if p.is_dir():
-        raise InputError("is a directory, expected an .mzML file", p)
-    _sniff(p)
-    rts, pols, tics, counts, mzs, ints, modes = [], [], [], [], [], [], set()
-    ms2: list[Ms2Scan] = []
-    units = set()
-    n_spectra = 0
+        raise InputError("is a directory, expected an .mzML or .mzXML file", p)
+    if is_mzxml_path(p) or _sniff(p) == "mzXML":
+        from .read_mzxml import read_mzxml
+
+        return read_mzxml(p, keep_ms2=keep_ms2)
+    b = RunBuilder(p, keep_ms2)
     try:
         with _open(p) as fh:
             reader = _LeanMzML(fh, use_index=False, cv=NO_CV, read_schema=False, huge_tree=True)
             for spec in (reader.iter_spectra() if FAST_ITERATION else reader.iterfind("spectrum")):
-                n_spectra += 1
+                b.n_spectra += 1
                 level = spec["ms_level"] or 1
                 mz, inten = spec["mz"], spec["intensity"]
                 if mz is None or inten is None:
                     continue
                 if len(mz) != len(inten):
                     raise InputError(f"spectrum {spec['id']}: m/z and intensity arrays differ in length", p)
-                rt = spec["rt"] if spec["rt"] is not None else float(n_spectra)
+                rt = spec["rt"] if spec["rt"] is not None else float(b.n_spectra)
                 unit = spec["rt_unit"]
-                units.add(unit)
+                b.units.add(unit)
                 if unit in _MINUTE_UNITS:
                     rt *= 60.0
                 elif unit in _HOUR_UNITS:
                     rt *= 3600.0
-                if level == 1:
-                    mode = spec["mode"] or ("profile" if _looks_profile(mz) else "centroid")
-                    modes.add(mode)
-                    mz = np.asarray(mz, dtype=np.float64)
-                    inten = np.asarray(inten, dtype=np.float32)
-                    if mode == "profile":
-                        mz, inten = centroid_profile(mz, inten)
-                    else:
-                        keep = inten > 0
-                        if not keep.all():
-                            mz, inten = mz[keep], inten[keep]
-                        if len(mz) > 1 and np.any(np.diff(mz) < 0):
-                            order = np.argsort(mz, kind="stable")
-                            mz, inten = mz[order], inten[order]
-                    rts.append(rt)
-                    pols.append(spec["polarity"])
-                    tics.append(float(inten.sum(dtype=np.float64)))
-                    counts.append(len(mz))
-                    mzs.append(mz)
-                    ints.append(inten)
-                elif keep_ms2:
-                    inten = np.asarray(inten, dtype=np.float32)
-                    top = np.argsort(inten)[::-1][:MS2_PEAKS_KEPT]
-                    top.sort()
-                    ms2.append(Ms2Scan(rt, spec["precursor_mz"], spec["polarity"],
-                                       np.asarray(mz, dtype=np.float64)[top], inten[top]))
+                b.add(level, rt, spec["polarity"], spec["mode"], mz, inten, spec["precursor_mz"])
     except InputError:
         raise
     except (etree.XMLSyntaxError, EOFError, zlib.error, PyteomicsError, ValueError, OSError, KeyError, TypeError) as exc:
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(f"truncated or corrupt mzML after {n_spectra} spectra ({msg})", p) from None
-    if not rts:
-        if n_spectra:
-            raise InputError(f"no MS1 scans in the run ({n_spectra} spectra, none at MS level 1)", p)
-        raise InputError("no spectra in the run", p)
-    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
-    np.cumsum(counts, out=offsets[1:])
-    rt_arr = np.asarray(rts, dtype=np.float64)
-    run = Run(
-        path=str(p),
-        rt_s=rt_arr,
-        polarity=np.asarray(pols, dtype=np.int8),
-        tic=np.asarray(tics, dtype=np.float64),
-        offsets=offsets,
-        mz=np.concatenate(mzs) if mzs else np.zeros(0),
-        intensity=np.concatenate(ints) if ints else np.zeros(0, dtype=np.float32),
-        ms2=ms2,
-        spectrum_mode="mixed" if len(modes) > 1 else (modes.pop() if modes else "centroid"),
-        rt_unit="minute" if units & _MINUTE_UNITS else ("hour" if units & _HOUR_UNITS else "second"),
-        n_spectra=n_spectra,
-    )
-    if np.any(np.diff(rt_arr) < 0):
-        order = np.argsort(rt_arr, kind="stable")
-        run = _reorder(run, order)
-    return run
+        raise InputError(f"truncated or corrupt mzML after {b.n_spectra} spectra ({msg})", p) from None
+    return b.build()
+
+
+def is_mzxml_path(p: Path) -> bool:
+    """True for `.mzXML` and `.mzXML.gz` names (any letter case)."""
+    name = p.name.lower()
+    return name.endswith(".mzxml") or name.endswith(".mzxml.gz")
+
+
+class RunBuilder:
+    """Collects the spectra of one run, one at a time, into a `Run` (shared by the mzML and mzXML readers).
+
+    MS1 scans: profile scans are centroided, zero-intensity centroids dropped, m/z sorted; MS2 scans are kept as
+    precursor m/z, RT, polarity and their MS2_PEAKS_KEPT most intense peaks (when `keep_ms2`). The reader counts
+    `n_spectra` and adds each file unit to `units` (names of _MINUTE_UNITS / _HOUR_UNITS, else seconds)."""
+
+    def __init__(self, path: Path, keep_ms2: bool = True):
+        self.path = Path(path)
+        self.keep_ms2 = keep_ms2
+        self.rts, self.pols, self.tics, self.counts, self.mzs, self.ints = [], [], [], [], [], []
+        self.modes: set[str] = set()
+        self.ms2: list[Ms2Scan] = []
+        self.units: set[str] = set()
+        self.levels: dict[int, int] = {}  # MS level -> number of spectra (for the no-MS1 message)
+        self.precursors: set[float] = set()
+        self.n_spectra = 0
+
+    def add(self, level: int, rt_s: float, polarity: int, mode: str | None, mz, inten,
+            precursor_mz: float | None = None) -> None:
+        """Add one spectrum (retention time already in seconds; mode None: decided from the data)."""
+        self.levels[level] = self.levels.get(level, 0) + 1
+        if level == 1:
+            mode = mode or ("profile" if _looks_profile(mz) else "centroid")
+            self.modes.add(mode)
+            mz = np.asarray(mz, dtype=np.float64)
+            inten = np.asarray(inten, dtype=np.float32)
+            if mode == "profile":
+                mz, inten = centroid_profile(mz, inten)
+            else:
+                keep = inten > 0
+                if not keep.all():
+                    mz, inten = mz[keep], inten[keep]
+                if len(mz) > 1 and np.any(np.diff(mz) < 0):
+                    order = np.argsort(mz, kind="stable")
+                    mz, inten = mz[order], inten[order]
+            self.rts.append(rt_s)
+            self.pols.append(polarity)
+            self.tics.append(float(inten.sum(dtype=np.float64)))
+            self.counts.append(len(mz))
+            self.mzs.append(mz)
+            self.ints.append(inten)
+            return
+        if precursor_mz is not None:
+            self.precursors.add(round(float(precursor_mz), 4))
+        if self.keep_ms2:
+            inten = np.asarray(inten, dtype=np.float32)
+            top = np.argsort(inten)[::-1][:MS2_PEAKS_KEPT]
+            top.sort()
+            self.ms2.append(Ms2Scan(rt_s, precursor_mz, polarity, np.asarray(mz, dtype=np.float64)[top], inten[top]))
+
+    def build(self) -> Run:
+        """The Run, sorted by retention time; InputError (exit 65) when the run has no MS1 scan."""
+        p = self.path
+        if not self.rts:
+            if self.n_spectra:
+                levels = ", ".join(f"{n} at MS{lv}" for lv, n in sorted(self.levels.items())) or "none with peaks"
+                prec = sorted(self.precursors)
+                pre = (f"; precursor m/z {', '.join(f'{x:g}' for x in prec[:4])}{' ...' if len(prec) > 4 else ''}"
+                       if prec else "")
+                raise InputError(f"no MS1 scans in the run ({self.n_spectra} spectra: {levels}{pre}); the HRMS check "
+                                 "needs MS1 (full-scan) spectra to find the compound's ions", p)
+            raise InputError("no spectra in the run", p)
+        offsets = np.zeros(len(self.counts) + 1, dtype=np.int64)
+        np.cumsum(self.counts, out=offsets[1:])
+        rt_arr = np.asarray(self.rts, dtype=np.float64)
+        units, modes = self.units, self.modes
+        run = Run(
+            path=str(p),
+            rt_s=rt_arr,
+            polarity=np.asarray(self.pols, dtype=np.int8),
+            tic=np.asarray(self.tics, dtype=np.float64),
+            offsets=offsets,
+            mz=np.concatenate(self.mzs) if self.mzs else np.zeros(0),
+            intensity=np.concatenate(self.ints) if self.ints else np.zeros(0, dtype=np.float32),
+            ms2=self.ms2,
+            spectrum_mode="mixed" if len(modes) > 1 else (next(iter(modes)) if modes else "centroid"),
+            rt_unit="minute" if units & _MINUTE_UNITS else ("hour" if units & _HOUR_UNITS else "second"),
+            n_spectra=self.n_spectra,
+        )
+        if np.any(np.diff(rt_arr) < 0):
+            order = np.argsort(rt_arr, kind="stable")
+            run = _reorder(run, order)
+        return run
 
 
 def _reorder(run: Run, order: np.ndarray) -> Run:

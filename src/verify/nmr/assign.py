@@ -34,6 +34,14 @@ def _has_singlet_line(m: Multiplet) -> bool:
     return hs[0] >= 2.5 * hs[1] or (hs[1] >= 0.7 * hs[0] and hs[1] >= 2 * hs[2])
 
 
+_VICINAL_PATTERNS = ("t", "q", "quint", "sext", "sept", "tt", "tq", "qt")
+
+
+def _vicinal_pattern(m: Multiplet) -> bool:
+    """A first-order binomial pattern (1:2:1 or more lines) whose couplings are all of vicinal size (4-9.5 Hz)."""
+    return m.multiplicity in _VICINAL_PATTERNS and bool(m.j_hz) and 4.0 <= min(m.j_hz) and max(m.j_hz) <= 9.5
+
+
 def _sharp_singlet(m: Multiplet) -> bool:
     return m.multiplicity == "s" and bool(m.lines) and m.lines[0].width_hz < 2.5
 
@@ -108,6 +116,9 @@ def assign(mults: list[Multiplet], groups: list[HGroup], free_surplus: dict[int,
                 d - th.window_slack_ppm) / max(th.max_outside_ppm - th.window_slack_ppm, 1e-6)
             if g.exchangeable:
                 c += _exchangeable_cost(g, m, solvent_key)
+            elif g.multiplicity == "s" and _vicinal_pattern(m):
+                c += 1.5  # H with no vicinal H (nor F/P near) cannot show a first-order t/q with a 4-9.5 Hz J:
+                # geminal sp3 couplings are 10-18 Hz and give AB pairs; dearer than leaving the signal unexplained
             elif g.multiplicity == "s" and _split_j(m) and m.multiplicity != "m":
                 c += 0.3
             elif g.multiplicity == "s" and g.n_h >= 3 and _broad(m):

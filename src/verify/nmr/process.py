@@ -211,7 +211,15 @@ def process(raw: RawFID, solvent: str | None = None, lb_hz: float | None = None)
     t = time.perf_counter()
     solvent_name = solvent or raw.solvent or ""
     axis_known = raw.params.get("carrier_from", "") != "none"
-    ref = reference_spectrum(ppm, real, sf, solvent_name, axis_known=axis_known)
+    if raw.params.get("shift_reference") == "none":
+        # the file has no ppm scale at all (a Kea/Prospa folder: no lock, no reference frequency): any line
+        # taken as TMS or a solvent would be a guess, so none is; the axis stays offsets from the transmitter
+        ref = {"method": "none", "offset_ppm": 0.0, "confidence": "none",
+               "detail": "no shift reference: " + str(raw.params.get("reference_note")
+                                                     or "the file gives no ppm scale")
+                         + "; the axis is in ppm from the transmitter, not chemical shifts"}
+    else:
+        ref = reference_spectrum(ppm, real, sf, solvent_name, axis_known=axis_known)
     ppm = ppm - ref["offset_ppm"]
     timing["reference"] = _lap(t)
     processing = {

@@ -1,11 +1,14 @@
-"""Read 1D 1H NMR data (Bruker, Varian/Agilent, JCAMP-DX) into RawFID or Spectrum1D, nmrglue underneath.
+"""Read 1D 1H NMR data (Bruker, Varian/Agilent, JCAMP-DX, JEOL Delta, Magritek Prospa) into RawFID or Spectrum1D,
+nmrglue underneath.
 
 `read_nmr(path)` accepts:
   * a Bruker experiment folder (acqus + fid), its `fid` file, or a folder holding exactly one experiment
     (searched up to three levels down); `use_pdata=True` returns the vendor's processed pdata/1/1r;
   * a Varian/Agilent `.fid` folder (fid + procpar, any letter case) or its fid file;
   * a JCAMP-DX file: an FID (TopSpin export with $GRPDLY/$DECIM/$DSPFVS, benchtop NTUPLES FIDs,
-    $REVERSE=yes) or a processed spectrum (XYDATA, x in Hz or ppm).
+    $REVERSE=yes) or a processed spectrum (XYDATA, x in Hz or ppm);
+  * a JEOL Delta `.jdf` FID (read_jeol.py), recognised by its JEOL.NMR identifier whatever its suffix;
+  * a Magritek Prospa folder, Spinsolve or Kea (acqu.par + data.1d; read_magritek.py), or its data.1d/acqu.par.
 Everything that is not a 1D 1H experiment, or is unreadable, raises InputError (exit 65); a path that
 does not exist raises MissingInputError (exit 66). No raw exception escapes for bad input.
 """
@@ -19,6 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, MissingInputError, VerifyError
+from .read_jeol import is_jeol_file, read_jeol
+from .read_magritek import is_magritek_dir, read_magritek
 from .spectrum import RawFID, Spectrum1D
 
 JCAMP_SUFFIXES = {".dx", ".jdx", ".jcamp", ".jcm", ".jdf"}
@@ -48,7 +53,9 @@ def _ci(folder: Path, name: str) -> Path | None:
 
 
 def _is_jcamp_file(p: Path) -> bool:
-    if p.suffix.lower() in JCAMP_SUFFIXES:
+    if is_jeol_file(p):  # JEOL Delta binaries share the .jdf suffix some JCAMP writers use
+        return False
+    if p.suffix.lower() in JCAMP_SUFFIXES - {".jdf"}:
         return True
     try:
         with open(p, "rb") as fh:
@@ -68,6 +75,8 @@ def _kind_of_dir(d: Path) -> str | None:
         return "varian"
     if _ci(d, "fid") is not None and d.suffix.lower() == ".fid":
         return "varian"
+    if is_magritek_dir(d):
+        return "magritek"
     return None
 
 
@@ -92,13 +101,13 @@ def _find_experiments(root: Path, depth: int = 3) -> list[tuple[str, Path]]:
             walk(s, level + 1)
 
     walk(root, 0)
-    if not found:  # a folder with exactly one JCAMP file is an experiment too
+    if not found:  # a folder with exactly one JCAMP or JEOL file is an experiment too
         try:
-            jc = [x for x in root.iterdir() if x.is_file() and x.suffix.lower() in JCAMP_SUFFIXES]
+            jc = [x for x in root.iterdir() if x.is_file() and (x.suffix.lower() in JCAMP_SUFFIXES or is_jeol_file(x))]
         except OSError:
             jc = []
         if len(jc) == 1:
-            found.append(("jcamp", jc[0]))
+            found.append(("jeol" if is_jeol_file(jc[0]) else "jcamp", jc[0]))
     return found
 
 
@@ -182,15 +191,24 @@ def _dispatch(p: Path, src: str, use_pdata: bool):
             return read_bruker(p.parent, src, use_pdata)
         if name == "procpar":
             return read_varian(p.parent, src)
+        if name in ("acqu.par", "data.1d", "fid.1d") and (p.parent / "acqu.par").is_file():
+            return read_magritek(p.parent, src)
+        if is_jeol_file(p):
+            return read_jeol(p, src)
         if _is_jcamp_file(p):
             return read_jcamp(p, src)
-        raise InputError("not a recognised NMR file (expected a Bruker/Varian folder, fid, or JCAMP-DX)", src)
+        if p.suffix.lower() == ".jdf":  # neither JEOL.NMR nor ## at the start
+            raise InputError("not a JEOL Delta file (no JEOL.NMR identifier at the start) nor JCAMP-DX", src)
+        raise InputError("not a recognised NMR file (expected a Bruker/Varian/Magritek folder, fid, JCAMP-DX or "
+                         "JEOL .jdf)", src)
     if p.is_dir():
         k = _kind_of_dir(p)
         if k == "bruker":
             return read_bruker(p, src, use_pdata)
         if k == "varian":
             return read_varian(p, src)
+        if k == "magritek":
+            return read_magritek(p, src)
         exps = _find_experiments(p)
         if len(exps) == 1:
             k, e = exps[0]
@@ -198,11 +216,18 @@ def _dispatch(p: Path, src: str, use_pdata: bool):
                 return read_bruker(e, src, use_pdata)
             if k == "varian":
                 return read_varian(e, src)
+            if k == "magritek":
+                return read_magritek(e, src)
+            if k == "jeol":
+                return read_jeol(e, src)
             return read_jcamp(e, src)
         if not exps:
             if (p / "fid").exists() or _ci(p, "fid") is not None:
                 raise InputError("fid without acqus (Bruker) or procpar (Varian)", str(p / "acqus"))
-            raise InputError("no NMR experiment found in this folder (no acqus/fid, procpar or JCAMP-DX)", src)
+            if (p / "acqu.par").is_file():
+                raise InputError("acqu.par without a Prospa data file (data.1d)", src)
+            raise InputError("no NMR experiment found in this folder (no acqus/fid, procpar, acqu.par + data.1d, "
+                             "JCAMP-DX or JEOL .jdf)", src)
         listing = ", ".join(str(e.relative_to(p)) for _, e in exps[:6])
         raise InputError(f"folder holds {len(exps)} experiments ({listing}); give one of them", src)
     raise InputError("not a regular file or folder", src)

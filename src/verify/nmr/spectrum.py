@@ -13,7 +13,7 @@ class RawFID:
 
     data: complex time-domain points; sw_hz: spectral width (Hz); sf_mhz: spectrometer frequency of the
     observe nucleus (MHz); carrier_ppm: ppm at the centre of the spectral window (O1/SFO1 or its equivalent,
-    before any referencing); group_delay: Bruker digital-filter group delay in points (0 when none or
+    before any referencing); group_delay: digital-filter group delay in points (Bruker, JEOL) (0 when none or
     already removed; negative for a stated pre-acquisition delay, the time origin before the first point); solvent: the solvent string the file gives (may be empty); nucleus: "1H", "13C", ...
     """
 
@@ -24,7 +24,7 @@ class RawFID:
     group_delay: float = 0.0
     solvent: str = ""
     nucleus: str = "1H"
-    vendor: str = ""  # "bruker" | "varian" | "jcamp"
+    vendor: str = ""  # "bruker" | "varian" | "jcamp" | "jeol" | "magritek"
     source: str = ""  # path as given
     params: dict = field(default_factory=dict)  # selected vendor parameters (for the report)
     reverse: bool = False  # axis runs the other way (e.g. JCAMP $REVERSE=yes)
@@ -36,7 +36,8 @@ class Spectrum1D:
 
     ppm: chemical-shift axis, descending (left to right as a chemist plots it); intensity: real part;
     sf_mhz: spectrometer frequency (MHz), to convert ppm <-> Hz for J; referencing: how the axis was
-    referenced ({"method": "TMS"|"solvent"|"file"|"fitted", "offset_ppm": ..., "detail": ...});
+    referenced ({"method": "TMS"|"solvent"|"file"|"fitted"|"none", "offset_ppm": ..., "detail": ...}; "none": the
+    file has no ppm scale, the axis is ppm from the transmitter);
     processing: parameters used (line broadening, zero-filling, phases, baseline method...).
     """
 

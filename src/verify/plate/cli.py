@@ -29,7 +29,7 @@ from ..cli import UsageErrorParser
 from .output import write_reports
 from .progress import Progress
 from ..report.tables import part_errors_text
-from .run import WellJob, default_workers, input_hash, run_jobs
+from .run import WellJob, default_workers, input_hash, prefetch_shift_predictions, run_jobs
 from .store import ResultStore
 
 
@@ -169,6 +169,7 @@ def run_plate(argv: list[str]) -> int:
             store.put_well(plate_key, rec)  # its own transaction: nothing finished is lost
             progress.update(rec)
 
+        prefetch_shift_predictions(todo)
         try:
             run_jobs(todo, min(workers, max(1, len(todo))), on_done)
         finally:

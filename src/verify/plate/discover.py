@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 JCAMP_SUFFIXES = (".jdx", ".dx", ".jcamp", ".jcm")
-MS_SUFFIXES = (".mzml", ".mzml.gz")
+NMR_FILE_SUFFIXES = JCAMP_SUFFIXES + (".jdf",)  # single-file 1H data sets: JCAMP-DX, JEOL Delta
+MS_SUFFIXES = (".mzml", ".mzml.gz", ".mzxml")
 _MAX_DEPTH = 4
 
 
@@ -41,7 +42,8 @@ def _read_title(exp: Path) -> str:
 
 
 def index_nmr_dir(root: Path) -> list[Candidate]:
-    """Bruker experiment folders, Varian .fid folders (complete or not) and JCAMP-DX files under `root`."""
+    """Bruker experiment folders, Varian .fid folders (complete or not), Magritek (Spinsolve/Kea, Prospa)
+    experiment folders (acqu.par), JCAMP-DX and JEOL .jdf files under `root`."""
     out: list[Candidate] = []
     root = Path(root)
     for dirpath, dirnames, filenames in os.walk(root):
@@ -57,6 +59,10 @@ def index_nmr_dir(root: Path) -> list[Candidate]:
             out.append(Candidate(d, names))
             dirnames[:] = []
             continue
+        if "acqu.par" in lower:  # Magritek/Prospa: the folder is the data set
+            out.append(Candidate(d, [d.name] if d != root else []))
+            dirnames[:] = []
+            continue
         if lower & {"acqus", "fid", "ser"}:
             if d.name.isdigit():  # an expno folder: the data-set folder above carries the name
                 names = [d.parent.name] if d != root and d.parent != root else []
@@ -66,7 +72,7 @@ def index_nmr_dir(root: Path) -> list[Candidate]:
             dirnames[:] = []
             continue
         for f in sorted(filenames):
-            if f.lower().endswith(JCAMP_SUFFIXES):
+            if f.lower().endswith(NMR_FILE_SUFFIXES):
                 names = [Path(f).stem]
                 if d != root:
                     names.append(d.name)
@@ -78,7 +84,7 @@ def index_nmr_dir(root: Path) -> list[Candidate]:
 
 
 def index_ms_dir(root: Path) -> list[Candidate]:
-    """mzML files (.mzML, .mzML.gz, any case) under `root`."""
+    """LC-MS runs (.mzML, .mzML.gz, .mzXML, any case) under `root`."""
     out: list[Candidate] = []
     root = Path(root)
     for dirpath, dirnames, filenames in os.walk(root):

@@ -104,13 +104,28 @@ def nmr_group_table(nmr: dict) -> str:
                       rows, "tbl groups", raw=True)
 
 
+def window_origin(group: dict) -> str:
+    """Where a group's window came from, in two words: the learned model or the hand-written rules."""
+    return "model" if group.get("source") == "model" else "rules"
+
+
+def shift_prediction_text(expected: dict) -> str:
+    """One line on how the 1H windows were predicted (empty when nothing is recorded)."""
+    sp = expected.get("shift_prediction") or {}
+    if sp.get("method") == "model":
+        return (f"windows: learned model {sp.get('model', '')} for {sp.get('model_windows', 0)} C-H atoms, "
+                f"rules for the rest (exchangeable H, diazepane ring)")
+    return sp.get("reason", "")
+
+
 def expected_group_table(expected: dict) -> str:
     rows = []
     for g in expected.get("h_groups") or []:
         w = g.get("window") or []
         rows.append([g.get("id", ""), g.get("label", ""), fmt(g.get("n_h")),
-                     f"{fmt(w[0], 2)}–{fmt(w[1], 2)}" if len(w) == 2 else "", g.get("multiplicity", "")])
-    return html_table(["group", "environment", "H", "window (ppm)", "mult"], rows, "tbl groups")
+                     f"{fmt(w[0], 2)}–{fmt(w[1], 2)}" if len(w) == 2 else "", g.get("multiplicity", ""),
+                     window_origin(g)])
+    return html_table(["group", "environment", "H", "window (ppm)", "mult", "window from"], rows, "tbl groups")
 
 
 # ----------------------------------------------------------------------------------------------- HRMS

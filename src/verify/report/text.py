@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .tables import shift_prediction_text, window_origin
+
 
 def _fmt(v, nd=4):
     if v is None:
@@ -44,8 +46,10 @@ def render_text(result: dict) -> str:
     for g in e["h_groups"]:
         lo, hi = g["window"]
         label = g["label"] + (" (exchangeable)" if g["exchangeable"] else "")
-        rows.append([g["id"], f"{lo:.2f}-{hi:.2f}", f"{g['n_h']}H", g["multiplicity"], label])
-    lines += _table(["group", "ppm", "H", "mult", "environment"], rows)
+        rows.append([g["id"], f"{lo:.2f}-{hi:.2f}", f"{g['n_h']}H", g["multiplicity"], window_origin(g), label])
+    lines += _table(["group", "ppm", "H", "mult", "from", "environment"], rows)
+    if shift_prediction_text(e):
+        lines.append("  " + shift_prediction_text(e))
     for ring in e.get("diazepane_rings", []):
         lines.append("")
         lines.append(

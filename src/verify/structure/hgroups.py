@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from rdkit import Chem
 
-from .shifts import DEFAULT_PREDICTOR, ShiftPredictor, ShiftWindow
+from .shifts import ShiftPredictor, ShiftWindow
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,12 @@ class HGroup:
         }
 
 
+def _near_spin_half_heteroatom(mol: Chem.Mol, idx: int) -> bool:
+    """19F or 31P within two bonds of the carbon (so within three of its H: a resolved H-F/H-P coupling)."""
+    dist = Chem.GetDistanceMatrix(mol)
+    return any(a.GetAtomicNum() in (9, 15) and dist[idx][a.GetIdx()] <= 2 for a in mol.GetAtoms())
+
+
 def _multiplicity_hint(mol: Chem.Mol, atoms: tuple[int, ...], exchangeable: bool) -> str:
     """First-order guess from the number of H on neighbouring sp3/sp2 carbons (n+1 rule)."""
     if exchangeable:
@@ -54,19 +60,46 @@ def _multiplicity_hint(mol: Chem.Mol, atoms: tuple[int, ...], exchangeable: bool
     for nb in atom.GetNeighbors():
         if nb.GetAtomicNum() == 6:
             neighbours_h += nb.GetTotalNumHs()
+    if not neighbours_h and _near_spin_half_heteroatom(mol, atom.GetIdx()):
+        return "m"  # 2J/3J(H,F) and (H,P) split it: a CF3CH2 is a quartet, a CH2F a doublet
     if atom.GetIsAromatic():
         return "m" if neighbours_h else "s"
     return {0: "s", 1: "d", 2: "t", 3: "q"}.get(neighbours_h, "m")
 
 
+def group_window(windows: list[ShiftWindow]) -> ShiftWindow:
+    """One window for a group of symmetry-equivalent atoms: the union of its members' windows, centred on the
+    mean of their centres. (Rule windows of equivalent atoms are equal; a learned model, which sees one 3D
+    conformer, gives equivalent atoms slightly different values.)"""
+    first = windows[0]
+    if len(windows) == 1:
+        return first
+    centres = [w.centre for w in windows if w.centre is not None]
+    return ShiftWindow(
+        lo=min(w.lo for w in windows),
+        hi=max(w.hi for w in windows),
+        label=first.label,
+        exchangeable=first.exchangeable,
+        source=first.source,
+        note=first.note,
+        centre=round(sum(centres) / len(centres), 3) if len(centres) == len(windows) else first.centre,
+    )
+
+
 def expected_groups(
-    mol: Chem.Mol, solvent: str = "cdcl3", predictor: ShiftPredictor = DEFAULT_PREDICTOR
+    mol: Chem.Mol, solvent: str = "cdcl3", predictor: ShiftPredictor | None = None
 ) -> list[HGroup]:
     """Group the molecule's hydrogens by topological symmetry and give each group its window.
 
     Equivalence: RDKit canonical ranks without tie-breaking; hydrogens on heavy atoms of equal rank
-    are taken as equivalent (diastereotopic CH2 protons stay one group of 2H).
+    are taken as equivalent (diastereotopic CH2 protons stay one group of 2H). `predictor` defaults to the
+    project's default (`verify.structure.learned.default_predictor`: the learned model where it applies, the
+    rules elsewhere).
     """
+    if predictor is None:
+        from .learned import default_predictor
+
+        predictor = default_predictor()
     ranks = list(Chem.CanonicalRankAtoms(mol, breakTies=False))
     windows = predictor.predict(mol, solvent)
     by_rank: dict[int, list[int]] = defaultdict(list)
@@ -77,7 +110,12 @@ def expected_groups(
     for rank, atoms in by_rank.items():
         atoms = tuple(sorted(atoms))
         n_h = sum(mol.GetAtomWithIdx(a).GetTotalNumHs() for a in atoms)
-        w: ShiftWindow = windows[atoms[0]]
+        if any(a not in windows for a in atoms):
+            # a partial predictor (the learned model alone gives no window for N-H/O-H): the rules fill in
+            from .shifts import RuleShiftPredictor
+
+            windows = {**RuleShiftPredictor().predict(mol, solvent), **windows}
+        w = group_window([windows[a] for a in atoms])
         groups.append(
             HGroup(
                 id="",

@@ -1,0 +1,139 @@
+"""mzXML run -> the same compact `Run` as the mzML reader (pyteomics' `mzxml.MzXML` underneath), streamed.
+
+pyteomics parses the file one `<scan>` at a time (nested MS2 scans inside their MS1 scan included) and decodes
+the peaks (32/64-bit, network byte order, zlib or none); `RunBuilder` (read.py) keeps what the checks need.
+What is read per scan: `msLevel`, `polarity` (+ / -), `centroided` (else the file's `dataProcessing
+centroided`, else decided from the peak spacing), `retentionTime`, the precursor m/z, the peaks.
+
+Retention times are ISO 8601 durations (`PT0.211551S`); pyteomics returns them in minutes, which are turned
+back into seconds here. `Run.rt_unit` is the unit the durations were written in (seconds: "PT...S"; minutes when
+they carry an M designator).
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from ..errors import InputError, MissingInputError
+from .read import Run, RunBuilder, _open
+
+_DURATION = re.compile(r"^\s*-?P(?:\d+(?:\.\d*)?D)?T?(\d+(?:\.\d*)?H)?(\d+(?:\.\d*)?M)?(\d+(?:\.\d*)?S)?\s*$")
+
+
+def _duration_unit(text: str | None) -> str:
+    """'second', 'minute' or 'hour': the largest designator an ISO 8601 duration uses ('' when not one)."""
+    m = _DURATION.match(text or "")
+    if not m:
+        return ""
+    if m.group(1):
+        return "hour"
+    if m.group(2):
+        return "minute"
+    return "second"
+
+
+def _mzxml_class():
+    """pyteomics' MzXML reader, keeping each scan's raw retentionTime string (its unit) and the file-level
+    centroided flag (pyteomics folds attributes into a dict; these two are read off the element it parses)."""
+    from pyteomics import mzxml
+
+    class _MzXML(mzxml.MzXML):
+        file_centroided: bool | None = None
+
+        def _get_info_smart(self, element, **kw):
+            tag = element.tag.rsplit("}", 1)[-1] if isinstance(element.tag, str) else ""
+            info = super()._get_info_smart(element, **kw)
+            if tag == "scan" and isinstance(info, dict):
+                info["_rt_text"] = element.get("retentionTime")
+                if self.file_centroided is None:
+                    dp = next((e for e in element.getroottree().iter("{*}dataProcessing")), None)
+                    flag = dp.get("centroided") if dp is not None else None
+                    self.file_centroided = (flag in ("1", "true")) if flag is not None else False
+            return info
+
+    return _MzXML
+
+
+def _sniff(p: Path) -> None:
+    try:
+        with _open(p) as fh:
+            head = fh.read(65536)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise InputError(f"cannot read the file ({exc})", p) from None
+    if b"<mzXML" not in head:
+        what = "empty file" if not head.strip() else "no <mzXML> element at the start"
+        raise InputError(f"not an mzXML file ({what})", p)
+
+
+def read_mzxml(path: str | Path, keep_ms2: bool = True) -> Run:
+    """Read an .mzXML / .mzXML.gz run into compact MS1 centroids (the mzML reader's `Run`).
+
+    Parameters
+    ----------
+    path : str or Path
+        The mzXML run (gzip-compressed or not, indexed or not).
+    keep_ms2 : bool
+        Keep MS2 summaries (precursor m/z, RT, polarity, most intense peaks).
+
+    Returns
+    -------
+    Run
+        MS1 centroids in CSR layout, sorted by retention time.
+
+    Raises
+    ------
+    InputError
+        (exit 65) not mzXML, truncated or corrupt, or no MS1 scan (an MS2-only run says so, with its precursors).
+    MissingInputError
+        (exit 66) the path does not exist.
+    """
+    from lxml import etree
+    from pyteomics.auxiliary import PyteomicsError
+
+    p = Path(path)
+    if not p.exists():
+        raise MissingInputError("no such file or directory", p)
+    if p.is_dir():
+        raise InputError("is a directory, expected an .mzXML file", p)
+    _sniff(p)
+    b = RunBuilder(p, keep_ms2)
+    try:
+        with _open(p) as fh:
+            reader = _mzxml_class()(fh, use_index=False, read_schema=False, huge_tree=True)
+            for scan in reader:
+                b.n_spectra += 1
+                mz, inten = scan.get("m/z array"), scan.get("intensity array")
+                if mz is None or inten is None:
+                    continue
+                if len(mz) != len(inten):
+                    raise InputError(f"scan {scan.get('num')}: m/z and intensity arrays differ in length", p)
+                level = int(scan.get("msLevel") or 1)
+                rt = scan.get("retentionTime")
+                if rt is None:
+                    rt_s = float(b.n_spectra)
+                else:
+                    # pyteomics gives minutes (unit_info "minute") for the xs:duration attribute
+                    unit = getattr(rt, "unit_info", "minute")
+                    rt_s = float(rt) * (60.0 if unit in ("minute", None) else 1.0)
+                    b.units.add({"minute": "minute", "hour": "hour"}.get(_duration_unit(scan.get("_rt_text")),
+                                                                         "second"))
+                pol = {"+": 1, "-": -1}.get(str(scan.get("polarity", "")).strip(), 0)
+                flag = scan.get("centroided")
+                if flag is None:
+                    flag = reader.file_centroided or None
+                mode = None if flag is None else ("centroid" if str(flag).lower() in ("1", "true") else "profile")
+                prec = scan.get("precursorMz") or []
+                pmz = prec[0].get("precursorMz") if prec and isinstance(prec[0], dict) else None
+                b.add(level, rt_s, pol, mode, np.asarray(mz, dtype=np.float64), np.asarray(inten), pmz)
+    except InputError:
+        raise
+    except (etree.XMLSyntaxError, EOFError, zlib.error, gzip.BadGzipFile, PyteomicsError, ValueError, OSError,
+            KeyError, TypeError, IndexError) as exc:
+        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise InputError(f"truncated or corrupt mzXML after {b.n_spectra} scans ({msg})", p) from None
+    return b.build()

@@ -1,0 +1,187 @@
+"""The learned 1H predictor (csp5's quantile model behind ShiftPredictor): windows, cache, fall-back to the rules."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+from rdkit import Chem
+
+from verify.expectation import build_expectation
+from verify.structure import learned
+from verify.structure.learned import (
+    Csp5Model,
+    HybridShiftPredictor,
+    LearnedShiftPredictor,
+    PredictionCache,
+    WindowCalibration,
+    calibration,
+    canonical_order,
+    h_window,
+)
+from verify.structure.target import read_target
+
+needs_csp5 = pytest.mark.skipif(not learned.csp5_installed(), reason="csp5/torch not installed (pip install -e .[model])")
+
+BOC_3PYRIDYL = "CC(C)(C)OC(=O)N1CCCN(Cc2cccnc2)CC1"
+BOC_4PYRIDYL = "CC(C)(C)OC(=O)N1CCCN(Cc2ccncc2)CC1"
+
+
+# ------------------------------------------------------------------------------------------- pure functions
+
+
+def test_h_window_cuts_levels_and_adds_margin():
+    q = np.linspace(1.0, 3.0, 99)  # level k/100 -> 1 + 2 (k-1)/98
+    lo, hi, med = h_window(q, WindowCalibration(0.05, 0.95, 0.07))
+    assert med == pytest.approx(1.0 + 2 * 49 / 98, abs=1e-9)
+    assert lo == pytest.approx(1.0 + 2 * 4 / 98 - 0.07, abs=1e-9)
+    assert hi == pytest.approx(1.0 + 2 * 94 / 98 + 0.07, abs=1e-9)
+
+
+def test_calibration_read_from_reference_table():
+    cal = calibration()
+    assert (cal.lo_level, cal.hi_level) == (0.05, 0.95)
+    assert 0.0 < cal.margin_ppm < 0.5  # a conformal margin, in ppm
+
+
+def test_canonical_order_maps_atoms_back_whatever_the_input_order():
+    a = Chem.MolFromSmiles("OCc1ccncc1")
+    b = Chem.MolFromSmiles("c1cc(CO)ccn1")
+    sa, oa = canonical_order(a)
+    sb, ob = canonical_order(b)
+    assert sa == sb
+    canon = Chem.MolFromSmiles(sa)
+    for mol, order in ((a, oa), (b, ob)):
+        for ci, mi in enumerate(order):
+            assert canon.GetAtomWithIdx(ci).GetSymbol() == mol.GetAtomWithIdx(mi).GetSymbol()
+            assert canon.GetAtomWithIdx(ci).GetTotalNumHs() == mol.GetAtomWithIdx(mi).GetTotalNumHs()
+
+
+def test_cache_round_trip_and_unwritable_cache_costs_nothing(tmp_path):
+    c = PredictionCache(tmp_path / "sub" / "p.sqlite")
+    c.put("CCO", "cdcl3", "m@1", {"atoms": {"0": [[1.0] * 99]}})
+    again = PredictionCache(tmp_path / "sub" / "p.sqlite")  # a new process reads what the first wrote
+    assert again.get("CCO", "cdcl3", "m@1") == {"atoms": {"0": [[1.0] * 99]}}
+    assert again.get("CCO", "dmso-d6", "m@1") is None
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    bad = PredictionCache(blocker / "p.sqlite")  # its folder is a file: cannot be opened
+    bad.put("CCO", "cdcl3", "m@1", {"atoms": {}})
+    assert bad.get("CCO", "cdcl3", "m@1") == {"atoms": {}}  # the in-memory layer still holds it
+    assert PredictionCache(blocker / "p.sqlite").get("CCO", "cdcl3", "m@1") is None
+
+
+def test_cache_dir_override(monkeypatch, tmp_path):
+    monkeypatch.setenv("VERIFY_CACHE_DIR", str(tmp_path / "c"))
+    assert learned.cache_dir() == tmp_path / "c"
+    monkeypatch.delenv("VERIFY_CACHE_DIR")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "x"))
+    assert learned.cache_dir() == tmp_path / "x" / "verify"
+
+
+def _fake_runner(calls):
+    """Stands in for csp5: every C-H gets quantiles 7.0..8.0 ppm; structures with 'Br' fail."""
+
+    def run(smiles, solvent):
+        calls.append((tuple(smiles), solvent))
+        payloads, reasons = {}, {}
+        for smi in smiles:
+            if "Br" in smi:
+                reasons[smi] = "embedding failed"
+                continue
+            mol = Chem.MolFromSmiles(smi)
+            payloads[smi] = {"atoms": {str(a.GetIdx()): [list(np.linspace(7.0, 8.0, 99))] * a.GetTotalNumHs()
+                                       for a in mol.GetAtoms() if a.GetTotalNumHs()}}
+        return payloads, reasons
+
+    return run
+
+
+def test_batch_per_solvent_cache_hits_and_failures_fall_back_to_rules(monkeypatch, tmp_path):
+    calls = []
+    monkeypatch.setattr(learned, "_run_csp5", _fake_runner(calls))
+    model = Csp5Model(cache=PredictionCache(tmp_path / "p.sqlite"))
+    items = [("c1ccccc1", "cdcl3"), ("Cc1ccccc1", "cdcl3"), ("c1ccccc1", "dmso-d6"), ("c1ccccc1", "cdcl3"),
+             ("Brc1ccccc1", "cdcl3")]
+    model.prefetch(items)
+    assert sorted(calls) == sorted([(("c1ccccc1", "Cc1ccccc1", "Brc1ccccc1"), "cdcl3"), (("c1ccccc1",), "dmso-d6")])
+    model.prefetch(items)  # all cached or known to fail: no second call
+    assert len(calls) == 2
+    hybrid = HybridShiftPredictor(learned=LearnedShiftPredictor(model=model))
+    w = hybrid.predict(Chem.MolFromSmiles("Cc1ccccc1"), "cdcl3")
+    assert hybrid.status.method == "model"
+    assert {x.source for x in w.values()} == {"model"}
+    assert all(x.lo < 7.05 and x.hi > 7.95 for x in w.values())
+    w = hybrid.predict(Chem.MolFromSmiles("Brc1ccccc1"), "cdcl3")
+    assert hybrid.status.method == "rules" and "embedding failed" in hybrid.status.reason
+    assert all(x.source != "model" for x in w.values())
+
+
+def test_exchangeable_and_ring_windows_stay_with_the_rules(monkeypatch, tmp_path):
+    calls = []
+    monkeypatch.setattr(learned, "_run_csp5", _fake_runner(calls))
+    model = Csp5Model(cache=PredictionCache(tmp_path / "p.sqlite"))
+    hybrid = HybridShiftPredictor(learned=LearnedShiftPredictor(model=model))
+    e = build_expectation(read_target("OCc1ccc(CN2CCCNCC2)cc1"), "CDCl3", predictor=hybrid)
+    by_label = {g.label: g for g in e.h_groups}
+    assert any(g.exchangeable and g.source != "model" for g in e.h_groups)  # OH and NH: rules
+    ring = [g for g in e.h_groups if g.label.startswith("diazepane")]
+    assert len(ring) == 5 and all(g.source == "diazepane_ring.tsv" for g in ring)
+    assert all(g.source == "model" for g in e.h_groups if not g.exchangeable and g not in ring)
+    assert e.shift_prediction["method"] == "model"
+    assert by_label  # labels are the rules' words, kept on model windows
+    assert all(g.label for g in e.h_groups)
+
+
+def test_model_off_or_absent_says_so(monkeypatch):
+    from verify.pipeline import check_compound
+
+    monkeypatch.setenv("VERIFY_SHIFT_MODEL", "rules")
+    res = check_compound(BOC_3PYRIDYL)
+    info = [f for f in res.findings if f.code == "structure.shift_model_unused"]
+    assert len(info) == 1 and "VERIFY_SHIFT_MODEL" in info[0].message
+    assert all(g.source != "model" for g in res.expectation.h_groups)
+    monkeypatch.delenv("VERIFY_SHIFT_MODEL")
+    monkeypatch.setattr(learned, "csp5_installed", lambda: False)
+    e = build_expectation(read_target(BOC_3PYRIDYL))
+    assert e.shift_prediction["method"] == "rules" and "not installed" in e.shift_prediction["reason"]
+
+
+# ------------------------------------------------------------------------------------------- the real model
+
+
+@needs_csp5
+def test_model_separates_3_and_4_pyridylmethyl():
+    three = build_expectation(read_target(BOC_3PYRIDYL)).h_groups
+    four = build_expectation(read_target(BOC_4PYRIDYL)).h_groups
+    aro3 = sorted((g for g in three if g.centre and g.centre > 6.5), key=lambda g: -g.centre)
+    aro4 = sorted((g for g in four if g.centre and g.centre > 6.5), key=lambda g: -g.centre)
+    assert [g.n_h for g in aro3] == [1, 1, 1, 1] and [g.n_h for g in aro4] == [2, 2]
+    assert all(g.source == "model" for g in aro3 + aro4)
+    # the 3-pyridyl C4-H (gamma to nothing, para to N... ~7.6) lies above the 4-pyridyl's beta-H window
+    assert aro3[2].centre == pytest.approx(7.66, abs=0.15)
+    assert aro3[2].lo > aro4[1].centre
+    rules = {g.label: g for g in build_expectation(read_target(BOC_3PYRIDYL), "CDCl3",
+                                                   predictor=learned.RuleShiftPredictor()).h_groups}
+    for g in aro3:  # narrower than the rule window of the same environment
+        assert g.hi - g.lo < rules[g.label].hi - rules[g.label].lo
+
+
+@needs_csp5
+def test_cached_prediction_needs_no_torch(tmp_path):
+    env = {**os.environ, "VERIFY_CACHE_DIR": str(tmp_path)}
+    code = textwrap.dedent(f"""
+        import sys
+        from verify.expectation import build_expectation
+        from verify.structure.target import read_target
+        e = build_expectation(read_target({BOC_4PYRIDYL!r}), "DMSO-d6")
+        print(e.shift_prediction["method"], "torch" in sys.modules)
+    """)
+    first = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert first.stdout.split() == ["model", "True"]
+    second = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert second.stdout.split() == ["model", "False"]
