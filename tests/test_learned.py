@@ -185,3 +185,19 @@ def test_cached_prediction_needs_no_torch(tmp_path):
     assert first.stdout.split() == ["model", "True"]
     second = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert second.stdout.split() == ["model", "False"]
+
+
+def test_plate_predicts_its_structures_in_one_batch_per_solvent(monkeypatch, tmp_path):
+    from verify.plate.run import WellJob, prefetch_shift_predictions
+
+    calls = []
+    monkeypatch.setattr(learned, "_run_csp5", _fake_runner(calls))
+    model = Csp5Model(cache=PredictionCache(tmp_path / "p.sqlite"))
+    monkeypatch.setattr(learned, "shared_model", lambda: model)
+    monkeypatch.setattr(learned, "csp5_installed", lambda: True)
+    jobs = [WellJob("A1", "c1", smiles="c1ccccc1CN"), WellJob("A2", "c2", smiles="NCc1ccccc1"),  # same structure
+            WellJob("A3", "c3", smiles="CCOC(C)=O", solvent="DMSO-d6"), WellJob("A4", "c4", smiles="C1CC1.Cl"),
+            WellJob("A5", "bad", smiles="not a smiles"), WellJob("A6", "e", smiles="CCO", error="ambiguous data")]
+    assert prefetch_shift_predictions(jobs) == 3  # benzylamine and cyclopropane (HCl stripped); ethyl acetate
+    assert sorted((len(b), s) for b, s in calls) == [(1, "dmso-d6"), (2, "cdcl3")]
+    assert prefetch_shift_predictions(jobs) == 0  # all cached now

@@ -169,7 +169,11 @@ def run_plate(argv: list[str]) -> int:
             store.put_well(plate_key, rec)  # its own transaction: nothing finished is lost
             progress.update(rec)
 
-        prefetch_shift_predictions(todo)
+        t0 = time.perf_counter()
+        n_predicted = prefetch_shift_predictions(todo)
+        if n_predicted and not args.quiet:
+            print(f"1H shifts of {n_predicted} structure(s) predicted by the learned model in "
+                  f"{time.perf_counter() - t0:.1f} s (cached for later runs)", file=sys.stderr)
         try:
             run_jobs(todo, min(workers, max(1, len(todo))), on_done)
         finally:

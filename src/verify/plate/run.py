@@ -361,16 +361,17 @@ def preload() -> None:
             pass
 
 
-def prefetch_shift_predictions(jobs: list[WellJob]) -> None:
+def prefetch_shift_predictions(jobs: list[WellJob]) -> int:
     """Predict the 1H shifts of all the plate's distinct structures in one batch per solvent, before the wells
     run (the learned model costs about 0.2 s a structure in a batch, several times that one by one, and its
     load once per worker). The solvent is the map's, else the NMR file's, else CDCl3 (as the well will use).
-    A well whose structure or file cannot be read is skipped here: it reports its own error when it runs."""
+    A well whose structure or file cannot be read is skipped here: it reports its own error when it runs.
+    Returns how many structures went to the model (0: all cached, or the model absent or off)."""
     from ..solvents import find_solvent
     from ..structure.learned import csp5_installed, model_disabled, prefetch_targets
 
     if model_disabled() or not csp5_installed():
-        return
+        return 0
     mols, solvents = [], []
     for job in jobs:
         if job.error:
@@ -387,7 +388,7 @@ def prefetch_shift_predictions(jobs: list[WellJob]) -> None:
         solv = find_solvent(name or "CDCl3") or find_solvent("CDCl3")
         mols.append(mol)
         solvents.append(solv.key)
-    prefetch_targets(mols, solvents)
+    return prefetch_targets(mols, solvents)
 
 
 # ---------------------------------------------------------------------------------------- scheduling

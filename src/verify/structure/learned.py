@@ -246,8 +246,9 @@ class Csp5Model:
         self.version = model_version()
         self.failures: dict[tuple[str, str], str] = {}  # (smiles, solvent) -> why the model gave nothing
 
-    def prefetch(self, items: Iterable[tuple[str, str]]) -> None:
-        """Predict every (canonical SMILES, csp5 solvent) not yet cached, one batch per solvent."""
+    def prefetch(self, items: Iterable[tuple[str, str]]) -> int:
+        """Predict every (canonical SMILES, csp5 solvent) not yet cached, one batch per solvent; returns how
+        many were sent to the model."""
         todo: dict[str, list[str]] = {}
         for smiles, solvent in items:
             if (smiles, solvent) in self.failures or self.cache.get(smiles, solvent, self.version) is not None:
@@ -264,6 +265,7 @@ class Csp5Model:
                 self.cache.put(smi, solvent, self.version, payload)
             for smi, why in reasons.items():
                 self.failures[(smi, solvent)] = why
+        return sum(len(batch) for batch in todo.values())
 
     def quantiles(self, smiles: str, solvent: str) -> dict | None:
         payload = self.cache.get(smiles, solvent, self.version)
@@ -422,7 +424,7 @@ def _rules_only(reason: str):
     return pred
 
 
-def prefetch_targets(mols: Iterable[Chem.Mol], solvents: Iterable[str]) -> None:
+def prefetch_targets(mols: Iterable[Chem.Mol], solvents: Iterable[str]) -> int:
     """Predict every distinct (structure, solvent) pair in one batch per solvent (a plate before its wells).
 
     Parameters
@@ -431,11 +433,16 @@ def prefetch_targets(mols: Iterable[Chem.Mol], solvents: Iterable[str]) -> None:
         Parent structures.
     solvents : iterable of str
         Project solvent keys, one per structure.
+
+    Returns
+    -------
+    int
+        How many (structure, solvent) pairs were predicted (0 when all were cached or the model is off).
     """
     if model_disabled() or not csp5_installed():
-        return
+        return 0
     items = []
     for mol, solvent in zip(mols, solvents):
         smiles, _ = canonical_order(mol)
         items.append((smiles, CSP5_SOLVENTS.get(solvent, "unknown")))
-    shared_model().prefetch(items)
+    return shared_model().prefetch(items)
