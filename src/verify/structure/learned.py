@@ -4,13 +4,15 @@ csp5 (MIT; a graph network trained on about 2.5 million experimental 1H spectra,
 ships the quantile model ``CSP5q-1H``: for each hydrogen 99 quantiles (1 %..99 %) of its predicted shift, that
 is, a window with a stated coverage. This module turns those quantiles into the project's windows:
 
-* per H, the model's 5-95 % interval widened on both sides by a conformal margin (``reference/shift_model.tsv``,
-  fitted on real assigned spectra by conformalized quantile regression, see that file's header);
+* per H, the model's 5-95 % interval widened on both sides by a conformal margin, one for H on sp2 and one for H
+  on sp3 carbons (``reference/shift_model.tsv``, fitted on real assigned spectra by conformalized quantile
+  regression, see that file's header);
 * per heavy atom, the union over its H (a CH2 whose two H the model separates gets both), centred on their
   mean median;
 * exchangeable H (N-H, O-H, S-H: the model under-covers them) get no model window; the caller keeps the rules.
 
-The cost stays off the hot path. torch and csp5 are imported only when a prediction is not cached; predictions
+The cost stays off the hot path. torch and csp5 are imported only when a prediction is not cached, and then in a
+spawned helper process, never in the caller (torch does not survive fork, and plates fork their workers); predictions
 are cached on disk (SQLite in the user cache folder, ``VERIFY_CACHE_DIR`` overrides) keyed by the canonical
 SMILES, the solvent and the model's id and version; csp5 loads its model once per process. `prefetch` predicts
 many structures in one batch (a plate does this before its wells run).
@@ -71,22 +73,35 @@ class WindowCalibration:
     ----------
     lo_level, hi_level : float
         Quantile levels (0-1) of the model's own interval, per H (5 % and 95 %: its 90 % interval).
-    margin_ppm : float
-        Conformal margin (ppm) added outside that interval on both sides: conformalized quantile regression
-        (Romano, Patterson and Candes 2019), fitted on real assigned spectra so that the widened windows hold
-        the stated share of real shifts (bench/calibrate_shift_windows.py; the figures are in the table).
+    margin_sp2_ppm, margin_sp3_ppm : float
+        Conformal margins (ppm) added outside that interval on both sides, for H on sp2 carbons (aromatic,
+        vinylic, formyl) and on sp3 carbons: conformalized quantile regression (Romano, Patterson and Candes
+        2019), one margin per class (Mondrian: the model is much surer of ring-current and vinylic H than of
+        aliphatic ones, whose conformations it sees one at a time), fitted on real assigned spectra so that the
+        widened windows hold the stated share of real shifts (bench/calibrate_shift_windows.py; figures in
+        the table).
     """
 
     lo_level: float
     hi_level: float
-    margin_ppm: float
+    margin_sp2_ppm: float
+    margin_sp3_ppm: float
+
+    def margin(self, carbon_class: str) -> float:
+        return self.margin_sp2_ppm if carbon_class == "sp2" else self.margin_sp3_ppm
+
+
+def carbon_class(atom: Chem.Atom) -> str:
+    """'sp3' for an sp3 carbon, 'sp2' otherwise (aromatic, vinylic, imine, formyl, alkyne CH): the margin class."""
+    return "sp3" if atom.GetHybridization() == Chem.HybridizationType.SP3 else "sp2"
 
 
 @functools.lru_cache(maxsize=None)
 def calibration() -> WindowCalibration:
     meta = reference.table_meta("shift_model.tsv")
     return WindowCalibration(
-        lo_level=float(meta["lo_level"]), hi_level=float(meta["hi_level"]), margin_ppm=float(meta["margin_ppm"])
+        lo_level=float(meta["lo_level"]), hi_level=float(meta["hi_level"]),
+        margin_sp2_ppm=float(meta["margin_sp2_ppm"]), margin_sp3_ppm=float(meta["margin_sp3_ppm"]),
     )
 
 
@@ -133,11 +148,14 @@ class PredictionCache:
     def __init__(self, path: Path | None = None):
         self.path = path if path is not None else cache_dir() / "shift_predictions.sqlite"
         self._con: sqlite3.Connection | None = None
+        self._pid = 0
         self._failed = False
         self._memory: dict[tuple[str, str, str], dict] = {}
         self._lock = threading.Lock()
 
     def _connect(self) -> sqlite3.Connection | None:
+        if self._con is not None and self._pid != os.getpid():
+            self._con = None  # inherited through fork: SQLite connections must not cross it (left unclosed)
         if self._con is not None or self._failed:
             return self._con
         try:
@@ -150,6 +168,7 @@ class PredictionCache:
             )
             con.commit()
             self._con = con
+            self._pid = os.getpid()
         except (sqlite3.Error, OSError):
             self._failed = True
         return self._con
@@ -238,6 +257,50 @@ def _run_csp5(smiles: list[str], solvent: str) -> tuple[dict[str, dict], dict[st
     return payloads, reasons
 
 
+# torch's intra-op thread pool does not survive fork(): a plate worker forked from a process that has run the
+# model hangs on its first prediction. So the model never runs in a process that may fork: it runs in one helper
+# process per process that needs it, started by spawn (a fresh interpreter) on the first cache miss and kept for
+# the process's lifetime (the weights load once per process, once per plate worker).
+_helper = None
+_helper_pid = 0
+_helper_lock = threading.Lock()
+
+
+def _helper_pool():
+    global _helper, _helper_pid
+    import multiprocessing
+
+    with _helper_lock:
+        if _helper is None or _helper_pid != os.getpid():  # after fork, the parent's helper is not ours
+            # a daemonic pool worker: multiprocessing terminates it when its owner (a plate worker too) exits
+            _helper = multiprocessing.get_context("spawn").Pool(1)
+            _helper_pid = os.getpid()
+        return _helper
+
+
+def helper_started() -> bool:
+    """Whether this process has started its model helper (that is, has had a prediction not in the cache)."""
+    return _helper is not None and _helper_pid == os.getpid()
+
+
+def _predict(smiles: list[str], solvent: str) -> tuple[dict[str, dict], dict[str, str]]:
+    """`_run_csp5` in this process's spawned helper. A helper that does not answer in time (it died, or
+    embedding stalls) is dropped, and the error raised here leaves the structures to the rules."""
+    global _helper
+    import multiprocessing
+
+    pool = _helper_pool()
+    try:
+        # model load, then about 0.2-1 s a structure; conformer embedding is capped at 60 s by csp5 itself
+        return pool.apply_async(_run_csp5, (smiles, solvent)).get(timeout=120 + 10 * len(smiles))
+    except multiprocessing.TimeoutError:
+        with _helper_lock:
+            if _helper is pool:
+                _helper = None
+        pool.terminate()
+        raise
+
+
 class Csp5Model:
     """csp5's quantile model with the on-disk cache in front of it. One per process (`shared_model`)."""
 
@@ -258,7 +321,7 @@ class Csp5Model:
                 todo[solvent].append(smiles)
         for solvent, batch in todo.items():
             try:
-                payloads, reasons = _run_csp5(batch, solvent)
+                payloads, reasons = _predict(batch, solvent)
             except Exception as exc:  # noqa: BLE001 - a third-party model failing on a structure: rules stand
                 payloads, reasons = {}, {s: f"{exc.__class__.__name__}: {exc}"[:200] for s in batch}
             for smi, payload in payloads.items():
@@ -281,19 +344,21 @@ def shared_model() -> Csp5Model:
     return Csp5Model()
 
 
-def h_window(q: np.ndarray, cal: WindowCalibration) -> tuple[float, float, float]:
+def h_window(q: np.ndarray, lo_level: float, hi_level: float, margin_ppm: float) -> tuple[float, float, float]:
     """(lo, hi, median) of one H: its quantiles at the calibrated levels, widened by the conformal margin.
 
     Parameters
     ----------
     q : ndarray, shape (99,)
         Predicted shift quantiles (ppm) at levels 0.01..0.99.
-    cal : WindowCalibration
-        Quantile levels and the conformal margin (ppm).
+    lo_level, hi_level : float
+        Quantile levels (0-1) of the window's edges before the margin.
+    margin_ppm : float
+        Added outside both edges (ppm).
     """
     med = float(np.interp(0.5, QUANTILE_LEVELS, q))
-    lo = float(np.interp(cal.lo_level, QUANTILE_LEVELS, q)) - cal.margin_ppm
-    hi = float(np.interp(cal.hi_level, QUANTILE_LEVELS, q)) + cal.margin_ppm
+    lo = float(np.interp(lo_level, QUANTILE_LEVELS, q)) - margin_ppm
+    hi = float(np.interp(hi_level, QUANTILE_LEVELS, q)) + margin_ppm
     return min(lo, med), max(hi, med), med
 
 
@@ -342,7 +407,8 @@ class LearnedShiftPredictor:
             atom = mol.GetAtomWithIdx(idx)
             if atom.GetAtomicNum() in _EXCHANGEABLE_ELEMENTS:
                 continue
-            per_h = [h_window(np.asarray(r, dtype=float), cal) for r in rows]
+            margin = cal.margin(carbon_class(atom))
+            per_h = [h_window(np.asarray(r, dtype=float), cal.lo_level, cal.hi_level, margin) for r in rows]
             lo = min(w[0] for w in per_h)
             hi = max(w[1] for w in per_h)
             centre = float(np.mean([w[2] for w in per_h]))
@@ -353,7 +419,7 @@ class LearnedShiftPredictor:
                 label="",
                 source="model",
                 note=(f"{MODEL_ID} median {meds} ppm; {cal.lo_level:.0%}-{cal.hi_level:.0%} quantiles "
-                      f"+/- {cal.margin_ppm:.2f} ppm conformal margin"),
+                      f"+/- {margin:.2f} ppm conformal margin ({carbon_class(atom)} C-H)"),
                 centre=round(centre, 3),
             )
         return out
