@@ -41,6 +41,12 @@ def _nmr_rows() -> list[dict]:
 # "suspicious": the verdict is suspicious and the reason is stated; an xfail entry says exactly why the
 # set cannot honestly pass today.
 KNOWN: dict[str, tuple[str, str]] = {
+    "nmr/cocaine/1h.fid.dx": (
+        "suspicious",
+        "a miss of the learned shift model: the tropane C2-H next to the ester (3.03 ppm, br s) is predicted at "
+        "2.38 ppm (window 2.06-2.70), so it is left unexplained (1 H). bench/bench_prediction.py lists the same miss; "
+        "with the rule windows (VERIFY_SHIFT_MODEL=rules) the set is consistent",
+    ),
     "nmr/strychnine/strychnine/10": (
         "suspicious",
         "a miss of the learned shift model (one of the ~5 % its calibrated windows allow): for the N-CH2 next to "
