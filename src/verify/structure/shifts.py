@@ -368,6 +368,3 @@ def _cached_increments(mol: Chem.Mol) -> dict:
         except AttributeError:
             pass
     return cache
-
-
-DEFAULT_PREDICTOR = RuleShiftPredictor()
