@@ -427,3 +427,18 @@ def test_aromatic_window_half_width_follows_crowding():
     # a substituent without a row (a boronic acid here) is taken as 0 and gets the widest window
     unknown = [x for x in _groups("OB(O)c1ccc(C)cc1", "CDCl3") if "unknown" in x.label]
     assert unknown and all(x.hi - x.lo == pytest.approx(0.60, abs=0.005) for x in unknown)
+
+
+def test_permanent_cation_is_seen_as_itself_not_protonated():
+    # tetramethylammonium C4H12N+: 4 x 12 + 12 x 1.00782503 + 14.00307401 - e (0.00054858) = 74.096426
+    ions = ions_by_name("C[N+](C)(C)C")
+    assert set(ions) == {"[M]+"}
+    assert ions["[M]+"].mz == pytest.approx(74.096426, abs=1e-4) and ions["[M]+"].charge == 1
+    # a 1,1-dimethyl-1,4-diazepanium iodide keeps its charge (nothing to deprotonate); its basic N4 can
+    # take a proton as well: [M+H]2+ = (C14H24N2 - 2e) / 2
+    e = build_expectation(read_target("C[N+]1(C)CCCN(Cc2ccccc2)CC1.[I-]"))
+    by = {i.name: i for i in e.ions}
+    assert set(by) == {"[M]+", "[M+H]2+"}
+    assert by["[M]+"].mz == pytest.approx(219.185574, abs=1e-4)
+    assert by["[M+H]2+"].mz == pytest.approx(110.096425, abs=1e-4)
+    assert by["[M]+"].priority == 1

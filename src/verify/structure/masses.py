@@ -180,38 +180,46 @@ def count_basic_nitrogens(mol: Chem.Mol) -> int:
     return len(mol.GetSubstructMatches(patt))
 
 
+def _ion(name: str, polarity: str, charge: int, comp: Counter, priority: int, note: str,
+         n_isotopes: int) -> AdductIon:
+    pattern = isotope_pattern(comp, n_isotopes)
+    iso = tuple((p.offset, (p.mass - charge * ELECTRON_MASS) / abs(charge), p.relative) for p in pattern)
+    return AdductIon(name=name, polarity=polarity, charge=charge, mz=ion_mz(comp, charge),
+                     formula=hill_formula(comp), priority=priority, note=note, isotopes=iso)
+
+
+def _charge_label(z: int) -> str:
+    return "+" if z == 1 else f"{z}+"
+
+
 def adduct_ions(mol: Chem.Mol, n_isotopes: int = 4, all_adducts: bool = False) -> list[AdductIon]:
     """Ions to look for, from `reference/adducts.tsv`, each with its isotope pattern (m/z, relative).
 
-    Conditional adducts ([M+2H]2+ needs two basic nitrogens) are left out unless `all_adducts`.
+    Conditional adducts ([M+2H]2+ needs two basic nitrogens) are left out unless `all_adducts`. A structure
+    that keeps a positive charge (a quaternary ammonium, an N-alkyl pyridinium or amidinium: no proton to lose,
+    so the target reader leaves it charged) is seen as the cation itself, [M]+, and with a basic nitrogen also
+    as [M+H]2+; it forms no protonated, sodiated or negative-mode adducts.
     """
     counts = composition(mol)
     n_basic = count_basic_nitrogens(mol)
+    z0 = Chem.GetFormalCharge(mol)
+    if z0 > 0:
+        ions = [_ion(f"[M]{_charge_label(z0)}", "positive", z0, counts, 1,
+                     "permanently charged cation (seen as itself, not protonated)", n_isotopes)]
+        if n_basic or all_adducts:
+            comp = ion_composition(counts, 1, "H", "")
+            ions.append(_ion(f"[M+H]{_charge_label(z0 + 1)}", "positive", z0 + 1, comp, 3,
+                             "the cation protonated on a basic nitrogen", n_isotopes))
+        return ions
     ions = []
     for row in reference.table("adducts.tsv"):
         cond = row.get("condition") or "always"
         if cond == "basic_n>=2" and n_basic < 2 and not all_adducts:
             continue
-        charge = int(row["charge"])
         try:
             comp = ion_composition(counts, int(row["multimer"]), row.get("add") or "", row.get("remove") or "")
         except ValueError:
             continue  # e.g. [M-H]- of a molecule without H
-        mz = ion_mz(comp, charge)
-        pattern = isotope_pattern(comp, n_isotopes)
-        iso = tuple(
-            (p.offset, (p.mass - charge * ELECTRON_MASS) / abs(charge), p.relative) for p in pattern
-        )
-        ions.append(
-            AdductIon(
-                name=row["name"],
-                polarity=row["polarity"],
-                charge=charge,
-                mz=mz,
-                formula=hill_formula(comp),
-                priority=int(row["priority"]),
-                note=row.get("note") or "",
-                isotopes=iso,
-            )
-        )
+        ions.append(_ion(row["name"], row["polarity"], int(row["charge"]), comp, int(row["priority"]),
+                         row.get("note") or "", n_isotopes))
     return ions
