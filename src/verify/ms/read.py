@@ -288,19 +288,20 @@ def _open(path: Path):
     return open(path, "rb")
 
 
-def _sniff(path: Path) -> str:
-    """'mzML', or 'mzXML' for an mzXML file under another name; InputError for anything else."""
+def _sniff(path: Path, expected: str = "mzML") -> str:
+    """The format the file's first 64 kB show, 'mzML' or 'mzXML'; InputError, naming `expected`, for anything
+    else (also for an unreadable file)."""
     try:
         with _open(path) as fh:
             head = fh.read(65536)
     except (OSError, EOFError, zlib.error) as exc:
         raise InputError(f"cannot read the file ({exc})", path) from None
-    if b"<mzML" not in head and b"<indexedmzML" not in head:
-        if b"<mzXML" in head:
-            return "mzXML"
-        what = "empty file" if not head.strip() else "no <mzML> element at the start"
-        raise InputError(f"not an mzML file ({what})", path)
-    return "mzML"
+    if b"<mzML" in head or b"<indexedmzML" in head:
+        return "mzML"
+    if b"<mzXML" in head:
+        return "mzXML"
+    what = "empty file" if not head.strip() else f"no <{expected}> element at the start"
+    raise InputError(f"not an {expected} file ({what})", path)
 
 
 def read_run(path: str | Path, keep_ms2: bool = True) -> Run:

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, MissingInputError
-from .read import Run, RunBuilder, _open
+from .read import Run, RunBuilder, _open, _sniff
 
 _DURATION = re.compile(r"^\s*-?P(?:\d+(?:\.\d*)?D)?T?(\d+(?:\.\d*)?H)?(\d+(?:\.\d*)?M)?(\d+(?:\.\d*)?S)?\s*$")
 
@@ -59,17 +59,6 @@ def _mzxml_class():
     return _MzXML
 
 
-def _sniff(p: Path) -> None:
-    try:
-        with _open(p) as fh:
-            head = fh.read(65536)
-    except (OSError, EOFError, zlib.error) as exc:
-        raise InputError(f"cannot read the file ({exc})", p) from None
-    if b"<mzXML" not in head:
-        what = "empty file" if not head.strip() else "no <mzXML> element at the start"
-        raise InputError(f"not an mzXML file ({what})", p)
-
-
 def read_mzxml(path: str | Path, keep_ms2: bool = True) -> Run:
     """Read an .mzXML / .mzXML.gz run into compact MS1 centroids (the mzML reader's `Run`).
 
@@ -100,7 +89,8 @@ def read_mzxml(path: str | Path, keep_ms2: bool = True) -> Run:
         raise MissingInputError("no such file or directory", p)
     if p.is_dir():
         raise InputError("is a directory, expected an .mzXML file", p)
-    _sniff(p)
+    if _sniff(p, "mzXML") != "mzXML":
+        raise InputError("not an mzXML file (no <mzXML> element at the start)", p)
     b = RunBuilder(p, keep_ms2)
     try:
         with _open(p) as fh:

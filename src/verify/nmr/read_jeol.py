@@ -66,21 +66,17 @@ def jeol_nucleus(domain: str) -> str:
     str
         The nucleus as mass number + symbol, or the input stripped when it is not recognised.
     """
+    from .read import _nucleus_name
+
     s = str(domain or "").strip()
-    if not s:
-        return ""
-    m = re.fullmatch(r"(\d+)\s*([A-Za-z]{1,2})", s)
-    if m:
-        return m.group(1) + m.group(2).capitalize()
+    # JEOL's element-name form ("Carbon13"); symbols ("13C", "1H", "H1") are read like every other format's
     m = re.fullmatch(r"([A-Za-z]+?)[\s_-]*(\d*)", s)
-    if m:
-        name, mass = m.group(1).lower(), m.group(2)
-        sym = _ELEMENTS.get(name)
-        if sym == "1H" or sym == "2H":
-            return sym
-        if sym:
-            return (mass + sym) if mass else ("1H" if sym == "H" else sym)
-    return s
+    sym = _ELEMENTS.get(m.group(1).lower()) if m else None
+    if sym in ("1H", "2H"):
+        return sym
+    if sym:
+        return (m.group(2) + sym) if m.group(2) else ("1H" if sym == "H" else sym)
+    return _nucleus_name(s)
 
 
 def group_delay_points(orders: str, factors: str) -> float:

@@ -510,5 +510,5 @@ def prefetch_targets(mols: Iterable[Chem.Mol], solvents: Iterable[str]) -> int:
     items = []
     for mol, solvent in zip(mols, solvents):
         smiles, _ = canonical_order(mol)
-        items.append((smiles, CSP5_SOLVENTS.get(solvent, "unknown")))
+        items.append((smiles, LearnedShiftPredictor.solvent_key(solvent)))
     return shared_model().prefetch(items)
