@@ -3,7 +3,9 @@
 Exit codes (the command's contract):
   0 consistent, 1 suspicious, 2 inconsistent,
   64 usage error, 65 unreadable or corrupt input (including invalid SMILES),
-  66 an input path that does not exist.
+  66 an input path that does not exist,
+  73 an output file that cannot be created (read-only folder, no permission),
+  74 an input/output error while writing (disk full).
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ EXIT_INCONSISTENT = 2
 EXIT_USAGE = 64
 EXIT_DATAERR = 65
 EXIT_NOINPUT = 66
+EXIT_CANTCREAT = 73
+EXIT_IOERR = 74
 
 VERDICT_EXIT = {
     "consistent": EXIT_CONSISTENT,
@@ -47,3 +51,15 @@ class MissingInputError(VerifyError):
     """An input path that does not exist (exit 66)."""
 
     exit_code = EXIT_NOINPUT
+
+
+class CannotCreateError(VerifyError):
+    """An output that cannot be created: read-only folder, no permission (exit 73, EX_CANTCREAT)."""
+
+    exit_code = EXIT_CANTCREAT
+
+
+class OutputIOError(VerifyError):
+    """Writing an output failed part-way: disk full, I/O error (exit 74, EX_IOERR)."""
+
+    exit_code = EXIT_IOERR
