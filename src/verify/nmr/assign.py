@@ -74,7 +74,7 @@ def _exchangeable_cost(g: HGroup, m: Multiplet, solvent_key: str) -> float:
 
 def assign(mults: list[Multiplet], groups: list[HGroup], free_surplus: dict[int, float],
            eligible: list[int], th: NmrThresholds = NMR_THRESHOLDS, exchangeable_allowed: bool = True,
-           solvent_key: str = "cdcl3", allowance: dict[int, float] | None = None):
+           solvent_key: str = "cdcl3", allowance: dict[int, float] | None = None, sf_mhz: float | None = None):
     """Scale and assignment by linear programming (scipy.optimize.linprog / HiGHS; deterministic).
 
     Variables: x[g,j] >= 0 H of group g placed on multiplet j (edges only where j lies within
@@ -85,6 +85,13 @@ def assign(mults: list[Multiplet], groups: list[HGroup], free_surplus: dict[int,
     Costs per H: surplus 1 (free_surplus[j] for solvent/impurity signals), deficit 1, missing 1.5
     (0 for exchangeable H), 0.5-2 for placement outside the window (0-0.2 within th.window_slack_ppm),
     0.3 for a singlet group on a resolved multiplet, plus 0.01 per H placed anywhere (ties).
+
+    One signal per group: a group that may not split (`HGroup.may_split` False: equivalent H with no
+    diastereotopic, rotameric or exchange reason to differ) is placed on multiplets that lie within one
+    multiplet's width of each other (2 x th.max_j_hz, Hz, at `sf_mhz`) -- binary choices, so the programme
+    becomes a small MILP (scipy.optimize.milp, HiGHS) when such a group has candidates farther apart.
+    Without it, two 2H groups of a para-disubstituted ring would each be spread over two of the four
+    signals of its ortho isomer, and the wrong structure would fit.
 
     Returns (scale_factor_per_unit, a (normalised integrals), s0, x dict {(g,j): H}, miss, sur, deff).
     """
@@ -134,7 +141,13 @@ def assign(mults: list[Multiplet], groups: list[HGroup], free_surplus: dict[int,
                 c += 0.5  # a CH next to CH's is not a sharp singlet (e.g. a Boc 9H singlet is no ring CH2)
             edges.append((gi, j))
             costs.append(c + 0.01)
-    sol, edges = _solve(edges, costs, groups, eligible, a, free_surplus, allowance or {})
+    span_hz = 2 * th.max_j_hz if sf_mhz else None
+
+    def solve(edges, costs):
+        return _solve(edges, costs, groups, eligible, a, free_surplus, allowance or {},
+                      _apart(edges, groups, mults, sf_mhz, span_hz))
+
+    sol, edges = solve(edges, costs)
     # a group smeared thinly over many small signals explains noise and impurities: drop placements
     # below 0.25 H (and below 20 % of the group) and solve again (twice), so that a group sits on the
     # few signals that carry it
@@ -156,7 +169,7 @@ def assign(mults: list[Multiplet], groups: list[HGroup], free_surplus: dict[int,
             break
         edges = [edges[e] for e in keep]
         costs = [costs[e] for e in keep]
-        sol, edges = _solve(edges, costs, groups, eligible, a, free_surplus, allowance or {})
+        sol, edges = solve(edges, costs)
     ne = len(edges)
     ng_ = len(groups)
     nm = len(eligible)
@@ -170,7 +183,26 @@ def assign(mults: list[Multiplet], groups: list[HGroup], free_surplus: dict[int,
     return t, a, s0, x, miss, sur, deff
 
 
-def _solve(edges, costs, groups, eligible, a, free_surplus, allowance):
+def _apart(edges, groups, mults, sf_mhz, span_hz) -> list[tuple[int, int]]:
+    """Pairs of edges (indices) of one single-signal group whose multiplets are farther apart than one
+    multiplet can be wide (`span_hz`): at most one of each pair may carry the group."""
+    if not sf_mhz or not span_hz:
+        return []
+    out = []
+    by_group: dict[int, list[int]] = {}
+    for e, (gi, _) in enumerate(edges):
+        if not groups[gi].may_split:
+            by_group.setdefault(gi, []).append(e)
+    for es in by_group.values():
+        for u in range(len(es)):
+            for v in range(u + 1, len(es)):
+                ju, jv = edges[es[u]][1], edges[es[v]][1]
+                if abs(mults[ju].ppm - mults[jv].ppm) * sf_mhz > span_hz:
+                    out.append((es[u], es[v]))
+    return out
+
+
+def _solve(edges, costs, groups, eligible, a, free_surplus, allowance, apart=()):
     from scipy.optimize import linprog
 
     ne = len(edges)
@@ -216,12 +248,44 @@ def _solve(edges, costs, groups, eligible, a, free_surplus, allowance):
         b_ub = np.zeros(2 * nm)
         for k, j in enumerate(eligible):
             b_ub[k] = allowance.get(j, 0.0)  # a hidden solvent line: this many H of surplus are free
-        res = linprog(c, A_ub=a_ub if nm else None, b_ub=b_ub if nm else None,
-                      A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
-        sol = res.x if res.status == 0 else None
+        if apart:
+            sol = _solve_one_signal(c, a_ub, b_ub, a_eq, b_eq, bounds, edges, groups, apart, nm)
+        else:
+            res = linprog(c, A_ub=a_ub if nm else None, b_ub=b_ub if nm else None,
+                          A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+            sol = res.x if res.status == 0 else None
     if sol is None:
         sol = np.zeros(nv)
         sol[it] = 1.0
         for gi, g in enumerate(groups):
             sol[ne + gi] = g.n_h
     return sol, edges
+
+
+def _solve_one_signal(c, a_ub, b_ub, a_eq, b_eq, bounds, edges, groups, apart, nm):
+    """The assignment LP plus one binary per edge in `apart`: x[e] <= n_H * y[e], y[e] + y[f] <= 1."""
+    from scipy.optimize import Bounds, LinearConstraint, milp
+
+    nv = c.size
+    binary = sorted({e for pair in apart for e in pair})
+    col = {e: nv + k for k, e in enumerate(binary)}
+    nb = len(binary)
+    cc = np.concatenate([c, np.zeros(nb)])
+    link = np.zeros((nb, nv + nb))
+    for k, e in enumerate(binary):
+        link[k, e] = 1.0
+        link[k, col[e]] = -float(groups[edges[e][0]].n_h)
+    excl = np.zeros((len(apart), nv + nb))
+    for r, (e, f) in enumerate(apart):
+        excl[r, col[e]] = excl[r, col[f]] = 1.0
+    pad = np.zeros((a_eq.shape[0], nb))
+    cons = [LinearConstraint(np.hstack([a_eq, pad]), b_eq, b_eq),
+            LinearConstraint(link, -np.inf, 0.0), LinearConstraint(excl, -np.inf, 1.0)]
+    if nm:
+        cons.append(LinearConstraint(np.hstack([a_ub, np.zeros((a_ub.shape[0], nb))]), -np.inf, b_ub))
+    lo = np.array([b[0] for b in bounds] + [0.0] * nb, dtype=float)
+    hi = np.array([np.inf if b[1] is None else b[1] for b in bounds] + [1.0] * nb, dtype=float)
+    integrality = np.concatenate([np.zeros(nv), np.ones(nb)])
+    res = milp(cc, constraints=cons, integrality=integrality, bounds=Bounds(lo, hi),
+               options={"time_limit": 5.0})
+    return res.x[:nv] if res.x is not None and res.status in (0, 1) else None

@@ -118,6 +118,8 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
         elif i in imp_of or i in hidden_host:
             free_surplus[i] = 0.05
     exch_ok = not (solvent is not None and solvent.key in ("d2o", "cd3od"))
+    # smallest unexplained signal that counts (H): integration error grows with the compound's size
+    min_h = max(th.unexplained_min_h, th.unexplained_min_fraction * sum(g.n_h for g in groups if not g.exchangeable))
     # the shape of a multiplet that hides an impurity line is judged without that line (an acetyl CH3
     # rotamer pair with ethyl acetate's 2.05 singlet between them is still a pair of singlets)
     shapes = list(mults)
@@ -129,7 +131,7 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
                 if abs(lines[k].ppm - p_) <= th.impurity_tol_ppm:
                     shapes[i] = replace(shapes[i], lines=lines[:k] + lines[k + 1:])
     t, a, s0, x, miss, sur, deff = assign(shapes, groups, free_surplus, eligible, th, exch_ok,
-                                          solvent.key if solvent is not None else "cdcl3", allowance)
+                                          solvent.key if solvent is not None else "cdcl3", allowance, sf_mhz)
     scale = s0 / t if t > 0 else s0
     for i, p in enumerate(peaks):
         p.h = mults[i].integral / scale
@@ -330,8 +332,8 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
         p.kind = "unexplained"
         p.status = "suspicious"
         p.assignment = ""
-        if p.h < th.unexplained_min_h:
-            p.note = _join(p.note, f"minor ({p.h:.2f} H, below the {th.unexplained_min_h:g} H threshold)")
+        if p.h < min_h:
+            p.note = _join(p.note, f"minor ({p.h:.2f} H, below the {min_h:.2g} H threshold)")
         else:
             p.note = _join(p.note, _nearest_impurity_hint(m, solvent, th))
         unexplained.append(j)
@@ -388,7 +390,7 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
             findings.append(Finding("warning", "nmr.integral_mismatch",
                                     f"the signal(s) at {where} integrate to {obs:.2f} H where {ids} need {_h(placed)} H"))
         elif not free and -deficit - allowed > tol_h(placed) \
-                and -deficit - allowed >= th.unexplained_min_h and not regroupable(ri, -deficit - allowed):
+                and -deficit - allowed >= min_h and not regroupable(ri, -deficit - allowed):
             findings.append(Finding("warning", "nmr.integral_mismatch",
                                     f"the signal(s) at {where} integrate to {obs:.2f} H where {ids} account for {_h(placed)} H "
                                     f"({-deficit:.2f} H more: an overlapping impurity?)"))
@@ -422,8 +424,8 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
                                 f"{len(out_of_range)} signal(s) outside {range_lo:.1f}-{range_hi:.1f} ppm ({desc}) taken as "
                                 "edge/baseline artefacts: no 1H of the structure or of a listed impurity comes there"))
     # unexplained
-    big = [j for j in unexplained if peaks[j].h >= th.unexplained_min_h]
-    minor = [j for j in unexplained if peaks[j].h < th.unexplained_min_h]
+    big = [j for j in unexplained if peaks[j].h >= min_h]
+    minor = [j for j in unexplained if peaks[j].h < min_h]
     major = [j for j in big if peaks[j].h >= th.unexplained_major_h]
     big = [j for j in big if j not in major]
     if major:

@@ -332,19 +332,29 @@ def _cluster_lines(ppm, y, ls: list[Line], noise: float, sf_mhz: float, th: NmrT
         return L.width_hz > max(2.5 * th.broad_hz, 6 * med_w)
 
     pieces: list[list[Line]] = [[ls[0]]]
+    piece_top, top_ppm = ls[0].height, ls[0].ppm
     for L in ls[1:]:
         prev = pieces[-1][-1]
         valley = float(np.min(y[prev.index : L.index + 1]))
         wb = max(L.width_hz if broad(L) else 0.0, prev.width_hz if broad(prev) else 0.0)
         dist_hz = abs(L.ppm - prev.ppm) * sf_mhz
+        # beyond two J of the piece's tallest line, the valley is judged against that line, not only the
+        # pair: otherwise a chain of small lines (13C satellites, truncation wiggles, a broad line's tail)
+        # bridges two multiplets 100+ Hz apart with near-baseline between them
+        far = abs(L.ppm - top_ppm) * sf_mhz > 2 * th.max_j_hz
+        ref = max(piece_top if far else prev.height, L.height)
         if wb and dist_hz > 0.5 * wb:
             # a broad line beside (not under) sharp lines is a separate signal
             pieces.append([L])
-        elif valley > max(3 * noise, 0.03 * max(prev.height, L.height)) and (
+            piece_top, top_ppm = L.height, L.ppm
+        elif valley > max(3 * noise, 0.03 * ref) and (
                 dist_hz <= 2 * th.max_j_hz or valley > 0.5 * min(prev.height, L.height)):
             pieces[-1].append(L)
+            if L.height > piece_top:
+                piece_top, top_ppm = L.height, L.ppm
         else:
             pieces.append([L])
+            piece_top, top_ppm = L.height, L.ppm
 
     def gap(a: list[Line], b: list[Line]) -> float:
         return abs(a[-1].ppm - b[0].ppm) * sf_mhz

@@ -101,6 +101,10 @@ class NmrThresholds:
     unexplained_min_h: float = 0.30
     """An unexplained signal of at least this many H (relative to 1 H of the compound) makes the
     spectrum suspicious; smaller ones are listed as minor."""
+    unexplained_min_fraction: float = 0.004
+    """...or this fraction of the compound's non-exchangeable H when that is more: integrals are good to a
+    fraction of the whole spectrum's integral (baseline and phase errors spread over its width), so in a
+    100-H peptide a 0.3 H signal is within the integration error, in a 25-H amine it is not."""
     unexplained_major_h: float = 2.0
     """An unexplained signal of this many H or more is as large as a whole CH2/CH3 group of the compound:
     either the structure is wrong or the sample is mostly something else: error `nmr.unexplained_major`."""

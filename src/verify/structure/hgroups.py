@@ -25,6 +25,9 @@ class HGroup:
     note: str = ""
     centre: float | None = None
     multiplicity: str = ""  # first-order hint from neighbouring CH count: s, d, t, q, m
+    # may show as more than one signal: diastereotopic (a stereocentre, a ring CH2), rotameric (next to an
+    # amide/carbamate N) or exchangeable; otherwise equivalent H give ONE multiplet
+    may_split: bool = False
 
     @property
     def mid(self) -> float:
@@ -42,6 +45,7 @@ class HGroup:
             "exchangeable": self.exchangeable,
             "source": self.source,
             "note": self.note,
+            "may_split": self.may_split,
         }
 
 
@@ -65,6 +69,33 @@ def _multiplicity_hint(mol: Chem.Mol, atoms: tuple[int, ...], exchangeable: bool
     if atom.GetIsAromatic():
         return "m" if neighbours_h else "s"
     return {0: "s", 1: "d", 2: "t", 3: "q"}.get(neighbours_h, "m")
+
+
+_ACYL_N = Chem.MolFromSmarts("[NX3;!$([N]-[#1])]-[CX3,SX4]=[O,S]")  # tertiary amide/carbamate/urea/sulfonamide N
+
+
+def _may_split(mol: Chem.Mol, atoms: tuple[int, ...], exchangeable: bool, note: str) -> bool:
+    """Whether a group of equivalent H may legitimately show as more than one signal.
+
+    Exchangeable H (several NH/OH species, exchange with water); H within two bonds of a tertiary
+    amide/carbamate N (slow C-N rotation: two rotamers, each its own set of signals); a CH2 whose two H are
+    diastereotopic (a stereocentre in the molecule, or the CH2 in a ring, whose two faces differ); two
+    or more equivalent CH3/CH2 in a molecule with a stereocentre (diastereotopic groups, e.g. an
+    isopropyl next to a stereocentre). Everything else (aromatic CH, a lone CH, a CH3, an achiral chain
+    CH2) is one multiplet.
+    """
+    if exchangeable or "rotamer" in note:
+        return True
+    dist = Chem.GetDistanceMatrix(mol)
+    for match in mol.GetSubstructMatches(_ACYL_N):
+        n = match[0]
+        if mol.GetAtomWithIdx(n).GetDegree() == 3 and any(dist[a][n] <= 2 for a in atoms):
+            return True
+    chiral = bool(Chem.FindMolChiralCenters(mol, includeUnassigned=True, useLegacyImplementation=False))
+    first = mol.GetAtomWithIdx(atoms[0])
+    if first.GetTotalNumHs() == 2 and (chiral or first.IsInRing() or first.GetHybridization() == Chem.HybridizationType.SP2):
+        return True  # (a =CH2's two H sit cis and trans to the other end: two signals)
+    return chiral and len(atoms) > 1 and not first.GetIsAromatic()
 
 
 def group_window(windows: list[ShiftWindow]) -> ShiftWindow:
@@ -129,6 +160,7 @@ def expected_groups(
                 note=w.note,
                 centre=w.centre,
                 multiplicity=_multiplicity_hint(mol, atoms, w.exchangeable),
+                may_split=_may_split(mol, atoms, w.exchangeable, w.note),
             )
         )
     groups.sort(key=lambda g: (-g.mid, g.atoms))

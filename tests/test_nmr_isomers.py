@@ -1,0 +1,76 @@
+"""Regioisomers by 1H: equivalent H give one signal, so a symmetric isomer cannot be spread over the
+separate signals of an unsymmetric one (and the reverse leaves its groups without their own signals).
+
+Synthetic spectra use literature-typical shifts and couplings of 2-, 3- and 4-substituted pyridines and of
+the Boc-diazepane ring (CDCl3); the real one is aspirin (../shared/realdata).
+"""
+
+from __future__ import annotations
+
+import pytest
+from rdkit import Chem
+
+from test_nmr_compare import spectrum
+from verify.nmr.check import check_nmr, check_spectrum
+from verify.structure.hgroups import _may_split
+from verify.structure.target import read_target
+
+PY2 = "CC(C)(C)OC(=O)N1CCCN(Cc2ccccn2)CC1"
+PY3 = "CC(C)(C)OC(=O)N1CCCN(Cc2cccnc2)CC1"
+PY4 = "CC(C)(C)OC(=O)N1CCCN(Cc2ccncc2)CC1"
+RING = [(3.50, 2, [(6.0, 2)]), (3.43, 2, [(6.0, 2)]), (2.66, 2, [(5.5, 2)]), (2.60, 2, [(6.0, 2)]),
+        (1.82, 2, [(6.0, 4)]), (1.45, 9, [])]
+SIGNALS = {
+    # H2 d (4J 2 Hz), H6 dd (4.8, 1.6), H4 dt (7.8, 1.9), H5 dd (7.8, 4.8)
+    PY3: [(8.52, 1, [(2.0, 1)]), (8.48, 1, [(4.8, 1), (1.6, 1)]), (7.66, 1, [(7.8, 1), (1.9, 2)]),
+          (7.25, 1, [(7.8, 1), (4.8, 1)]), (3.60, 2, [])] + RING,
+    # AA'XX' read as two 2H doublets
+    PY4: [(8.52, 2, [(6.0, 1)]), (7.26, 2, [(6.0, 1)]), (3.60, 2, [])] + RING,
+    # H6 d, H4 td, H3 d, H5 dd; the CH2 next to C2 of the pyridine is further downfield
+    PY2: [(8.54, 1, [(4.9, 1)]), (7.64, 1, [(7.7, 2), (1.8, 1)]), (7.42, 1, [(7.8, 1)]),
+          (7.15, 1, [(7.5, 1), (4.9, 1)]), (3.76, 2, [])] + RING,
+}
+
+
+@pytest.mark.parametrize("data", [PY2, PY3, PY4])
+@pytest.mark.parametrize("checked", [PY2, PY3, PY4])
+def test_pyridylmethyl_regioisomers_are_told_apart(data, checked):
+    res = check_spectrum(spectrum(SIGNALS[data]), read_target(checked))
+    if data == checked:
+        assert res.verdict == "consistent", [f.message for f in res.findings if f.severity != "info"]
+    else:
+        assert res.verdict != "consistent", (data, checked)
+
+
+def test_equivalent_aromatic_h_are_one_signal_but_rotamers_and_diastereotopic_may_split():
+    def split_of(smi, label_part):
+        from verify.structure.shifts import RuleShiftPredictor
+        from verify.structure.hgroups import expected_groups
+
+        m = Chem.MolFromSmiles(smi)
+        return {g.label: g.may_split for g in expected_groups(m, "cdcl3", RuleShiftPredictor())
+                if label_part in g.label}
+
+    assert not any(split_of(PY4, "aromatic").values())  # the 2H pairs of a 4-pyridyl
+    assert all(split_of("CN(C)C(=O)c1ccccc1", "N-CH3").values())  # amide rotamers: two N-CH3 singlets
+    assert split_of("C=CC(=O)OCCCC", "=CH2") == {"terminal enone/acrylate =CH2": True}  # cis/trans H differ
+    assert not any(split_of("C=CC(=O)OCCCC", "O-CH2").values())  # an achiral chain CH2 is one signal
+    m = Chem.MolFromSmiles("CC(C)C[C@H](N)C(=O)O")  # leucine: diastereotopic CH2 and CH3 pair
+    ch2 = next(a.GetIdx() for a in m.GetAtoms() if a.GetTotalNumHs() == 2 and a.GetAtomicNum() == 6)
+    assert _may_split(m, (ch2,), False, "")
+    ipr = tuple(a.GetIdx() for a in m.GetAtoms() if a.GetTotalNumHs() == 3)
+    assert _may_split(m, ipr, False, "")
+    assert not _may_split(Chem.MolFromSmiles("CC(C)Cc1ccccc1"), (0, 2), False, "")  # achiral isobutyl CH3
+
+
+@pytest.mark.realdata
+def test_real_aspirin_does_not_pass_for_its_para_isomer(realdata):
+    path = realdata / "nmr" / "aspirin_bruker" / "1"
+    own = check_nmr(path, read_target("CC(=O)Oc1ccccc1C(=O)O"))
+    para = check_nmr(path, read_target("CC(=O)Oc1ccc(cc1)C(=O)O"))
+    assert own.verdict == "consistent", [f.message for f in own.findings if f.severity != "info"]
+    assert para.verdict != "consistent"
+    # the four ring H are four separate signals (8.04 dd, 7.53 td, 7.28 t, 7.07 d): none is split over two
+    for g in own.groups:
+        if "aromatic" in g.group.label:
+            assert g.found and "spread" not in g.note, (g.group.label, g.note)
