@@ -74,3 +74,71 @@ def test_real_aspirin_does_not_pass_for_its_para_isomer(realdata):
     for g in own.groups:
         if "aromatic" in g.group.label:
             assert g.found and "spread" not in g.note, (g.group.label, g.note)
+
+
+# ------------------------------------------------------------------------------- competing structures
+def test_competing_structures_are_this_chemistrys_plausible_edits():
+    from verify.structure.alternatives import competing_structures
+
+    def alts(smi):
+        return {a.smiles: a.kind for a in competing_structures(Chem.MolFromSmiles(smi))}
+
+    canon = lambda s: Chem.MolToSmiles(Chem.MolFromSmiles(s))  # noqa: E731
+    py3 = alts(PY3)
+    assert py3[canon(PY4)] == "position" and py3[canon(PY2)] == "position"
+    assert py3[canon("CC(C)(C)OC(=O)N1CCN(Cc2cccnc2)CC1")] == "ring"  # piperazine for the diazepane
+    assert canon(PY3) not in py3
+    benzyl = alts("C1CNCCN(C1)Cc1ccccc1")
+    assert benzyl[canon("CN1CCCN(Cc2ccccc2)CC1")] == "methyl"  # N-CH3 for the free N-H
+    assert not any(k == "position" for k in benzyl.values())  # a monosubstituted ring has no isomer
+    assert not any(k == "swap" for k in benzyl.values())  # the diazepane's two N are equivalent by symmetry
+    assert alts("CC(O)c1ccccc1") == {canon("CC(=O)c1ccccc1"): "redox"}
+    assert alts("CC(=O)c1ccccc1") == {canon("CC(O)c1ccccc1"): "redox"}
+    # an unsymmetric ring: which N carries which substituent matters
+    swap = alts("CN1CC(C)N(Cc2ccccc2)CC1")
+    assert swap[canon("CN1CCN(Cc2ccccc2)CC1C")] == "swap"
+
+
+def test_no_alternatives_when_turned_off():
+    from dataclasses import replace
+
+    from verify.nmr.thresholds import NMR_THRESHOLDS
+
+    off = replace(NMR_THRESHOLDS, alternatives=0)
+    res = check_spectrum(spectrum(SIGNALS[PY3]), read_target(PY3), th=off)
+    assert res.alternatives == [] and res.verdict == "consistent"
+    on = check_spectrum(spectrum(SIGNALS[PY3]), read_target(PY3))
+    kinds = {a.alternative.kind for a in on.alternatives}
+    assert "position" in kinds and all(a.advantage < NMR_THRESHOLDS.alternative_margin for a in on.alternatives)
+
+
+def test_hrms_rules_out_an_alternative_of_another_formula():
+    from types import SimpleNamespace
+
+    from verify.findings import verdict_from_findings
+    from verify.nmr.alternatives import AlternativeFit, alternative_findings
+    from verify.pipeline import _rule_out_by_hrms
+    from verify.structure.alternatives import Alternative
+
+    homologue = AlternativeFit(Alternative("CCN1CCCNCC1", "homologue", "one CH2 more in the chain"), "C7H16N2",
+                               misfit=2.0, advantage=9.0, same_formula=False, clean=True)
+    findings = alternative_findings([homologue])
+    assert [f.code for f in findings] == ["nmr.alternative_fits"]
+    nmr = SimpleNamespace(alternatives=[homologue], findings=list(findings), verdict=verdict_from_findings(findings))
+    assert nmr.verdict == "suspicious"
+    _rule_out_by_hrms(nmr, SimpleNamespace(main_ion=None, verdict="inconsistent"))  # MS did not see the target
+    assert nmr.verdict == "suspicious" and homologue.ruled_out_by == ""
+    _rule_out_by_hrms(nmr, SimpleNamespace(main_ion=object(), verdict="consistent"))
+    assert nmr.verdict == "consistent" and homologue.ruled_out_by == "HRMS"
+    assert [f.code for f in nmr.findings] == ["nmr.alternative_ruled_out"]
+
+
+@pytest.mark.realdata
+def test_real_aspirin_checked_as_its_meta_isomer_names_aspirin(realdata):
+    res = check_nmr(realdata / "nmr" / "aspirin_bruker" / "1", read_target("CC(=O)Oc1cccc(c1)C(=O)O"))
+    assert res.verdict == "suspicious"
+    better = [f for f in res.findings if f.code == "nmr.alternative_fits"]
+    aspirin = Chem.MolToSmiles(Chem.MolFromSmiles("CC(=O)Oc1ccccc1C(=O)O"))
+    assert better and aspirin in better[0].message
+    assert res.alternatives[0].alternative.smiles == aspirin  # best first
+    assert res.to_dict()["alternatives"][0]["smiles"] == aspirin

@@ -97,4 +97,26 @@ def check_compound(
         from .ms.check import check_ms
 
         ms_result = check_ms(ms, expectation, ppm=ppm)
+        if nmr_result is not None:
+            _rule_out_by_hrms(nmr_result, ms_result)
     return CompoundResult(tgt, expectation, nmr_result, ms_result, findings)
+
+
+def _rule_out_by_hrms(nmr_result, ms_result) -> None:
+    """A competing structure of another formula that 1H could not exclude is excluded when HRMS found the
+    target's own ion (a homologue, N-CH3 for N-H, alcohol for ketone): its 1H warning goes, the NMR
+    verdict is taken again from what is left, and the alternative says what ruled it out."""
+    from .findings import verdict_from_findings
+    from .nmr.alternatives import ALTERNATIVE_CODES, alternative_findings
+
+    if ms_result.main_ion is None or ms_result.verdict == "inconsistent":
+        return
+    ruled = [a for a in nmr_result.alternatives if not a.same_formula]
+    if not ruled:
+        return
+    for a in ruled:
+        a.ruled_out_by = "HRMS"
+    kept = [f for f in nmr_result.findings if f.code not in ALTERNATIVE_CODES]
+    kept += alternative_findings(nmr_result.alternatives)
+    nmr_result.findings[:] = kept
+    nmr_result.verdict = verdict_from_findings(kept)

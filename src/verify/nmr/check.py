@@ -14,6 +14,7 @@ from ..expectation import Expectation, build_expectation
 from ..findings import Finding, verdict_from_findings
 from ..solvents import Solvent, find_solvent
 from ..structure.hgroups import HGroup
+from .alternatives import alternative_findings, score_alternatives
 from .compare import Comparison, compare
 from .peaks import find_multiplets
 from .spectrum import Spectrum1D
@@ -87,6 +88,7 @@ class NmrResult:
     expected_h: int = 0
     impurities: list[dict] = field(default_factory=list)
     side_products: list[str] = field(default_factory=list)
+    alternatives: list = field(default_factory=list)  # verify.nmr.alternatives.AlternativeFit, best first
 
     def to_dict(self) -> dict:
         s = self.spectrum
@@ -105,6 +107,7 @@ class NmrResult:
             "impurities": self.impurities,
             "side_products": self.side_products,
             "findings": [f.to_dict() for f in self.findings],
+            "alternatives": [a.to_dict() for a in self.alternatives],
         }
 
 
@@ -150,6 +153,9 @@ def check_spectrum(spectrum: Spectrum1D, target, solvent: Solvent | None = None,
             g.n_h for g in expectation.h_groups if not g.exchangeable))
     cmp: Comparison = compare(mults, expectation, float(spectrum.sf_mhz), th)
     findings += cmp.findings
+    # competing structures scored on the same multiplets (same formula ones need 1H to be told apart)
+    fits = score_alternatives(mults, cmp, expectation, float(spectrum.sf_mhz), th)
+    findings += alternative_findings(fits, th)
     pc = (spectrum.processing or {}).get("phase_check") or {}
     if pc.get("passed") is False:
         # the automatic phase left much negative signal area: lines carry dispersive tails, so
@@ -189,7 +195,7 @@ def check_spectrum(spectrum: Spectrum1D, target, solvent: Solvent | None = None,
     verdict = verdict_from_findings(findings)
     return NmrResult(verdict, findings, expectation, spectrum, peaks, groups, noise, cmp.scale, cmp.observed_h,
                      cmp.expected_h, [{"name": h.name, "mol_percent": round(h.mol_percent, 1)} for h in cmp.impurities
-                                      if h.mol_percent > 0], cmp.side_products)
+                                      if h.mol_percent > 0], cmp.side_products, fits)
 
 
 def check_nmr(path, target, solvent: Solvent | None = None, th: NmrThresholds = NMR_THRESHOLDS) -> NmrResult:

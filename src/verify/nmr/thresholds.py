@@ -121,5 +121,16 @@ class NmrThresholds:
     """Over-alkylation is named when the benzylic CH2 singlet(s) integrate this fraction above what the
     other (ring) signals predict and the aromatic H too (a second benzyl group on the ring)."""
 
+    # --- alternatives (verify.nmr.alternatives) ---
+    alternatives: int = 8
+    """How many competing structures are scored on each spectrum (0: none; each costs a prediction)."""
+    alternative_h_cost: float = 2.0
+    """Misfit per unexplained or missing H, against 0.5 z^2 per H for a shift deviation: an H left
+    unexplained weighs as much as a shift 2 sigma from its prediction."""
+    alternative_margin: float = 6.0
+    """An alternative whose misfit is this much lower than the target's (a likelihood ratio of about 400:
+    shift errors of one prediction are correlated, see verify.nmr.alternatives) explains the spectrum
+    better; within it, an isomer is stated as not excluded by 1H."""
+
 
 NMR_THRESHOLDS = NmrThresholds()

@@ -1,0 +1,171 @@
+"""Alternatives tested side by side: does another plausible structure explain the 1H spectrum better?
+
+Every competing structure (verify.structure.alternatives) is compared with the same observed multiplets
+by the same machinery as the target (verify.nmr.compare), and each comparison is scored by one misfit,
+a negative log-likelihood in the spirit of ACD/Labs' match factor:
+
+    misfit = 0.5 * sum_groups n_H * min(z^2, 9)  +  th.alternative_h_cost * (unexplained + missing H)
+
+z is how far the signal a group was placed on lies from the group's predicted centre, in standard
+deviations of the prediction (its window is a ~90 % interval: sigma = width / 3.29); unexplained H are
+observed H no group took, missing H expected H no signal carries (or that sit on a signal too small for
+them). A difference of misfits is a log likelihood ratio. Shift errors of one prediction are correlated
+(a solvent or concentration offset moves every signal), so the ratio is not taken at face value: an
+alternative must fit better by th.alternative_margin (6.0, odds of about 400:1; measured on the real
+spectra of ../shared/realdata checked against their own structures, the best competing isomer came
+within 4.7 of a correct target) before the verdict cannot stay consistent. One that fits about as well
+is stated as not excluded by 1H (an info finding; the chemist reads which one), never a failure: with
+predicted shifts good to about 0.13 ppm, many isomers fit a correct spectrum nearly as well. Only an
+alternative whose own comparison is clean (no warning or error: every signal explained, every group
+found) counts. Pure functions, no files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..expectation import Expectation, build_expectation
+from ..findings import Finding
+from ..structure.alternatives import Alternative, competing_structures
+from ..structure.target import Target
+from .peaks import Multiplet
+from .records import Comparison
+from .thresholds import NMR_THRESHOLDS, NmrThresholds
+
+__all__ = ["ALTERNATIVE_CODES", "AlternativeFit", "misfit", "score_alternatives", "alternative_findings"]
+
+ALTERNATIVE_CODES = ("nmr.alternative_fits", "nmr.alternative_not_excluded", "nmr.alternative_ruled_out")
+
+# a window is the model's 5-95 % interval widened by a conformal margin: about +-1.645 sigma
+_SIGMA_PER_WIDTH = 1.0 / 3.29
+
+
+@dataclass
+class AlternativeFit:
+    """One competing structure scored on the same spectrum as the target."""
+
+    alternative: Alternative
+    formula: str
+    misfit: float  # the alternative's misfit (lower is better)
+    advantage: float  # target misfit - alternative misfit (> 0: the alternative explains the data better)
+    same_formula: bool
+    clean: bool  # its own comparison has no warning or error
+    ruled_out_by: str = ""  # "HRMS" when the MS evidence excludes its formula (set by the pipeline)
+
+    def to_dict(self) -> dict:
+        return {**self.alternative.to_dict(), "formula": self.formula, "misfit": round(self.misfit, 2),
+                "advantage": round(self.advantage, 2),
+                "same_formula": self.same_formula, "clean": self.clean, "ruled_out_by": self.ruled_out_by}
+
+
+def _sigma(g) -> float:
+    return max((g.hi - g.lo) * _SIGMA_PER_WIDTH, 0.03)
+
+
+def misfit(cmp: Comparison, th: NmrThresholds = NMR_THRESHOLDS) -> float:
+    """Negative log-likelihood-like misfit of one comparison (see the module docstring); lower is better.
+
+    Parameters
+    ----------
+    cmp : Comparison
+        The result of verify.nmr.compare.compare for one structure.
+    th : NmrThresholds, optional
+        `alternative_h_cost` weighs unexplained and missing H against shift deviations.
+
+    Returns
+    -------
+    float
+        The misfit (dimensionless).
+    """
+    shift = 0.0
+    missing = 0.0
+    for gc in cmp.groups:
+        g = gc.group
+        if g.exchangeable:
+            continue
+        missing += max(0.0, g.n_h - gc.placed_h)
+        if gc.found and gc.peak_ppm is not None and g.centre is not None:
+            z = (gc.peak_ppm - g.centre) / _sigma(g)
+            shift += 0.5 * g.n_h * min(z * z, 9.0)
+    unexplained = sum(p.h for p in cmp.peaks if p.kind == "unexplained" and p.h >= th.report_min_h)
+    unexplained += sum(p.surplus_h for p in cmp.peaks if p.status == "consistent")
+    missing += sum(p.deficit_h for p in cmp.peaks)  # H placed on a signal too small to carry them
+    return shift + th.alternative_h_cost * (unexplained + missing)
+
+
+def score_alternatives(mults: list[Multiplet], target_cmp: Comparison, expectation: Expectation, sf_mhz: float,
+                      th: NmrThresholds = NMR_THRESHOLDS) -> list[AlternativeFit]:
+    """Score every competing structure of the target on the same multiplets.
+
+    Parameters
+    ----------
+    mults : list of Multiplet
+        The observed multiplets (as given to compare()).
+    target_cmp : Comparison
+        The target's comparison.
+    expectation : Expectation
+        The target's expectation (its solvent is used for the alternatives).
+    sf_mhz : float
+        Spectrometer frequency, MHz.
+    th : NmrThresholds, optional
+        `alternatives` (how many, 0: none), `alternative_h_cost`.
+
+    Returns
+    -------
+    list of AlternativeFit
+        Best-fitting first.
+    """
+    from .compare import compare
+
+    if th.alternatives <= 0:
+        return []
+    alts = competing_structures(expectation.mol, limit=th.alternatives)
+    if not alts:
+        return []
+    from rdkit import Chem
+
+    from ..structure.learned import prefetch_targets
+
+    mols = [Chem.MolFromSmiles(a.smiles) for a in alts]
+    solvent = expectation.solvent
+    key = solvent.key if solvent is not None else "cdcl3"
+    prefetch_targets([m for m in mols if m is not None], [key] * len(mols))
+    own = misfit(target_cmp, th)
+    out = []
+    for alt, mol in zip(alts, mols):
+        if mol is None:
+            continue
+        tgt = Target(name=alt.description, smiles=alt.smiles, mol=mol, input_smiles=alt.smiles, source="alternative")
+        exp = build_expectation(tgt, solvent)
+        cmp = compare(mults, exp, sf_mhz, th, side_products=[])
+        score = misfit(cmp, th)
+        clean = not any(f.severity in ("warning", "error") for f in cmp.findings)
+        out.append(AlternativeFit(alt, exp.formula, score, own - score, exp.formula == expectation.formula, clean))
+    out.sort(key=lambda f: f.misfit)
+    return out
+
+
+def alternative_findings(fits: list[AlternativeFit], th: NmrThresholds = NMR_THRESHOLDS) -> list[Finding]:
+    """Findings from scored alternatives: a warning for one that explains the spectrum clearly better, info
+    for an isomer that fits about as well (1H alone does not exclude it) and for those HRMS ruled out."""
+    out = []
+    ruled = [f for f in fits if f.ruled_out_by and f.clean and f.advantage > -th.alternative_margin]
+    if ruled:
+        out.append(Finding("info", "nmr.alternative_ruled_out",
+                           "; ".join(f"{f.alternative.description} ({f.formula}) fits the 1H spectrum about as well "
+                                     f"or better, but {f.ruled_out_by} found the target's formula" for f in ruled)))
+    for f in fits:
+        if f.ruled_out_by or not f.clean:
+            continue
+        a = f.alternative
+        what = f"{a.description}: {a.smiles} ({f.formula})"
+        if f.advantage >= th.alternative_margin:
+            out.append(Finding("warning", "nmr.alternative_fits",
+                               f"the 1H spectrum fits a competing structure better than the target, {what}; misfit "
+                               f"{f.misfit:.1f} against {f.misfit + f.advantage:.1f} (lower is better)"
+                               + ("" if f.same_formula else "; HRMS tells their formulas apart")))
+        elif f.advantage > -th.alternative_margin and f.same_formula:
+            out.append(Finding("info", "nmr.alternative_not_excluded",
+                               f"1H alone does not exclude {what}: it fits the spectrum about as well as the target "
+                               f"(misfit {f.misfit:.1f} against {f.misfit + f.advantage:.1f})"))
+    return out
