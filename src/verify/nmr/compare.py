@@ -92,7 +92,9 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
     peaks = [ObservedPeak(mult=m) for m in mults]
     findings: list[Finding] = []
 
-    solv = classify_solvent(mults, solvent, th)
+    # water hydrogen-bonds to the compound's amines and exchanges with its N-H/O-H: it moves downfield
+    drift = th.water_exchange_drift_ppm if (expectation.n_basic_nitrogens or any(g.exchangeable for g in groups)) else 0.0
+    solv = classify_solvent(mults, solvent, th, drift)
     for i, (kind, label, itself) in solv.items():
         peaks[i].solvent_label = label
         if itself:

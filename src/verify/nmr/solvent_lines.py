@@ -21,11 +21,15 @@ from .thresholds import NMR_THRESHOLDS, NmrThresholds
 
 
 def classify_solvent(mults: list[Multiplet], solvent: Solvent | None,
-                     th: NmrThresholds = NMR_THRESHOLDS) -> dict[int, tuple[str, str, bool]]:
+                     th: NmrThresholds = NMR_THRESHOLDS, water_drift_ppm: float = 0.0) -> dict[int, tuple[str, str, bool]]:
     """Which multiplets are solvent: {index: (kind, label, is_the_line_itself)}.
 
     kind: residual | water | reference | artefact. `is_the_line_itself` is False when the solvent
     line only sits inside a wider multiplet (overlap): that multiplet's surplus is then free.
+    `water_drift_ppm` (ppm, default 0): how far downfield of its table shift (beyond th.water_tol_ppm) the
+    water line may have moved -- an amine or an N-H/O-H of the compound hydrogen-bonds and exchanges with
+    it (in CDCl3 it then lies anywhere from 1.5 to about 1.9 ppm). When no water line of its own is seen,
+    a multiplet spanning that band may hide it, and its surplus is free.
     """
     out: dict[int, tuple[str, str, bool]] = {}
     lines: list[tuple[str, str, float, float, float, str]] = []  # kind, label, ppm, tol, max width, mult
@@ -71,6 +75,13 @@ def classify_solvent(mults: list[Multiplet], solvent: Solvent | None,
         for i, m in enumerate(mults):
             if i not in out and m.lo - 0.005 <= p <= m.hi + 0.005:
                 out[i] = (kind, lab, False)
+    if water_drift_ppm > 0 and solvent is not None and solvent.key not in ("d2o",) and \
+            not any(v[0] == "water" and v[2] for v in out.values()):
+        lo = solvent.water + th.water_tol_ppm
+        hi = lo + water_drift_ppm
+        for i, m in enumerate(mults):
+            if i not in out and m.hi >= lo and m.lo <= hi:
+                out[i] = ("water", "water (H2O/HOD, moved downfield by exchange with the compound)", False)
     # A suppressed (presaturated) or very strong water line leaves shoulders and phase residues beside it:
     # a small unsplit line touching the water multiplet is still water. Bounded by the water line's own size
     # (th.water_shoulder_fraction of it), so next to an ordinary 1-2 H water line in CDCl3 nothing real can

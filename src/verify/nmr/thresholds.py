@@ -55,6 +55,9 @@ class NmrThresholds:
     """Residual solvent signal and TMS/DSS position tolerance (ppm)."""
     water_tol_ppm: float = 0.12
     """Water/HOD wanders with temperature, concentration and acidity: tolerance around the table value (ppm)."""
+    water_exchange_drift_ppm: float = 0.35
+    """How far beyond water_tol_ppm downfield the water line may move when the compound holds an amine or
+    an N-H/O-H (hydrogen bonding and exchange; 1.5 to about 1.9 ppm in CDCl3)."""
     shift_range_ppm: tuple = (-1.0, 14.5)
     """Organic 1H shifts lie here (TMS 0; carboxylic acids to ~13.5). A signal outside it that nothing
     explains is an edge or baseline artefact (info `nmr.out_of_range`); the range grows to take in
