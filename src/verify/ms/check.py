@@ -229,6 +229,7 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
                         chromatographic_peaks=chrom, peaks=_feature_peaks(features, th), run_info=run_info)
 
     main = _choose_main(cands)
+    off_mass = None  # the warning when the main ion is a little outside the tolerance
     pd = pdata_for(main.pol)
     prun = pd.run
     e = main.eic
@@ -276,9 +277,10 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
                                 f"M+1 at {fit.m1_ratio * 100:.0f}% of the expected): mass judged with a "
                                 f"{th.saturation_factor * tol:g} ppm tolerance; the weaker ions below carry the accurate mass."))
     elif aerr <= th.suspicious_factor * tol:
-        findings.append(Finding("warning", "ms.mass_error",
-                                f"{ion.name} found at m/z {obs_mz:.4f}, {err:+.1f} ppm from {ion.mz:.4f} "
-                                f"(tolerance {tol:g} ppm): outside tolerance."))
+        off_mass = Finding("warning", "ms.mass_error",
+                           f"{ion.name} found at m/z {obs_mz:.4f}, {err:+.1f} ppm from {ion.mz:.4f} "
+                           f"(tolerance {tol:g} ppm): outside tolerance.")
+        findings.append(off_mass)
     else:
         findings.append(Finding("error", "ms.mass_error",
                                 f"{ion.name} found only at m/z {obs_mz:.4f}, {err:+.1f} ppm from {ion.mz:.4f}: more than "
@@ -410,6 +412,12 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
             tgt = main.peak.area
             tot += tgt
         purity = tgt / tot if tot > 0 else None
+    if off_mass is not None and purity is not None and purity < th.other_peak_share:
+        # off-mass AND a trace of the ion current: a coincidental ion near the target's m/z, not evidence for it
+        findings[findings.index(off_mass)] = Finding(
+            "error", "ms.mass_error",
+            f"{off_mass.message[:-1]}, and it carries only {purity * 100:.1f}% of the ion current: a weak ion outside "
+            f"the tolerance is no evidence for the formula {expectation.formula}.")
     other_unexplained = []
     for f in features:
         if f.background or f.isotope_of is not None or f.share < th.other_peak_share:
