@@ -32,7 +32,7 @@ from .peaks import Multiplet
 from .records import Comparison
 from .thresholds import NMR_THRESHOLDS, NmrThresholds
 
-__all__ = ["ALTERNATIVE_CODES", "AlternativeFit", "misfit", "score_alternatives", "alternative_findings"]
+__all__ = ["ALTERNATIVE_CODES", "AlternativeFit", "alternative_findings", "best_species", "misfit", "score_alternatives"]
 
 ALTERNATIVE_CODES = ("nmr.alternative_fits", "nmr.alternative_not_excluded", "nmr.alternative_ruled_out")
 
@@ -169,3 +169,80 @@ def alternative_findings(fits: list[AlternativeFit], th: NmrThresholds = NMR_THR
                                f"1H alone does not exclude {what}: it fits the spectrum about as well as the target "
                                f"(misfit {f.misfit:.1f} against {f.misfit + f.advantage:.1f})"))
     return out
+
+
+def _salt_evidence(cmp: Comparison, exp: Expectation, registered_salt: bool) -> bool:
+    """Whether the spectrum may be read as an ammonium salt at all. Where N-H+ do not exchange with the
+    solvent (CDCl3, DMSO-d6, ...) the salt shows its broad N-H+ downfield: one must be seen inside its
+    window (not only on the soft exchangeable slack). In D2O/CD3OD nothing shows the proton, so only a
+    registered salt is read as one. Without this, the salt's wider rule windows would "explain" a free
+    base whose predicted shifts miss."""
+    solvent = exp.solvent
+    if solvent is not None and solvent.key in ("d2o", "cd3od"):
+        return registered_salt
+    return any(gc.found and gc.in_window and gc.group.exchangeable and "ammonium" in gc.group.label.lower()
+               for gc in cmp.groups)
+
+
+def best_species(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
+                 th: NmrThresholds = NMR_THRESHOLDS) -> tuple[Expectation, Comparison, str, list[Finding]]:
+    """Read the spectrum as the free base and as each ammonium salt form of the target; keep the best.
+
+    The form the chemist registered (a salt when counter-ions were stripped or a charged amine was
+    neutralised, else the free base) wins unless another explains the spectrum better by
+    th.species_margin (misfit units, see `misfit`); a salt form needs its own evidence (`_salt_evidence`).
+
+    Returns
+    -------
+    (expectation, comparison, species name, findings)
+        The chosen form's expectation and comparison, its name ("free base", "mono-protonated (ammonium
+        salt)", ...) and an info finding saying which form was read when it is not the free base or when
+        a salt was registered.
+    """
+    from .compare import compare
+    from ..structure.species import protonated_forms
+
+    from ..structure.side_products import side_products
+
+    try:  # this chemistry's side products are those of the neutral parent, whatever form is read
+        sps = side_products(expectation.mol)
+    except Exception:  # noqa: BLE001 - a structure the side-product rules cannot handle: name nothing
+        sps = []
+    base = compare(mults, expectation, sf_mhz, th, side_products=sps)
+    registered_salt = bool(expectation.target.notes)
+    if th.species_margin < 0:
+        return expectation, base, "free base", []
+    forms = protonated_forms(expectation.mol)
+    if not forms:
+        return expectation, base, "free base", []
+    from rdkit import Chem
+
+    from ..structure.learned import prefetch_targets
+
+    solvent = expectation.solvent
+    key = solvent.key if solvent is not None else "cdcl3"
+    prefetch_targets([f.mol for f in forms], [key] * len(forms))
+    # the registered form starts with the preference
+    best = (misfit(base, th) - (0.0 if registered_salt else th.species_margin), expectation, base, "free base")
+    for form in forms:
+        tgt = Target(name=expectation.target.name, smiles=form.smiles, mol=Chem.Mol(form.mol),
+                     input_smiles=expectation.target.input_smiles, notes=list(expectation.target.notes),
+                     source=expectation.target.source)
+        exp = build_expectation(tgt, solvent)
+        cmp = compare(mults, exp, sf_mhz, th, side_products=sps)
+        if not _salt_evidence(cmp, exp, registered_salt):
+            continue
+        score = misfit(cmp, th) - (th.species_margin if registered_salt else 0.0)
+        if score < best[0]:
+            best = (score, exp, cmp, form.name)
+    _, exp, cmp, name = best
+    findings = []
+    if name != "free base":
+        findings.append(Finding("info", "nmr.species",
+                                f"the spectrum is read as the {name} of the target, {exp.target.smiles}: its N-CH "
+                                "signals sit where the protonated amine puts them"))
+    elif registered_salt:
+        findings.append(Finding("info", "nmr.species",
+                                "registered as a salt, but the spectrum fits the free base better (free-based in "
+                                "the work-up, or the counter-ion exchanged)"))
+    return exp, cmp, name, findings

@@ -14,8 +14,7 @@ from ..expectation import Expectation, build_expectation
 from ..findings import Finding, verdict_from_findings
 from ..solvents import Solvent, find_solvent
 from ..structure.hgroups import HGroup
-from .alternatives import alternative_findings, score_alternatives
-from .compare import Comparison, compare
+from .alternatives import alternative_findings, best_species, score_alternatives
 from .peaks import find_multiplets
 from .spectrum import Spectrum1D
 from .thresholds import NMR_THRESHOLDS, NmrThresholds
@@ -89,6 +88,8 @@ class NmrResult:
     impurities: list[dict] = field(default_factory=list)
     side_products: list[str] = field(default_factory=list)
     alternatives: list = field(default_factory=list)  # verify.nmr.alternatives.AlternativeFit, best first
+    species: str = "free base"  # the form the spectrum was read as (verify.nmr.alternatives.best_species)
+    species_smiles: str = ""
 
     def to_dict(self) -> dict:
         s = self.spectrum
@@ -108,6 +109,7 @@ class NmrResult:
             "side_products": self.side_products,
             "findings": [f.to_dict() for f in self.findings],
             "alternatives": [a.to_dict() for a in self.alternatives],
+            "species": {"form": self.species, "smiles": self.species_smiles},
         }
 
 
@@ -151,10 +153,11 @@ def check_spectrum(spectrum: Spectrum1D, target, solvent: Solvent | None = None,
         groups = [GroupMatch(g, False) for g in expectation.h_groups]
         return NmrResult("inconsistent", findings, expectation, spectrum, [], groups, noise, expected_h=sum(
             g.n_h for g in expectation.h_groups if not g.exchangeable))
-    cmp: Comparison = compare(mults, expectation, float(spectrum.sf_mhz), th)
-    findings += cmp.findings
+    # the free base or an ammonium salt form of it, whichever the spectrum shows (see best_species)
+    read_as, cmp, species, species_notes = best_species(mults, expectation, float(spectrum.sf_mhz), th)
+    findings += cmp.findings + species_notes
     # competing structures scored on the same multiplets (same formula ones need 1H to be told apart)
-    fits = score_alternatives(mults, cmp, expectation, float(spectrum.sf_mhz), th)
+    fits = score_alternatives(mults, cmp, read_as, float(spectrum.sf_mhz), th)
     findings += alternative_findings(fits, th)
     pc = (spectrum.processing or {}).get("phase_check") or {}
     if pc.get("passed") is False:
@@ -195,7 +198,7 @@ def check_spectrum(spectrum: Spectrum1D, target, solvent: Solvent | None = None,
     verdict = verdict_from_findings(findings)
     return NmrResult(verdict, findings, expectation, spectrum, peaks, groups, noise, cmp.scale, cmp.observed_h,
                      cmp.expected_h, [{"name": h.name, "mol_percent": round(h.mol_percent, 1)} for h in cmp.impurities
-                                      if h.mol_percent > 0], cmp.side_products, fits)
+                                      if h.mol_percent > 0], cmp.side_products, fits, species, read_as.target.smiles)
 
 
 def check_nmr(path, target, solvent: Solvent | None = None, th: NmrThresholds = NMR_THRESHOLDS) -> NmrResult:

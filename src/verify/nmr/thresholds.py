@@ -134,6 +134,10 @@ class NmrThresholds:
     """An alternative whose misfit is this much lower than the target's (a likelihood ratio of about 400:
     shift errors of one prediction are correlated, see verify.nmr.alternatives) explains the spectrum
     better; within it, an isomer is stated as not excluded by 1H."""
+    species_margin: float = 2.0
+    """The registered form (free base, or the salt when counter-ions were stripped) is kept unless
+    another protonation state explains the spectrum better by this much misfit (negative: read the
+    registered parent only)."""
 
 
 NMR_THRESHOLDS = NmrThresholds()
