@@ -163,7 +163,8 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
             tot = sum(peaks[j].placed.values()) or 1.0
             integ += peaks[j].h * v / tot
         gcalls.append(GroupCall(g, bool(found), round(m.ppm, 3), round(integ, 2), placed,
-                                dist <= th.window_slack_ppm, dist, [round(mults[j].ppm, 3) for j, _ in pl]))
+                                dist <= th.window_slack_ppm, dist, [round(mults[j].ppm, 3) for j, _ in pl],
+                                sum(mults[j].ppm * v for j, v in pl) / placed))
 
     # side products from unexplained intensity
     named_sp: list[str] = []

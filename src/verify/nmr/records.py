@@ -46,6 +46,7 @@ class GroupCall:
     in_window: bool = False
     distance_ppm: float = 0.0  # how far outside its window (0 inside)
     peaks: list = field(default_factory=list)  # ppm of every multiplet it was placed on
+    placed_ppm: float | None = None  # H-weighted mean ppm of those multiplets (where the group's H sit)
 
 
 @dataclass
