@@ -142,3 +142,32 @@ def test_real_aspirin_checked_as_its_meta_isomer_names_aspirin(realdata):
     assert better and aspirin in better[0].message
     assert res.alternatives[0].alternative.smiles == aspirin  # best first
     assert res.to_dict()["alternatives"][0]["smiles"] == aspirin
+
+
+# ------------------------------------------------------------------------------- ring patterns
+PMB = "COc1ccc(CN2CCCNCC2)cc1"  # 1-(4-methoxybenzyl)-1,4-diazepane, CDCl3
+PMB_SIGNALS = [(7.22, 2, [(8.6, 1)]), (6.86, 2, [(8.6, 1)]), (3.80, 3, []), (3.56, 2, []), (2.93, 2, [(6.0, 2)]),
+               (2.89, 2, [(5.5, 2)]), (2.66, 4, [(5.8, 2)]), (1.77, 2, [(6.0, 4)]), (1.56, 0.3, [], 4.0)]
+
+
+def test_ortho_ring_h_counts_set_the_expected_pattern():
+    from verify.structure.shifts import RuleShiftPredictor
+    from verify.structure.hgroups import expected_groups
+
+    def counts(smi):
+        return sorted(g.ortho_h for g in expected_groups(Chem.MolFromSmiles(smi), "cdcl3", RuleShiftPredictor())
+                      if g.ortho_h is not None)
+
+    assert counts(PMB) == [1, 1]  # two doublets
+    assert counts("COc1ccccc1CN1CCCNCC1") == [1, 1, 2, 2]  # d, d, t, t
+    assert counts(PY3) == [0, 1, 1, 2]  # H2 s, H4 d, H6 d, H5 dd
+    assert counts("Fc1ccc(CN2CCCNCC2)cc1") == [1]  # the H next to F carry J(H,F): no expectation
+
+
+@pytest.mark.parametrize("wrong", ["COc1ccccc1CN1CCCNCC1", "COc1cccc(CN2CCCNCC2)c1"])
+def test_para_doublets_do_not_pass_for_an_ortho_or_meta_ring(wrong):
+    own = check_spectrum(spectrum(PMB_SIGNALS), read_target(PMB))
+    assert own.verdict == "consistent", [f.message for f in own.findings if f.severity != "info"]
+    res = check_spectrum(spectrum(PMB_SIGNALS), read_target(wrong))
+    assert res.verdict != "consistent"
+    assert any(f.code == "nmr.multiplicity_mismatch" for f in res.findings)

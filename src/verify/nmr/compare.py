@@ -166,6 +166,8 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
                                 dist <= th.window_slack_ppm, dist, [round(mults[j].ppm, 3) for j, _ in pl],
                                 sum(mults[j].ppm * v for j, v in pl) / placed))
 
+    findings += _pattern_mismatches(gcalls, x, groups, mults, peaks)
+
     # side products from unexplained intensity
     named_sp: list[str] = []
 
@@ -503,3 +505,57 @@ def _name_side(p: ObservedPeak, name: str, note: str) -> None:
     p.status = "impurity"
     p.assignment = name
     p.note = _join(p.note, note)
+
+
+_FIRST_ORDER_J = (6.5, 9.5)  # an ortho (3J) aromatic coupling, Hz
+
+
+def _clean(m: Multiplet, name: str, n_lines: int) -> bool:
+    """A resolved first-order pattern of aromatic-ortho couplings only (a 2-line d, a 3-line t)."""
+    return (m.multiplicity == name and len(m.lines) == n_lines and bool(m.j_hz)
+            and all(_FIRST_ORDER_J[0] <= j <= _FIRST_ORDER_J[1] for j in m.j_hz))
+
+
+def _pattern_mismatches(gcalls: list[GroupCall], x: dict, groups: list[HGroup], mults: list[Multiplet],
+                        peaks: list[ObservedPeak]) -> list[Finding]:
+    """Aromatic CH whose ring neighbours forbid the pattern they were placed on.
+
+    An aromatic C-H with two ring C-H ortho to it has two 7-9 Hz couplings (a triplet or dd): it cannot sit
+    on a clean two-line doublet, even shared with another H. One with a single ortho C-H is a doublet, and
+    one with none a narrow singlet: neither is, alone, a clean triplet (or, for the isolated H, a doublet)
+    of ortho couplings. Groups near F/P (large J(H,F)) carry no expectation (HGroup.ortho_h None). A
+    mismatch that trading signals with another group of the same H count would cure is the assignment's
+    arbitrary pick between equal optima (the o- and m-H of a phenyl), not the structure's fault.
+    """
+    def why_not(g: HGroup, j: int) -> str:
+        m = mults[j]
+        alone = len([k for k, h in peaks[j].placed.items() if h > 0.1 and k != g.id]) == 0
+        if g.ortho_h == 2 and _clean(m, "d", 2):
+            return "has two ring H ortho to it (a triplet or dd of two 7-9 Hz couplings)"
+        if g.ortho_h == 1 and alone and _clean(m, "t", 3):
+            return "has one ring H ortho to it (a doublet)"
+        if g.ortho_h == 0 and alone and (_clean(m, "d", 2) or _clean(m, "t", 3)):
+            return "has no ring H ortho to it (a narrow singlet, meta couplings only)"
+        return ""
+
+    main = {}  # group index -> the multiplet carrying most of it
+    for (gi, j), v in x.items():
+        if v >= 0.5 * groups[gi].n_h and (gi not in main or v > x[(gi, main[gi])]):
+            main[gi] = j
+    out = []
+    for gi, j in main.items():
+        g = groups[gi]
+        if g.ortho_h is None or not gcalls[gi].found:
+            continue
+        why = why_not(g, j)
+        if not why:
+            continue
+        if any(g2.n_h == g.n_h and g2.ortho_h is not None and not why_not(g, j2) and not why_not(g2, j)
+               for gi2, j2 in main.items() if gi2 != gi for g2 in (groups[gi2],)):
+            continue
+        m = mults[j]
+        js = ", ".join(f"{jj:.1f}" for jj in m.j_hz)
+        out.append(Finding("warning", "nmr.multiplicity_mismatch",
+                           f"{g.id} ({g.n_h}H, {g.label}) {why}, but sits on the {m.multiplicity} at "
+                           f"{m.ppm:.2f} ppm (J = {js} Hz): another substitution pattern of the ring?"))
+    return out

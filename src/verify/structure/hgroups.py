@@ -28,6 +28,9 @@ class HGroup:
     # may show as more than one signal: diastereotopic (a stereocentre, a ring CH2), rotameric (next to an
     # amide/carbamate N) or exchangeable; otherwise equivalent H give ONE multiplet
     may_split: bool = False
+    # aromatic CH of a six-membered ring with no F/P near: how many ring C-H sit ortho to it (0, 1 or 2;
+    # ortho 3J 7-9 Hz, meta 4J 1-3 Hz): 1 makes a doublet, 2 a triplet/dd, 0 a (narrow) singlet
+    ortho_h: int | None = None
 
     @property
     def mid(self) -> float:
@@ -46,6 +49,7 @@ class HGroup:
             "source": self.source,
             "note": self.note,
             "may_split": self.may_split,
+            "ortho_h": self.ortho_h,
         }
 
 
@@ -96,6 +100,19 @@ def _may_split(mol: Chem.Mol, atoms: tuple[int, ...], exchangeable: bool, note: 
     if first.GetTotalNumHs() == 2 and (chiral or first.IsInRing() or first.GetHybridization() == Chem.HybridizationType.SP2):
         return True  # (a =CH2's two H sit cis and trans to the other end: two signals)
     return chiral and len(atoms) > 1 and not first.GetIsAromatic()
+
+
+def _ortho_h(mol: Chem.Mol, idx: int) -> int | None:
+    """Ring C-H ortho to the aromatic C-H `idx` in its six-membered ring, or None where the count does not
+    set the pattern (not aromatic, not a 6-ring, a 19F/31P within two bonds: J(H,F) adds large splittings)."""
+    atom = mol.GetAtomWithIdx(idx)
+    if not atom.GetIsAromatic() or atom.GetAtomicNum() != 6 or _near_spin_half_heteroatom(mol, idx):
+        return None
+    ri = mol.GetRingInfo()
+    if not any(len(r) == 6 and idx in r for r in ri.AtomRings()):
+        return None
+    return sum(1 for nb in atom.GetNeighbors() if nb.GetIsAromatic() and nb.GetAtomicNum() == 6
+               and nb.GetTotalNumHs() > 0 and any(len(r) == 6 and idx in r and nb.GetIdx() in r for r in ri.AtomRings()))
 
 
 def group_window(windows: list[ShiftWindow]) -> ShiftWindow:
@@ -161,6 +178,7 @@ def expected_groups(
                 centre=w.centre,
                 multiplicity=_multiplicity_hint(mol, atoms, w.exchangeable),
                 may_split=_may_split(mol, atoms, w.exchangeable, w.note),
+                ortho_h=_ortho_h(mol, atoms[0]),
             )
         )
     groups.sort(key=lambda g: (-g.mid, g.atoms))
