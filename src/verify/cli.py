@@ -4,15 +4,14 @@
     verify plate MAP [--nmr-dir D] [--ms-dir D] [-o REPORT_DIR] [--workers N]
 
 Exit codes: 0 consistent, 1 suspicious, 2 inconsistent, 64 usage, 65 unreadable/corrupt input,
-66 missing input. Errors are one line on stderr; never a traceback.
+66 missing input, 73 output cannot be created (read-only or missing folder, no permission),
+74 output write failed (disk full, I/O error). Errors are one line on stderr; never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
 
 from . import __version__
 from .errors import EXIT_DATAERR, EXIT_USAGE, VERDICT_EXIT, InputError, UsageError, VerifyError
@@ -30,7 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="verify",
         description="Check that 1H NMR and HRMS data support an intended structure.",
         epilog="Exit codes: 0 consistent, 1 suspicious, 2 inconsistent, 64 usage error, "
-        "65 unreadable or corrupt input, 66 input not found. "
+        "65 unreadable or corrupt input, 66 input not found, 73 output cannot be created, "
+        "74 output write failed (disk full). "
         "Plates: verify plate MAP --help",
     )
     p.add_argument("target", metavar="TARGET", help="structure: .smi/.smiles, .mol/.sdf, or a literal SMILES")
@@ -47,13 +47,21 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _write(text: str, output: str | None) -> None:
+    """The report to `output` (atomically: a reader never sees half a file) or to stdout."""
     if output:
-        try:
-            Path(output).write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(f"cannot write output ({exc.strerror})", output) from None
+        from .report.atomic import write_atomic
+
+        write_atomic(output, text, "output")
     else:
-        sys.stdout.write(text)
+        try:
+            sys.stdout.write(text)
+            sys.stdout.flush()
+        except BrokenPipeError:  # `verify ... | head`: the reader has gone; not an error of ours
+            pass
+        except OSError as exc:
+            from .report.atomic import output_error
+
+            raise output_error(exc, "<stdout>", "output") from None
 
 
 def run(argv: list[str]) -> int:
@@ -69,7 +77,9 @@ def run(argv: list[str]) -> int:
     result = check_compound(args.target, nmr=args.nmr, ms=args.ms, solvent=args.solvent, ppm=args.ppm)
     data = result.to_dict()
     if args.format == "json":
-        _write(json.dumps(data, indent=2, allow_nan=False) + "\n", args.output)
+        from .report.safe import json_text
+
+        _write(json_text(data), args.output)
     elif args.format == "html":
         from .report.html import compound_html
 
@@ -99,7 +109,10 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # a bug or an unforeseen corrupt input: still one line, no traceback
         print(f"verify: error: unexpected {exc.__class__.__name__}: {exc}", file=sys.stderr)
         code = EXIT_DATAERR
-    sys.stdout.flush()
+    try:
+        sys.stdout.flush()
+    except OSError:  # stdout closed or a broken pipe: the exit code still tells
+        pass
     return code
 
 

@@ -44,8 +44,12 @@ class CompoundResult:
         return out
 
     def to_dict(self) -> dict:
+        """The result as JSON-ready data (schema verify/1); a non-finite number (an infinite header
+        value, a failed fit) is null here, so no writer and no stored record ever meets NaN/inf."""
+        from .report.safe import json_safe
+
         e = self.expectation
-        return {
+        return json_safe({
             "schema": SCHEMA,
             "target": {
                 "name": self.target.name,
@@ -59,7 +63,7 @@ class CompoundResult:
             "nmr": None if self.nmr is None else self.nmr.to_dict(),
             "ms": None if self.ms is None else self.ms.to_dict(),
             "findings": [f.to_dict() for f in self.all_findings()],
-        }
+        })
 
 
 def check_compound(

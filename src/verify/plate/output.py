@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
-import os
 from pathlib import Path
 
-from ..errors import UsageError
 from ..report import tables as T
+from ..report.atomic import output_error, write_atomic
+from ..report.safe import csv_text, json_text
 
 PLATE_SCHEMA = "verify-plate/1"
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
-        tmp.write_text(text, encoding="utf-8", newline="")
-        os.replace(tmp, path)
-    except OSError as exc:
-        try:
-            tmp.unlink()
-        except OSError:
-            pass
-        raise UsageError(f"cannot write report ({exc.strerror})", path) from None
 
 
 def results_json(meta: dict, records: list[dict]) -> str:
@@ -45,28 +29,27 @@ def results_json(meta: dict, records: list[dict]) -> str:
                 "result": r.get("result"),
             }
         )
-    return json.dumps({"schema": PLATE_SCHEMA, "plate": meta, "wells": wells}, indent=1, allow_nan=False) + "\n"
+    return json_text({"schema": PLATE_SCHEMA, "plate": meta, "wells": wells}, indent=1)
 
 
 def results_csv(records: list[dict], extra_columns: list[str]) -> str:
-    buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=T.csv_header(extra_columns), lineterminator="\n", extrasaction="ignore")
-    w.writeheader()
-    for r in records:
-        w.writerow(T.csv_row(r, extra_columns))
-    return buf.getvalue()
+    """results.csv text; cells a spreadsheet would run as formulas are neutralised (see verify.report.safe)."""
+    return csv_text(T.csv_header(extra_columns), (T.csv_row(r, extra_columns) for r in records))
 
 
 def write_reports(outdir: Path, meta: dict, records: list[dict], extra_columns: list[str]) -> dict[str, Path]:
     from ..report.html import plate_html
 
-    outdir.mkdir(parents=True, exist_ok=True)
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise output_error(exc, outdir, "report folder") from None
     paths = {
         "json": outdir / "results.json",
         "csv": outdir / "results.csv",
         "html": outdir / "index.html",
     }
-    _atomic_write(paths["json"], results_json(meta, records))
-    _atomic_write(paths["csv"], results_csv(records, extra_columns))
-    _atomic_write(paths["html"], plate_html(meta, records))
+    write_atomic(paths["json"], results_json(meta, records), "report")
+    write_atomic(paths["csv"], results_csv(records, extra_columns), "report")
+    write_atomic(paths["html"], plate_html(meta, records), "report")
     return paths

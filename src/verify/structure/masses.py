@@ -17,19 +17,60 @@ from rdkit import Chem
 from rdkit.Chem import rdMolDescriptors
 
 from .. import reference
+from ..errors import InputError
 
 ELECTRON_MASS = pmass.nist_mass["e*"][0][0]
 
 _FORMULA_TOKEN = re.compile(r"([A-Z][a-z]?)(\d*)")
 
 
+def _label(symbol: str, isotope: int) -> str:
+    """Composition key of an atom: its element symbol, or `C[13]` (pyteomics' notation) when labelled."""
+    return f"{symbol}[{isotope}]" if isotope else symbol
+
+
+def _split_label(key: str) -> tuple[str, int]:
+    """'C[13]' -> ('C', 13); 'C' -> ('C', 0)."""
+    if key.endswith("]") and "[" in key:
+        el, iso = key[:-1].split("[", 1)
+        return el, int(iso)
+    return key, 0
+
+
 def composition(mol: Chem.Mol) -> Counter:
-    """Element counts of a molecule, implicit hydrogens included."""
+    """Element counts of a molecule, implicit hydrogens included.
+
+    An isotope-labelled atom ([13C], [2H]) is counted under its own key, `C[13]`, `H[2]`, with that
+    isotope's mass; its implicit hydrogens are ordinary hydrogen.
+
+    Raises
+    ------
+    InputError
+        An element or isotope that the NIST mass table (pyteomics) does not hold, e.g. `[Og]`, `[*]` or
+        `[99C]`: its mass is unknown, so no formula mass or ion can be computed.
+    """
     counts: Counter = Counter()
     for atom in mol.GetAtoms():
-        counts[atom.GetSymbol()] += 1
+        key = _label(atom.GetSymbol(), atom.GetIsotope())
+        _check_mass_known(key, atom.GetIdx())
+        counts[key] += 1
         counts["H"] += atom.GetTotalNumHs()
     return +counts
+
+
+_NOT_ELEMENTS = {"e*", "e-", "H+"}  # entries of nist_mass that are particles, not atoms
+
+
+def _check_mass_known(key: str, idx: int | None = None) -> None:
+    el, iso = _split_label(key)
+    where = f" (atom {idx + 1})" if idx is not None else ""
+    table = pmass.nist_mass.get(el) if el not in _NOT_ELEMENTS else None
+    if not table:
+        what = "a dummy atom (*)" if el == "*" else f"element {el!r}"
+        raise InputError(f"structure has {what}{where} that is not in the NIST mass table; its mass is unknown")
+    if iso and iso not in table:
+        raise InputError(f"structure has isotope {iso}{el}{where} that is not in the NIST mass table "
+                         f"(known: {min(k for k in table if k)}{el}-{max(table)}{el})")
 
 
 def parse_formula(formula: str) -> Counter:
@@ -47,18 +88,42 @@ def parse_formula(formula: str) -> Counter:
 
 
 def hill_formula(counts: Counter | dict) -> str:
-    """Hill order: C, H, then the rest alphabetically (alphabetical throughout without carbon)."""
+    """Hill order: C, H, then the rest alphabetically (alphabetical throughout without carbon).
+
+    A labelled isotope follows its element, written `[13C]`, `[2H]3` (e.g. `CH[2H]3O` for CD3-OH's carbon
+    part), as in RDKit's and CAS's formulas.
+    """
     counts = {k: v for k, v in counts.items() if v}
-    if "C" in counts:
-        order = ["C"] + (["H"] if "H" in counts else []) + sorted(k for k in counts if k not in ("C", "H"))
+    elements = {_split_label(k)[0] for k in counts}
+    if "C" in elements:
+        order = ["C"] + (["H"] if "H" in elements else []) + sorted(e for e in elements if e not in ("C", "H"))
     else:
-        order = sorted(counts)
-    return "".join(f"{el}{counts[el] if counts[el] != 1 else ''}" for el in order)
+        order = sorted(elements)
+    rank = {e: i for i, e in enumerate(order)}
+    keys = sorted(counts, key=lambda k: (rank[_split_label(k)[0]], _split_label(k)[1]))
+
+    def written(k: str) -> str:
+        el, iso = _split_label(k)
+        return f"[{iso}{el}]" if iso else el
+
+    return "".join(f"{written(k)}{counts[k] if counts[k] != 1 else ''}" for k in keys)
+
+
+def _mono_mass(key: str) -> float:
+    el, iso = _split_label(key)
+    try:
+        return pmass.nist_mass[el][iso][0]
+    except KeyError:
+        _check_mass_known(key)
+        raise
 
 
 def monoisotopic_mass(counts: Counter | dict) -> float:
-    """Neutral monoisotopic mass (Da) of an element composition."""
-    return sum(pmass.nist_mass[el][0][0] * n for el, n in counts.items() if n)
+    """Neutral monoisotopic mass (Da) of an element composition (keys `C`, or `C[13]` for a label).
+
+    Raises InputError for an element or isotope not in the NIST table.
+    """
+    return sum(_mono_mass(el) * n for el, n in counts.items() if n)
 
 
 def molecular_formula(mol: Chem.Mol) -> str:
@@ -67,10 +132,18 @@ def molecular_formula(mol: Chem.Mol) -> str:
 
 @functools.lru_cache(maxsize=None)
 def _element_distribution(element: str) -> tuple[np.ndarray, np.ndarray]:
-    """Abundance and abundance-weighted mass by nominal offset from the lightest abundant isotope."""
-    isotopes = [(m, ab) for k, (m, ab) in pmass.nist_mass[element].items() if k != 0 and ab > 0]
+    """Abundance and abundance-weighted mass by nominal offset from the lightest abundant isotope.
+
+    A labelled isotope (`C[13]`) is that one isotope only.
+    """
+    el, iso = _split_label(element)
+    if el not in pmass.nist_mass or (iso and iso not in pmass.nist_mass[el]):
+        _check_mass_known(element)
+    if iso:
+        return np.array([1.0]), np.array([pmass.nist_mass[el][iso][0]])
+    isotopes = [(m, ab) for k, (m, ab) in pmass.nist_mass[el].items() if k != 0 and ab > 0]
     if not isotopes:  # monoisotopic-only entries
-        m = pmass.nist_mass[element][0][0]
+        m = pmass.nist_mass[el][0][0]
         return np.array([1.0]), np.array([m])
     isotopes.sort()
     lightest = round(isotopes[0][0])
