@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import zlib
 from dataclasses import asdict, dataclass, field
+from dataclasses import field as _dc_field  # the class attribute `field` (MHz) shadows `field` below it
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +44,11 @@ class SampleDef:
     run_s: float | None = None  # LC run length override (tests use short runs)
     big_endian: bool | None = None  # BYTORDA=1 FID (None: 12 % of samples at random)
     saturate: bool = False  # TOF run loaded so high that the detector saturates on [M+H]+
+    # --- optional perturbations of the 1H spectrum (benchmarks of hard cases); the defaults change nothing
+    water: tuple | None = None  # (ppm, nH, extra line width Hz) of the water line; None keeps the drawn value
+    shifts: list = _dc_field(default_factory=list)  # [(assignment, ppm, extra_lw_Hz or None)] move a data group
+    rotamers: list = _dc_field(default_factory=list)  # [(assignment substring, minor fraction, delta ppm)]
+    broad: list = _dc_field(default_factory=list)  # [(ppm, nH, line width Hz, label)] extra broad lines (humps)
 
     @property
     def expect_overall(self) -> str:
@@ -66,31 +72,80 @@ def _canon(smi: str) -> str:
     return Chem.MolToSmiles(Chem.MolFromSmiles(smi))
 
 
-def compound_by_smiles(smiles: str) -> Compound | None:
+def compound_by_smiles(smiles: str, comps: dict[str, Compound] | None = None) -> Compound | None:
+    """The compound of `comps` (default: the sample table) whose SMILES is `smiles` (canonical match)."""
     c = _canon(smiles)
-    for comp in compounds().values():
+    for comp in (compounds() if comps is None else comps).values():
         if _canon(comp.smiles) == c:
             return comp
     return None
 
 
-def side_product(target: Compound, kind: str):
-    """The named side product of `kind` (verify.structure.side_products) and its 1H table if we have one."""
+def side_product(target: Compound, kind: str, comps: dict[str, Compound] | None = None):
+    """The named side product of `kind` (verify.structure.side_products) and its 1H table if `comps`
+    (default: the sample table) has one."""
     sps = side_products(Chem.MolFromSmiles(target.smiles))
     kinds = [kind] if kind != "starting_material" else ["starting_material", "dealkylation"]
     for k in kinds:
         for sp in sps:
             if sp.kind == k:
-                return sp, compound_by_smiles(sp.smiles)
+                return sp, compound_by_smiles(sp.smiles, comps)
     raise KeyError(f"no side product of kind {kind!r} for {target.key}")
 
 
-def generate_sample(d: SampleDef, outdir: str | Path, base_seed: int = 0, write_smi: bool = True) -> dict:
-    """Write one sample folder; return its manifest row (and truth)."""
+def edit_groups(groups, shifts=(), rotamers=()) -> tuple[Group, ...]:
+    """A compound's 1H groups with some moved and some doubled by rotamers.
+
+    Parameters
+    ----------
+    groups : sequence of Group
+    shifts : sequence of (assignment, ppm, extra_lw_Hz or None)
+        The group whose assignment equals `assignment` goes to `ppm` (and gets that extra line width, Hz,
+        unless None): an exchangeable N-H or O-H where concentration and water put it.
+    rotamers : sequence of (assignment substring, minor fraction, delta ppm)
+        Each group whose assignment contains the substring becomes two: the major rotamer's share at its
+        own shift, the minor's (`minor fraction` of its H) `delta ppm` away (slow rotation of a carbamate
+        or amide C-N bond on the NMR time scale).
+
+    Returns
+    -------
+    tuple of Group
+    """
+    out = []
+    for g in groups:
+        for name, ppm, lw in shifts:
+            if g.assignment == name:
+                g = Group(float(ppm), g.mult, g.j_hz, g.n_h, g.extra_lw_hz if lw is None else float(lw), g.assignment)
+        split = next((r for r in rotamers if r[0] in g.assignment), None)
+        if split is None:
+            out.append(g)
+            continue
+        _, minor, delta = split
+        out.append(Group(g.ppm, g.mult, g.j_hz, g.n_h * (1.0 - minor), g.extra_lw_hz, g.assignment + " (major rotamer)"))
+        out.append(Group(round(g.ppm + delta, 4), g.mult, g.j_hz, g.n_h * minor, g.extra_lw_hz, g.assignment + " (minor rotamer)"))
+    return tuple(out)
+
+
+def generate_sample(d: SampleDef, outdir: str | Path, base_seed: int = 0, write_smi: bool = True,
+                    comps: dict[str, Compound] | None = None) -> dict:
+    """Write one sample folder; return its manifest row (and truth).
+
+    Parameters
+    ----------
+    d : SampleDef
+    outdir : str or Path
+        The sample folder (created).
+    base_seed : int, default 0
+    write_smi : bool, default True
+        Write compound.smi (the target's SMILES and name).
+    comps : dict of str to Compound, optional
+        The 1H tables to draw the compounds and side products from (default: sample_spectra/compounds.tsv);
+        benchmarks pass their own, merged with the sample table.
+    """
     rng = np.random.default_rng(seed_for(d.name, base_seed))
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
-    comps = compounds()
+    comps = compounds() if comps is None else comps
     target = comps[d.target]
     data = comps[d.data or d.target]
     solvent = find_solvent(data.solvent)
@@ -104,7 +159,7 @@ def generate_sample(d: SampleDef, outdir: str | Path, base_seed: int = 0, write_
     frac_main = 1.0 - sum(f for _, f in d.side) - sum(f for _, f in d.extra)
     mix.append((data, frac_main, "target" if d.data is None else "wrong compound", data.key, data.smiles))
     for kind, f in d.side:
-        sp, table = side_product(data, kind)
+        sp, table = side_product(data, kind, comps)
         mix.append((table, f, "side product", sp.name, sp.smiles))
     for key, f in d.extra:
         mix.append((comps[key], f, "impurity", key, comps[key].smiles))
@@ -146,20 +201,27 @@ def generate_sample(d: SampleDef, outdir: str | Path, base_seed: int = 0, write_
         if table is None:
             raise KeyError(f"no 1H table for {name}")
         src = "target" if role == "target" else f"{role}:{name}"
-        add(table.groups, f, src)
+        groups = table.groups
+        if role in ("target", "wrong compound") and (d.shifts or d.rotamers):
+            groups = edit_groups(groups, d.shifts, d.rotamers)
+        add(groups, f, src)
     for name, eq in d.impurities:
         add(impurity_groups(name, skey), eq, f"impurity:{name}")
     # solvent residual, water, TMS
     if skey == "cdcl3":
         add([Group(7.26, "s", (), float(np.exp(rng.uniform(np.log(0.05), np.log(0.8)))), 0.0, "CHCl3")], 1.0,
             "solvent", sat=False)
-        add([Group(1.56, "s", (), float(rng.uniform(0.3, 1.4)), float(rng.uniform(1.5, 4.0)), "H2O")], 1.0, "water")
+        add([_water(d.water, 1.56, float(rng.uniform(0.3, 1.4)), float(rng.uniform(1.5, 4.0)), "H2O")], 1.0, "water")
     else:
         # CHD2 of 99.8-99.9 % DMSO-d6 against a ~30 mM sample: a few H-equivalents
         add([Group(2.50, "quint", (1.9,), float(rng.uniform(0.5, 3.0)), 0.0, "DMSO-d5")], 1.0, "solvent", sat=False)
-        add([Group(3.33, "s", (), float(rng.uniform(1.0, 3.5)), float(rng.uniform(4.0, 12.0)), "HOD/H2O")], 1.0, "water")
+        add([_water(d.water, 3.33, float(rng.uniform(1.0, 3.5)), float(rng.uniform(4.0, 12.0)), "HOD/H2O")], 1.0, "water")
     if tms:
         add([Group(0.0, "s", (), 12 * float(rng.uniform(0.04, 0.25)), 0.0, "TMS")], 1.0, "tms")
+    # extra broad lines (probe-background humps, exchange-broadened lines): fixed, no random draw, so that a
+    # definition without them keeps every other draw (and byte) of the sample
+    for ppm, n_h, lw_hz, label in d.broad:
+        add([Group(float(ppm), "s", (), float(n_h), float(lw_hz), label)], 1.0, "broad", sat=False)
     dic, raw, ntruth = nsim.simulate(spec, lines, rng)
     nsim.write_bruker(out / "nmr" / "1", dic, raw)
 
@@ -240,6 +302,16 @@ def generate_sample(d: SampleDef, outdir: str | Path, base_seed: int = 0, write_
         "note": d.note,
         "truth": truth,
     }
+
+
+def _water(override, ppm: float, n_h: float, lw_hz: float, label: str) -> Group:
+    """The water line: drawn (`ppm`, `n_h`, `lw_hz`) unless `override` = (ppm, nH, extra lw Hz) sets some
+    (None entries keep the drawn value). The draws happen either way, so the rest of the sample is unchanged."""
+    vals = [ppm, n_h, lw_hz]
+    for i, v in enumerate(override or ()):
+        if v is not None:
+            vals[i] = float(v)
+    return Group(vals[0], "s", (), vals[1], vals[2], label)
 
 
 def asdict_def(d: SampleDef) -> dict:
