@@ -302,6 +302,7 @@ def test_partial_wells_on_real_data(tmp_path, capsys, samples):
     truncate(dirs["A4"] / "nmr" / "1" / "fid")
     (dirs["A4"] / "ms.mzML").write_bytes(garbage)
     (dirs["A5"] / "nmr" / "1" / "acqus").unlink()
+    (dirs["A5"] / "nmr" / "1" / "acqu").unlink()  # the reader falls back on acqu when acqus is gone
     lines = ["well,compound_id,smiles,nmr,ms"]
     for well, d in dirs.items():
         smi = (d / "compound.smi").read_text().split()[0]

@@ -15,6 +15,7 @@ does not exist raises MissingInputError (exit 66). No raw exception escapes for 
 
 from __future__ import annotations
 
+import io
 import re
 import warnings
 from pathlib import Path
@@ -22,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, MissingInputError, VerifyError
+from ..io_limits import MAX_PARAMETER_BYTES, header_number, read_capped, require_regular
 from .read_jeol import is_jeol_file, read_jeol
 from .read_magritek import is_magritek_dir, read_magritek
 from .spectrum import RawFID, Spectrum1D
@@ -124,6 +126,12 @@ def _num(v, default=None):
     return float(m.group(0)) if m else default
 
 
+def _int_param(dic: dict, key: str, default: int) -> int:
+    """An integer parameter (flag or count); `default` when absent, not a number, or not finite."""
+    v = _num(dic.get(key), None)
+    return int(v) if v is not None and np.isfinite(v) and abs(v) < 2 ** 62 else default
+
+
 def _str(v) -> str:
     if isinstance(v, (list, tuple)):
         v = v[0] if v else ""
@@ -154,6 +162,230 @@ def _require_1h(nucleus: str, path, extra: str = "") -> None:
         raise InputError(f"not a 1D 1H experiment (observe nucleus {nucleus}{extra})", path)
 
 
+# ----------------------------------------------------------------------------- header limits
+
+# Physical ranges of a 1D 1H acquisition header, checked once per file by every reader below (and by read_jeol.py,
+# read_magritek.py): a value outside is a damaged or foreign header, never a spectrum to process.
+SF_MHZ_RANGE = (10.0, 1500.0)  # 1H observe frequency, MHz: Kea benchtop 14.2 MHz ... 1.2 GHz (28.2 T), with margin
+SW_HZ_RANGE = (100.0, 1.0e6)  # spectral width, Hz (real files: 4.8 kHz ... 62.5 kHz)
+POINTS_RANGE = (16, 2 ** 26)  # time-domain points (TD, np, ...; real files 16k ... 128k)
+CARRIER_PPM_LIMIT = 1000.0  # |carrier| or |O1/BF1|, ppm from the spectrometer's 0 ppm
+GROUP_DELAY_LIMIT = 1000.0  # |digital-filter group delay or acquisition delay|, points (Bruker: at most ~80)
+# a larger JCAMP-DX file is not a 1D 1H FID or spectrum (real ones: 0.1-1.1 MB); nmrglue parses it in Python
+MAX_JCAMP_BYTES = 64 * 1024 * 1024
+# cap on the points the DUP (repeat) counts of a compressed JCAMP-DX table may expand to: one flipped digit after
+# a DUP character asks nmrglue for billions of repeats (minutes of work and gigabytes)
+MAX_JCAMP_POINTS = 4 * POINTS_RANGE[1]
+# |FID point|: real data are int32 sums (at most ~1e12); beyond this the FT overflows to inf
+MAX_FID_AMPLITUDE = 1e100
+
+
+def check_acquisition(path, what: str, *, sf=None, sw=None, points=None, carrier=None, group_delay=None) -> None:
+    """Check the acquisition header values of one 1D 1H FID against the physical ranges above.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file the values come from (named in the error).
+    what : str
+        The header's name in messages ("acqus", "procpar", "JCAMP-DX", "acqu.par", "JEOL header").
+    sf, sw, points, carrier, group_delay : (key, value), optional
+        Observe frequency (MHz), spectral width (Hz), time-domain points, carrier (ppm) and group delay
+        (points), each with the header key it came from; None skips that check.
+
+    Raises
+    ------
+    InputError
+        A value missing, not finite or outside its range, naming the key and the file.
+    """
+    if sf is not None:
+        header_number(sf[1], sf[0], path, *SF_MHZ_RANGE, unit="MHz", what=what)
+    if sw is not None:
+        header_number(sw[1], sw[0], path, *SW_HZ_RANGE, unit="Hz", what=what)
+    if points is not None:
+        header_number(points[1], points[0], path, *POINTS_RANGE, unit="points", what=what)
+    if carrier is not None:
+        header_number(carrier[1], carrier[0], path, -CARRIER_PPM_LIMIT, CARRIER_PPM_LIMIT, unit="ppm", what=what)
+    if group_delay is not None:
+        header_number(group_delay[1], group_delay[0], path, -GROUP_DELAY_LIMIT, GROUP_DELAY_LIMIT, unit="points",
+                      what=what)
+
+
+def check_fid_data(data: np.ndarray, path, what: str = "fid") -> None:
+    """InputError unless the complex FID is all finite, not all zero, and of plausible amplitude.
+
+    Parameters
+    ----------
+    data : ndarray
+        The complex points.
+    path : str or Path
+        The file, named in the error.
+    what : str, optional
+        The data's name in the message (default "fid").
+    """
+    bad = int(data.size - np.count_nonzero(np.isfinite(data)))
+    if bad:
+        raise InputError(f"{what} holds {bad} non-finite points (NaN or infinity) of {data.size}: corrupt data", path)
+    peak = float(np.max(np.abs(data))) if data.size else 0.0
+    if peak == 0.0:
+        raise InputError(f"{what} holds no non-zero data", path)
+    if peak > MAX_FID_AMPLITUDE:
+        raise InputError(f"{what} holds implausible values (|point| up to {peak:.3g}): corrupt data", path)
+
+
+def _finite_params(d: dict) -> dict:
+    """The same dict with non-finite floats written as text ("inf", "nan"): the report's JSON refuses them."""
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, (float, np.floating)) and not np.isfinite(v):
+            v = str(float(v))
+        elif isinstance(v, (list, tuple)):
+            v = type(v)(str(float(x)) if isinstance(x, (float, np.floating)) and not np.isfinite(x) else x for x in v)
+        elif isinstance(v, dict):
+            v = _finite_params(v)
+        out[k] = v
+    return out
+
+
+class _Unterminated(Exception):
+    """A JCAMP value (array or <string>) that runs past the end of the file."""
+
+
+class _BoundedLines:
+    """Lines of a parameter text for nmrglue's `parse_jcamp_line`, which reads on until an array has its declared
+    count of values or a <string> its closing '>', and at the end of the file would get '' for ever: past the end,
+    readline() raises instead."""
+
+    def __init__(self, text: str):
+        self._lines = text.splitlines(keepends=True)
+        self._i = 0
+
+    def readline(self) -> str:
+        if self._i >= len(self._lines):
+            raise _Unterminated
+        self._i += 1
+        return self._lines[self._i - 1]
+
+    @property
+    def at_end(self) -> bool:
+        return self._i >= len(self._lines)
+
+
+def read_bruker_params(path: Path, what: str) -> dict:
+    """Parse a Bruker JCAMP-style parameter file (acqus, procs) with nmrglue's line parser, bounded.
+
+    nmrglue's own `read_jcamp` loops for ever on a file cut inside an array (`##$AMP= (0..31)` with too few
+    values) or a `<...` string without its `>` (and takes a blank line for the end of the file); here each
+    `##$` line goes through `ng.bruker.parse_jcamp_line` with a reader that raises at the end of the text.
+
+    Parameters
+    ----------
+    path : Path
+        The parameter file (at most MAX_PARAMETER_BYTES).
+    what : str
+        Its name in messages ("acqus", "procs").
+
+    Returns
+    -------
+    dict
+        Parameter name (without "$") -> value, as nmrglue gives it (float, int, str, list).
+
+    Raises
+    ------
+    InputError
+        Too large, not text, or a value that runs past the end of the file (truncated or damaged).
+    """
+    ng = _ng()
+    raw = read_capped(path, MAX_PARAMETER_BYTES, what)
+    if raw.count(b"\x00") > 16:
+        raise InputError(f"{what} is not a text parameter file (binary data)", path)
+    f = _BoundedLines(raw.decode("latin-1"))
+    dic: dict = {"_coreheader": [], "_comments": []}
+    while not f.at_end:
+        line = f.readline().rstrip()
+        if line.startswith("##END="):
+            break
+        if line.startswith("$$"):
+            dic["_comments"].append(line)
+        elif line.startswith("##$"):
+            try:
+                key, value = ng.bruker.parse_jcamp_line(line, f)
+            except _Unterminated:
+                name = line[3:line.index("=")] if "=" in line else line[3:23]
+                raise InputError(f"{what} ends inside the value of {name} (an array or <string> never closed): "
+                                 "truncated or damaged", path) from None
+            except (ValueError, IndexError, TypeError, OverflowError):
+                continue  # an unreadable line: a key needed later is then reported as missing, by name
+            dic[key] = value
+        elif line.startswith("##"):
+            dic["_coreheader"].append(line)
+    return dic
+
+
+def read_varian_procpar(path: Path) -> dict:
+    """Parse a Varian/Agilent procpar with nmrglue's `varian.get_parameter`, bounded by the file's size.
+
+    Parameters
+    ----------
+    path : Path
+        The procpar file (at most MAX_PARAMETER_BYTES).
+
+    Returns
+    -------
+    dict
+        Parameter name -> nmrglue's parameter dict ("values", "basictype", ...).
+
+    Raises
+    ------
+    InputError
+        Too large, or a parameter that cannot be read (truncated or damaged).
+    """
+    ng = _ng()
+    raw = read_capped(path, MAX_PARAMETER_BYTES, "procpar")
+    f = io.BytesIO(raw)
+    dic: dict = {}
+    while f.tell() < len(raw):
+        at = f.tell()
+        if not raw[at:].strip():
+            break  # trailing blank lines
+        try:
+            p = ng.varian.get_parameter(f)
+        except (ValueError, IndexError, UnicodeDecodeError, KeyError, TypeError) as e:
+            line = raw[at:at + 40].split(b"\n", 1)[0].decode("latin-1")
+            raise InputError(f"procpar: unreadable parameter at byte {at} ({line!r}; {type(e).__name__}): truncated "
+                             "or damaged", path) from None
+        if f.tell() <= at:  # cannot happen with readline, but a parser that stops moving must not loop
+            raise InputError(f"procpar: parsing stopped at byte {at}", path)
+        dic[p["name"]] = p
+    return dic
+
+
+def _check_jcamp_text(p: Path, src: str) -> None:
+    """Refuse, before nmrglue parses it, a JCAMP-DX file too large or whose DUP counts expand past MAX_JCAMP_POINTS."""
+    raw = read_capped(p, MAX_JCAMP_BYTES, "JCAMP-DX file")
+    total = 0
+    in_table = False
+    for line in raw.split(b"\n"):
+        s = line.lstrip()
+        if s.startswith(b"##"):
+            key = s[2:s.find(b"=")].upper().replace(b" ", b"") if b"=" in s else b""
+            in_table = key in (b"XYDATA", b"DATATABLE")
+            continue
+        if not in_table:
+            continue
+        for m in _DUP_RE.finditer(line.split(b"$$", 1)[0]):
+            digits = _DUP_VALUE[m.group(1)] + m.group(2)
+            total += int(digits) - 1 if len(digits) <= 12 else MAX_JCAMP_POINTS + 1
+        if total > MAX_JCAMP_POINTS:
+            raise InputError(f"JCAMP-DX data tables expand to more than {MAX_JCAMP_POINTS} points (DUP counts): "
+                             "damaged or not a 1D spectrum", src)
+
+
+# JCAMP-DX DUP pseudo-digits S..Z, s (1..9) and the digits after them: a repeat count
+_DUP_RE = re.compile(rb"([S-Zs])(\d*)")
+_DUP_VALUE = {bytes([c]): str(i + 1).encode() for i, c in enumerate(b"STUVWXYZs")}
+
+
 # ----------------------------------------------------------------------------- entry point
 
 
@@ -162,14 +394,37 @@ def read_nmr(path, use_pdata: bool = False) -> RawFID | Spectrum1D:
     p = Path(path)
     if not p.exists():
         raise MissingInputError("no such file or directory", str(path))
+    require_regular(p, "NMR input")  # a FIFO, socket or device would block or stream for ever
     try:
-        return _dispatch(p, str(path), use_pdata)
+        # nmrglue's UserWarnings and numpy's RuntimeWarnings on damaged files are noise here: what they warn
+        # about is checked below and becomes an InputError that names the key
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            obj = _dispatch(p, str(path), use_pdata)
     except VerifyError:
         raise
     except (MemoryError, KeyboardInterrupt):
         raise
     except Exception as e:  # any parser failure on bad input becomes one clear line
         raise InputError(f"unreadable NMR data ({type(e).__name__}: {e})", str(path)) from e
+    return _checked(obj, str(path))
+
+
+def _checked(obj, src: str):
+    """The reader's result, its numbers checked once more whatever the format: finite and in range (a reader
+    that missed a header value must not hand an infinity to processing or to the report's JSON)."""
+    obj.params = _finite_params(obj.params)
+    if isinstance(obj, RawFID):
+        check_acquisition(src, "header", sf=("observe frequency", obj.sf_mhz), sw=("spectral width", obj.sw_hz),
+                          points=("number of points", obj.data.size), carrier=("carrier", obj.carrier_ppm),
+                          group_delay=("group delay", obj.group_delay))
+        check_fid_data(obj.data, src)
+        return obj
+    header_number(obj.sf_mhz, "observe frequency", src, *SF_MHZ_RANGE, unit="MHz", what="header")
+    obj.processing = _finite_params(obj.processing)
+    if obj.ppm.size < 16 or not (np.all(np.isfinite(obj.ppm)) and np.all(np.isfinite(obj.intensity))):
+        raise InputError("processed spectrum holds non-finite values (NaN or infinity) or too few points", src)
+    return obj
 
 
 def _dispatch(p: Path, src: str, use_pdata: bool):
@@ -240,44 +495,40 @@ BRUKER_PARAMS = ("TD", "SW_h", "SW", "SFO1", "BF1", "O1", "NS", "DS", "RG", "PUL
                  "DECIM", "DSPFVS", "GRPDLY", "AQ_mod", "DTYPA", "BYTORDA", "TE", "D1", "INSTRUM", "PROBHD")
 
 
-def _bruker_group_delay(acq: dict) -> float:
-    gd = float(acq.get("GRPDLY", -1) or -1)
-    if gd > 0:
-        return gd
-    dspfvs = int(acq.get("DSPFVS", 0) or 0)
-    decim = acq.get("DECIM", 1)
-    if dspfvs >= 14 or not dspfvs:
+def _bruker_group_delay(acq: dict, path=None) -> float:
+    """Digital-filter group delay (points): GRPDLY when set, else nmrglue's table for DSPFVS/DECIM (0 without)."""
+    gd = _num(acq.get("GRPDLY"), -1.0)
+    if gd is not None and gd > 0:
+        return header_number(gd, "GRPDLY", path, 0.0, GROUP_DELAY_LIMIT, unit="points", what="acqus")
+    dspfvs = _num(acq.get("DSPFVS"), 0.0)
+    decim = _num(acq.get("DECIM"), 1.0)
+    if not (dspfvs is not None and np.isfinite(dspfvs) and 0 < dspfvs < 14) or not np.isfinite(decim):
         return 0.0
     from nmrglue.fileio.bruker import bruker_dsp_table
 
-    tab = bruker_dsp_table.get(dspfvs, {})
-    for key in (decim, int(round(float(decim)))):
+    tab = bruker_dsp_table.get(int(dspfvs), {})
+    for key in (decim, int(round(decim))):
         if key in tab:
             return float(tab[key])
     return 0.0
 
 
-def _read_acqus(d: Path, src: str) -> dict:
-    ng = _ng()
+def _read_acqus(d: Path, src: str) -> tuple[dict, Path]:
     acqus = d / "acqus"
     if not acqus.is_file():
         if (d / "acqu").is_file():
             acqus = d / "acqu"
         else:
             raise InputError("missing acqus (Bruker acquisition parameters)", str(d / "acqus"))
-    try:
-        return ng.bruker.read_jcamp(str(acqus), encoding="latin-1")
-    except Exception as e:
-        raise InputError(f"unreadable acquisition parameters ({type(e).__name__}: {e})", str(acqus)) from e
+    return read_bruker_params(acqus, "acqus"), acqus
 
 
 def read_bruker(d: Path, src: str, use_pdata: bool = False, pdata_dir: Path | None = None):
-    ng = _ng()
     d = Path(d)
-    acq = _read_acqus(d, src)
+    acq, acqus = _read_acqus(d, src)
     nucleus = _nucleus_name(_str(acq.get("NUC1", "1H")))
     _require_1h(nucleus, src)
-    parmode = int(_num(acq.get("PARMODE"), 0) or 0)
+    parmode = _int_param(acq, "PARMODE", 0)
     if (d / "ser").exists() or parmode > 0 or (d / "acqu2s").is_file():
         dims = parmode + 1 if parmode > 0 else 2
         raise InputError(f"not a 1D 1H experiment ({dims}D data)", src)
@@ -286,42 +537,41 @@ def read_bruker(d: Path, src: str, use_pdata: bool = False, pdata_dir: Path | No
     fid = d / "fid"
     if not fid.is_file():
         raise InputError("missing fid (Bruker time-domain data)", str(fid))
-    td = int(_num(acq.get("TD"), 0) or 0)
-    dtypa = int(_num(acq.get("DTYPA"), 0) or 0)
-    width = 8 if dtypa == 2 else 4
+    # the header, checked once: every number the processing divides by or sizes an array with
+    td = int(header_number(_num(acq.get("TD")), "TD", acqus, 2 * POINTS_RANGE[0], 2 * POINTS_RANGE[1],
+                           unit="points", what="acqus"))
+    sfo1 = header_number(_num(acq.get("SFO1")), "SFO1", acqus, *SF_MHZ_RANGE, unit="MHz", what="acqus")
+    bf1 = header_number(_num(acq.get("BF1"), sfo1), "BF1", acqus, *SF_MHZ_RANGE, unit="MHz", what="acqus")
+    sw = header_number(_num(acq.get("SW_h")), "SW_h", acqus, *SW_HZ_RANGE, unit="Hz", what="acqus")
+    o1 = header_number(_num(acq.get("O1"), (sfo1 - bf1) * 1e6), "O1", acqus, -CARRIER_PPM_LIMIT * bf1,
+                       CARRIER_PPM_LIMIT * bf1, unit="Hz", what="acqus")
+    group_delay = _bruker_group_delay(acq, acqus)
+    width = 8 if _int_param(acq, "DTYPA", 0) == 2 else 4
     size = fid.stat().st_size
-    if td <= 0:
-        raise InputError("acqus gives no TD (number of points)", str(d / "acqus"))
     if size < td * width:
         raise InputError(
             f"truncated fid: {size} bytes, acqus TD={td} needs {td * width} (data incomplete)", str(fid))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        try:
-            dic, data = ng.bruker.read(str(d), read_pulseprogram=False, read_procs=False)
-        except Exception as e:
-            raise InputError(f"unreadable Bruker data ({type(e).__name__}: {e})", src) from e
-    data = np.asarray(data)
-    if data.ndim != 1:
-        data = np.squeeze(data)
-        if data.ndim != 1:
-            raise InputError(f"not a 1D 1H experiment (data shape {data.shape})", src)
-    if not np.iscomplexobj(data):
+    if _int_param(acq, "AQ_mod", 0) not in (1, 3):  # nmrglue's rule: 0 (qf) and 2 are real data
         raise InputError("Bruker fid is not complex (AQ_mod) and cannot be processed", src)
-    data = data[: td // 2].astype(np.complex128)
-    if not np.all(np.isfinite(data)) or not np.any(data):
-        raise InputError("fid holds no finite, non-zero data", str(fid))
-    sw = float(acq["SW_h"])
-    sfo1 = float(acq["SFO1"])
-    bf1 = float(acq.get("BF1", sfo1))
-    o1 = float(acq.get("O1", (sfo1 - bf1) * 1e6))
+    # read exactly TD points (the file is padded to 1 kB blocks; a damaged one may be any size): numpy does what
+    # nmrglue's bruker.read_binary does (int32 or float64, BYTORDA 1 = big-endian, interleaved real/imaginary)
+    big = _int_param(acq, "BYTORDA", 0) == 1
+    dtype = np.dtype(("f8" if width == 8 else "i4")).newbyteorder(">" if big else "<")
+    try:
+        vals = np.fromfile(fid, dtype=dtype, count=td)
+    except (OSError, ValueError) as e:
+        raise InputError(f"unreadable Bruker fid ({type(e).__name__}: {e})", str(fid)) from e
+    if vals.size < td:
+        raise InputError(f"truncated fid: {vals.size} values, acqus TD={td}", str(fid))
+    data = vals[0::2].astype(np.float64) + 1j * vals[1::2].astype(np.float64)
+    check_fid_data(data, str(fid))
     params = {k: acq[k] for k in BRUKER_PARAMS if k in acq}
     return RawFID(
         data=data,
         sw_hz=sw,
         sf_mhz=sfo1,
         carrier_ppm=o1 / bf1,
-        group_delay=_bruker_group_delay(acq),
+        group_delay=group_delay,
         solvent=_str(acq.get("SOLVENT", "")),
         nucleus=nucleus,
         vendor="bruker",
@@ -338,16 +588,20 @@ def _read_bruker_pdata(d: Path, src: str, acq: dict, nucleus: str, pdata_dir: Pa
         raise InputError("no processed spectrum (pdata/1/1r) in this experiment", str(r1))
     if not (pd / "procs").is_file():
         raise InputError("missing procs (Bruker processing parameters)", str(pd / "procs"))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        dic, data = ng.bruker.read_pdata(str(pd), read_acqus=False, scale_data=True)
-    procs = dic["procs"]
-    data = np.asarray(data, dtype=float).ravel()
-    si = int(procs.get("SI", data.size))
+    procs_path = pd / "procs"
+    procs = read_bruker_params(procs_path, "procs")
+    si = int(header_number(_num(procs.get("SI")), "SI", procs_path, *POINTS_RANGE, unit="points", what="procs"))
+    sf = header_number(_num(procs.get("SF")), "SF", procs_path, *SF_MHZ_RANGE, unit="MHz", what="procs")
+    sw_p = header_number(_num(procs.get("SW_p")), "SW_p", procs_path, *SW_HZ_RANGE, unit="Hz", what="procs")
+    off = header_number(_num(procs.get("OFFSET")), "OFFSET", procs_path, -CARRIER_PPM_LIMIT, CARRIER_PPM_LIMIT,
+                        unit="ppm", what="procs")
+    nc = header_number(_num(procs.get("NC_proc"), 0.0), "NC_proc", procs_path, -64, 64, what="procs")
+    isfloat = _int_param(procs, "DTYPP", 0) == 2
+    dtype = np.dtype("f8" if isfloat else "i4").newbyteorder(">" if _int_param(procs, "BYTORDP", 0) == 1 else "<")
+    # SI points exactly, as nmrglue's read_pdata_binary reads them (1D: no submatrix), scaled by 2**NC_proc
+    data = np.fromfile(r1, dtype=dtype, count=si).astype(np.float64) * 2.0 ** nc
     if data.size < si:
         raise InputError(f"truncated 1r: {data.size} points, procs SI={si}", str(r1))
-    data = data[:si]
-    sw_p, sf, off = float(procs["SW_p"]), float(procs["SF"]), float(procs["OFFSET"])
     ppm = off - np.arange(si) * (sw_p / sf) / si
     return Spectrum1D(
         ppm=ppm,

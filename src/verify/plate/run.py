@@ -388,7 +388,25 @@ def prefetch_shift_predictions(jobs: list[WellJob]) -> int:
         solv = find_solvent(name or "CDCl3") or find_solvent("CDCl3")
         mols.append(mol)
         solvents.append(solv.key)
+        if job.nmr:
+            # the 1H check also scores the target's competing structures and salt forms: predict them in the
+            # same batch
+            for alt in _competing(mol):
+                mols.append(alt)
+                solvents.append(solv.key)
     return prefetch_targets(mols, solvents)
+
+
+def _competing(mol) -> list:
+    from rdkit import Chem
+
+    from ..nmr.thresholds import NMR_THRESHOLDS
+    from ..structure.alternatives import competing_structures
+    from ..structure.species import protonated_forms
+
+    alts = [Chem.MolFromSmiles(a.smiles) for a in competing_structures(mol, limit=NMR_THRESHOLDS.alternatives)]
+    # ... and reads it as the free base and as each ammonium salt form (verify.nmr.alternatives.best_species)
+    return [m for m in alts if m is not None] + [f.mol for f in protonated_forms(mol)]
 
 
 # ---------------------------------------------------------------------------------------- scheduling
