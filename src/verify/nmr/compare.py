@@ -510,7 +510,7 @@ def _name_side(p: ObservedPeak, name: str, note: str) -> None:
 _FIRST_ORDER_J = (6.5, 9.5)  # an ortho (3J) aromatic coupling, Hz
 
 
-def _clean(m: Multiplet, name: str, n_lines: int) -> bool:
+def _clean_ortho_pattern(m: Multiplet, name: str, n_lines: int) -> bool:
     """A resolved first-order pattern of aromatic-ortho couplings only (a 2-line d, a 3-line t)."""
     return (m.multiplicity == name and len(m.lines) == n_lines and bool(m.j_hz)
             and all(_FIRST_ORDER_J[0] <= j <= _FIRST_ORDER_J[1] for j in m.j_hz))
@@ -530,11 +530,11 @@ def _pattern_mismatches(gcalls: list[GroupCall], x: dict, groups: list[HGroup], 
     def why_not(g: HGroup, j: int) -> str:
         m = mults[j]
         alone = len([k for k, h in peaks[j].placed.items() if h > 0.1 and k != g.id]) == 0
-        if g.ortho_h == 2 and _clean(m, "d", 2):
+        if g.ortho_h == 2 and _clean_ortho_pattern(m, "d", 2):
             return "has two ring H ortho to it (a triplet or dd of two 7-9 Hz couplings)"
-        if g.ortho_h == 1 and alone and _clean(m, "t", 3):
+        if g.ortho_h == 1 and alone and _clean_ortho_pattern(m, "t", 3):
             return "has one ring H ortho to it (a doublet)"
-        if g.ortho_h == 0 and alone and (_clean(m, "d", 2) or _clean(m, "t", 3)):
+        if g.ortho_h == 0 and alone and (_clean_ortho_pattern(m, "d", 2) or _clean_ortho_pattern(m, "t", 3)):
             return "has no ring H ortho to it (a narrow singlet, meta couplings only)"
         return ""
 
@@ -550,8 +550,10 @@ def _pattern_mismatches(gcalls: list[GroupCall], x: dict, groups: list[HGroup], 
         why = why_not(g, j)
         if not why:
             continue
-        if any(g2.n_h == g.n_h and g2.ortho_h is not None and not why_not(g, j2) and not why_not(g2, j)
-               for gi2, j2 in main.items() if gi2 != gi for g2 in (groups[gi2],)):
+        # a swap with a group of the same H count that cures both is the assignment's free pick, not a misfit
+        if any(groups[gi2].n_h == g.n_h and groups[gi2].ortho_h is not None
+               and not why_not(g, j2) and not why_not(groups[gi2], j)
+               for gi2, j2 in main.items() if gi2 != gi):
             continue
         m = mults[j]
         js = ", ".join(f"{jj:.1f}" for jj in m.j_hz)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
 import os
 import signal
 import sys
@@ -95,22 +94,6 @@ def input_hash(job: WellJob) -> str:
 
 
 # -------------------------------------------------------------------------------------------- worker
-def _clean(o):
-    """JSON-safe copy: NaN/inf become None (the contract is strict JSON)."""
-    if isinstance(o, float):
-        return o if math.isfinite(o) else None
-    if isinstance(o, dict):
-        return {str(k): _clean(v) for k, v in o.items()}
-    if isinstance(o, (list, tuple)):
-        return [_clean(v) for v in o]
-    if hasattr(o, "item") and callable(o.item):  # numpy scalar
-        try:
-            return _clean(o.item())
-        except (TypeError, ValueError):
-            return str(o)
-    return o
-
-
 def _target(job: WellJob):
     from rdkit import Chem
 
@@ -261,7 +244,7 @@ def _check_well(job: WellJob) -> dict:
             result.findings.append(Finding("info", "plate.no_nmr", "no 1H NMR data for this well: HRMS only"))
         if job.ms is None:
             result.findings.append(Finding("info", "plate.no_ms", "no LC-MS data for this well: 1H NMR only"))
-        data = _clean(result.to_dict())
+        data = result.to_dict()  # already JSON-safe (verify.report.safe.json_safe)
         rec["result_json"] = json.dumps(data, allow_nan=False)
         rec["status"] = "partial" if rec["part_errors"] else "ok"
         rec["verdict"] = data.get("verdict") or result.verdict

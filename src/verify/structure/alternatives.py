@@ -46,7 +46,8 @@ def _finish(rw: Chem.RWMol) -> str | None:
     mol = rw.GetMol()
     for a in mol.GetAtoms():
         a.SetNoImplicit(False)
-        a.SetNumExplicitHs(0) if a.GetAtomicNum() == 6 else None
+        if a.GetAtomicNum() == 6:  # carbon H counts follow from the new bonds
+            a.SetNumExplicitHs(0)
     try:
         Chem.SanitizeMol(mol)
     except (Chem.rdchem.AtomValenceException, Chem.rdchem.KekulizeException, ValueError, RuntimeError):

@@ -78,7 +78,17 @@ def _multiplicity_hint(mol: Chem.Mol, atoms: tuple[int, ...], exchangeable: bool
 _ACYL_N = Chem.MolFromSmarts("[NX3;!$([N]-[#1])]-[CX3,SX4]=[O,S]")  # tertiary amide/carbamate/urea/sulfonamide N
 
 
-def _may_split(mol: Chem.Mol, atoms: tuple[int, ...], exchangeable: bool, note: str) -> bool:
+def _rotamer_ns(mol: Chem.Mol) -> list[int]:
+    """Tertiary amide/carbamate/urea/sulfonamide N: slow C-N rotation gives rotamers."""
+    return [m[0] for m in mol.GetSubstructMatches(_ACYL_N) if mol.GetAtomWithIdx(m[0]).GetDegree() == 3]
+
+
+def _has_stereocentre(mol: Chem.Mol) -> bool:
+    return bool(Chem.FindMolChiralCenters(mol, includeUnassigned=True, useLegacyImplementation=False))
+
+
+def _may_split(mol: Chem.Mol, atoms: tuple[int, ...], exchangeable: bool, note: str,
+               rotamer_ns: list[int] | None = None, chiral: bool | None = None) -> bool:
     """Whether a group of equivalent H may legitimately show as more than one signal.
 
     Exchangeable H (several NH/OH species, exchange with water); H within two bonds of a tertiary
@@ -86,16 +96,16 @@ def _may_split(mol: Chem.Mol, atoms: tuple[int, ...], exchangeable: bool, note: 
     diastereotopic (a stereocentre in the molecule, or the CH2 in a ring, whose two faces differ); two
     or more equivalent CH3/CH2 in a molecule with a stereocentre (diastereotopic groups, e.g. an
     isopropyl next to a stereocentre). Everything else (aromatic CH, a lone CH, a CH3, an achiral chain
-    CH2) is one multiplet.
+    CH2) is one multiplet. `rotamer_ns` and `chiral` are properties of the whole molecule
+    (`_rotamer_ns`, `_has_stereocentre`): computed here when not given, once per molecule by
+    `expected_groups`.
     """
     if exchangeable or "rotamer" in note:
         return True
     dist = Chem.GetDistanceMatrix(mol)
-    for match in mol.GetSubstructMatches(_ACYL_N):
-        n = match[0]
-        if mol.GetAtomWithIdx(n).GetDegree() == 3 and any(dist[a][n] <= 2 for a in atoms):
-            return True
-    chiral = bool(Chem.FindMolChiralCenters(mol, includeUnassigned=True, useLegacyImplementation=False))
+    if any(dist[a][n] <= 2 for n in (_rotamer_ns(mol) if rotamer_ns is None else rotamer_ns) for a in atoms):
+        return True
+    chiral = _has_stereocentre(mol) if chiral is None else chiral
     first = mol.GetAtomWithIdx(atoms[0])
     if first.GetTotalNumHs() == 2 and (chiral or first.IsInRing() or first.GetHybridization() == Chem.HybridizationType.SP2):
         return True  # (a =CH2's two H sit cis and trans to the other end: two signals)
@@ -155,6 +165,7 @@ def expected_groups(
         if atom.GetTotalNumHs() > 0:
             by_rank[ranks[atom.GetIdx()]].append(atom.GetIdx())
     groups = []
+    rotamer_ns, chiral = _rotamer_ns(mol), _has_stereocentre(mol)  # once per molecule, not per group
     for rank, atoms in by_rank.items():
         atoms = tuple(sorted(atoms))
         n_h = sum(mol.GetAtomWithIdx(a).GetTotalNumHs() for a in atoms)
@@ -177,7 +188,7 @@ def expected_groups(
                 note=w.note,
                 centre=w.centre,
                 multiplicity=_multiplicity_hint(mol, atoms, w.exchangeable),
-                may_split=_may_split(mol, atoms, w.exchangeable, w.note),
+                may_split=_may_split(mol, atoms, w.exchangeable, w.note, rotamer_ns, chiral),
                 ortho_h=_ortho_h(mol, atoms[0]),
             )
         )
