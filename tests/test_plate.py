@@ -149,6 +149,14 @@ def test_plate_exit_zero_whatever_the_verdicts_and_fail_on(tmp_path, capsys, fak
     a2 = [str(m2), "-o", str(tmp_path / "r2"), "--workers", "1", "-q"]
     assert run(a2 + ["--fail-on", "suspicious"], capsys)[0] == 1
     assert run(a2 + ["--fail-on", "inconsistent"], capsys)[0] == 0
+    # a well with no data was never checked: the strict gate stops it, the lenient one does not
+    m3 = make_plate(tmp_path / "c", [("A1", "ok", BENZYL, "good", "good", ""),
+                                     ("A2", "none", BENZYL, None, None, "")])
+    a3 = [str(m3), "-o", str(tmp_path / "r3"), "--workers", "1", "-q"]
+    code, out, _ = run(a3, capsys)
+    assert code == 0 and "1 consistent, 1 unchecked" in out
+    assert run(a3 + ["--fail-on", "suspicious"], capsys)[0] == 1
+    assert run(a3 + ["--fail-on", "inconsistent"], capsys)[0] == 0
 
 
 # ------------------------------------------------------------------------- bad wells, outputs, store
@@ -169,12 +177,12 @@ def test_bad_wells_do_not_stop_the_plate(tmp_path, capsys, fake_pipeline):
     out_dir = tmp_path / "rep"
     code, out, err = run([str(m), "-o", str(out_dir), "--workers", "2"], capsys)
     assert code == 0
-    assert "7 wells: 2 consistent, 3 suspicious, 2 error; 3 partial (a data file unreadable)" in out
+    assert "7 wells: 2 consistent, 3 suspicious, 1 unchecked, 1 error; 3 partial (a data file unreadable)" in out
     assert "A2 VRF-2: partial (suspicious): 1H NMR: " in out and "truncated FID" in out
     assert "A3 VRF-3: error: well A3: invalid SMILES 'C1CC('" in out
     assert "A4 VRF-4: partial (suspicious): 1H NMR: " in out and "no such file" in out
     assert "B1 VRF-5: partial (suspicious): 1H NMR: unexpected ZeroDivisionError" in out
-    assert "B2 VRF-6: error: no NMR or LC-MS data for this well" in out
+    assert "B2 VRF-6: unchecked: no NMR or LC-MS data for this well" in out
     assert "7/7" in err  # plain progress lines when not a terminal
 
     rows = list(csv.DictReader((out_dir / "results.csv").open()))
@@ -192,16 +200,20 @@ def test_bad_wells_do_not_stop_the_plate(tmp_path, capsys, fake_pipeline):
 
     data = json.loads((out_dir / "results.json").read_text())
     assert data["schema"] == "verify-plate/1"
-    assert data["plate"]["counts"] == {"consistent": 2, "suspicious": 3, "inconsistent": 0, "error": 2}
+    assert data["plate"]["counts"] == {"consistent": 2, "suspicious": 3, "inconsistent": 0, "unchecked": 1, "error": 1}
     assert data["plate"]["partial"] == 3
     assert data["plate"]["format"] == 96
     w = {x["well"]: x for x in data["wells"]}
-    assert w["A1"]["result"]["schema"] == "verify/1" and w["A1"]["result"]["verdict"] == "consistent"
+    assert w["A1"]["result"]["schema"] == "verify/2" and w["A1"]["result"]["verdict"] == "consistent"
     assert w["A2"]["status"] == "partial" and w["A2"]["verdict"] == "suspicious" and w["A2"]["error"] is None
     assert w["A2"]["result"]["nmr"] is None and w["A2"]["result"]["ms"]["verdict"] == "consistent"
-    assert w["A2"]["result"]["verdict"] == "suspicious"  # the verify/1 result says so too
+    assert w["A2"]["result"]["verdict"] == "suspicious"  # the verify/2 result says so too
     assert "truncated FID" in w["A2"]["part_errors"]["nmr"] and "ms" not in w["A2"]["part_errors"]
     assert w["A3"]["result"] is None and w["A3"]["status"] == "error" and w["A1"]["status"] == "ok"
+    # no data at all: an expectation, never a verdict; nothing here is "consistent"
+    assert w["B2"]["verdict"] == "unchecked" and w["B2"]["result"]["checked_by"] == []
+    assert by["B2"]["verdict"] == "unchecked"
+    assert w["H12"]["result"]["checked_by"] == ["ms"]
     assert any("salt" in f["message"] for f in w["H12"]["result"]["findings"])
 
     html = (out_dir / "index.html").read_text()

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 VERDICTS = ("consistent", "suspicious", "inconsistent")
+# A compound given without any data has an expectation but no verdict: it is "unchecked", never "consistent",
+# so that a QC gate reading the verdict cannot release a compound that nobody measured.
+UNCHECKED = "unchecked"
 PEAK_STATUSES = ("consistent", "solvent", "impurity", "suspicious")
 SEVERITIES = ("info", "warning", "error")
 

@@ -12,7 +12,7 @@ from typing import Any
 from . import SCHEMA
 from .errors import MissingInputError
 from .expectation import Expectation, build_expectation
-from .findings import Finding, worst
+from .findings import UNCHECKED, Finding, worst
 from .solvents import solvent_or_error
 from .structure.target import Target, read_target
 
@@ -26,7 +26,16 @@ class CompoundResult:
     findings: list[Finding] = field(default_factory=list)
 
     @property
+    def checked_by(self) -> list[str]:
+        """The techniques whose data were checked ("nmr", "ms"); the verdict rests on these alone."""
+        return [name for name, part in (("nmr", self.nmr), ("ms", self.ms)) if part is not None]
+
+    @property
     def verdict(self) -> str:
+        """consistent / suspicious / inconsistent from the checked parts, or "unchecked" when no data were
+        given: an expectation alone verifies nothing."""
+        if not self.checked_by:
+            return UNCHECKED
         parts = [p.verdict for p in (self.nmr, self.ms) if p is not None]
         own = [f for f in self.findings if f.severity != "info"]
         v = worst(*parts)
@@ -44,7 +53,7 @@ class CompoundResult:
         return out
 
     def to_dict(self) -> dict:
-        """The result as JSON-ready data (schema verify/1); a non-finite number (an infinite header
+        """The result as JSON-ready data (schema verify/2); a non-finite number (an infinite header
         value, a failed fit) is null here, so no writer and no stored record ever meets NaN/inf."""
         from .report.safe import json_safe
 
@@ -60,6 +69,7 @@ class CompoundResult:
             },
             "expected": e.to_dict(),
             "verdict": self.verdict,
+            "checked_by": self.checked_by,
             "nmr": None if self.nmr is None else self.nmr.to_dict(),
             "ms": None if self.ms is None else self.ms.to_dict(),
             "findings": [f.to_dict() for f in self.all_findings()],
@@ -103,7 +113,23 @@ def check_compound(
         ms_result = check_ms(ms, expectation, ppm=ppm)
         if nmr_result is not None:
             _rule_out_by_hrms(nmr_result, ms_result)
+    findings += _not_supplied(nmr_result is not None, ms_result is not None)
     return CompoundResult(tgt, expectation, nmr_result, ms_result, findings)
+
+
+def _not_supplied(has_nmr: bool, has_ms: bool) -> list[Finding]:
+    """Info findings that say which technique the verdict does not rest on (nothing when both were given)."""
+    if has_nmr and has_ms:
+        return []
+    if not has_nmr and not has_ms:
+        return [Finding("info", "check.no_data",
+                        "expectation only: no NMR or MS data were given, so nothing was verified")]
+    if has_nmr:
+        return [Finding("info", "check.ms_not_supplied",
+                        "no LC-MS data were given: mass and formula are unchecked; the verdict rests on 1H NMR alone")]
+    return [Finding("info", "check.nmr_not_supplied",
+                    "no 1H NMR data were given: the structure's connectivity is unchecked; the verdict rests on "
+                    "HRMS alone")]
 
 
 def _rule_out_by_hrms(nmr_result, ms_result) -> None:

@@ -6,7 +6,8 @@ results.csv and a self-contained index.html.
 
 Exit codes: 0 the plate has run (whatever the verdicts; errors per well are in the report),
 64 bad command line, 65 unreadable or invalid plate map, 66 plate map (or a given folder) not found.
-With --fail-on suspicious: 1 if any well is suspicious, 2 if any is inconsistent or an error;
+With --fail-on suspicious: 1 if any well is suspicious or unchecked (no data at all), 2 if any is
+inconsistent or an error;
 with --fail-on inconsistent: 2 if any well is inconsistent or an error.
 A partial well (one of its two data files unreadable; verdict from the other, at best suspicious)
 counts as an error for --fail-on: an unreadable file needs someone to act, as it did when it made
@@ -183,7 +184,7 @@ def run_plate(argv: list[str]) -> int:
         recs = store.get_wells(plate_key, wanted)
         records = [recs[j.well] for j in jobs if j.well in recs]
         elapsed = time.monotonic() - t0
-        counts = {v: 0 for v in ("consistent", "suspicious", "inconsistent", "error")}
+        counts = {v: 0 for v in ("consistent", "suspicious", "inconsistent", "unchecked", "error")}
         for r in records:
             counts[r["verdict"] if r["verdict"] in counts else "error"] += 1
         # partial wells are also counted under their (capped) verdict: counts still sum to n_wells
@@ -218,6 +219,8 @@ def run_plate(argv: list[str]) -> int:
     for r in records:
         if r["verdict"] == "error":
             print(f"  {r['well']} {r['compound_id']}: error: {r['error']}")
+        elif r["verdict"] == "unchecked":
+            print(f"  {r['well']} {r['compound_id']}: unchecked: no NMR or LC-MS data for this well")
         elif r.get("status") == "partial":
             print(f"  {r['well']} {r['compound_id']}: partial ({r['verdict']}): {part_errors_text(r['part_errors'])}")
     return _exit_code(args.fail_on, counts, n_partial)
@@ -228,7 +231,8 @@ def _exit_code(fail_on: str | None, counts: dict, n_partial: int = 0) -> int:
         return 0
     if counts.get("inconsistent") or counts.get("error") or n_partial:
         return 2
-    if fail_on == "suspicious" and counts.get("suspicious"):
+    # a well with no data at all was never checked: a gate strict enough to stop suspicious wells stops it too
+    if fail_on == "suspicious" and (counts.get("suspicious") or counts.get("unchecked")):
         return 1
     return 0
 

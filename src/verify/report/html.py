@@ -19,11 +19,11 @@ from typing import Any
 
 from . import tables as T
 
-VERDICT_ORDER = ("consistent", "suspicious", "inconsistent", "error")
-VERDICT_SYMBOL = {"consistent": "✓", "suspicious": "?", "inconsistent": "✗", "error": "!"}
+VERDICT_ORDER = ("consistent", "suspicious", "inconsistent", "unchecked", "error")
+VERDICT_SYMBOL = {"consistent": "✓", "suspicious": "?", "inconsistent": "✗", "unchecked": "–", "error": "!"}
 
 CSS = """
-:root{--ok:#2e7d32;--sus:#f2a900;--bad:#c62828;--err:#6d4c8d;--empty:#eceff1;--ink:#1f2328;--muted:#667;}
+:root{--ok:#2e7d32;--sus:#f2a900;--bad:#c62828;--err:#6d4c8d;--unc:#90a4ae;--empty:#eceff1;--ink:#1f2328;--muted:#667;}
 *{box-sizing:border-box}
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;color:var(--ink);
  margin:0;background:#f6f7f9}
@@ -37,7 +37,7 @@ h3{font-size:15px;margin:14px 0 6px}
 code{font-size:11px;color:#777}
 .vd{display:inline-block;padding:1px 9px;border-radius:10px;color:#fff;font-size:12.5px;font-weight:600}
 .vd-consistent{background:var(--ok)}.vd-suspicious{background:var(--sus);color:#222}
-.vd-inconsistent{background:var(--bad)}.vd-error{background:var(--err)}.vd-none{background:#999}
+.vd-inconsistent{background:var(--bad)}.vd-error{background:var(--err)}.vd-unchecked{background:var(--unc)}.vd-none{background:#999}
 .st{display:inline-block;padding:0 6px;border-radius:8px;font-size:11.5px;border:1px solid}
 .st-consistent{color:#1b5e20;border-color:#81c784;background:#e8f5e9}
 .st-solvent{color:#37546d;border-color:#9fb4c7;background:#eef3f8}
@@ -49,6 +49,7 @@ section.well{background:#fff;border:1px solid #dde;border-left:6px solid #999;bo
  padding:14px 18px;margin:18px 0}
 section.v-consistent{border-left-color:var(--ok)}section.v-suspicious{border-left-color:var(--sus)}
 section.v-inconsistent{border-left-color:var(--bad)}section.v-error{border-left-color:var(--err)}
+section.v-unchecked{border-left-color:var(--unc)}
 .wellid{font-family:ui-monospace,Menlo,Consolas,monospace;background:#263238;color:#fff;padding:1px 7px;
  border-radius:4px;font-size:15px}
 .cols{display:flex;gap:18px;flex-wrap:wrap;align-items:flex-start}
@@ -90,6 +91,7 @@ td.v-consistent{background:var(--ok)!important;color:#fff;border-color:#1b5e20!i
 td.v-suspicious{background:var(--sus)!important;color:#222;border-color:#b07d00!important}
 td.v-inconsistent{background:var(--bad)!important;color:#fff;border-color:#8e0000!important}
 td.v-error{background:var(--err)!important;color:#fff;border-color:#4a2f66!important}
+td.v-unchecked{background:var(--unc)!important;color:#fff;border-color:#607d8b!important}
 td.partial{border:3px dashed var(--err)!important}
 section.partial{border-right:6px dashed var(--err)}
 .counts{display:flex;flex-direction:column;gap:6px;min-width:220px}
@@ -395,7 +397,8 @@ def plate_html(meta: dict, records: list[dict]) -> str:
         grid.append("</tr>")
     grid.append("</tbody></table>")
 
-    colors = {"consistent": "var(--ok)", "suspicious": "var(--sus)", "inconsistent": "var(--bad)", "error": "var(--err)"}
+    colors = {"consistent": "var(--ok)", "suspicious": "var(--sus)", "inconsistent": "var(--bad)",
+              "unchecked": "var(--unc)", "error": "var(--err)"}
     btns = ['<div class="counts"><div class="muted" style="font-size:12px">Verdicts (click to filter)</div>']
     for v in VERDICT_ORDER:
         btns.append(f'<button type="button" data-filter="{v}" data-count="{counts.get(v, 0)}">'

@@ -1,4 +1,4 @@
-"""Tables for the reports: HTML tables from the JSON-shaped result (schema verify/1) and the plate CSV.
+"""Tables for the reports: HTML tables from the JSON-shaped result (schema verify/2) and the plate CSV.
 
 Everything here reads plain dicts (a result's `to_dict()` or a stored plate record), so the same
 tables can be rebuilt from the results store without recomputing anything.

@@ -24,7 +24,7 @@ def _table(headers: list[str], rows: list[list], indent: str = "  ") -> list[str
 
 
 def render_text(result: dict) -> str:
-    """Human-readable report from the JSON-shaped result dict (schema verify/1)."""
+    """Human-readable report from the JSON-shaped result dict (schema verify/2)."""
     t = result["target"]
     e = result["expected"]
     lines = []
@@ -66,7 +66,12 @@ def render_text(result: dict) -> str:
         lines.append("")
         lines += render_ms(result["ms"])
     lines.append("")
-    lines.append(f"Verdict: {result['verdict'].upper()}")
+    if result["verdict"] == "unchecked":
+        lines.append("Verdict: UNCHECKED (expectation only: nothing was verified)")
+    else:
+        by = {"nmr": "1H NMR", "ms": "HRMS"}
+        basis = " + ".join(by.get(t, t) for t in result.get("checked_by") or [])
+        lines.append(f"Verdict: {result['verdict'].upper()}" + (f" (checked by {basis})" if basis else ""))
     for f in result["findings"]:
         lines.append(f"  [{f['severity']}] {f['message']}")
     return "\n".join(lines) + "\n"
