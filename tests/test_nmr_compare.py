@@ -549,3 +549,34 @@ def test_boc_singlet_whose_range_runs_into_water_is_named():
     boc.lo, boc.hi = 1.433, 1.518
     cmp = compare(mults, build_expectation(read_target(BENZYL_DIAZEPANE), "CDCl3"), SF)
     assert "nmr.boc_not_removed" in {f.code for f in cmp.findings}, [f.message for f in cmp.findings]
+
+
+@pytest.mark.parametrize("centre,width_hz", [(1.2, 300.0), (5.5, 600.0), (8.0, 300.0)])
+def test_broad_hump_is_baseline_and_noise_on_it_is_no_signal(centre, width_hz):
+    # a probe-background hump (300-600 Hz wide, not at the edge): its body and the noise riding on it
+    # are not signals; the compound's own multiplets beside it keep their integrals
+    hump = (centre, 1.0, [], width_hz)
+    res = check(BENZYL_DIAZEPANE_SIGNALS + [hump], noise=0.02)
+    assert res.verdict == "consistent", [f.message for f in res.findings if f.severity != "info"]
+    assert not [p for p in res.peaks if abs(p.ppm - centre) < 0.3 and p.status == "suspicious" and p.integral >= 0.1]
+    assert "nmr.baseline_hump" in {f.code for f in res.findings}
+
+
+def test_crowded_multiplets_and_a_tall_lines_foot_are_not_humps():
+    from verify.nmr.peaks import broad_background
+
+    ppm = np.linspace(12.0, -1.0, 65536)
+    y = np.zeros_like(ppm)
+    rng = np.random.default_rng(11)
+    for k in range(14):  # 0.8-2.1 ppm wall to wall with overlapping multiplets (a terpene's aliphatic region)
+        y += multiplet(ppm, 0.8 + 0.1 * k, rng.uniform(1, 3), [(7.0, 2), (12.0, 1)], fwhm_hz=rng.uniform(2, 6))
+    y += lorentz(ppm, 3.3, 4000.0, fwhm_hz=1.5)  # a tall methyl singlet: its wings rise above noise
+    y += np.random.default_rng(5).normal(0, 0.05, ppm.size)
+    noise = estimate_noise(y)
+    assert not broad_background(ppm, y, noise, SF).any()
+    # with the same spectrum plus a bare 400 Hz hump at 6 ppm, that hump and only it is found
+    y2 = y + lorentz(ppm, 6.0, 2.0, fwhm_hz=400.0)
+    bg = broad_background(ppm, y2, estimate_noise(y2), SF)
+    found = ppm[bg > 0]
+    assert found.size and found[np.argmax(bg[bg > 0])] == pytest.approx(6.0, abs=0.15)  # block-median grid
+    assert not (bg[(ppm > 0.7) & (ppm < 2.2)] > 0).any() and not (bg[np.abs(ppm - 3.3) < 0.3] > 0).any()

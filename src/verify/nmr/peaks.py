@@ -496,6 +496,111 @@ def _even_lines(m: Multiplet, th: NmrThresholds) -> list[Line]:
     return [L for L in m.lines if L.height < limit]
 
 
+def line_wings(ppm: np.ndarray, y: np.ndarray, lines: list[Line], sf_mhz: float,
+               reach_hz: float = 400.0) -> np.ndarray:
+    """Lorentzian model of the picked lines out to `reach_hz` Hz each side: what their wings add between
+    and beside them. Each line has its FWHM and, as amplitude, its prominence in `y` (a noise spike riding
+    on a hump has the hump under it, not wings). Same length as `ppm`."""
+    from scipy.signal import peak_prominences
+
+    ppm = np.asarray(ppm, float)
+    out = np.zeros(ppm.size)
+    if not lines:
+        return out
+    step = abs(float(ppm[1] - ppm[0]))
+    prom = peak_prominences(y, [L.index for L in lines])[0]
+    for L, amp in zip(lines, prom):
+        half = max(L.width_hz, 0.1) / 2 / sf_mhz  # ppm
+        i0 = max(0, L.index - int(reach_hz / sf_mhz / step))
+        i1 = min(ppm.size, L.index + int(reach_hz / sf_mhz / step) + 1)
+        d = (ppm[i0:i1] - L.ppm) / half
+        out[i0:i1] += min(L.height, float(amp)) / (1.0 + d * d)
+    return out
+
+
+def broad_background(ppm: np.ndarray, y: np.ndarray, noise: float, sf_mhz: float,
+                     th: NmrThresholds = NMR_THRESHOLDS, lines: list[Line] | None = None) -> np.ndarray:
+    """The body of broad humps (probe background, baseline rolls), zero elsewhere.
+
+    Parameters
+    ----------
+    ppm, y : ndarray
+        The spectrum's axis (ppm) and real intensity.
+    noise : float
+        Noise level (units of `y`).
+    sf_mhz : float
+        Spectrometer frequency (MHz), to turn th.hump_* widths (Hz) into points.
+    lines : list of Line, optional
+        The narrow lines picked: their Lorentzian wings (`line_wings`) are taken off first, so that the
+        overlapping wings of a neat liquid's or a low-field spectrum's lines are not read as a hump.
+
+    Returns
+    -------
+    ndarray like `y`: a running median over th.hump_window_hz (computed on block medians, so it costs
+    a few ms on 64k points), kept over each stretch where it is above one noise level whose top is at
+    least th.hump_min_snr x noise and at least th.hump_min_width_hz wide at half that top, and over its central
+    th.hump_min_width_hz mostly bare (the robust spread of the spectrum about it at most th.hump_max_spread
+    noise levels); zero elsewhere.
+    """
+    from scipy.ndimage import median_filter
+    from scipy.signal import find_peaks
+
+    y = np.asarray(y, float)
+    n = y.size
+    if n < 64 or noise <= 0:
+        return np.zeros_like(y)
+    step_hz = abs(float(ppm[1] - ppm[0])) * sf_mhz
+    win = max(9, int(th.hump_window_hz / step_hz))
+    block = max(1, win // 9)
+    nb = n // block
+    rest = y - line_wings(ppm, y, lines, sf_mhz) if lines else y
+    coarse = np.median(rest[: nb * block].reshape(nb, block), axis=1)
+    coarse = median_filter(coarse, size=9, mode="nearest")
+    body = np.interp(np.arange(n), np.arange(nb) * block + 0.5 * (block - 1), coarse)
+    out = np.zeros_like(y)
+    min_pts = th.hump_min_width_hz / step_hz
+    tops, _ = find_peaks(body, height=th.hump_min_snr * noise)
+    for top in tops:
+        # a hump is wide at half its own height; the foot of a tall narrow line (the median rising into
+        # its wings) peaks at that line and falls under half within a few tens of Hz
+        above = body >= 0.5 * body[top]
+        lo = top - (np.argmin(above[top::-1]) if not above[top::-1].all() else top + 1) + 1
+        hi = top + (np.argmin(above[top:]) if not above[top:].all() else n - top) - 1
+        if hi - lo + 1 < min_pts:
+            continue
+        # and it is mostly bare: noise about a smooth body. A crowded stretch of overlapping multiplets
+        # (menthol's 0.8-2.2 ppm) also lifts the running median, but there the lines fill the stretch
+        a, b = max(lo, top - int(min_pts / 2)), min(hi, top + int(min_pts / 2)) + 1  # its central part
+        dev = y[a:b] - body[a:b]
+        spread = 1.4826 * float(np.median(np.abs(dev - np.median(dev))))  # robust sigma of what rides on it
+        if spread > th.hump_max_spread * noise:
+            continue
+        # its extent: down both flanks from the top to the baseline or to the valley that parts it from
+        # a neighbour (a crowded region's raised floor beside it is not the hump's)
+        i0, i1 = _descent(body, top, -1, noise), _descent(body, top, 1, noise)
+        out[i0: i1 + 1] = np.maximum(out[i0: i1 + 1], body[i0: i1 + 1])
+    return out
+
+
+def _descent(body: np.ndarray, top: int, step: int, floor: float) -> int:
+    """Index where `body` stops falling from `top` in direction `step` (+1/-1), or drops under `floor`."""
+    i = top
+    while 0 <= i + step < body.size and body[i + step] <= body[i] and body[i + step] > floor:
+        i += step
+    return i
+
+
+def _stretches(ppm: np.ndarray, mask_values: np.ndarray) -> list[tuple[float, float]]:
+    """(lo, hi) ppm of each run of non-zero values."""
+    nz = np.flatnonzero(mask_values)
+    if nz.size == 0:
+        return []
+    cuts = np.flatnonzero(np.diff(nz) > 1)
+    starts = np.r_[nz[0], nz[cuts + 1]]
+    ends = np.r_[nz[cuts], nz[-1]]
+    return [(float(min(ppm[a], ppm[b])), float(max(ppm[a], ppm[b]))) for a, b in zip(starts, ends)]
+
+
 def find_multiplets(ppm: np.ndarray, y: np.ndarray, sf_mhz: float,
                     th: NmrThresholds = NMR_THRESHOLDS) -> tuple[list[Multiplet], float]:
     """Noise, lines, multiplets, integrals and artefact flags in one call: (multiplets, noise)."""
@@ -504,6 +609,19 @@ def find_multiplets(ppm: np.ndarray, y: np.ndarray, sf_mhz: float,
     # lines wider than th.hump_hz are baseline rolls (or a broad exchange hump): not signals to group
     humps = [L for L in lines if L.width_hz > th.hump_hz]
     lines = [L for L in lines if L.width_hz <= th.hump_hz]
+    background = broad_background(ppm, y, noise, sf_mhz, th, lines)
+    if background.any():
+        # noise and small lines riding on a hump stand on it, not on the baseline: measure and integrate
+        # them above the hump's own profile, or its body is read as a 0.5 H "signal"
+        y = y - background
+        lines = [L for L in pick_lines(ppm, y, noise, sf_mhz, th) if L.width_hz <= th.hump_hz]
+        for lo, hi in _stretches(ppm, background):
+            # listed at its top, as wide as it is at half that height (its foot runs much further)
+            inside = np.flatnonzero((ppm >= lo) & (ppm <= hi))
+            top = int(inside[np.argmax(background[inside])])
+            half = inside[background[inside] >= 0.5 * background[top]]
+            humps.append(Line(ppm=float(ppm[top]), height=float(background[top]),
+                              width_hz=abs(float(ppm[half[0]] - ppm[half[-1]])) * sf_mhz, index=top))
     mults = group_multiplets(ppm, y, lines, noise, sf_mhz, th)
     plateaus = [m for m in mults if _plateau(m, sf_mhz, th)]
     if plateaus:

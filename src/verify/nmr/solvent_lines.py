@@ -21,7 +21,8 @@ from .thresholds import NMR_THRESHOLDS, NmrThresholds
 
 
 def classify_solvent(mults: list[Multiplet], solvent: Solvent | None,
-                     th: NmrThresholds = NMR_THRESHOLDS, water_drift_ppm: float = 0.0) -> dict[int, tuple[str, str, bool]]:
+                     th: NmrThresholds = NMR_THRESHOLDS, water_drift_ppm: float = 0.0,
+                     water_line_is_compound: bool = False) -> dict[int, tuple[str, str, bool]]:
     """Which multiplets are solvent: {index: (kind, label, is_the_line_itself)}.
 
     kind: residual | water | reference | artefact. `is_the_line_itself` is False when the solvent
@@ -30,6 +31,9 @@ def classify_solvent(mults: list[Multiplet], solvent: Solvent | None,
     water line may have moved -- an amine or an N-H/O-H of the compound hydrogen-bonds and exchanges with
     it (in CDCl3 it then lies anywhere from 1.5 to about 1.9 ppm). When no water line of its own is seen,
     a multiplet spanning that band may hide it, and its surplus is free.
+    `water_line_is_compound` (default False): the line found at the water shift proved to be the compound's
+    own (a Boc singlet at 1.46 ppm in CDCl3, wholly taken by the tert-butyl group), so it is no proof that
+    water sits at its table shift: the drift band is then searched as well.
     """
     out: dict[int, tuple[str, str, bool]] = {}
     lines: list[tuple[str, str, float, float, float, str]] = []  # kind, label, ppm, tol, max width, mult
@@ -76,7 +80,7 @@ def classify_solvent(mults: list[Multiplet], solvent: Solvent | None,
             if i not in out and m.lo - 0.005 <= p <= m.hi + 0.005:
                 out[i] = (kind, lab, False)
     if water_drift_ppm > 0 and solvent is not None and solvent.key not in ("d2o",) and \
-            not any(v[0] == "water" and v[2] for v in out.values()):
+            (water_line_is_compound or not any(v[0] == "water" and v[2] for v in out.values())):
         lo = solvent.water + th.water_tol_ppm
         hi = lo + water_drift_ppm
         for i, m in enumerate(mults):

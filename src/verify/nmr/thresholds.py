@@ -34,6 +34,16 @@ class NmrThresholds:
     hump_hz: float = 80.0
     """A line wider than this (FWHM, Hz) is a baseline roll, not a signal: listed nowhere, never
     integrated (broad NH/OH are 10-50 Hz wide)."""
+    hump_window_hz: float = 160.0
+    hump_min_width_hz: float = 200.0
+    hump_min_snr: float = 5.0
+    hump_max_spread: float = 4.0
+    """A broad background found apart from the lines: the running median of the spectrum over
+    hump_window_hz (Hz; narrow multiplets fill less than half of it and do not move it), where it stands
+    at least hump_min_snr x noise high over a stretch at least hump_min_width_hz wide at half its height
+    (Hz; the foot of a tall line is narrower) and mostly bare there (the robust spread of the spectrum
+    about it at most hump_max_spread noise levels: a crowded region of multiplets is far above), is a hump (probe background, a baseline roll): subtracted there before
+    lines are measured and integrated, so noise riding on it is not read as a signal."""
     plateau_min_hz: float = 300.0
     plateau_min_lines: int = 10
     plateau_peak_ratio: float = 2.0
