@@ -19,6 +19,7 @@ in memory whole. MS2 scans are kept as precursor m/z, RT, polarity and their 50 
 from __future__ import annotations
 
 import gzip
+import math
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, MissingInputError
+from ..io_limits import CappedStream, require_regular
 from ._pyteomics import NO_CV, mzml
 
 # PSI-MS accessions read from each spectrum
@@ -63,6 +65,20 @@ _NAME_TO_ACC = {  # for params that arrive by name (resolved referenceable param
     "zlib compression": "MS:1000574", "no compression": "MS:1000576",
 }
 MS2_PEAKS_KEPT = 50
+MAX_MS_LEVEL = 100  # MSn beyond MS10 is not done on any instrument; a larger "ms level" is damage, not data
+
+# Decompression caps (issue 12). gzip expands filler ~1000-fold, so a few MB of .mzML.gz can hold gigabytes of it.
+# The largest runs this tool reads (a 1-2 h LC-MS run stored in profile mode) are a few GB of mzML; a stream that
+# decompresses past this cap is refused, with a one-line error, instead of being read for minutes.
+MAX_DECOMPRESSED_BYTES = 16 * 1024 ** 3
+# No genuine record needs more than this between two tags: the largest text node is one base64 array (6 million
+# uncompressed 64-bit values are ~64 MB). More is filler that lxml would hold whole in memory; applies to plain
+# files as well as to gzip streams.
+MAX_RECORD_GAP_BYTES = 128 * 1024 ** 2
+_CAP_NAMES = ("decompressed size cap (MAX_DECOMPRESSED_BYTES)", "record size cap (MAX_RECORD_GAP_BYTES)")
+# tags that end a gap: records, their arrays, and the index of an indexed file (one <offset> per spectrum)
+MZML_BOUNDARIES = (b"<spectrum", b"</spectrum", b"<binary", b"</binary", b"<chromatogram", b"</chromatogram",
+                   b"<offset", b"</offset")
 FAST_ITERATION = True  # False: pyteomics' own `iterfind("spectrum")` (same results, slower; see bench)
 
 
@@ -95,6 +111,7 @@ class Run:
     rt_unit: str = "second"  # unit the file used
     n_spectra: int = 0
     notes: list[str] = field(default_factory=list)
+    n_nonfinite: int = 0  # points dropped by the reader because their m/z or intensity was NaN or infinite
 
     @property
     def n_scans(self) -> int:
@@ -125,7 +142,7 @@ class Run:
         idx = np.concatenate([np.arange(self.offsets[i], self.offsets[i + 1]) for i in keep]) if len(keep) else np.zeros(0, dtype=np.int64)
         return Run(self.path, self.rt_s[keep], self.polarity[keep], self.tic[keep], offsets, self.mz[idx],
                    self.intensity[idx], [m for m in self.ms2 if m.polarity in (polarity, 0)], self.spectrum_mode,
-                   self.rt_unit, self.n_spectra, self.notes)
+                   self.rt_unit, self.n_spectra, self.notes, self.n_nonfinite)
 
 
 def centroid_profile(mz: np.ndarray, intensity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -235,7 +252,7 @@ class _LeanMzML(mzml.MzML):
                 "rt_unit": "", "tic": None, "precursor_mz": None, "mz": None, "intensity": None}
         for acc, value, unit in self._params(element, stop="binaryDataArrayList"):
             if acc == _MS_LEVEL:
-                info["ms_level"] = int(float(value))
+                info["ms_level"] = ms_level(value, f"spectrum {info['id']}")
             elif acc == _MS1_SPECTRUM and info["ms_level"] is None:
                 info["ms_level"] = 1
             elif acc == _MSN_SPECTRUM and info["ms_level"] is None:
@@ -280,12 +297,50 @@ class _LeanMzML(mzml.MzML):
         return info
 
 
-def _open(path: Path):
+class BadSpectrum(Exception):
+    """One spectrum's own values are unusable (read_run turns it into an InputError naming the file and the
+    spectrum); not a ValueError, so that it is not reported as a truncated or corrupt file."""
+
+
+def ms_level(value, where: str) -> int:
+    """The MS level `value` (attribute text or number) as an int from 1 to MAX_MS_LEVEL; BadSpectrum naming
+    `where` (e.g. "spectrum scan=3") otherwise ("-inf", "nan", "1e400", "0", "1.5", "two")."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError, OverflowError):
+        v = float("nan")
+    if not (math.isfinite(v) and v == int(v) and 1 <= v <= MAX_MS_LEVEL):
+        raise BadSpectrum(f"{where}: ms level {str(value)[:40]!r} is not a whole number from 1 to {MAX_MS_LEVEL}; "
+                          "damaged file")
+    return int(v)
+
+
+class _CappedRun(CappedStream):
+    """CappedStream that can seek: pyteomics reads the file's version from its start, then seeks back to 0 (and
+    restores positions it got from tell()). A seek restarts the counts at the new position, so the caps still
+    bound every pass the parser makes."""
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        pos = self._fh.seek(offset, whence)
+        self.pos = self._last_boundary = pos
+        self._tail = b""
+        return pos
+
+    def seekable(self) -> bool:
+        return self._fh.seekable()
+
+
+def _open(path: Path, boundaries: tuple[bytes, ...] = MZML_BOUNDARIES) -> CappedStream:
+    """The run as a binary stream (gunzipped when it starts with the gzip magic), read through a CappedStream:
+    a gzip stream is stopped at MAX_DECOMPRESSED_BYTES, any stream at MAX_RECORD_GAP_BYTES without one of
+    `boundaries` (module constants read at call time, so a test can lower them)."""
     with open(path, "rb") as fh:
         magic = fh.read(2)
     if magic == b"\x1f\x8b":
-        return gzip.open(path, "rb")
-    return open(path, "rb")
+        raw, total = gzip.open(path, "rb"), MAX_DECOMPRESSED_BYTES
+    else:
+        raw, total = open(path, "rb"), 1 << 62  # a plain file is its size on disk: nothing is amplified
+    return _CappedRun(raw, path, total, MAX_RECORD_GAP_BYTES, boundaries, _CAP_NAMES)
 
 
 def _sniff(path: Path, expected: str = "mzML") -> str:
@@ -333,6 +388,7 @@ def read_run(path: str | Path, keep_ms2: bool = True) -> Run:
         raise MissingInputError("no such file or directory", p)
     if p.is_dir():
         raise InputError("is a directory, expected an .mzML or .mzXML file", p)
+    require_regular(p, "MS input", allow_dir=False)  # a FIFO, socket or device would block or stream for ever
     if is_mzxml_path(p) or _sniff(p) == "mzXML":
         from .read_mzxml import read_mzxml
 
@@ -359,6 +415,8 @@ def read_run(path: str | Path, keep_ms2: bool = True) -> Run:
                 b.add(level, rt, spec["polarity"], spec["mode"], mz, inten, spec["precursor_mz"])
     except InputError:
         raise
+    except BadSpectrum as exc:
+        raise InputError(str(exc), p) from None
     except (etree.XMLSyntaxError, EOFError, zlib.error, PyteomicsError, ValueError, OSError, KeyError, TypeError) as exc:
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"truncated or corrupt mzML after {b.n_spectra} spectra ({msg})", p) from None
@@ -374,7 +432,9 @@ def is_mzxml_path(p: Path) -> bool:
 class RunBuilder:
     """Collects the spectra of one run, one at a time, into a `Run` (shared by the mzML and mzXML readers).
 
-    MS1 scans: profile scans are centroided, zero-intensity centroids dropped, m/z sorted; MS2 scans are kept as
+    Points whose m/z or intensity is NaN or infinite are dropped first, from every scan (one such point would
+    otherwise become the "found" m/z of an ion, and slow every m/z search), and counted in `Run.n_nonfinite` and
+    a `Run.notes` line. MS1 scans: profile scans are centroided, zero-intensity centroids dropped, m/z sorted; MS2 scans are kept as
     precursor m/z, RT, polarity and their MS2_PEAKS_KEPT most intense peaks (when `keep_ms2`). The reader counts
     `n_spectra` and adds each file unit to `units` (names of _MINUTE_UNITS / _HOUR_UNITS, else seconds)."""
 
@@ -388,16 +448,27 @@ class RunBuilder:
         self.levels: dict[int, int] = {}  # MS level -> number of spectra (for the no-MS1 message)
         self.precursors: set[float] = set()
         self.n_spectra = 0
+        self.n_nonfinite = 0  # points dropped (NaN / infinite m/z or intensity)
+        self.n_nonfinite_scans = 0
 
     def add(self, level: int, rt_s: float, polarity: int, mode: str | None, mz, inten,
             precursor_mz: float | None = None) -> None:
         """Add one spectrum (retention time already in seconds; mode None: decided from the data)."""
         self.levels[level] = self.levels.get(level, 0) + 1
+        mz = np.asarray(mz, dtype=np.float64)
+        inten = np.asarray(inten, dtype=np.float64)
+        # an intensity beyond float32's range would become inf when stored, so it counts as not finite too
+        ok = np.isfinite(mz) & np.isfinite(inten) & (np.abs(inten) <= np.finfo(np.float32).max)
+        if not ok.all():
+            self.n_nonfinite += int(len(ok) - np.count_nonzero(ok))
+            self.n_nonfinite_scans += 1
+            mz, inten = mz[ok], inten[ok]
+        inten = inten.astype(np.float32)
+        if precursor_mz is not None and not math.isfinite(float(precursor_mz)):
+            precursor_mz = None
         if level == 1:
             mode = mode or ("profile" if _looks_profile(mz) else "centroid")
             self.modes.add(mode)
-            mz = np.asarray(mz, dtype=np.float64)
-            inten = np.asarray(inten, dtype=np.float32)
             if mode == "profile":
                 mz, inten = centroid_profile(mz, inten)
             else:
@@ -417,10 +488,9 @@ class RunBuilder:
         if precursor_mz is not None:
             self.precursors.add(round(float(precursor_mz), 4))
         if self.keep_ms2:
-            inten = np.asarray(inten, dtype=np.float32)
             top = np.argsort(inten)[::-1][:MS2_PEAKS_KEPT]
             top.sort()
-            self.ms2.append(Ms2Scan(rt_s, precursor_mz, polarity, np.asarray(mz, dtype=np.float64)[top], inten[top]))
+            self.ms2.append(Ms2Scan(rt_s, precursor_mz, polarity, mz[top], inten[top]))
 
     def build(self) -> Run:
         """The Run, sorted by retention time; InputError (exit 65) when the run has no MS1 scan."""
@@ -450,7 +520,11 @@ class RunBuilder:
             spectrum_mode="mixed" if len(modes) > 1 else (next(iter(modes)) if modes else "centroid"),
             rt_unit="minute" if units & _MINUTE_UNITS else ("hour" if units & _HOUR_UNITS else "second"),
             n_spectra=self.n_spectra,
+            n_nonfinite=self.n_nonfinite,
         )
+        if self.n_nonfinite:
+            run.notes.append(f"{self.n_nonfinite} points with a NaN or infinite m/z or intensity dropped from "
+                             f"{self.n_nonfinite_scans} of {self.n_spectra} spectra")
         if np.any(np.diff(rt_arr) < 0):
             order = np.argsort(rt_arr, kind="stable")
             run = _reorder(run, order)

@@ -20,7 +20,11 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError, MissingInputError
-from .read import Run, RunBuilder, _open, _sniff
+from ..io_limits import require_regular
+from .read import BadSpectrum, Run, RunBuilder, _open, _sniff, ms_level
+
+# tags that end a gap for read.py's record size cap: scans, their peaks, the index (one <offset> per scan)
+MZXML_BOUNDARIES = (b"<scan", b"</scan", b"<peaks", b"</peaks", b"<offset", b"</offset")
 
 _DURATION = re.compile(r"^\s*-?P(?:\d+(?:\.\d*)?D)?T?(\d+(?:\.\d*)?H)?(\d+(?:\.\d*)?M)?(\d+(?:\.\d*)?S)?\s*$")
 
@@ -89,11 +93,12 @@ def read_mzxml(path: str | Path, keep_ms2: bool = True) -> Run:
         raise MissingInputError("no such file or directory", p)
     if p.is_dir():
         raise InputError("is a directory, expected an .mzXML file", p)
+    require_regular(p, "MS input", allow_dir=False)  # a FIFO, socket or device would block or stream for ever
     if _sniff(p, "mzXML") != "mzXML":
         raise InputError("not an mzXML file (no <mzXML> element at the start)", p)
     b = RunBuilder(p, keep_ms2)
     try:
-        with _open(p) as fh:
+        with _open(p, MZXML_BOUNDARIES) as fh:
             reader = _mzxml_class()(fh, use_index=False, read_schema=False, huge_tree=True)
             for scan in reader:
                 b.n_spectra += 1
@@ -102,7 +107,7 @@ def read_mzxml(path: str | Path, keep_ms2: bool = True) -> Run:
                     continue
                 if len(mz) != len(inten):
                     raise InputError(f"scan {scan.get('num')}: m/z and intensity arrays differ in length", p)
-                level = int(scan.get("msLevel") or 1)
+                level = ms_level(scan.get("msLevel") or 1, f"scan {scan.get('num')}")
                 rt = scan.get("retentionTime")
                 if rt is None:
                     rt_s = float(b.n_spectra)
@@ -122,6 +127,8 @@ def read_mzxml(path: str | Path, keep_ms2: bool = True) -> Run:
                 b.add(level, rt_s, pol, mode, np.asarray(mz, dtype=np.float64), np.asarray(inten), pmz)
     except InputError:
         raise
+    except BadSpectrum as exc:
+        raise InputError(str(exc), p) from None
     except (etree.XMLSyntaxError, EOFError, zlib.error, gzip.BadGzipFile, PyteomicsError, ValueError, OSError,
             KeyError, TypeError, IndexError) as exc:
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
