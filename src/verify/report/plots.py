@@ -153,16 +153,29 @@ def _layout_labels(xs: list[float], width: float, nrows: int) -> list[int]:
 
 
 # ----------------------------------------------------------------------------------------- structure
+COORDGEN_MAX_RING = 30  # largest ring (atoms) laid out with CoordGen
+MAX_DEPICTED_HEAVY_ATOMS = 150  # larger structures get a note instead of a drawing
+
+
 def structure_svg(mol, width: int = 320, height: int = 240, groups: list | None = None) -> str:
     """RDKit drawing of the target; carbons/heteroatoms carrying an expected 1H group get its id."""
     from rdkit import Chem
     from rdkit.Chem.Draw import rdMolDraw2D
 
     m = Chem.Mol(mol)
+    n_heavy = m.GetNumHeavyAtoms()
+    if n_heavy > MAX_DEPICTED_HEAVY_ATOMS:
+        # a layout of this size takes seconds to minutes and reads as a tangle at 320 px
+        return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">'
+                f'<text x="8" y="{height // 2}" font-size="13" fill="#667">structure not drawn: {n_heavy} heavy '
+                f'atoms (above {MAX_DEPICTED_HEAVY_ATOMS})</text></svg>')
     try:
         from rdkit.Chem import rdDepictor
 
-        rdDepictor.SetPreferCoordGen(True)
+        rings = m.GetRingInfo().AtomRings()
+        # CoordGen draws rings best but hangs or takes GBs on macrocycles (a 44-membered ring: minutes);
+        # RDKit's own layout is used above COORDGEN_MAX_RING
+        rdDepictor.SetPreferCoordGen(max((len(r) for r in rings), default=0) <= COORDGEN_MAX_RING)
         if not m.GetNumConformers():
             rdDepictor.Compute2DCoords(m)
     except Exception:  # drawing still works with RDKit's own coordinates

@@ -6,10 +6,11 @@ a `.mol`/`.sdf` (first record, name from its title line) or a literal SMILES.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from rdkit import Chem, RDLogger
+from rdkit import Chem, RDLogger, rdBase
 from rdkit.Chem.MolStandardize import rdMolStandardize
 
 from ..errors import InputError, MissingInputError
@@ -18,6 +19,46 @@ RDLogger.DisableLog("rdApp.*")
 
 SMILES_SUFFIXES = {".smi", ".smiles"}
 MOL_SUFFIXES = {".mol", ".sdf", ".sd", ".mdl"}
+# Bounds on what a small-molecule check is asked to take (each step below is then bounded too): a salt,
+# solvate or co-crystal has a few fragments; 300 of them made the fragment handling run for minutes.
+MAX_FRAGMENTS = 20
+MAX_HEAVY_ATOMS = 250  # a peptide of ~30 residues; beyond this the 1H and isotope models are not meant
+MAX_STRUCTURE_BYTES = 5_000_000  # a .smi/.mol/.sdf read for its first record only
+
+
+def _exists(p: Path) -> bool:
+    """Path.exists() that answers False where the name cannot be a path at all (too long, NUL byte)."""
+    try:
+        return p.exists()
+    except (OSError, ValueError):
+        return False
+
+
+def _short(text: str, n: int = 60) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def rdkit_reason(messages: str) -> str:
+    """RDKit's own words for a failed parse, in one line: "extra open parentheses (position 3)"."""
+    lines = [re.sub(r"^\[\d\d:\d\d:\d\d\]\s*", "", ln).strip() for ln in messages.splitlines()]
+    lines = [ln for ln in lines if ln]
+    if not lines:
+        return ""
+    first = re.sub(r"^SMILES Parse Error:\s*", "", lines[0])
+    first = re.sub(r"\s+(while parsing|for input):.*$", "", first)
+    pos = next((m.group(1) for ln in lines if (m := re.search(r"around position (\d+)", ln))), None)
+    return first + (f" (position {pos})" if pos else "")
+
+
+def parse_smiles(smiles: str) -> tuple[Chem.Mol | None, str]:
+    """(molecule or None, RDKit's reason when None) for a SMILES string."""
+    with rdBase.CaptureErrorLog() as log:
+        mol = Chem.MolFromSmiles(smiles)
+    return mol, ("" if mol is not None else rdkit_reason(log.messages))
+
+
+def _invalid_smiles(smiles: str, reason: str) -> str:
+    return f"invalid SMILES {_short(smiles)!r}" + (f": RDKit: {reason}" if reason else "")
 
 
 @dataclass
@@ -32,11 +73,6 @@ class Target:
     source: str = ""  # file path or "literal"
 
 
-def _looks_like_path(arg: str) -> bool:
-    p = Path(arg)
-    return p.suffix.lower() in SMILES_SUFFIXES | MOL_SUFFIXES or "/" in arg or p.exists()
-
-
 def read_target(arg: str) -> Target:
     """Parse TARGET (a path or a literal SMILES) into a salt-free `Target`.
 
@@ -44,24 +80,25 @@ def read_target(arg: str) -> Target:
     for an unreadable file or invalid SMILES.
     """
     p = Path(arg)
-    if p.suffix.lower() in SMILES_SUFFIXES | MOL_SUFFIXES:
-        if not p.exists():
+    suffix = p.suffix.lower() if len(arg) < 4096 else ""
+    if suffix in SMILES_SUFFIXES | MOL_SUFFIXES:
+        if not _exists(p):
             raise MissingInputError("no such file", arg)
         if p.is_dir():
             raise InputError("is a directory, not a structure file", arg)
-        if p.suffix.lower() in SMILES_SUFFIXES:
+        if suffix in SMILES_SUFFIXES:
             smiles, name = _read_smiles_file(p)
-            mol = Chem.MolFromSmiles(smiles)
+            mol, why = parse_smiles(smiles)
             if mol is None:
-                raise InputError(f"invalid SMILES {smiles!r}", arg)
+                raise InputError(_invalid_smiles(smiles, why), arg)
             return parent_target(mol, name or p.stem, smiles, source=str(p))
         mol, name = _read_mol_file(p)
         return parent_target(mol, name or p.stem, Chem.MolToSmiles(mol), source=str(p))
-    if p.exists() and p.is_file():
+    if _exists(p) and p.is_file():
         # A structure file with an unusual suffix: try SMILES first, then molfile.
         try:
             smiles, name = _read_smiles_file(p)
-            mol = Chem.MolFromSmiles(smiles)
+            mol, _ = parse_smiles(smiles)
             if mol is not None:
                 return parent_target(mol, name or p.stem, smiles, source=str(p))
         except InputError:
@@ -71,20 +108,32 @@ def read_target(arg: str) -> Target:
     literal = arg.strip()
     if not literal:
         raise InputError("empty SMILES", "TARGET")
-    mol = Chem.MolFromSmiles(literal)
+    # a literal SMILES (any length: a long one is no file name) is parsed before it is taken for a path
+    mol, why = parse_smiles(literal)
     if mol is None:
-        if "/" in arg and not p.exists() and (p.parent.name or "").strip() and not p.parent.exists():
+        if "/" in arg and (p.parent.name or "").strip() and not _exists(p.parent):
             # looks like a path (its folder does not exist either): say so rather than "invalid SMILES"
             raise MissingInputError("no such file", arg)
-        raise InputError(f"invalid SMILES {literal!r} (and no file of that name)", "TARGET")
+        raise InputError(_invalid_smiles(literal, why) + " (and no file of that name)", "TARGET")
     return parent_target(mol, "", literal, source="literal")
 
 
-def _read_smiles_file(p: Path) -> tuple[str, str]:
+def _read_text(p: Path, what: str) -> str:
+    """A structure file's text: UTF-8, else latin-1 (names written by older Windows tools); binary
+    content (NUL bytes) or more than MAX_STRUCTURE_BYTES is refused."""
+    from ..io_limits import read_capped
+
+    raw = read_capped(p, MAX_STRUCTURE_BYTES, what)
+    if b"\x00" in raw:
+        raise InputError(f"not a {what}: binary content (NUL bytes)", p)
     try:
-        text = p.read_text(encoding="utf-8", errors="strict")
-    except (UnicodeDecodeError, OSError) as exc:
-        raise InputError(f"cannot read as text ({exc.__class__.__name__})", p) from None
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
+def _read_smiles_file(p: Path) -> tuple[str, str]:
+    text = _read_text(p, "SMILES file")
     for line in text.splitlines():
         s = line.strip()
         if not s or s.startswith("#"):
@@ -95,18 +144,22 @@ def _read_smiles_file(p: Path) -> tuple[str, str]:
 
 
 def _read_mol_file(p: Path) -> tuple[Chem.Mol, str]:
-    try:
-        if p.suffix.lower() == ".mol" or p.suffix.lower() == ".mdl":
-            mol = Chem.MolFromMolFile(str(p), sanitize=True, removeHs=True)
-        else:
-            supplier = Chem.SDMolSupplier(str(p), sanitize=True, removeHs=True)
-            mol = next(iter(supplier), None) if len(supplier) else None
-    except (OSError, RuntimeError) as exc:
-        raise InputError(f"cannot read molfile ({exc})", p) from None
+    text = _read_text(p, "molfile/SDF")
+    block = text.split("$$$$", 1)[0]  # the first record; a mol block is the same text
+    with rdBase.CaptureErrorLog() as log:
+        try:
+            mol = Chem.MolFromMolBlock(block, sanitize=True, removeHs=True)
+        except RuntimeError as exc:
+            raise InputError(f"cannot read molfile ({exc})", p) from None
     if mol is None:
-        raise InputError("not a readable molfile/SDF record", p)
+        why = rdkit_reason(log.messages)
+        raise InputError("not a readable molfile/SDF record" + (f": RDKit: {why}" if why else ""), p)
     name = mol.GetProp("_Name").strip() if mol.HasProp("_Name") else ""
     return mol, name
+
+
+def _where(source: str) -> str:
+    return source if source and source != "literal" else "TARGET"
 
 
 def parent_target(mol: Chem.Mol, name: str, input_smiles: str, source: str = "") -> Target:
@@ -115,14 +168,20 @@ def parent_target(mol: Chem.Mol, name: str, input_smiles: str, source: str = "")
     The chemist often registers the salt (HCl, TFA); HRMS and the structure check concern the parent.
     """
     notes: list[str] = []
+    n_frags = len(Chem.GetMolFrags(mol))  # atom index tuples only: cheap, bounded before any fragment work
+    if n_frags > MAX_FRAGMENTS:
+        raise InputError(f"{n_frags} fragments; at most {MAX_FRAGMENTS} are accepted (a salt or solvate has a "
+                         "few)", _where(source))
+    if mol.GetNumHeavyAtoms() > MAX_HEAVY_ATOMS:
+        raise InputError(f"{mol.GetNumHeavyAtoms()} heavy atoms; at most {MAX_HEAVY_ATOMS} are accepted (a small "
+                         "molecule verifier)", _where(source))
     frags = Chem.GetMolFrags(mol, asMols=True, sanitizeFrags=True)
     parent = mol
     if len(frags) > 1:
         chooser = rdMolStandardize.LargestFragmentChooser(preferOrganic=True)
         parent = chooser.choose(mol)
-        removed = sorted(
-            {Chem.MolToSmiles(f) for f in frags if Chem.MolToSmiles(f) != Chem.MolToSmiles(parent)}
-        )
+        parent_smiles = Chem.MolToSmiles(parent)
+        removed = sorted({smi for smi in map(Chem.MolToSmiles, frags) if smi != parent_smiles})
         notes.append(f"salt/counter-ion stripped: {', '.join(removed)}; checking the parent")
     charged = any(a.GetFormalCharge() != 0 for a in parent.GetAtoms())
     if charged:
@@ -131,7 +190,7 @@ def parent_target(mol: Chem.Mol, name: str, input_smiles: str, source: str = "")
             notes.append("charged parent neutralised (protonated amine taken as its free base)")
             parent = uncharged
     if parent.GetNumHeavyAtoms() == 0:
-        raise InputError("structure has no heavy atoms", source or "TARGET")
+        raise InputError("structure has no heavy atoms", _where(source))
     return Target(
         name=name,
         smiles=Chem.MolToSmiles(parent),
