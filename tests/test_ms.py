@@ -615,3 +615,15 @@ def test_absent_target_main_component_hint_names_nearby_side_product(tmp_path):
     f = next(f for f in res.findings if f.code == "ms.main_component")
     assert "Boc not removed [M+H]+" in f.message and "ppm from" in f.message, f.message
     assert "no Cl or Br" in f.message, f.message
+
+
+@pytest.mark.parametrize("height,severity", [(6e4, "info"), (3e5, "warning")])
+def test_named_side_product_warns_from_ten_percent_only(tmp_path, height, severity):
+    # a Boc-not-removed peak of its own: a few % of the ion current is named (info), >= 10 % is a warning
+    exp = expectation(BENZYL_DIAZEPANE)
+    boc = expectation(BOC_BENZYL)
+    comps = [component(pattern(ion(exp, "[M+H]+"))), component(pattern(ion(boc, "[M+H]+")), rt=90.0, height=height)]
+    res = check_ms(write_run(tmp_path / "boc.mzML", comps, BACKGROUND), exp)
+    sp = [f for f in res.findings if f.code == "ms.side_product"]
+    assert sp and {f.severity for f in sp} == {severity} and "Boc not removed" in sp[0].message
+    assert res.verdict == ("consistent" if severity == "info" else "suspicious")

@@ -580,3 +580,12 @@ def test_crowded_multiplets_and_a_tall_lines_foot_are_not_humps():
     found = ppm[bg > 0]
     assert found.size and found[np.argmax(bg[bg > 0])] == pytest.approx(6.0, abs=0.15)  # block-median grid
     assert not (bg[(ppm > 0.7) & (ppm < 2.2)] > 0).any() and not (bg[np.abs(ppm - 3.3) < 0.3] > 0).any()
+
+
+@pytest.mark.parametrize("n_h,severity", [(0.45, "info"), (1.8, "warning")])
+def test_boc_not_removed_warns_from_ten_mol_percent(n_h, severity):
+    # the Boc precursor's 9H singlet beside the free amine: 0.45 H is 5 mol % (named, info), 1.8 H is 20 %
+    res = check(BENZYL_DIAZEPANE_SIGNALS + [(1.46, n_h, [])])
+    boc = [f for f in res.findings if f.code == "nmr.boc_not_removed"]
+    assert boc and boc[0].severity == severity, [f.message for f in res.findings]
+    assert res.verdict == ("consistent" if severity == "info" else "suspicious")

@@ -384,14 +384,24 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
         iso = fit.score if a.assignment == f"target {ion.name}" else None
         peaks.append(MsPeak(a.mz, a.intensity, a.ppm_error, a.status, a.assignment, a.note, a.theoretical_mz,
                             rt_apex, iso, a.relative))
-    sp_seen: dict[str, str] = {}
+    # named side products: name -> (text, severity); a warning from 10 % (of the target ion when it
+    # co-elutes, of the ion current as its own peak), below that named as info, as unexplained ions are;
+    # judged on the whole percent the finding prints, so that "10 %" never reads as below the cut
+    sp_seen: dict[str, tuple[str, str]] = {}
+
+    def seen(name: str, text: str, warn: bool) -> None:
+        sev = "warning" if warn else "info"
+        if name not in sp_seen or (sev == "warning" and sp_seen[name][1] == "info"):
+            sp_seen[name] = (text, sev)
+
     unexplained = [a for a in accounted if a.assignment == "unexplained" and a.relative >= th.unexplained_rel
                    and "split centroid" not in a.note]
     for a in accounted:
         if a.status == "impurity" and "isotope" not in a.assignment:
             name = a.assignment.rsplit(" [", 1)[0]
-            sp_seen.setdefault(name, f"{a.assignment} at m/z {a.mz:.4f} ({a.ppm_error:+.1f} ppm), "
-                                     f"{a.relative * 100:.0f}% of the target ion, co-eluting at {rt_apex:.1f} s")
+            seen(name, f"{a.assignment} at m/z {a.mz:.4f} ({a.ppm_error:+.1f} ppm), "
+                       f"{a.relative * 100:.0f}% of the target ion, co-eluting at {rt_apex:.1f} s",
+                 round(a.relative * 100) >= th.unexplained_rel * 100)
 
     # ---- 5. other chromatographic peaks, MS purity -------------------------------------------------
     found_list = [(im.mz, im.name, im.theoretical_mz, im.ppm_error) for im in ions_out
@@ -424,15 +434,15 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
             continue
         if f.status == "impurity":
             name = f.assignment.rsplit(" [", 1)[0]
-            sp_seen.setdefault(name, f"{f.assignment} at m/z {f.mz:.4f} ({f.ppm_error:+.1f} ppm), RT {f.rt_s:.1f} s, "
-                                     f"{f.share * 100:.0f}% of the ion current")
+            seen(name, f"{f.assignment} at m/z {f.mz:.4f} ({f.ppm_error:+.1f} ppm), RT {f.rt_s:.1f} s, "
+                       f"{f.share * 100:.0f}% of the ion current", round(f.share * 100) >= th.other_peak_warn_share * 100)
         elif f.status == "suspicious" and f.share >= th.other_peak_warn_share:
             if e.start_s - 1e-6 <= f.rt_s <= e.end_s + 1e-6 and any(
                     abs(a.mz - f.mz) <= f.mz * tol * th.search_factor * 1e-6 for a in unexplained):
                 continue  # co-elutes with the target: already an ms.unexplained_ion, not another peak
             other_unexplained.append(f)
-    for name, text in sp_seen.items():
-        findings.append(Finding("warning", "ms.side_product", f"named impurity: {text}."))
+    for name, (text, sev) in sp_seen.items():
+        findings.append(Finding(sev, "ms.side_product", f"named impurity: {text}."))
     if unexplained:
         lst = ", ".join(f"m/z {a.mz:.4f} ({a.relative * 100:.0f}%)" for a in unexplained[:6])
         findings.append(Finding("warning", "ms.unexplained_ion",

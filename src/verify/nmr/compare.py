@@ -72,6 +72,12 @@ def _fmt_groups(ids: list[str]) -> str:
     return "+".join(ids)
 
 
+def _side_severity(mol_percent: float, th: NmrThresholds) -> str:
+    """A named side product is a warning from th.side_product_warn_mol_percent, info below (judged on the
+    whole mol % the finding prints)."""
+    return "warning" if round(mol_percent) >= th.side_product_warn_mol_percent else "info"
+
+
 def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
             th: NmrThresholds = NMR_THRESHOLDS, side_products: list | None = None,
             water_line_is_compound: bool = False) -> Comparison:
@@ -200,11 +206,12 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
         lo, hi = SIDE_WINDOWS["boc"][col]
         for j in unexplained_in(lo, hi, singlet=True):
             # a singlet judged by its lines: its integration range may run on to a neighbour (water at 1.56)
-            if peaks[j].surplus_h >= 9 * th.side_product_min_h and _line_span(mults[j]) < 0.08:
+            # named from side_product_min_h per H, or as soon as it would otherwise count as unexplained
+            if peaks[j].surplus_h >= min(9 * th.side_product_min_h, min_h) and _line_span(mults[j]) < 0.08:
                 mol = 100 * peaks[j].surplus_h / 9
                 _name_side(peaks[j], boc_name, f"tert-butyl 9H singlet of a Boc group the target does not have; ~{mol:.0f} mol %")
                 named_sp.append(boc_name)
-                findings.append(Finding("warning", "nmr.boc_not_removed",
+                findings.append(Finding(_side_severity(mol, th), "nmr.boc_not_removed",
                                         f"{boc_name}: a 9H-type singlet at {mults[j].ppm:.2f} ppm ({peaks[j].surplus_h:.2f} H, "
                                         f"about {mol:.0f} mol %) is a Boc tert-butyl group, and the target has no Boc"))
                 break
@@ -217,7 +224,7 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
             nm_ = sp_kinds["aldehyde"]
             _name_side(peaks[j], nm_, f"aldehyde CHO; ~{mol:.0f} mol %")
             named_sp.append(nm_)
-            findings.append(Finding("warning", "nmr.aldehyde_leftover",
+            findings.append(Finding(_side_severity(mol, th), "nmr.aldehyde_leftover",
                                     f"{nm_}: an aldehyde CHO signal at {mults[j].ppm:.2f} ppm ({peaks[j].surplus_h:.2f} H, about {mol:.0f} mol %)"))
     if "alcohol" in sp_kinds:
         lo, hi = SIDE_WINDOWS["alcohol"][col]
@@ -229,7 +236,7 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
             nm_ = sp_kinds["alcohol"]
             _name_side(peaks[j], nm_, f"ArCH2OH; ~{mol:.0f} mol %")
             named_sp.append(nm_)
-            findings.append(Finding("warning", "nmr.alcohol_byproduct",
+            findings.append(Finding(_side_severity(mol, th), "nmr.alcohol_byproduct",
                                     f"{nm_}: a benzylic CH2OH signal at {mults[j].ppm:.2f} ppm ({peaks[j].surplus_h:.2f} H, about {mol:.0f} mol %)"))
     if "over_alkylation" in sp_kinds:
         ratio = _class_ratios(peaks, groups, eligible, free_surplus)
@@ -267,7 +274,7 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
                 if not peaks[j].placed:
                     _name_side(peaks[j], nm_, f"~{mol:.0f} mol %")
             named_sp.append(nm_)
-            findings.append(Finding("warning", "nmr.over_alkylation",
+            findings.append(Finding(_side_severity(mol, th), "nmr.over_alkylation",
                                     f"{nm_}: the benzylic CH2 ({blo:.2f}-{bhi:.2f} ppm) integrates {100 * excess_b:.0f} % and the "
                                     f"aromatic H {100 * excess_a:.0f} % above what the ring signals predict: a second benzyl "
                                     f"group on the ring (about {mol:.0f} mol %)"))
@@ -294,7 +301,8 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
             code = {"aldehyde": "nmr.aldehyde_leftover", "alcohol": "nmr.alcohol_byproduct"}[sp_kind]
             if code not in {f.code for f in findings}:
                 named_sp.append(sp_kinds[sp_kind])
-                imp_findings.append(Finding("warning", code, f"{sp_kinds[sp_kind]}: {h.name} signals present "
+                imp_findings.append(Finding(_side_severity(h.mol_percent, th), code,
+                                            f"{sp_kinds[sp_kind]}: {h.name} signals present "
                                                              f"(about {h.mol_percent:.0f} mol % of the compound)"))
             continue
         sev = "warning" if h.mol_percent > th.impurity_warn_mol_percent else "info"

@@ -130,6 +130,10 @@ class NmrThresholds:
     side_product_min_h: float = 0.05
     """A side-product signal (aldehyde CHO, ArCH2OH, Boc 9H singlet per 9 H...) is named from this
     many H of unexplained intensity (for the Boc singlet: this times 9)."""
+    side_product_warn_mol_percent: float = 10.0
+    """A named side product (Boc not removed, aldehyde, its alcohol, over-alkylation) from this many mol %
+    makes the spectrum suspicious; below it is named as info (the usual >= 90 % purity release criterion,
+    and the cut at which the LC-MS check warns about another peak)."""
     over_alkylation_excess: float = 0.15
     """Over-alkylation is named when the benzylic CH2 singlet(s) integrate this fraction above what the
     other (ring) signals predict and the aromatic H too (a second benzyl group on the ring)."""

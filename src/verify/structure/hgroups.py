@@ -93,7 +93,8 @@ def _may_split(mol: Chem.Mol, atoms: tuple[int, ...], exchangeable: bool, note: 
 
     Exchangeable H (several NH/OH species, exchange with water); H within two bonds of a tertiary
     amide/carbamate N (slow C-N rotation: two rotamers, each its own set of signals); a CH2 whose two H are
-    diastereotopic (a stereocentre in the molecule, or the CH2 in a ring, whose two faces differ); two
+    diastereotopic (a stereocentre in the molecule, or the CH2 in a ring whose two faces differ:
+    `_ring_faces_differ`); two
     or more equivalent CH3/CH2 in a molecule with a stereocentre (diastereotopic groups, e.g. an
     isopropyl next to a stereocentre). Everything else (aromatic CH, a lone CH, a CH3, an achiral chain
     CH2) is one multiplet. `rotamer_ns` and `chiral` are properties of the whole molecule
@@ -103,13 +104,39 @@ def _may_split(mol: Chem.Mol, atoms: tuple[int, ...], exchangeable: bool, note: 
     if exchangeable or "rotamer" in note:
         return True
     dist = Chem.GetDistanceMatrix(mol)
-    if any(dist[a][n] <= 2 for n in (_rotamer_ns(mol) if rotamer_ns is None else rotamer_ns) for a in atoms):
+    # the C-H next to the amide/carbamate N (H two bonds from it) doubles; one C further the two rotamers
+    # differ by a few hundredths of a ppm, inside one multiplet
+    if any(dist[a][n] <= 1 for n in (_rotamer_ns(mol) if rotamer_ns is None else rotamer_ns) for a in atoms):
         return True
     chiral = _has_stereocentre(mol) if chiral is None else chiral
     first = mol.GetAtomWithIdx(atoms[0])
-    if first.GetTotalNumHs() == 2 and (chiral or first.IsInRing() or first.GetHybridization() == Chem.HybridizationType.SP2):
+    if first.GetTotalNumHs() == 2 and (chiral or _ring_faces_differ(mol, first.GetIdx())
+                                       or first.GetHybridization() == Chem.HybridizationType.SP2):
         return True  # (a =CH2's two H sit cis and trans to the other end: two signals)
     return chiral and len(atoms) > 1 and not first.GetIsAromatic()
+
+
+def _ring_faces_differ(mol: Chem.Mol, idx: int) -> bool:
+    """Whether the two faces of the ring holding CH2 `idx` differ, so that its two H are diastereotopic.
+
+    They do when a ring carbon carries a substituent (its cis and trans H: a 4-substituted cyclohexane,
+    a 2-methylpiperazine) or the ring is fused, bridged or spiro (its flip is hindered). A ring substituted
+    on nitrogen only (an N,N'-disubstituted piperazine or 1,4-diazepane, an N-alkylpiperidine) flips and
+    inverts at N fast at room temperature: its CH2 are one signal each.
+    """
+    info = mol.GetRingInfo()
+    for ring in info.AtomRings():
+        if idx not in ring:
+            continue
+        members = set(ring)
+        for a in ring:
+            atom = mol.GetAtomWithIdx(a)
+            if info.NumAtomRings(a) > 1:
+                return True
+            if atom.GetAtomicNum() == 6 and not atom.GetIsAromatic() and any(
+                    n.GetIdx() not in members and n.GetAtomicNum() > 1 for n in atom.GetNeighbors()):
+                return True
+    return False
 
 
 def _ortho_h(mol: Chem.Mol, idx: int) -> int | None:
