@@ -693,3 +693,12 @@ def test_worker_crash_loses_only_that_well(tmp_path, capsys, monkeypatch):
     assert code == 0
     assert "6 wells: 5 consistent, 1 error" in out
     assert "A3 VRF-3: error: the worker process checking this well died" in out
+
+
+def test_report_folder_that_cannot_be_created_exits_73(tmp_path, capsys, fake_pipeline):
+    m = make_plate(tmp_path, [("A1", "ok", BENZYL, "good", "good", "")])
+    (tmp_path / "afile").write_text("x")
+    code, _, err = run([str(m), "-o", str(tmp_path / "afile"), "--workers", "1", "-q"], capsys)
+    assert code == 73 and "report folder is a file" in err and err.count("\n") == 1
+    code, _, err = run([str(m), "-o", str(tmp_path / "afile" / "sub"), "--workers", "1", "-q"], capsys)
+    assert code == 73 and "cannot create report folder" in err

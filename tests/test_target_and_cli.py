@@ -146,3 +146,32 @@ def test_one_technique_names_what_the_verdict_rests_on(capsys):
     assert "check.ms_not_supplied" in codes and "check.nmr_not_supplied" not in codes
     code, out, _ = run_cli([smi, "--ms", str(d / "ms.mzML")], capsys)
     assert "Verdict: CONSISTENT (checked by HRMS)" in out and "verdict rests on HRMS alone" in out
+
+
+def test_solvent_option_contradicting_the_file_is_a_warning(capsys):
+    from pathlib import Path
+
+    d = Path(__file__).resolve().parents[1] / "sample_spectra" / "methoxybenzyl_diazepane"  # acquired in DMSO-d6
+    smi = (d / "compound.smi").read_text().split()[0]
+    code, out, _ = run_cli([smi, "--nmr", str(d / "nmr" / "1"), "--solvent", "CDCl3", "--format", "json"], capsys)
+    f = [x for x in json.loads(out)["findings"] if x["code"] == "nmr.solvent_contradicts_file"]
+    assert f and f[0]["severity"] == "warning" and "CDCl3" in f[0]["message"] and "DMSO-d6" in f[0]["message"]
+    assert code != 0  # a contradiction is never a clean pass
+    code, out, _ = run_cli([smi, "--nmr", str(d / "nmr" / "1"), "--solvent", "dmso-d6", "--format", "json"], capsys)
+    assert not [x for x in json.loads(out)["findings"] if x["code"] == "nmr.solvent_contradicts_file"]
+
+
+def test_usage_errors_have_one_prefix_and_point_to_help(capsys):
+    code = main(["--bogus"])
+    err = capsys.readouterr().err
+    assert code == 64 and err.count("verify: error:") == 1 and "verify: error: verify" not in err
+    assert "--help" in err and err.count("\n") == 1
+
+
+def test_help_lists_solvents_and_an_example(capsys):
+    with pytest.raises(SystemExit):
+        from verify.cli import build_parser
+
+        build_parser().parse_args(["--help"])
+    out = capsys.readouterr().out
+    assert "examples:" in out and "DMSO-d6" in out and "CDCl3" in out and "unchecked" in out

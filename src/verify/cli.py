@@ -21,17 +21,26 @@ class UsageErrorParser(argparse.ArgumentParser):
     """argparse that reports a bad command line as UsageError (exit 64) instead of exiting 2."""
 
     def error(self, message):  # argparse would exit 2, which is our "inconsistent"
-        raise UsageError(message, self.prog)
+        # one "verify: error:" prefix (main prints it); the command to ask for help instead of its name again
+        raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .solvents import all_solvents
+
     p = UsageErrorParser(
         prog="verify",
         description="Check that 1H NMR and HRMS data support an intended structure.",
-        epilog="Exit codes: 0 consistent, 1 suspicious, 2 inconsistent, 64 usage error, "
-        "65 unreadable or corrupt input, 66 input not found, 73 output cannot be created, "
-        "74 output write failed (disk full). "
-        "Plates: verify plate MAP --help",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="examples:\n"
+        "  verify compound.smi --nmr run/1 --ms run.mzML        text report, verdict in the exit code\n"
+        "  verify 'CC(C)(C)OC(=O)N1CCCNCC1' --nmr run/1 --format json -o result.json\n"
+        "  verify compound.smi                                  expectation only (verdict: unchecked)\n\n"
+        "solvents (--solvent, or the file's own): " + ", ".join(sv.name for sv in all_solvents()) + "\n\n"
+        "exit codes: 0 consistent (or unchecked: no data), 1 suspicious, 2 inconsistent, 64 usage error,\n"
+        "  65 unreadable or corrupt input, 66 input not found, 73 output cannot be created,\n"
+        "  74 output write failed (disk full)\n"
+        "plates: verify plate MAP --help",
     )
     p.add_argument("target", metavar="TARGET", help="structure: .smi/.smiles, .mol/.sdf, or a literal SMILES")
     p.add_argument("--nmr", metavar="PATH", help="raw 1H FID: Bruker folder or fid, Varian .fid folder, JCAMP-DX, "

@@ -131,6 +131,13 @@ def check_spectrum(spectrum: Spectrum1D, target, solvent: Solvent | None = None,
     """The comparison part of check_nmr on a spectrum already in memory (used by tests and benches)."""
     findings: list[Finding] = []
     solv = solvent
+    file_solvent = find_solvent(spectrum.params.get("file_solvent") or "") if solvent is not None else None
+    if file_solvent is not None and file_solvent.key != solvent.key:
+        # obeyed (the chemist may know the file is wrong), but a contradiction is never silent: in the wrong
+        # solvent a compound line can be taken for residual solvent, or the residual line left unexplained
+        findings.append(Finding("warning", "nmr.solvent_contradicts_file",
+                                f"--solvent {solvent.name} was given but the acquisition file names {file_solvent.name}: "
+                                f"checked in {solvent.name}; solvent lines and shift windows follow that choice"))
     if solv is None and spectrum.solvent:
         solv = find_solvent(spectrum.solvent)
         if solv is None:

@@ -253,7 +253,9 @@ def process(raw: RawFID, solvent: str | None = None, lb_hz: float | None = None)
         referencing=ref,
         processing=processing,
         params=dict(raw.params) | {"vendor": raw.vendor, "nucleus": raw.nucleus, "sw_hz": sw,
-                                    "carrier_ppm": raw.carrier_ppm},
+                                    "carrier_ppm": raw.carrier_ppm,
+                                    # the file's own solvent, kept when --solvent overrides it (to compare)
+                                    "file_solvent": raw.solvent or ""},
     )
 
 

@@ -5,7 +5,8 @@ Checks every well of a plate map in parallel, keeps each well's result in REPORT
 results.csv and a self-contained index.html.
 
 Exit codes: 0 the plate has run (whatever the verdicts; errors per well are in the report),
-64 bad command line, 65 unreadable or invalid plate map, 66 plate map (or a given folder) not found.
+64 bad command line, 65 unreadable or invalid plate map, 66 plate map (or a given folder) not found,
+73 the report folder cannot be created (a file of that name, no permission).
 With --fail-on suspicious: 1 if any well is suspicious or unchecked (no data at all), 2 if any is
 inconsistent or an error;
 with --fail-on inconsistent: 2 if any well is inconsistent or an error.
@@ -23,7 +24,7 @@ import time
 from pathlib import Path
 
 from .. import __version__
-from ..errors import MissingInputError, UsageError
+from ..errors import CannotCreateError, MissingInputError, UsageError
 from .discover import find_data, index_ms_dir, index_nmr_dir
 from .map import PlateMap, read_plate_map
 from ..cli import UsageErrorParser
@@ -41,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="MAP: CSV/TSV with columns well, compound_id, smiles[, nmr, ms, solvent, ...] (paths relative "
         "to the map; other columns are carried to the outputs) or an SDF with well and id properties. "
         "Exit codes: 0 the plate has run (whatever the verdicts), 64 usage error, 65 unreadable or invalid "
-        "map, 66 map not found; --fail-on turns verdicts into exit 1/2 (a well with an unreadable NMR or "
+        "map, 66 map not found, 73 report folder cannot be created; --fail-on turns verdicts into exit 1/2 "
+        "(an unchecked well gives 1 with --fail-on suspicious; a well with an unreadable NMR or "
         "LC-MS file, error or partial, gives 2).",
     )
     p.add_argument("map", metavar="MAP", help="plate map: .csv/.tsv or .sdf")
@@ -142,7 +144,7 @@ def run_plate(argv: list[str]) -> int:
     pm = read_plate_map(args.map)  # every map problem is raised here, before anything runs
     outdir = Path(args.output) if args.output else Path.cwd() / f"{pm.name}_report"
     if outdir.exists() and not outdir.is_dir():
-        raise UsageError("report folder is a file", outdir)
+        raise CannotCreateError("report folder is a file", outdir)
     jobs = build_jobs(pm, Path(args.nmr_dir) if args.nmr_dir else None, Path(args.ms_dir) if args.ms_dir else None,
                       args.solvent, args.ppm, args.timeout)
     plate_key = str(pm.path.resolve())
@@ -150,7 +152,7 @@ def run_plate(argv: list[str]) -> int:
     try:
         outdir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise UsageError(f"cannot create report folder ({exc.strerror})", outdir) from None
+        raise CannotCreateError(f"cannot create report folder ({exc.strerror})", outdir) from None
 
     workers = args.workers or default_workers()
     with ResultStore(store_path) as store:
