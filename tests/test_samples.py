@@ -325,3 +325,22 @@ def test_profile_mode(tmp_path):
     assert len(mz) >= 8  # sampled peak shape, not a stick
     centre = (mz * it).sum() / it.sum()
     assert abs(centre - mono) / mono * 1e6 < abs(truth["ms"]["ppm_offset"]) + 2.0
+
+
+def test_generator_without_its_extra_says_which_to_install(tmp_path, monkeypatch, capsys):
+    # psims (the 'samples' extra) absent: one line naming the extra, exit 69, no traceback
+    import builtins
+
+    from verify.samples.cli import main
+
+    real_import = builtins.__import__
+
+    def no_psims(name, *args, **kw):
+        if name.split(".")[0] == "psims":
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return real_import(name, *args, **kw)
+
+    monkeypatch.setattr(builtins, "__import__", no_psims)
+    code = main(["plate", str(tmp_path / "p"), "--wells", "96", "--workers", "1"])
+    err = capsys.readouterr().err
+    assert code == 69 and "'samples' extra" in err and "pip install" in err and err.count("\n") == 1

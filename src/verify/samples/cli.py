@@ -126,6 +126,22 @@ def generate_plate(outdir: str | Path, n_wells: int = 96, seed: int = 0, workers
 
 
 def main(argv: list[str] | None = None) -> int:
+    """`verify-samples`: exit 0 written, 64 usage, 69 (EX_UNAVAILABLE) when the generator's extra is not
+    installed, 73 when the output folder cannot be written; errors are one line, no traceback."""
+    try:
+        return _main(argv)
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] != "psims":
+            raise
+        print("verify-samples: error: the sample generator needs the 'samples' extra (psims, the mzML writer): "
+              "pip install -e '.[samples]'", file=sys.stderr)
+        return 69
+    except OSError as exc:
+        print(f"verify-samples: error: {exc.filename or ''}: cannot write ({exc.strerror or exc})", file=sys.stderr)
+        return 73
+
+
+def _main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "plate":
         ap = argparse.ArgumentParser(prog="verify-samples plate", description="Write the demo plate.")
