@@ -53,6 +53,8 @@ def classify_solvent(mults: list[Multiplet], solvent: Solvent | None,
         if m.flag:
             out[i] = ("artefact", m.flag, True)
     for kind, lab, p, tol, maxw, mu in lines:
+        if kind == "water" and water_line_is_compound:
+            continue  # the line at water's shift is the compound's: not labelled water at all
         # the line itself: the nearest multiplet within tolerance that looks like it (a singlet for
         # CHCl3, a narrow quintet or unresolved line for CHD2 solvents; one per solvent line: a Boc
         # singlet 0.1 ppm from water is not water when water is seen too)
