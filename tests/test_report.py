@@ -332,3 +332,16 @@ def test_plate_html_grid_counts_and_sections():
     assert re.search(r'data-filter="consistent" data-count="1"', html)
     assert re.search(r'data-filter="error" data-count="1"', html)
     assert "invalid SMILES" in html
+
+
+def test_text_findings_name_the_technique_that_raised_them():
+    from verify.report.text import render_text
+
+    data = _result("missing", "good").to_dict()
+    text = render_text(data)
+    after = text.split("\nVerdict: ", 1)[1].splitlines()[1:]  # the findings, in order
+    assert len(after) == len(data["findings"]) and data["findings"]
+    assert any(f["code"].startswith("nmr.") and f["severity"] != "info" for f in data["findings"])
+    for ln, f in zip(after, data["findings"]):
+        assert ln.startswith(f"  [{f['severity']}] ")
+        assert ("] 1H NMR: " in ln) == f["code"].startswith("nmr.") and ("] HRMS: " in ln) == f["code"].startswith("ms.")

@@ -73,8 +73,17 @@ def render_text(result: dict) -> str:
         basis = " + ".join(by.get(t, t) for t in result.get("checked_by") or [])
         lines.append(f"Verdict: {result['verdict'].upper()}" + (f" (checked by {basis})" if basis else ""))
     for f in result["findings"]:
-        lines.append(f"  [{f['severity']}] {f['message']}")
+        lines.append(f"  [{f['severity']}] {_technique(f['code'])}{f['message']}")
     return "\n".join(lines) + "\n"
+
+
+# which part raised a finding, from its code's prefix: a chemist reads "HRMS:" before the reason
+_TECHNIQUE = {"nmr": "1H NMR", "ms": "HRMS", "structure": "structure", "target": "structure", "plate": "plate"}
+
+
+def _technique(code: str) -> str:
+    name = _TECHNIQUE.get(code.split(".", 1)[0])
+    return f"{name}: " if name else ""
 
 
 def render_nmr(nmr: dict) -> list[str]:
