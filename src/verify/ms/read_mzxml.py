@@ -51,6 +51,9 @@ def _mzxml_class():
 
         def _get_info_smart(self, element, **kw):
             tag = element.tag.rsplit("}", 1)[-1] if isinstance(element.tag, str) else ""
+            if tag == "scan" and element.get("msLevel") is not None:
+                # checked before pyteomics' int() conversion, whose failure would read as a corrupt file
+                ms_level(element.get("msLevel"), f"scan {element.get('num')}")
             info = super()._get_info_smart(element, **kw)
             if tag == "scan" and isinstance(info, dict):
                 info["_rt_text"] = element.get("retentionTime")
