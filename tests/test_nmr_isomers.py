@@ -171,3 +171,43 @@ def test_para_doublets_do_not_pass_for_an_ortho_or_meta_ring(wrong):
     res = check_spectrum(spectrum(PMB_SIGNALS), read_target(wrong))
     assert res.verdict != "consistent"
     assert any(f.code == "nmr.multiplicity_mismatch" for f in res.findings)
+
+
+CL2 = "CC(C)(C)OC(=O)N1CCCN(Cc2ccccc2Cl)CC1"
+CL3 = "CC(C)(C)OC(=O)N1CCCN(Cc2cccc(Cl)c2)CC1"
+CL_SIGNALS = {
+    # H6 dd, H3 dd, H5 td, H4 td: every H of a 1,2-ring has an ortho neighbour
+    CL2: [(7.49, 1, [(7.6, 1), (1.6, 1)]), (7.33, 1, [(7.8, 1), (1.4, 1)]), (7.22, 1, [(7.5, 2), (1.4, 1)]),
+          (7.17, 1, [(7.6, 2), (1.8, 1)]), (3.73, 2, [])] + RING,
+    # H2 a narrow t of meta couplings only, H5 t, H4 dt, H6 d
+    CL3: [(7.34, 1, [(1.8, 2)]), (7.22, 1, [(7.7, 2)]), (7.20, 1, [(7.8, 1), (1.8, 2)]),
+          (7.12, 1, [(7.4, 1)]), (3.56, 2, [])] + RING,
+}
+
+
+@pytest.mark.parametrize("data", [CL2, CL3])
+@pytest.mark.parametrize("checked", [CL2, CL3])
+def test_ortho_and_meta_chlorobenzyl_are_told_apart_by_their_couplings(data, checked):
+    res = check_spectrum(spectrum(CL_SIGNALS[data]), read_target(checked))
+    if data == checked:
+        assert res.verdict == "consistent", [f.message for f in res.findings if f.severity != "info"]
+    else:
+        assert res.verdict != "consistent", (data, checked)
+        assert any(f.code == "nmr.multiplicity_mismatch" for f in res.findings), [f.message for f in res.findings]
+
+
+def test_ortho_couplings_are_counted_from_the_multiplet_name():
+    from verify.nmr.compare import _ortho_couplings
+    from verify.nmr.peaks import Line, Multiplet
+
+    def m(name, js, n_lines=4):
+        lines = [Line(7.0 + 0.01 * k, 1.0, 1.0, k) for k in range(n_lines)]
+        return Multiplet(7.0, 6.98, 7.05, lines, name, js, 1.0, 1.0, 100.0)
+
+    assert _ortho_couplings(m("td", [7.5, 1.4], 6)) == 2
+    assert _ortho_couplings(m("dd", [7.6, 1.6])) == 1
+    assert _ortho_couplings(m("dd", [7.8, 4.8])) == 2  # pyridine H5: J(4,5) and J(5,6)
+    assert _ortho_couplings(m("t", [1.8], 3)) == 0  # meta couplings only
+    assert _ortho_couplings(m("m", [])) is None
+    assert _ortho_couplings(m("s", [], 1)) is None
+    assert _ortho_couplings(m("dd", [7.6])) is None  # letters and J values that do not pair

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..structure.hgroups import HGroup
 from .peaks import Multiplet
-from .records import _interval_gap, _split_j
+from .records import _interval_gap, _signal_bounds, _split_j
 from .thresholds import NMR_THRESHOLDS, NmrThresholds
 
 
@@ -109,7 +109,7 @@ def assign(mults: list[Multiplet], groups: list[HGroup], free_surplus: dict[int,
             continue
         for j in eligible:
             m = mults[j]
-            d = _interval_gap(g.lo, g.hi, m.lo, m.hi)
+            d = _interval_gap(g.lo, g.hi, *_signal_bounds(m, sf_mhz))
             if g.exchangeable and _broad(m) and d <= th.exchangeable_outside_ppm:
                 # an exchange-broadened OH/NH moves with concentration, water and acid: its window is soft
                 edges.append((gi, j))

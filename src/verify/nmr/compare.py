@@ -34,7 +34,7 @@ from ..structure.hgroups import HGroup
 from .assign import assign
 from .impurities import _nearest_impurity_hint, _nh, find_impurities
 from .peaks import Multiplet
-from .records import Comparison, GroupCall, ImpurityHit, ObservedPeak, _interval_gap, _join, _line_span, _split_j
+from .records import Comparison, GroupCall, ImpurityHit, ObservedPeak, _interval_gap, _join, _line_span, _signal_bounds, _split_j
 from .solvent_lines import _exchange_averaged_water, classify_solvent
 from .thresholds import NMR_THRESHOLDS, NmrThresholds
 
@@ -175,7 +175,7 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
             continue
         jm = max(pl, key=lambda t_: t_[1])[0]
         m = mults[jm]
-        dist = _interval_gap(g.lo, g.hi, m.lo, m.hi)
+        dist = _interval_gap(g.lo, g.hi, *_signal_bounds(m, sf_mhz))
         integ = 0.0
         for j, v in pl:
             tot = sum(peaks[j].placed.values()) or 1.0
@@ -184,7 +184,7 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
                                 dist <= th.window_slack_ppm, dist, [round(mults[j].ppm, 3) for j, _ in pl],
                                 sum(mults[j].ppm * v for j, v in pl) / placed))
 
-    findings += _pattern_mismatches(gcalls, x, groups, mults, peaks)
+    findings += _pattern_mismatches(gcalls, x, groups, mults, peaks, th)
 
     # side products from unexplained intensity
     named_sp: list[str] = []
@@ -528,6 +528,8 @@ def _name_side(p: ObservedPeak, name: str, note: str) -> None:
 
 
 _FIRST_ORDER_J = (6.5, 9.5)  # an ortho (3J) aromatic coupling, Hz
+# a window is the 5-95 % interval of the prediction (about +-1.645 sigma), as in nmr.alternatives
+_SIGMA_PER_WIDTH = 1.0 / 3.29
 
 
 def _clean_ortho_pattern(m: Multiplet, name: str, n_lines: int) -> bool:
@@ -536,8 +538,32 @@ def _clean_ortho_pattern(m: Multiplet, name: str, n_lines: int) -> bool:
             and all(_FIRST_ORDER_J[0] <= j <= _FIRST_ORDER_J[1] for j in m.j_hz))
 
 
+_SPINS = {"d": 1, "t": 2, "q": 3, "quint": 4, "sext": 5, "sept": 6}
+_ORTHO_RANGE_HZ = (4.0, 10.0)  # 3J between ring C-H: 6.5-9.5 in benzenes, 4.5-5.5 for pyridine H2-H3;
+# meta 4J stays below 3 Hz and para 5J below 1 Hz, so the count of couplings in this range is the count
+# of ring H ortho to the one observed
+_RING_H = ("no", "one", "two")
+_ORTHO_WANT = ("meta couplings only: a narrow singlet or a 1-3 Hz d/t",
+               "one 4-10 Hz coupling: a d, dd or dt",
+               "two 4-10 Hz couplings: a t, dd or td")
+
+
+def _ortho_couplings(m: Multiplet) -> int | None:
+    """How many 4-10 Hz couplings a resolved first-order multiplet shows (a 'td' of 7.5 and 1.4 Hz: two),
+    or None when its name says nothing (s, br s, m, or J values that do not pair with its letters)."""
+    import re
+
+    if m.multiplicity in ("s", "br s", "m") or not m.j_hz or len(m.lines) < 2:
+        return None
+    letters = re.findall(r"quint|sext|sept|d|t|q", m.multiplicity)
+    if "".join(letters) != m.multiplicity or len(letters) != len(m.j_hz):
+        return None
+    lo, hi = _ORTHO_RANGE_HZ
+    return sum(_SPINS[c] for c, j in zip(letters, m.j_hz) if lo <= j <= hi)
+
+
 def _pattern_mismatches(gcalls: list[GroupCall], x: dict, groups: list[HGroup], mults: list[Multiplet],
-                        peaks: list[ObservedPeak]) -> list[Finding]:
+                        peaks: list[ObservedPeak], th: NmrThresholds = NMR_THRESHOLDS) -> list[Finding]:
     """Aromatic CH whose ring neighbours forbid the pattern they were placed on.
 
     An aromatic C-H with two ring C-H ortho to it has two 7-9 Hz couplings (a triplet or dd): it cannot sit
@@ -547,16 +573,26 @@ def _pattern_mismatches(gcalls: list[GroupCall], x: dict, groups: list[HGroup], 
     mismatch that trading signals with another group of the same H count would cure is the assignment's
     arbitrary pick between equal optima (the o- and m-H of a phenyl), not the structure's fault.
     """
-    def why_not(g: HGroup, j: int) -> str:
+    def why_not(g: HGroup, j: int, leaving: str = "") -> str:
+        # leaving: a group taken off mults[j] (a trade of signals being tried)
+        if peaks[j].solvent_label:
+            return ""  # a residual solvent line inside the multiplet makes its pattern (and its J) meaningless
         m = mults[j]
-        alone = len([k for k, h in peaks[j].placed.items() if h > 0.1 and k != g.id]) == 0
+        alone = not [k for k, h in peaks[j].placed.items() if h > 0.1 and k not in (g.id, leaving)]
         if g.ortho_h == 2 and _clean_ortho_pattern(m, "d", 2):
             return "has two ring H ortho to it (a triplet or dd of two 7-9 Hz couplings)"
-        if g.ortho_h == 1 and alone and _clean_ortho_pattern(m, "t", 3):
-            return "has one ring H ortho to it (a doublet)"
-        if g.ortho_h == 0 and alone and (_clean_ortho_pattern(m, "d", 2) or _clean_ortho_pattern(m, "t", 3)):
-            return "has no ring H ortho to it (a narrow singlet, meta couplings only)"
+        if alone:
+            n = _ortho_couplings(m)
+            if n is not None and n != g.ortho_h:
+                return f"has {_RING_H[g.ortho_h]} ring H ortho to it ({_ORTHO_WANT[g.ortho_h]})"
         return ""
+
+    def swap_cost(g: HGroup, j: int) -> float:
+        # the misfit of putting g on mults[j] (as nmr.alternatives scores shifts: 0.5 n_H z^2, capped)
+        if g.centre is None:
+            return 0.0
+        sigma = max((g.hi - g.lo) * _SIGMA_PER_WIDTH, 0.03)
+        return 0.5 * g.n_h * min(((mults[j].ppm - g.centre) / sigma) ** 2, 9.0)
 
     main = {}  # group index -> the multiplet carrying most of it
     for (gi, j), v in x.items():
@@ -567,12 +603,17 @@ def _pattern_mismatches(gcalls: list[GroupCall], x: dict, groups: list[HGroup], 
         g = groups[gi]
         if g.ortho_h is None or not gcalls[gi].found:
             continue
+        if x[(gi, j)] < 0.9 * sum(v for (g2, _), v in x.items() if g2 == gi):
+            continue  # spread over several signals: the pattern of one piece says nothing
         why = why_not(g, j)
         if not why:
             continue
         # a swap with a group of the same H count that cures both is the assignment's free pick, not a misfit
+        # and costs the shifts little: a swap across the ring (a p-OMe H on an o-H's signal) is no free pick
         if any(groups[gi2].n_h == g.n_h and groups[gi2].ortho_h is not None
-               and not why_not(g, j2) and not why_not(groups[gi2], j)
+               and not why_not(g, j2, groups[gi2].id) and not why_not(groups[gi2], j, g.id)
+               and swap_cost(g, j2) + swap_cost(groups[gi2], j) - swap_cost(g, j) - swap_cost(groups[gi2], j2)
+               <= th.pattern_swap_misfit
                for gi2, j2 in main.items() if gi2 != gi):
             continue
         m = mults[j]

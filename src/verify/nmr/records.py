@@ -80,6 +80,19 @@ def _interval_gap(a_lo: float, a_hi: float, b_lo: float, b_hi: float) -> float:
     return max(0.0, b_lo - a_hi, a_lo - b_hi)
 
 
+def _signal_bounds(m: Multiplet, sf_mhz: float) -> tuple[float, float]:
+    """Where a signal's own lines lie (ppm): outermost lines widened by half their width at half height.
+
+    How far a signal sits from a group's window is measured from these, not from the integration range,
+    which runs on along the Lorentzian tails (a 7.49 ppm dd integrated from 7.40 would pass for a
+    7.10-7.33 window within a 0.1 ppm slack). Without lines (or a frequency) the integration range."""
+    if not m.lines or not sf_mhz or sf_mhz <= 0:
+        return m.lo, m.hi
+    lo = min(L.ppm - 0.5 * L.width_hz / sf_mhz for L in m.lines)
+    hi = max(L.ppm + 0.5 * L.width_hz / sf_mhz for L in m.lines)
+    return max(lo, m.lo), min(hi, m.hi)
+
+
 def _split_j(m: Multiplet) -> bool:
     """Resolved coupling of 4 Hz or more (not a singlet-like signal)."""
     return bool(m.j_hz) and max(m.j_hz) >= 4.0
