@@ -211,3 +211,19 @@ def test_ortho_couplings_are_counted_from_the_multiplet_name():
     assert _ortho_couplings(m("m", [])) is None
     assert _ortho_couplings(m("s", [], 1)) is None
     assert _ortho_couplings(m("dd", [7.6])) is None  # letters and J values that do not pair
+
+
+N_ETHYL = "CCN1CCCN(C(=O)OC(C)(C)C)CC1"
+N_METHYL = "CN1CCCN(C(=O)OC(C)(C)C)CC1"
+# ring N-CH2 on the N-ethyl side as resolved dd (the ethyl CH2 quartet beside them), CH3 triplet
+N_ETHYL_SIGNALS = [(3.47, 2, [(6.0, 2)]), (3.41, 2, [(6.2, 2)]), (2.66, 2, [(6.0, 1), (5.0, 1)]),
+                   (2.57, 2, [(5.6, 2)]), (2.50, 2, [(7.1, 3)]), (1.80, 2, [(6.0, 4)]), (1.46, 9, []),
+                   (1.04, 3, [(7.1, 2)])]
+
+
+def test_a_methyl_singlet_cannot_sit_alone_on_a_vicinal_dd():
+    own = check_spectrum(spectrum(N_ETHYL_SIGNALS), read_target(N_ETHYL))
+    assert own.verdict == "consistent", [f.message for f in own.findings if f.severity != "info"]
+    res = check_spectrum(spectrum(N_ETHYL_SIGNALS), read_target(N_METHYL))
+    assert res.verdict != "consistent"
+    assert any(f.code == "nmr.multiplicity_mismatch" for f in res.findings), [f.message for f in res.findings]

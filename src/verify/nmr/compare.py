@@ -185,6 +185,7 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
                                 sum(mults[j].ppm * v for j, v in pl) / placed))
 
     findings += _pattern_mismatches(gcalls, x, groups, mults, peaks, th)
+    findings += _singlet_mismatches(gcalls, x, groups, mults, peaks, expectation.mol)
 
     # side products from unexplained intensity
     named_sp: list[str] = []
@@ -622,3 +623,47 @@ def _pattern_mismatches(gcalls: list[GroupCall], x: dict, groups: list[HGroup], 
                            f"{g.id} ({g.n_h}H, {g.label}) {why}, but sits on the {m.multiplicity} at "
                            f"{m.ppm:.2f} ppm (J = {js} Hz): another substitution pattern of the ring?"))
     return out
+
+
+def _main_signal(gi: int, x: dict) -> int | None:
+    """The multiplet carrying at least 90 % of group gi's placed H, or None when it is spread out."""
+    mine = {j: v for (g2, j), v in x.items() if g2 == gi and v > 1e-6}
+    if not mine:
+        return None
+    j = max(mine, key=mine.get)
+    return j if mine[j] >= 0.9 * sum(mine.values()) else None
+
+
+def _singlet_mismatches(gcalls: list[GroupCall], x: dict, groups: list[HGroup], mults: list[Multiplet],
+                        peaks: list[ObservedPeak], mol) -> list[Finding]:
+    """A CH3 (or tert-butyl) with no vicinal H placed alone on a resolved multiplet split by 4-10 Hz.
+
+    Such a group is a singlet: 3J(H,H) needs H on the next carbon, geminal couplings need inequivalent H
+    on the same carbon, and long-range couplings stay under 3 Hz. Sitting alone on a d/dd/t of vicinal
+    size, it was put on another group's signal (an N-CH3 on a ring N-CH2 dd when the data hold an
+    N-ethyl). CH2 singlets are left out (diastereotopic CH2 give AB pairs), as are groups that may split
+    (rotamers), CH3 next to an N-H/O-H (couples to it where exchange is slow: CH3-NH is a d in DMSO) and
+    multiplets hiding a solvent line.
+    """
+    out = []
+    for gi, g in enumerate(groups):
+        if g.multiplicity != "s" or g.exchangeable or g.n_h < 3 or g.may_split or not gcalls[gi].found:
+            continue
+        if any(nb.GetAtomicNum() in (7, 8, 16) and nb.GetTotalNumHs() > 0
+               for a in g.atoms for nb in mol.GetAtomWithIdx(a).GetNeighbors()):
+            continue
+        j = _main_signal(gi, x)
+        if j is None or peaks[j].solvent_label:
+            continue
+        if [k for k, h in peaks[j].placed.items() if h > 0.1 and k != g.id]:
+            continue
+        m = mults[j]
+        n = _ortho_couplings(m)  # the count of 4-10 Hz couplings, whatever their origin
+        if not n:
+            continue
+        js = ", ".join(f"{jj:.1f}" for jj in m.j_hz)
+        out.append(Finding("warning", "nmr.multiplicity_mismatch",
+                           f"{g.id} ({g.n_h}H, {g.label}) has no vicinal H (a singlet), but sits alone on the "
+                           f"{m.multiplicity} at {m.ppm:.2f} ppm (J = {js} Hz): is that group there at all?"))
+    return out
+
