@@ -46,11 +46,13 @@ class CompoundResult:
         return v
 
     def all_findings(self) -> list[Finding]:
-        out = list(self.findings)
+        """The compound's own findings, then the NMR and HRMS parts', then the remedies (advice after the
+        evidence it follows from)."""
+        out = [f for f in self.findings if not f.code.startswith("remedy.")]
         for part in (self.nmr, self.ms):
             if part is not None:
                 out.extend(part.findings)
-        return out
+        return out + [f for f in self.findings if f.code.startswith("remedy.")]
 
     def to_dict(self) -> dict:
         """The result as JSON-ready data (schema verify/2); a non-finite number (an infinite header
@@ -113,8 +115,28 @@ def check_compound(
         ms_result = check_ms(ms, expectation, ppm=ppm)
         if nmr_result is not None:
             _rule_out_by_hrms(nmr_result, ms_result)
+    findings += _remedies(tgt, nmr_result, ms_result)
     findings += _not_supplied(nmr_result is not None, ms_result is not None)
     return CompoundResult(tgt, expectation, nmr_result, ms_result, findings)
+
+
+def _remedies(tgt: Target, nmr_result, ms_result) -> list[Finding]:
+    """The usual remedy (verify.remedies) for each side product, salt or impurity the parts name."""
+    from .nmr.thresholds import NMR_THRESHOLDS
+    from .remedies import remedy_findings
+    from .structure.side_products import side_products
+
+    parts = [p for p in (nmr_result, ms_result) if p is not None]
+    if not parts:
+        return []
+    try:
+        sps = side_products(tgt.mol)
+    except Exception:  # noqa: BLE001 - a structure the side-product rules cannot handle names none
+        sps = []
+    found = [f for p in parts for f in p.findings]
+    salt_read = nmr_result is not None and nmr_result.species != "free base" and not tgt.notes
+    return remedy_findings(found, sps, nmr_result.impurities if nmr_result is not None else None, salt_read,
+                           NMR_THRESHOLDS.side_product_warn_mol_percent)
 
 
 def _not_supplied(has_nmr: bool, has_ms: bool) -> list[Finding]:

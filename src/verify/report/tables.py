@@ -199,7 +199,9 @@ def findings_list(findings: list[dict], empty: str = "No findings.") -> str:
     items = []
     for f in sorted(findings, key=lambda f: order.get(f.get("severity"), 3)):
         sev = f.get("severity", "info")
-        items.append(f'<li class="sev-{escape(sev)}"><b>{escape(sev)}</b> {escape(f.get("message", ""))}'
+        # a remedy (verify.remedies) is advice, not evidence: labelled as the next step
+        label = "next step" if str(f.get("code", "")).startswith("remedy.") else sev
+        items.append(f'<li class="sev-{escape(sev)}"><b>{escape(label)}</b> {escape(f.get("message", ""))}'
                      f' <code>{escape(f.get("code", ""))}</code></li>')
     return '<ul class="findings">' + "".join(items) + "</ul>"
 

@@ -78,7 +78,8 @@ def render_text(result: dict) -> str:
 
 
 # which part raised a finding, from its code's prefix: a chemist reads "HRMS:" before the reason
-_TECHNIQUE = {"nmr": "1H NMR", "ms": "HRMS", "structure": "structure", "target": "structure", "plate": "plate"}
+_TECHNIQUE = {"nmr": "1H NMR", "ms": "HRMS", "structure": "structure", "target": "structure", "plate": "plate",
+              "remedy": "next step"}
 
 
 def _technique(code: str) -> str:
