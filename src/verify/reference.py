@@ -2,6 +2,10 @@
 
 Tables are tab-separated with a `#` header block (version, sources) and one
 header row. They are read once and cached; callers get plain lists of dicts.
+
+The repository keeps the tables in its top-level `reference/` folder; the package reaches it through the
+symlink `src/verify/reference_tables`, so a wheel carries copies of the tables and an editable install reads
+them in place, both found with `importlib.resources` (no path relative to a checkout; see pyproject.toml).
 """
 
 from __future__ import annotations
@@ -9,26 +13,39 @@ from __future__ import annotations
 import csv
 import functools
 import os
+from importlib import resources
 from pathlib import Path
+from typing import IO
+
+try:
+    from importlib.resources.abc import Traversable
+except ImportError:  # Python 3.10
+    from importlib.abc import Traversable
 
 from .errors import InputError
 
-
-def reference_dir() -> Path:
+def reference_dir() -> Traversable:
     """Folder holding the reference tables.
 
-    `VERIFY_REFERENCE` overrides; otherwise the `reference/` folder of the
-    source checkout (the package is installed editable, see README).
+    Returns
+    -------
+    importlib.resources.abc.Traversable
+        `VERIFY_REFERENCE` (a folder) when set, else the tables installed with the package
+        (`verify/reference_tables`, in the repository a symlink to `reference/`). Join names with ``/``.
+
+    Raises
+    ------
+    InputError
+        When the tables are not installed (a package built without its package data).
     """
     env = os.environ.get("VERIFY_REFERENCE")
     if env:
         return Path(env)
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        cand = parent / "reference"
-        if (cand / "adducts.tsv").is_file():
-            return cand
-    raise InputError("reference tables not found; set VERIFY_REFERENCE or install with `pip install -e .`")
+    root = resources.files("verify") / "reference_tables"
+    if not (root / "adducts.tsv").is_file():
+        raise InputError("reference tables not found in the installed package (verify/reference_tables); "
+                         "reinstall verify or set VERIFY_REFERENCE to a folder holding them")
+    return root
 
 
 def _convert(value: str):
@@ -46,12 +63,18 @@ def _convert(value: str):
     return v
 
 
-@functools.lru_cache(maxsize=None)
-def _load(name: str) -> tuple:
+def _open(name: str) -> IO[str]:
+    """Open one table as text; a missing one is an InputError naming it (no traceback)."""
     path = reference_dir() / name
     if not path.is_file():
-        raise InputError("reference table missing", path)
-    with open(path, newline="", encoding="utf-8") as fh:
+        raise InputError("reference table missing", str(path))
+    # newline="": csv handles the line endings itself (a quoted field may hold one).
+    return path.open("r", newline="", encoding="utf-8")
+
+
+@functools.lru_cache(maxsize=None)
+def _load(name: str) -> tuple:
+    with _open(name) as fh:
         lines = [ln for ln in fh if ln.strip() and not ln.lstrip().startswith("#")]
     reader = csv.DictReader(lines, delimiter="\t")
     rows = []
@@ -69,7 +92,7 @@ def table(name: str) -> list[dict]:
 def table_meta(name: str) -> dict:
     """`# key<TAB>value` lines of a table's header block (numbers converted)."""
     meta = {}
-    with open(reference_dir() / name, encoding="utf-8") as fh:
+    with _open(name) as fh:
         for ln in fh:
             if not ln.startswith("#"):
                 break
@@ -81,8 +104,7 @@ def table_meta(name: str) -> dict:
 
 def table_version(name: str) -> str | None:
     """The `# version:` line of a reference table, for provenance in results."""
-    path = reference_dir() / name
-    with open(path, encoding="utf-8") as fh:
+    with _open(name) as fh:
         for ln in fh:
             if ln.startswith("# version:"):
                 return ln.split(":", 1)[1].strip()

@@ -15,6 +15,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
+from ..errors import VerifyError
 from .catalog import plate_design, sample_defs
 from .generate import generate_sample
 from .tables import compounds_path
@@ -136,6 +137,9 @@ def main(argv: list[str] | None = None) -> int:
         print("verify-samples: error: the sample generator needs the 'samples' extra (psims, the mzML writer): "
               "pip install -e '.[samples]'", file=sys.stderr)
         return 69
+    except VerifyError as exc:  # e.g. compounds.tsv missing from a broken install
+        print(f"verify-samples: error: {exc}", file=sys.stderr)
+        return exc.exit_code
     except OSError as exc:
         print(f"verify-samples: error: {exc.filename or ''}: cannot write ({exc.strerror or exc})", file=sys.stderr)
         return 73

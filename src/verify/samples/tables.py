@@ -11,12 +11,14 @@ import csv
 import functools
 import os
 from dataclasses import dataclass
+from importlib import resources
 from math import comb
 from pathlib import Path
 
 import numpy as np
 
 from .. import reference
+from ..errors import InputError
 
 # multiplicity word -> number of equivalent spins per coupling letter
 _SPINS = {"s": 0, "d": 1, "t": 2, "q": 3, "quint": 4, "p": 4, "sext": 5, "sept": 6, "hept": 6}
@@ -61,16 +63,27 @@ NAMES = {
 }
 
 
-def sample_spectra_dir() -> Path:
-    """`sample_spectra/` of the checkout (next to `reference/`); `VERIFY_SAMPLE_SPECTRA` overrides."""
-    env = os.environ.get("VERIFY_SAMPLE_SPECTRA")
-    if env:
-        return Path(env)
-    return reference.reference_dir().parent / "sample_spectra"
-
-
 def compounds_path() -> Path:
-    return sample_spectra_dir() / "compounds.tsv"
+    """Path of the sample compounds' 1H tables, `compounds.tsv`.
+
+    Returns
+    -------
+    pathlib.Path
+        `VERIFY_SAMPLE_SPECTRA/compounds.tsv` when that variable names a folder, else the copy installed with
+        the package (`verify/samples/compounds.tsv`, in the repository a symlink to
+        `sample_spectra/compounds.tsv`), so a wheel regenerates the demo data without a checkout.
+
+    Raises
+    ------
+    InputError
+        When the file is not there (a package built without its package data).
+    """
+    env = os.environ.get("VERIFY_SAMPLE_SPECTRA")
+    # Installed packages are plain folders (pip never installs zipped), so the resource is a real file.
+    path = Path(env) / "compounds.tsv" if env else Path(str(resources.files("verify.samples") / "compounds.tsv"))
+    if not path.is_file():
+        raise InputError("sample compound tables (compounds.tsv) not found", str(path))
+    return path
 
 
 @functools.lru_cache(maxsize=None)
