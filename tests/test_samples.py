@@ -78,7 +78,7 @@ def test_committed_samples_exist():
         assert (d / "nmr" / "1" / "fid").is_file() and (d / "nmr" / "1" / "acqus").is_file()
         assert (d / "ms.mzML").is_file() and (d / "compound.smi").is_file()
     total = sum(f.stat().st_size for f in SAMPLES.rglob("*") if f.is_file())
-    assert total < 15.5e6
+    assert total < 17.5e6  # about 0.9 MB a sample; the demo plate is made on demand, not committed
 
 
 @pytest.mark.parametrize("name", SAMPLE_IDS)
@@ -123,7 +123,7 @@ def test_fid_reads_back_with_groups_at_table_shifts(name):
         for o, wi in zip(offs, w):
             model += c["n_h"] * wi * gam / np.pi / ((ppm - c["ppm"] - o / bf1) ** 2 + gam**2)
     # exchange-broadened NH spreads over many clusters: in the model, but no window of its own
-    sharp = [c for c in comps if c["assignment"] != "NH"]
+    sharp = [c for c in comps if not c["assignment"].startswith(("NH", "N+H"))]  # amine N-H, ammonium N+H
     scale = None
     checked = 0
     for lo, hi, cs in _clusters(sharp, bf1):
@@ -177,7 +177,9 @@ def test_mzml_reads_back_with_mh_at_exact_mz(name):
 
     truth = _truth(name)
     m = truth["ms"]
-    target = Chem.MolFromSmiles(truth["target"]["smiles"])
+    from verify.structure.target import read_target
+
+    target = read_target(truth["target"]["smiles"]).mol  # a salt's parent: ESI+ sees the free base + H+
     mh = next(i for i in adduct_ions(target) if i.name == "[M+H]+")
     times, obs = [], []
     with mzml.MzML(str(SAMPLES / name / "ms.mzML")) as reader:

@@ -442,3 +442,17 @@ def test_permanent_cation_is_seen_as_itself_not_protonated():
     assert by["[M]+"].mz == pytest.approx(219.185574, abs=1e-4)
     assert by["[M+H]2+"].mz == pytest.approx(110.096425, abs=1e-4)
     assert by["[M]+"].priority == 1
+
+
+@pytest.mark.parametrize("smiles,n_ammonium", [("c1ccc(CN2CCCNCC2)cc1", 0), ("c1ccc(CN2CCC[NH2+]CC2)cc1", 1),
+                                               ("c1ccc(C[NH+]2CCC[NH2+]CC2)cc1", 2)])
+def test_ring_c6_window_moves_downfield_with_each_ammonium_nitrogen(smiles, n_ammonium):
+    from verify.structure.diazepane import find_diazepanes
+
+    (ring,) = find_diazepanes(Chem.MolFromSmiles(smiles))
+    (c6,) = [p for p in ring.positions if p.position == "C6"]
+    lo, hi = c6.window_dmso
+    # free base 1.50-1.90 in DMSO-d6; +0.2 to +0.4 ppm per ammonium N (beta-CH protonation shift)
+    assert lo == pytest.approx(1.50 + 0.2 * n_ammonium) and hi == pytest.approx(1.90 + 0.4 * n_ammonium)
+    # a salt's C6H2 at 2.2 ppm (homopiperazine dihydrochloride) fits a salt window, never the free base's
+    assert (lo <= 2.2 <= hi) == (n_ammonium >= 1)

@@ -70,7 +70,7 @@ def remedy_findings(findings: list[Finding], side_products: list, impurities: li
         if sp.kind not in named and any(sp.name in f.message for f in serious):
             named[sp.kind] = sp.name
     if salt_read:
-        named.setdefault("salt", "the salt")
+        named.setdefault("salt", "read as a salt, registered as the free base")
     for imp in impurities or []:
         if (imp.get("mol_percent") or 0.0) >= impurity_min_mol_percent:
             named.setdefault(f"impurity:{imp['name']}", imp["name"])

@@ -21,6 +21,9 @@ GOOD = [
     ("methoxybenzyl_diazepane", 500, "N-(4-methoxybenzyl), DMSO-d6"),
     ("acetyl_benzyl_diazepane", 600, "N-acetyl (amide rotamers: two CH3 singlets) / N-benzyl"),
     ("benzoyl_methyl_diazepane", 400, "N-benzoyl / N-methyl, DMSO-d6, rotamer-broadened ring"),
+    # the salts a Boc deprotection gives, as labs run them: N-H+ 9-11.5 ppm, ring N-CH2 0.5-0.9 ppm downfield
+    ("benzyl_diazepane_2hcl", 400, "dihydrochloride salt in DMSO-d6 (registered with its HCl)"),
+    ("benzyl_diazepane_tfa", 500, "bis-TFA salt in DMSO-d6 (registered with its TFA)"),
 ]
 # compounds that only the demo plate uses (the committed set stays under ~15 MB)
 PLATE_ONLY = [("homopiperazine", None, "N-H / N-H, the parent ring"), ("boc_ethyl_diazepane", None, "N-Boc / N-ethyl")]

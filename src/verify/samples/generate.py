@@ -72,6 +72,14 @@ def _canon(smi: str) -> str:
     return Chem.MolToSmiles(Chem.MolFromSmiles(smi))
 
 
+def _parent_smiles(smiles: str) -> str:
+    """The free base of a salt (counter-ions stripped, the ammonium neutralised): what ESI+ ionises as
+    [M+H]+ and what the column retains; a neutral single compound is returned as it is."""
+    from ..structure.target import parent_target
+
+    return parent_target(Chem.MolFromSmiles(smiles), "", smiles).smiles if "." in smiles or "+" in smiles else smiles
+
+
 def compound_by_smiles(smiles: str, comps: dict[str, Compound] | None = None) -> Compound | None:
     """The compound of `comps` (default: the sample table) whose SMILES is `smiles` (canonical match)."""
     c = _canon(smiles)
@@ -244,14 +252,14 @@ def generate_sample(d: SampleDef, outdir: str | Path, base_seed: int = 0, write_
     if d.saturate:
         base_amount = float(rng.uniform(3e6, 8e6))  # an overloaded injection
     species = []
-    main_rt = msim.retention_time(Chem.MolFromSmiles(mix[0][4]), mspec.run_s)
+    main_rt = msim.retention_time(Chem.MolFromSmiles(_parent_smiles(mix[0][4])), mspec.run_s)
     for table, f, role, name, smi in mix:
         # ionisation efficiency differs between compounds; keep the side products' share near their mole fraction
         amt = base_amount * f * float(rng.uniform(0.7, 1.3))
         # the unrelated impurity co-elutes with the compound (within a few seconds); side products elute
         # where their polarity puts them
         rt = main_rt + float(rng.uniform(-2.0, 3.0)) if role == "impurity" else None
-        sp = msim.species_for(name, smi, amt, rng, mspec.run_s, role=role, rt_s=rt)
+        sp = msim.species_for(name, _parent_smiles(smi), amt, rng, mspec.run_s, role=role, rt_s=rt)
         if role in ("target", "wrong compound") and d.ms_missing:
             continue
         species.append(sp)

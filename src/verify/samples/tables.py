@@ -58,6 +58,8 @@ NAMES = {
     "acetyl_benzyl_diazepane": "1-(4-benzyl-1,4-diazepan-1-yl)ethan-1-one",
     "benzoyl_methyl_diazepane": "(4-methyl-1,4-diazepan-1-yl)(phenyl)methanone",
     "boc_ethyl_diazepane": "tert-butyl 4-ethyl-1,4-diazepane-1-carboxylate",
+    "benzyl_diazepane_2hcl": "1-benzyl-1,4-diazepane dihydrochloride",
+    "benzyl_diazepane_tfa": "1-benzyl-1,4-diazepane bis(trifluoroacetate)",
     "dibenzyl_diazepane": "1,4-dibenzyl-1,4-diazepane",
     "triphenylphosphine_oxide": "triphenylphosphine oxide",
 }

@@ -62,7 +62,7 @@ class DiazepaneRing:
 def _class_rows() -> tuple:
     rows = []
     for r in reference.table("diazepane_ring.tsv"):
-        patt = None if r["class"] == "c6" else Chem.MolFromSmarts(r["smarts"])
+        patt = None if r["class"].startswith("c6") else Chem.MolFromSmarts(r["smarts"])
         rows.append((r, patt))
     return tuple(rows)
 
@@ -80,7 +80,7 @@ def nitrogen_class(mol: Chem.Mol, n_idx: int, ring_atoms: set[int]) -> tuple[str
             if len(match) > 1 and match[1] in ring_atoms:
                 continue
             return row["class"], row
-    return "alkyl", dict(_class_rows()[-2][0])
+    return "alkyl", dict(_row_for("alkyl"))
 
 
 def _row_for(cls: str) -> dict:
@@ -119,7 +119,10 @@ def find_diazepanes(mol: Chem.Mol) -> list[DiazepaneRing]:
             pos = {c_a: ("C2", "N1"), c_b: ("C3", "N4"), c_5: ("C5", "N4"), c_6: ("C6", "C"), c_7: ("C7", "N1")}
         ring = DiazepaneRing(n1=n1, n4=n4, n1_class=cls1, n4_class=cls4)
         for idx, (label, next_to) in sorted(pos.items(), key=lambda kv: kv[1][0]):
-            cls = {"N1": cls1, "N4": cls4, "C": "c6"}[next_to]
+            # C6 is beta to both ring N: each ammonium N moves it downfield (the free base's window otherwise)
+            n_ammonium = (cls1, cls4).count("protonated salt")
+            c6 = ("c6", "c6 one ammonium", "c6 two ammonium")[n_ammonium]
+            cls = {"N1": cls1, "N4": cls4, "C": c6}[next_to]
             row = _row_for(cls)
             ring.positions.append(
                 RingPosition(
