@@ -147,10 +147,14 @@ class NmrThresholds:
     misfit_offset_ppm: float = 0.10
     """The misfit first removes one common shift offset of at most this (ppm): referencing to a residual
     solvent line and concentration move every signal together."""
+    pattern_max_width_ratio: float = 2.0
+    """A doublet shared by several aromatic groups is read as a first-order d only when none of its lines is
+    wider than this many times the spectrum's natural line width (20th percentile of all line widths):
+    wider lines are unresolved lines merged (two overlapping triplets can look like a d)."""
     pattern_swap_misfit: float = 1.0
     """An aromatic H on a pattern its ring neighbours forbid is excused when trading signals with another
-    group of the same H count cures both and costs at most this much shift misfit (0.5 n_H z^2, the units
-    of nmr.alternatives): the assignment's free pick between near-equal optima, not a misplacement."""
+    group of the same H count cures both and costs at most this much shift misfit per H (0.5 z^2 per H, the
+    units of nmr.alternatives): the assignment's free pick between near-equal optima, not a misplacement."""
     alternative_margin: float = 3.0
     """An alternative whose misfit is this much lower than the target's (a likelihood ratio of about 20)
     explains the spectrum better; within it, an isomer is stated as not excluded by 1H. On the real spectra
