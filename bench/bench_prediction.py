@@ -6,7 +6,9 @@ for each predictor P: the rules (`RuleShiftPredictor`) and, when `verify.structu
 model (`LearnedShiftPredictor`) and the hybrid (`HybridShiftPredictor`). The solvent is the NMReDATA record's
 (`--solvent-source manifest` takes the MANIFEST's instead), CDCl3 when unknown. Every assigned C-H shift
 (exchangeable OH/NH/SH skipped) is looked up in the group holding its heavy atom and scored: inside the window
-(lo <= shift <= hi), |centre - shift| (centre, else the window's midpoint) and the window width hi - lo.
+(lo <= shift <= hi), |centre - shift| (the H's own predicted centre where the group has one per H and every H
+is assigned, paired in ascending order, see `_per_h_centres`; else the group's centre, else the window's
+midpoint) and the window width hi - lo.
 
 `LearnedShiftPredictor` gives no window for OH/NH (and none where the model fails); the bench fills those atoms
 with a non-finite window so expected_groups can run, and such C-H shifts count as misses ("no window").
@@ -63,22 +65,44 @@ def score_groups(groups, h_shifts: dict[int, tuple[float, ...]], exchangeable=fr
     for g in groups:
         for a in g.atoms:
             by_atom.setdefault(a, g)
+    per_h = _per_h_centres(groups, h_shifts, exchangeable)
     out = []
     for atom in sorted(h_shifts):
         if atom in exchangeable:
             continue
         g = by_atom.get(atom)
-        for shift in h_shifts[atom]:
+        for k, shift in enumerate(h_shifts[atom]):
             if g is None or not (math.isfinite(g.lo) and math.isfinite(g.hi)):
                 out.append({"atom": atom, "shift": shift, "lo": None, "hi": None, "centre": None,
                             "source": None if g is None else g.source,
                             "inside": False, "abs_err": None, "width": None})
                 continue
-            centre = g.centre if g.centre is not None else g.mid
+            centre = per_h.get((atom, k), g.centre if g.centre is not None else g.mid)
             out.append({
                 "atom": atom, "shift": shift, "lo": g.lo, "hi": g.hi, "centre": centre, "source": g.source,
                 "inside": g.lo <= shift <= g.hi, "abs_err": abs(centre - shift), "width": g.hi - g.lo,
             })
+    return out
+
+
+def _per_h_centres(groups, h_shifts, exchangeable) -> dict[tuple[int, int], float]:
+    """(atom, k) -> the predicted centre of the k-th assigned H of that atom, from the group's per-H centres.
+
+    Where a group carries one point prediction per H (``h_centres``, ascending: the learned model tells the two
+    faces of a ring CH2 apart) and the assignment gives a shift for every H of the group, the predictions are
+    paired with the assigned shifts in ascending order: the lower predicted H with the lower observed one. That
+    is the pairing a chemist makes for a diastereotopic CH2 whose faces are not assigned stereospecifically, and
+    it needs no assignment the data do not give. Groups without per-H centres, or with fewer assigned shifts
+    than H, keep the group's one centre.
+    """
+    out: dict[tuple[int, int], float] = {}
+    for g in groups:
+        centres = tuple(getattr(g, "h_centres", ()) or ())
+        keys = [(a, k) for a in g.atoms if a not in exchangeable for k in range(len(h_shifts.get(a, ())))]
+        if not centres or len(keys) != len(centres) or len(keys) != g.n_h:
+            continue
+        ordered = sorted(keys, key=lambda ak: h_shifts[ak[0]][ak[1]])
+        out.update({ak: c for ak, c in zip(ordered, sorted(centres))})
     return out
 
 

@@ -173,6 +173,26 @@ def test_model_separates_3_and_4_pyridylmethyl():
 
 
 @needs_csp5
+def test_model_tells_the_two_faces_of_a_ring_ch2_apart():
+    # (-)-menthol in CDCl3: the C6-H2 next to the carbinol is 1.98 (eq) and 0.95 (ax) ppm (NMReDATA set in
+    # ../shared); the group keeps one window and centre but also each H's own prediction, ascending
+    mol = Chem.MolFromSmiles("CC(C)[C@@H]1CC[C@@H](C)C[C@H]1O")
+    groups = {g.atoms: g for g in build_expectation(read_target("CC(C)[C@@H]1CC[C@@H](C)C[C@H]1O")).h_groups}
+    ch2 = groups[(8,)]
+    assert ch2.n_h == 2 and ch2.source == "model" and len(ch2.h_centres) == 2
+    low, high = ch2.h_centres
+    assert low == pytest.approx(0.95, abs=0.15) and high == pytest.approx(1.98, abs=0.15)
+    assert ch2.centre == pytest.approx((low + high) / 2, abs=0.002)
+    assert ch2.to_dict()["h_centres"] == [low, high]
+    assert mol.GetAtomWithIdx(8).GetTotalNumHs() == 2
+    methyls = [g for g in groups.values() if g.n_h == 3]
+    assert all(len(g.h_centres) == 3 for g in methyls)  # one per H; the rules give none
+    rules = build_expectation(read_target("CC(C)[C@@H]1CC[C@@H](C)C[C@H]1O"), "CDCl3",
+                              predictor=learned.RuleShiftPredictor()).h_groups
+    assert all(g.h_centres == () for g in rules)
+
+
+@needs_csp5
 def test_cached_prediction_needs_no_torch(tmp_path):
     env = {**os.environ, "VERIFY_CACHE_DIR": str(tmp_path)}
     code = textwrap.dedent(f"""

@@ -271,3 +271,16 @@ def test_bench_metric_on_a_hand_made_case():
     assert s["mae"] == pytest.approx((0.3 + 1.3 + 0.15 + 0.25) / 4)
     assert s["median_ae"] == pytest.approx((0.25 + 0.3) / 2)
     assert bench.summarise([])["coverage_pct"] is None
+
+
+def test_bench_pairs_per_h_centres_with_assigned_shifts_in_order():
+    # a diastereotopic ring CH2 (model: 2.04 and 0.93) observed at 0.95 and 1.98: each H scored against its own
+    # prediction, not both against their mean 1.49; a group with fewer assigned shifts than H keeps its centre
+    bench = _bench()
+    groups = [
+        HGroup(id="G1", atoms=(0,), n_h=2, label="", lo=0.6, hi=2.6, centre=1.485, h_centres=(0.93, 2.04)),
+        HGroup(id="G2", atoms=(1,), n_h=2, label="", lo=0.6, hi=2.6, centre=1.5, h_centres=(1.0, 2.0)),
+    ]
+    recs = bench.score_groups(groups, {0: (1.98, 0.95), 1: (1.7,)})
+    assert [round(r["abs_err"], 3) for r in recs] == [0.06, 0.02, 0.2]
+    assert [r["centre"] for r in recs] == [2.04, 0.93, 1.5]

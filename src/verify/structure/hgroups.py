@@ -24,6 +24,9 @@ class HGroup:
     source: str = "rules"
     note: str = ""
     centre: float | None = None
+    # each H's own point prediction, ascending, where the predictor gives one for every member (the learned model:
+    # the two H of a diastereotopic CH2 apart); empty for rule windows
+    h_centres: tuple[float, ...] = ()
     multiplicity: str = ""  # first-order hint from neighbouring CH count: s, d, t, q, m
     # may show as more than one signal: diastereotopic (a stereocentre, a ring CH2), rotameric (next to an
     # amide/carbamate N) or exchangeable; otherwise equivalent H give ONE multiplet
@@ -44,6 +47,7 @@ class HGroup:
             "label": self.label,
             "window": [round(self.lo, 3), round(self.hi, 3)],
             "centre": None if self.centre is None else round(self.centre, 3),
+            "h_centres": [round(c, 3) for c in self.h_centres],
             "multiplicity": self.multiplicity,
             "exchangeable": self.exchangeable,
             "source": self.source,
@@ -160,6 +164,7 @@ def group_window(windows: list[ShiftWindow]) -> ShiftWindow:
     if len(windows) == 1:
         return first
     centres = [w.centre for w in windows if w.centre is not None]
+    per_h = tuple(sorted(c for w in windows for c in w.h_centres)) if all(w.h_centres for w in windows) else ()
     return ShiftWindow(
         lo=min(w.lo for w in windows),
         hi=max(w.hi for w in windows),
@@ -168,6 +173,7 @@ def group_window(windows: list[ShiftWindow]) -> ShiftWindow:
         source=first.source,
         note=first.note,
         centre=round(sum(centres) / len(centres), 3) if len(centres) == len(windows) else first.centre,
+        h_centres=per_h,
     )
 
 
@@ -214,6 +220,7 @@ def expected_groups(
                 source=w.source,
                 note=w.note,
                 centre=w.centre,
+                h_centres=w.h_centres,
                 multiplicity=_multiplicity_hint(mol, atoms, w.exchangeable),
                 may_split=_may_split(mol, atoms, w.exchangeable, w.note, rotamer_ns, chiral),
                 ortho_h=_ortho_h(mol, atoms[0]),

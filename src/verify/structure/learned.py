@@ -8,7 +8,7 @@ is, a window with a stated coverage. This module turns those quantiles into the 
   on sp3 carbons (``reference/shift_model.tsv``, fitted on real assigned spectra by conformalized quantile
   regression, see that file's header);
 * per heavy atom, the union over its H (a CH2 whose two H the model separates gets both), centred on their
-  mean median;
+  mean median, with each H's own median kept (``h_centres``: the two faces of a ring CH2);
 * exchangeable H (N-H, O-H, S-H: the model under-covers them) get no model window; the caller keeps the rules.
 
 The cost stays off the hot path. torch and csp5 are imported only when a prediction is not cached, and then in a
@@ -421,6 +421,7 @@ class LearnedShiftPredictor:
                 note=(f"{MODEL_ID} median {meds} ppm; {cal.lo_level:.0%}-{cal.hi_level:.0%} quantiles "
                       f"+/- {margin:.2f} ppm conformal margin ({carbon_class(atom)} C-H)"),
                 centre=round(centre, 3),
+                h_centres=tuple(sorted(round(w[2], 3) for w in per_h)),
             )
         return out
 
@@ -478,7 +479,7 @@ class HybridShiftPredictor:
             if m is None or w.exchangeable or idx in ring_atoms or idx in near_charge:
                 continue
             windows[idx] = ShiftWindow(lo=m.lo, hi=m.hi, label=w.label, exchangeable=False, source="model",
-                                       note=m.note, centre=m.centre)
+                                       note=m.note, centre=m.centre, h_centres=m.h_centres)
             n_model += 1
         self.status = PredictionStatus("model", model_version(), "", n_model, len(windows) - n_model)
         return windows

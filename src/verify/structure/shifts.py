@@ -34,6 +34,10 @@ class ShiftWindow:
     source: str = "rules"  # which rule table or predictor gave the window
     note: str = ""
     centre: float | None = None  # point prediction where the method gives one
+    # per-H point predictions, ascending, where the method tells the H of one carbon apart (a learned model sees
+    # the two faces of a ring CH2 in 3D: menthol's C6-H2 at 2.04 and 0.93, observed 1.98 and 0.95); the centre is
+    # their mean, which sits where neither H is
+    h_centres: tuple[float, ...] = ()
 
     @property
     def mid(self) -> float:
