@@ -1,4 +1,5 @@
-"""JEOL Delta (.jdf) and Magritek Prospa (Spinsolve / Kea) 1H readers: verify.nmr.read_jeol, verify.nmr.read_magritek.
+"""JEOL Delta (.jdf) and Magritek Prospa (Spinsolve / Kea) 1H readers (verify.nmr.read_jeol, verify.nmr.read_magritek)
+and TopSpin's processed NTUPLES JCAMP-DX export (verify.nmr.read).
 
 Real-data tests use ../shared/realdata (marked `realdata`; the files are read in place, never copied into the
 project; bad inputs are damaged copies in tmp_path). No Spinsolve folder of a known compound is in the real data,
@@ -383,3 +384,77 @@ def test_spinsolve_truncated_and_damaged(tmp_path):
     with pytest.raises(InputError) as ei:
         read_nmr(d3)
     assert ei.value.exit_code == 65 and "data.1d" in str(ei.value)
+
+
+# ------------------------------------------------------------------- TopSpin's processed NTUPLES JCAMP-DX export
+# No such export of a known compound is in ../shared/realdata, and nmrglue reads JCAMP-DX but writes none: the
+# file is written here in the layout TopSpin's "Export -> JCAMP-DX (processed)" gives (##DATA CLASS= NTUPLES,
+# ##PAGE= N=1 the real and N=2 the imaginary spectrum, the Hz axis in the X column of ##FIRST=/##LAST=, the
+# stored integers scaled by ##FACTOR=), from a sample processed by verify itself, and read back through nmrglue.
+
+
+def _write_topspin_ntuples(path, ppm, real, sf_mhz, solvent, symbols="X, R, I, N"):
+    n = ppm.size
+    factor = float(np.abs(real).max()) / 2.0e7  # TopSpin scales to 32-bit integers
+    ints = np.round(real / factor).astype(np.int64)
+    imag = np.zeros(n, dtype=np.int64)
+
+    def page(sym, y, k):
+        rows = [f"##PAGE= N={k}", f"##NPOINTS= {n}", f"##DATA TABLE= (X++({sym}..{sym})), XYDATA"]
+        rows += [f"{i} " + " ".join(str(v) for v in y[i:i + 10]) for i in range(0, n, 10)]
+        return rows
+
+    head = [
+        "##TITLE= processed export", "##JCAMP-DX= 5.00 $$ Bruker JCAMP library", "##DATA TYPE= NMR SPECTRUM",
+        "##DATA CLASS= NTUPLES", "##ORIGIN= Bruker BioSpin GmbH", "##OWNER= nmr",
+        f"##.OBSERVE FREQUENCY= {sf_mhz:.8f}", "##.OBSERVE NUCLEUS= ^1H", f"##.SOLVENT NAME= {solvent}",
+        f"##$SF= {sf_mhz:.8f}", f"##$OFFSET= {ppm[0]:.6f}", "##NTUPLES= NMR SPECTRUM",
+        "##VAR_NAME= FREQUENCY, SPECTRUM/REAL, SPECTRUM/IMAG, PAGE NUMBER", f"##SYMBOL= {symbols}",
+        "##VAR_TYPE= INDEPENDENT, DEPENDENT, DEPENDENT, PAGE", "##VAR_FORM= AFFN, ASDF, ASDF, AFFN",
+        f"##VAR_DIM= {n}, {n}, {n}, 2", "##UNITS= HZ, ARBITRARY UNITS, ARBITRARY UNITS,",
+        f"##FIRST= {ppm[0] * sf_mhz:.6f}, {ints[0] * factor:.6g}, 0, 1",
+        f"##LAST= {ppm[-1] * sf_mhz:.6f}, {ints[-1] * factor:.6g}, 0, 2",
+        f"##FACTOR= 1.0, {factor:.10g}, {factor:.10g}, 1",
+    ]
+    text = head + page("R", ints, 1) + page("I", imag, 2) + ["##END NTUPLES= NMR SPECTRUM", "##END="]
+    path.write_text("\n".join(text) + "\n")
+
+
+SAMPLES = Path(__file__).resolve().parents[1] / "sample_spectra"
+
+
+@pytest.mark.parametrize("sample", ["boc_benzyl_diazepane", "fail_over_alkylation"])
+def test_topspin_ntuples_processed_export_reads_back(tmp_path, sample):
+    from verify.nmr.check import check_nmr
+    from verify.structure.target import read_target
+
+    spec = _load(SAMPLES / sample / "nmr")
+    path = tmp_path / "1r.dx"
+    _write_topspin_ntuples(path, spec.ppm, spec.intensity, spec.sf_mhz, "CDCl3")
+    back = read_nmr(path)
+    assert back.sf_mhz == pytest.approx(spec.sf_mhz)
+    assert back.ppm.size == spec.ppm.size and back.ppm[0] > back.ppm[-1]
+    assert back.ppm[0] == pytest.approx(spec.ppm[0], abs=1e-6) and back.ppm[-1] == pytest.approx(spec.ppm[-1], abs=1e-6)
+    top = int(np.argmax(spec.intensity))
+    assert int(np.argmax(back.intensity)) == top
+    assert np.allclose(back.intensity, spec.intensity, rtol=0, atol=1e-6 * spec.intensity.max())
+    # the same verdict and the same peaks as the FID it came from
+    target = read_target(str(SAMPLES / sample / "compound.smi"))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from_fid, from_export = check_nmr(SAMPLES / sample / "nmr", target), check_nmr(path, target)
+    assert from_export.verdict == from_fid.verdict
+    fid_peaks = sorted(round(p.ppm, 2) for p in from_fid.peaks)
+    export_peaks = sorted(round(p.ppm, 2) for p in from_export.peaks)
+    assert len(fid_peaks) == len(export_peaks)
+    assert max(abs(a - b) for a, b in zip(fid_peaks, export_peaks)) <= 0.011
+
+
+def test_topspin_ntuples_export_without_an_x_column_is_one_line_65(tmp_path):
+    spec = _load(SAMPLES / "boc_benzyl_diazepane" / "nmr")
+    path = tmp_path / "1r.dx"
+    _write_topspin_ntuples(path, spec.ppm[:4096], spec.intensity[:4096], spec.sf_mhz, "CDCl3", symbols="F, R, I, N")
+    with pytest.raises(InputError) as e:
+        read_nmr(path)
+    _one_line_65(e, path)
+    assert "x axis" in str(e.value)

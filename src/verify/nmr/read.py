@@ -6,7 +6,8 @@ nmrglue underneath.
     (searched up to three levels down); `use_pdata=True` returns the vendor's processed pdata/1/1r;
   * a Varian/Agilent `.fid` folder (fid + procpar, any letter case) or its fid file;
   * a JCAMP-DX file: an FID (TopSpin export with $GRPDLY/$DECIM/$DSPFVS, benchtop NTUPLES FIDs,
-    $REVERSE=yes) or a processed spectrum (XYDATA, x in Hz or ppm);
+    $REVERSE=yes) or a processed spectrum (XYDATA, x in Hz or ppm, or TopSpin's NTUPLES export: real and
+    imaginary pages, the x axis in the NTUPLES FIRST/LAST rows);
   * a JEOL Delta `.jdf` FID (read_jeol.py), recognised by its JEOL.NMR identifier whatever its suffix;
   * a Magritek Prospa folder, Spinsolve or Kea (acqu.par + data.1d; read_magritek.py), or its data.1d/acqu.par.
 Everything that is not a 1D 1H experiment, or is unreadable, raises InputError (exit 65); a path that
@@ -16,6 +17,7 @@ does not exist raises MissingInputError (exit 66). No raw exception escapes for 
 from __future__ import annotations
 
 import io
+import math
 import re
 import warnings
 from pathlib import Path
@@ -842,15 +844,40 @@ def _jcamp_fid(dic, data, p, src, sf, solvent, nuc, reverse) -> RawFID:
                   source=src, params=params, reverse=reverse)
 
 
+def _ntuples_axis(dic) -> tuple[float | None, float | None, str]:
+    """First and last x value and the x unit of an NTUPLES block (the column whose ##SYMBOL= is X)."""
+    def column(label: str) -> list[str]:
+        return [c.strip() for c in _str(_jget(dic, label, default="")).split(",")]
+
+    symbols = [c.upper() for c in column("SYMBOL")]
+    if "X" not in symbols:
+        return None, None, "HZ"
+    k = symbols.index("X")
+    first, last, units = column("FIRST"), column("LAST"), column("UNITS")
+    if k >= len(first) or k >= len(last):
+        return None, None, "HZ"
+    return _num(first[k]), _num(last[k]), (units[k].upper() if k < len(units) and units[k] else "HZ")
+
+
 def _jcamp_spectrum(dic, data, src, sf, solvent, nuc, reverse) -> Spectrum1D:
     y = data[0] if isinstance(data, list) else data
+    if y is None:
+        raise InputError("JCAMP-DX spectrum without a real page", src)
     y = np.asarray(y, float).ravel()
     if y.size < 16 or not np.all(np.isfinite(y)):
         raise InputError("JCAMP-DX spectrum has no usable data", src)
     firstx, lastx = _num(_jget(dic, "FIRSTX")), _num(_jget(dic, "LASTX"))
-    if firstx is None or lastx is None:
-        raise InputError("JCAMP-DX spectrum without FIRSTX/LASTX", src)
     units = _str(_jget(dic, "XUNITS", default="HZ")).upper()
+    if firstx is None or lastx is None:
+        # TopSpin's processed export (##DATA CLASS= NTUPLES, real and imaginary ##PAGE=s): the axis is the
+        # X column of the NTUPLES ##FIRST=/##LAST=/##UNITS= rows (true values; ##FACTOR= scales only the
+        # stored numbers, which nmrglue has applied)
+        firstx, lastx, units = _ntuples_axis(dic)
+    if firstx is None or lastx is None:
+        raise InputError("JCAMP-DX spectrum without an x axis (FIRSTX/LASTX, or the NTUPLES FIRST/LAST of X)",
+                         src)
+    if not (math.isfinite(firstx) and math.isfinite(lastx)) or firstx == lastx:
+        raise InputError(f"JCAMP-DX spectrum x axis from {firstx:g} to {lastx:g} is not an axis", src)
     x = np.linspace(firstx, lastx, y.size)
     obs = _num(_jget(dic, ".OBSERVEFREQUENCY"), sf)
     ppm = x / obs if "HZ" in units else x
