@@ -72,6 +72,29 @@ def _exchangeable_cost(g: HGroup, m: Multiplet, solvent_key: str) -> float:
     return 1.05
 
 
+# a window is a ~90 % interval of the prediction (the model's 5-95 % quantiles plus a margin): +-1.645 sigma
+_SIGMA_PER_WIDTH = 1.0 / 3.29
+
+
+def _prediction_tie_break(g: HGroup, m: Multiplet, th: NmrThresholds = NMR_THRESHOLDS) -> float:
+    """A small cost per H that grows with the distance of m from the group's point prediction.
+
+    Overlapping windows (the o-, m- and p-H of a benzyl group all within 7.17-7.39) leave the programme
+    several placements that explain the integrals equally well; without a preference it picks one at
+    random (the p-H on the o/m multiplet). Among equal fits the one nearest the prediction wins: the
+    distance in the prediction's standard deviations (the window is about +-1.645 sigma), capped at
+    3 sigma, times th.assign_centre_cost (0.004 per H per sigma: at most 0.012, below every other cost
+    and below the 0.1 per H that integration error costs, so it only breaks ties). Per-H predictions
+    (HGroup.h_centres: the two faces of a ring CH2) count by the nearest one.
+    """
+    centres = g.h_centres or ((g.centre,) if g.centre is not None else ())
+    if not centres or g.exchangeable:
+        return 0.0
+    sigma = max((g.hi - g.lo) * _SIGMA_PER_WIDTH, 0.03)
+    z = min(abs(m.ppm - c) for c in centres) / sigma
+    return th.assign_centre_cost * min(z, 3.0)
+
+
 def assign(mults: list[Multiplet], groups: list[HGroup], free_surplus: dict[int, float],
            eligible: list[int], th: NmrThresholds = NMR_THRESHOLDS, exchangeable_allowed: bool = True,
            solvent_key: str = "cdcl3", allowance: dict[int, float] | None = None, sf_mhz: float | None = None):
@@ -84,7 +107,8 @@ def assign(mults: list[Multiplet], groups: list[HGroup], free_surplus: dict[int,
     a_j its integral normalised by a first guess of the scale.
     Costs per H: surplus 1 (free_surplus[j] for solvent/impurity signals), deficit 1, missing 1.5
     (0 for exchangeable H), 0.5-2 for placement outside the window (0-0.2 within th.window_slack_ppm),
-    0.3 for a singlet group on a resolved multiplet, plus 0.01 per H placed anywhere (ties).
+    0.3 for a singlet group on a resolved multiplet, plus 0.01 per H placed anywhere and at most 0.012 per H
+    by the distance from the group's predicted centre (ties, `_prediction_tie_break`).
 
     One signal per group: a group that may not split (`HGroup.may_split` False: equivalent H with no
     diastereotopic, rotameric or exchange reason to differ) is placed on multiplets that lie within one
@@ -140,7 +164,7 @@ def assign(mults: list[Multiplet], groups: list[HGroup], free_surplus: dict[int,
             elif g.multiplicity not in ("s", "br s", "") and _sharp_singlet(m):
                 c += 0.5  # a CH next to CH's is not a sharp singlet (e.g. a Boc 9H singlet is no ring CH2)
             edges.append((gi, j))
-            costs.append(c + 0.01)
+            costs.append(c + 0.01 + _prediction_tie_break(g, m, th))
     span_hz = 2 * th.max_j_hz if sf_mhz else None
 
     def solve(edges, costs):

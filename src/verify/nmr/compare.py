@@ -363,11 +363,14 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
         p.kind = "unexplained"
         p.status = "suspicious"
         p.assignment = ""
-        if p.h < min_h:
-            p.note = _join(p.note, f"minor ({p.h:.2f} H, below the {min_h:.2g} H threshold)")
-        else:
+        if p.h >= min_h:
             p.note = _join(p.note, _nearest_impurity_hint(m, solvent, th))
         unexplained.append(j)
+
+    unexplained = _outer_lines_of_neighbours(unexplained, mults, peaks, min_h, sf_mhz, th)
+    for j in unexplained:
+        if peaks[j].h < min_h:
+            peaks[j].note = _join(peaks[j].note, f"minor ({peaks[j].h:.2f} H, below the {min_h:.2g} H threshold)")
 
     # integral checks, as a chemist integrates: over regions of touching multiplets (the split of an
     # integral between two touching multiplets is not reliable), and over the whole spectrum
@@ -566,6 +569,37 @@ def _ortho_couplings(m: Multiplet) -> int | None:
         return None
     lo, hi = _ORTHO_RANGE_HZ
     return sum(_SPINS[c] for c, j in zip(letters, m.j_hz) if lo <= j <= hi)
+
+
+def _outer_lines_of_neighbours(unexplained: list[int], mults: list[Multiplet], peaks: list[ObservedPeak],
+                               min_h: float, sf_mhz: float, th: NmrThresholds = NMR_THRESHOLDS) -> list[int]:
+    """Give a minor line beside a target multiplet to that multiplet; return the signals still unexplained.
+
+    A small signal (below the reporting threshold) whose line lies within one coupling (th.max_j_hz) of a
+    line of a neighbouring multiplet carrying the target, and is as narrow as that multiplet's lines, is
+    an outer line the grouping cut off (a triplet's wing beside a residual solvent line in a crowded
+    aromatic region), not a signal of its own: a chemist integrates it with its neighbour. The lines of
+    one multiplet are then never split between statuses. Larger signals stay unexplained: they count.
+    """
+    still = []
+    for j in unexplained:
+        p, m = peaks[j], mults[j]
+        host = None
+        if p.h < min_h and m.lines:
+            for k in (j - 1, j + 1):
+                if not (0 <= k < len(mults)) or peaks[k].kind != "target" or not mults[k].lines:
+                    continue
+                gap_hz = min(abs(a.ppm - b.ppm) for a in m.lines for b in mults[k].lines) * sf_mhz
+                narrow = max(L.width_hz for L in m.lines) <= 2.0 * float(np.median([L.width_hz for L in mults[k].lines]))
+                if gap_hz <= th.max_j_hz and narrow and (host is None or gap_hz < host[1]):
+                    host = (k, gap_hz)
+        if host is None:
+            still.append(j)
+            continue
+        k = host[0]
+        p.kind, p.status, p.assignment = "target", "consistent", peaks[k].assignment
+        p.note = _join(p.note, f"outer line of the {mults[k].ppm:.2f} ppm multiplet ({host[1]:.1f} Hz from its lines)")
+    return still
 
 
 def _pattern_mismatches(gcalls: list[GroupCall], x: dict, groups: list[HGroup], mults: list[Multiplet],

@@ -159,7 +159,7 @@ def analyse_multiplet(pos_hz: np.ndarray, heights: np.ndarray, width_hz: float,
     `pos_hz`: line positions (Hz, any origin), `heights`: line heights, `width_hz`: typical line width.
     Every coupling constant of a first-order multiplet is the distance of some line from the first line,
     so candidate J sets are drawn from those distances (up to three distinct couplings, each to 1-3
-    equivalent spins, or 4-6 spins for a single coupling); a candidate fits when its merged pattern has
+    equivalent spins, or 4-6 spins for a single coupling; none above `th.max_j_hz`); a candidate fits when its merged pattern has
     the same lines within `th.line_match_hz` (+15 % of the smallest J) and heights within
     `th.line_height_tolerance`. The simplest fitting pattern wins. Returns (multiplicity, [J Hz, largest
     first]); ("m", []) when nothing fits.
@@ -186,6 +186,10 @@ def analyse_multiplet(pos_hz: np.ndarray, heights: np.ndarray, width_hz: float,
         if best is not None:
             break
         for js in itertools.combinations(sorted(cands, reverse=True), k):
+            if js[0] > th.max_j_hz:
+                # no H-H coupling is that large (the joining's own limit): two neighbouring triplets,
+                # rotamers of one N-CH2, are no "dt, J = 25 Hz"
+                continue
             spin_opts = [range(1, 7)] if k == 1 else [range(1, 4)] * k
             for spins in itertools.product(*spin_opts):
                 tot = 1

@@ -91,6 +91,10 @@ class NmrThresholds:
     window_slack_ppm: float = 0.10
     """A group found within this distance (ppm) outside its predicted window still counts as in-window
     (rule windows are +/- 0.1-0.2 ppm estimates)."""
+    assign_centre_cost: float = 0.004
+    """Cost per H per standard deviation of the prediction (capped at 3) by which a placement lies from the
+    group's predicted centre: breaks ties between equally good placements in overlapping windows, never more
+    (the smallest other cost, integration error, is 0.1 per H)."""
     max_outside_ppm: float = 0.40
     """A group may be placed at most this far (ppm) outside its window; beyond that it is missing."""
     exchangeable_outside_ppm: float = 3.0
