@@ -589,3 +589,34 @@ def test_boc_not_removed_warns_from_ten_mol_percent(n_h, severity):
     boc = [f for f in res.findings if f.code == "nmr.boc_not_removed"]
     assert boc and boc[0].severity == severity, [f.message for f in res.findings]
     assert res.verdict == ("consistent" if severity == "info" else "suspicious")
+
+
+def test_two_neighbouring_triplets_are_no_25_hz_doublet_of_triplets():
+    # rotamers of one N-CH2: two 1:2:1 triplets (J 5.4 Hz) whose centres lie 23 Hz apart, as one piece
+    pos = np.array([0.0, 5.4, 10.8, 23.2, 28.6, 34.0])
+    hgt = np.array([1.0, 2.0, 1.0, 1.0, 2.0, 1.0])
+    name, js = analyse_multiplet(pos, hgt, 1.5)
+    assert name == "m" and js == []
+    # a real dt (J 7 and 2 Hz) is still named
+    dt = np.array([0.0, 2.0, 4.0, 7.0, 9.0, 11.0])
+    assert analyse_multiplet(dt, hgt, 0.8)[0] == "dt"
+
+
+def test_benzyl_aromatic_lines_stay_with_their_groups():
+    # the sample's benzyl ring: o/m-H multiplet at 7.32, the p-H triplet at 7.23 overlapping the CDCl3 line;
+    # the triplet's high-field line (0.25 H) was cut off as a "suspicious" singlet, and the p-H placed on the
+    # o/m multiplet at random among equal fits
+    from pathlib import Path
+
+    from verify.nmr.check import check_nmr
+
+    sample = Path(__file__).resolve().parents[1] / "sample_spectra" / "boc_benzyl_diazepane"
+    res = check_nmr(sample / "nmr", read_target(str(sample / "compound.smi")))
+    assert res.verdict == "consistent"
+    assert not [p for p in res.peaks if p.status == "suspicious"]
+    para = next(g for g in res.expectation.h_groups if "p-" in g.label)
+    carriers = [p for p in res.peaks if para.id + " " in p.assignment + " "]
+    assert carriers and all(7.19 <= p.ppm <= 7.27 for p in carriers)
+    outer = [p for p in carriers if "outer line" in p.note]
+    assert len(outer) == 1 and outer[0].integral < 0.3
+    assert not [p for p in res.peaks if p.multiplicity == "dt" and max(p.j_hz) > 18.0]
