@@ -23,6 +23,7 @@ from typing import Callable
 
 from .. import __version__
 from ..errors import VerifyError
+from ..limits import die_with_parent
 from ..report.tables import PART_LABELS, part_errors_text
 
 # plate-2: a well with one unreadable data file is `partial` (it was an `error`): older records re-check
@@ -299,33 +300,7 @@ def _check_well(job: WellJob) -> dict:
 def _worker_init() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    _die_with_parent()
-
-
-def _die_with_parent() -> None:
-    """A worker must not outlive a parent that was killed (kill -9, OOM killer): on Linux ask the
-    kernel for SIGTERM when the parent dies; elsewhere poll the parent pid from a daemon thread."""
-    ppid = os.getppid()
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-
-            libc = ctypes.CDLL(None, use_errno=True)
-            if libc.prctl(1, signal.SIGTERM, 0, 0, 0) == 0:  # PR_SET_PDEATHSIG
-                if os.getppid() != ppid:  # parent already gone between fork and prctl
-                    os._exit(1)
-                return
-        except (OSError, AttributeError):
-            pass
-    import threading
-
-    def watch():
-        while True:
-            time.sleep(1.0)
-            if os.getppid() != ppid:
-                os._exit(1)
-
-    threading.Thread(target=watch, daemon=True).start()
+    die_with_parent()
 
 
 def preload() -> None:
