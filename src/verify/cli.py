@@ -1,11 +1,16 @@
 """The `verify` command.
 
     verify TARGET [--nmr PATH] [--ms PATH] [--solvent NAME] [--format text|json|html] [-o FILE]
+                  [--timeout S] [--max-memory SIZE]
     verify plate MAP [--nmr-dir D] [--ms-dir D] [-o REPORT_DIR] [--workers N]
 
 Exit codes: 0 consistent, 1 suspicious, 2 inconsistent, 64 usage, 65 unreadable/corrupt input,
-66 missing input, 73 output cannot be created (read-only or missing folder, no permission),
-74 output write failed (disk full, I/O error). Errors are one line on stderr; never a traceback.
+66 missing input, 70 the check crashed (a native library), 73 output cannot be created (read-only or
+missing folder, no permission), 74 output write failed (disk full, I/O error), 75 stopped by --timeout or
+--max-memory. Errors are one line on stderr; never a traceback.
+
+The check runs in a forked child under the limits (`verify.limits.run_limited`): only another process can
+stop native code that holds the GIL. This process parses the command line and writes the report.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import sys
 
 from . import __version__
 from .errors import EXIT_DATAERR, EXIT_USAGE, VERDICT_EXIT, InputError, UsageError, VerifyError
+from .limits import CheckCrashed, LimitExceeded, add_limit_options, check_limit_options, run_limited
 
 
 class UsageErrorParser(argparse.ArgumentParser):
@@ -39,7 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
         "solvents (--solvent, or the file's own): " + ", ".join(sv.name for sv in all_solvents()) + "\n\n"
         "exit codes: 0 consistent (or unchecked: no data), 1 suspicious, 2 inconsistent, 64 usage error,\n"
         "  65 unreadable or corrupt input, 66 input not found, 73 output cannot be created,\n"
-        "  74 output write failed (disk full)\n"
+        "  70 the check crashed (a native library), 74 output write failed (disk full),\n"
+        "  75 stopped by --timeout or --max-memory (a larger limit may pass)\n"
         "plates: verify plate MAP --help",
     )
     p.add_argument("target", metavar="TARGET", help="structure: .smi/.smiles, .mol/.sdf, or a literal SMILES")
@@ -51,6 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ppm", type=float, default=5.0, help="HRMS m/z tolerance in ppm (default 5)")
     p.add_argument("--format", choices=("text", "json", "html"), default="text")
     p.add_argument("-o", "--output", metavar="FILE", help="write the report here instead of stdout")
+    add_limit_options(p, "the check")
     p.add_argument("--version", action="version", version=f"verify {__version__}")
     return p
 
@@ -81,6 +89,24 @@ def run(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     if args.ppm <= 0:
         raise UsageError("--ppm must be positive", "--ppm")
+    check_limit_options(args)
+    try:
+        text, verdict = run_limited(lambda: _check_and_render(args), args.timeout, args.max_memory,
+                                    prepare=_import_pipeline)
+    except (LimitExceeded, CheckCrashed) as exc:  # raised by the limit, which does not know the input's name
+        raise exc.__class__(exc.message, args.target) from None
+    _write(text, args.output)  # here, not in the child: a write error is reported as for any run
+    return VERDICT_EXIT[verdict]
+
+
+def _import_pipeline() -> None:
+    # imported before the memory limit is set: the program's own libraries are not the check's memory
+    import verify.pipeline  # noqa: F401
+
+
+def _check_and_render(args) -> tuple[str, str]:
+    """Check the target against its data and render the report: (text, verdict). Runs in the limited
+    child, drawing included (RDKit's depiction is native code that can stall too)."""
     from .pipeline import check_compound
 
     result = check_compound(args.target, nmr=args.nmr, ms=args.ms, solvent=args.solvent, ppm=args.ppm)
@@ -88,16 +114,14 @@ def run(argv: list[str]) -> int:
     if args.format == "json":
         from .report.safe import json_text
 
-        _write(json_text(data), args.output)
-    elif args.format == "html":
+        return json_text(data), result.verdict
+    if args.format == "html":
         from .report.html import compound_html
 
-        _write(compound_html(result), args.output)
-    else:
-        from .report.text import render_text
+        return compound_html(result), result.verdict
+    from .report.text import render_text
 
-        _write(render_text(data), args.output)
-    return VERDICT_EXIT[result.verdict]
+    return render_text(data), result.verdict
 
 
 def main(argv: list[str] | None = None) -> int:

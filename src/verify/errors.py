@@ -5,7 +5,8 @@ Exit codes (the command's contract):
   64 usage error, 65 unreadable or corrupt input (including invalid SMILES),
   66 an input path that does not exist,
   73 an output file that cannot be created (read-only folder, no permission),
-  74 an input/output error while writing (disk full).
+  74 an input/output error while writing (disk full),
+  70 the check's process crashed (a native library), 75 the check was stopped by --timeout or --max-memory.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ EXIT_DATAERR = 65
 EXIT_NOINPUT = 66
 EXIT_CANTCREAT = 73
 EXIT_IOERR = 74
+EXIT_SOFTWARE = 70  # EX_SOFTWARE: the process doing the check died (verify.limits)
+EXIT_TEMPFAIL = 75  # EX_TEMPFAIL: a limit stopped the check; a larger one may pass (verify.limits)
 
 VERDICT_EXIT = {
     "consistent": EXIT_CONSISTENT,

@@ -28,6 +28,7 @@ from ..errors import CannotCreateError, MissingInputError, UsageError
 from .discover import find_data, index_ms_dir, index_nmr_dir
 from .map import PlateMap, read_plate_map
 from ..cli import UsageErrorParser
+from ..limits import add_limit_options, check_limit_options
 from .output import write_reports
 from .progress import Progress
 from ..report.tables import part_errors_text
@@ -42,7 +43,8 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="MAP: CSV/TSV with columns well, compound_id, smiles[, nmr, ms, solvent, ...] (paths relative "
         "to the map; other columns are carried to the outputs) or an SDF with well and id properties. "
         "Exit codes: 0 the plate has run (whatever the verdicts), 64 usage error, 65 unreadable or invalid "
-        "map, 66 map not found, 73 report folder cannot be created; --fail-on turns verdicts into exit 1/2 "
+        "map, 66 map not found, 73 report folder cannot be created (a well over --timeout or --max-memory is an "
+        "error result, the plate goes on); --fail-on turns verdicts into exit 1/2 "
         "(an unchecked well gives 1 with --fail-on suspicious; a well with an unreadable NMR or "
         "LC-MS file, error or partial, gives 2).",
     )
@@ -56,8 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--store", metavar="FILE", help="results database (default REPORT_DIR/results.sqlite)")
     p.add_argument("--solvent", metavar="NAME", help="NMR solvent for every well (a map column 'solvent' wins)")
     p.add_argument("--ppm", type=float, default=5.0, help="HRMS m/z tolerance in ppm (default 5)")
-    p.add_argument("--timeout", type=float, default=600.0, metavar="S",
-                   help="give a well up after S seconds (it becomes an error result; default 600, 0 = never)")
+    add_limit_options(p, "a well")  # a well over a limit becomes an error result; the plate goes on
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     return p
 
@@ -75,7 +76,7 @@ def _rel(p: Path | None, base: Path) -> str:
 
 
 def build_jobs(pm: PlateMap, nmr_dir: Path | None, ms_dir: Path | None, solvent: str | None, ppm: float,
-               timeout: float | None = None) -> list[WellJob]:
+               timeout: float | None = None, max_memory: int | None = None) -> list[WellJob]:
     base = pm.path.parent
     nmr_c = index_nmr_dir(nmr_dir) if nmr_dir else []
     ms_c = index_ms_dir(ms_dir) if ms_dir else []
@@ -116,6 +117,7 @@ def build_jobs(pm: PlateMap, nmr_dir: Path | None, ms_dir: Path | None, solvent:
             error="; ".join(problems) or None,
             sources=sources,
             timeout=timeout or None,
+            max_memory=max_memory or None,
         )
         job.input_hash = input_hash(job)
         jobs.append(job)
@@ -128,8 +130,7 @@ def run_plate(argv: list[str]) -> int:
         raise UsageError("--workers must be at least 1", "--workers")
     if args.ppm <= 0:
         raise UsageError("--ppm must be positive", "--ppm")
-    if args.timeout < 0:
-        raise UsageError("--timeout must be 0 (never) or positive", "--timeout")
+    check_limit_options(args)
     for opt, d in (("--nmr-dir", args.nmr_dir), ("--ms-dir", args.ms_dir)):
         if d is not None and not Path(d).is_dir():
             if not Path(d).exists():
@@ -146,7 +147,7 @@ def run_plate(argv: list[str]) -> int:
     if outdir.exists() and not outdir.is_dir():
         raise CannotCreateError("report folder is a file", outdir)
     jobs = build_jobs(pm, Path(args.nmr_dir) if args.nmr_dir else None, Path(args.ms_dir) if args.ms_dir else None,
-                      args.solvent, args.ppm, args.timeout)
+                      args.solvent, args.ppm, args.timeout, args.max_memory)
     plate_key = str(pm.path.resolve())
     store_path = Path(args.store) if args.store else outdir / "results.sqlite"
     try:
@@ -178,7 +179,7 @@ def run_plate(argv: list[str]) -> int:
             print(f"1H shifts of {n_predicted} structure(s) predicted by the learned model in "
                   f"{time.perf_counter() - t0:.1f} s (cached for later runs)", file=sys.stderr)
         try:
-            run_jobs(todo, min(workers, max(1, len(todo))), on_done)
+            run_jobs(todo, min(workers, max(1, len(todo))), on_done, args.max_memory or None)
         finally:
             progress.close()
 

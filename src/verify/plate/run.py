@@ -15,14 +15,14 @@ import os
 import signal
 import sys
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
 from .. import __version__
 from ..errors import VerifyError
+from ..limits import (KILL_GRACE_S, die_with_parent, kill_tree, lift_memory_limit, limit_memory,
+                      memory_message, timeout_message)
 from ..report.tables import PART_LABELS, part_errors_text
 
 # plate-2: a well with one unreadable data file is `partial` (it was an `error`): older records re-check
@@ -45,6 +45,7 @@ class WellJob:
     input_hash: str = ""
     sources: dict = field(default_factory=dict)  # paths shown in the report (relative to the map)
     timeout: float | None = None  # seconds before the well is given up (an error record)
+    max_memory: int | None = None  # bytes of address space the well may add (its MemoryError's message)
     transient: bool = False  # the error may not recur (worker crash): not reused by the next run
 
 
@@ -199,18 +200,22 @@ def check_well(job: WellJob) -> dict:
         return _check_well(job)
 
     def on_alarm(signum, frame):
-        raise WellTimeout(f"gave up after {job.timeout:g} s (--timeout)")
+        raise WellTimeout(timeout_message(job.timeout))
 
     old = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, job.timeout)
     try:
-        return _check_well(job)
+        signal.setitimer(signal.ITIMER_REAL, job.timeout)
+        try:
+            return _check_well(job)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+    except WellTimeout as exc:  # the stop came in the well's error path (e.g. drawing it): still its error
+        return check_well_error(job, str(exc), draw=False)
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, old)
 
 
-def _check_well(job: WellJob) -> dict:
+def _check_well(job: WellJob, draw: bool = True) -> dict:
     t0 = time.perf_counter()
     rec = {
         "well": job.well,
@@ -263,13 +268,14 @@ def _check_well(job: WellJob) -> dict:
     except WellTimeout as exc:
         rec["error"] = str(exc)
         rec["transient"] = True
+        draw = False  # the drawing may be what ran out of time (CoordGen on a macrocycle)
     except PartsFailed as exc:
         rec["error"] = str(exc)
         rec["part_errors"] = exc.parts
     except VerifyError as exc:
         rec["error"] = str(exc)
     except MemoryError:
-        rec["error"] = "out of memory checking this well"
+        rec["error"] = memory_message(job.max_memory) if job.max_memory else "out of memory checking this well"
         rec["transient"] = True
     except Exception as exc:
         rec["error"] = f"unexpected {exc.__class__.__name__}: {exc}"
@@ -280,7 +286,9 @@ def _check_well(job: WellJob) -> dict:
         try:
             from ..report.html import error_section
 
-            if mol is None and job.smiles:
+            if not draw:
+                mol = None
+            elif mol is None and job.smiles:
                 from rdkit import Chem
 
                 mol = Chem.MolFromSmiles(job.smiles)
@@ -299,33 +307,7 @@ def _check_well(job: WellJob) -> dict:
 def _worker_init() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C and stops the pool
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    _die_with_parent()
-
-
-def _die_with_parent() -> None:
-    """A worker must not outlive a parent that was killed (kill -9, OOM killer): on Linux ask the
-    kernel for SIGTERM when the parent dies; elsewhere poll the parent pid from a daemon thread."""
-    ppid = os.getppid()
-    if sys.platform.startswith("linux"):
-        try:
-            import ctypes
-
-            libc = ctypes.CDLL(None, use_errno=True)
-            if libc.prctl(1, signal.SIGTERM, 0, 0, 0) == 0:  # PR_SET_PDEATHSIG
-                if os.getppid() != ppid:  # parent already gone between fork and prctl
-                    os._exit(1)
-                return
-        except (OSError, AttributeError):
-            pass
-    import threading
-
-    def watch():
-        while True:
-            time.sleep(1.0)
-            if os.getppid() != ppid:
-                os._exit(1)
-
-    threading.Thread(target=watch, daemon=True).start()
+    die_with_parent()
 
 
 def preload() -> None:
@@ -406,70 +388,142 @@ def _mp_context():
     return mp.get_context()
 
 
-def run_jobs(jobs: list[WellJob], workers: int, on_done: Callable[[dict], None]) -> None:
+@dataclass
+class _Worker:
+    """One worker process of `run_jobs`, fed one well at a time, so that the coordinator knows which well
+    each process holds and since when."""
+
+    proc: object
+    conn: object
+    job: WellJob | None = None
+    started: float = 0.0
+
+
+def _worker_main(conn, max_memory: int | None) -> None:
+    _worker_init()
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):  # the coordinator has gone
+            return
+        if job is None:
+            return
+        limit_memory(max_memory)  # per well: the next well gets the full limit again
+        rec = check_well(job)
+        lift_memory_limit()  # sending the record must not fail for the well's memory
+        try:
+            conn.send(rec)
+        except (EOFError, OSError):
+            return
+        except Exception as exc:  # noqa: BLE001 - a record that cannot be pickled
+            conn.send(check_well_error(job, f"unexpected {exc.__class__.__name__}: {exc}", draw=False))
+
+
+def run_jobs(jobs: list[WellJob], workers: int, on_done: Callable[[dict], None],
+             max_memory: int | None = None) -> None:
     """Run the jobs, calling on_done(record) in the parent as each well finishes (any order).
 
-    A worker that dies (a crash in a native library) breaks the pool: the unfinished wells are
-    resubmitted to a fresh pool once; after a second break they run one per process, so only the
-    well that crashes is lost (as an error record).
+    Each worker process takes one well at a time; this coordinator keeps the limits, because only
+    another process can stop native code that holds the GIL:
+
+    * time: a well still running KILL_GRACE_S after its job.timeout (the worker's own SIGALRM stop did
+      not take: native code) has its worker killed, with the model helper it started; the well is an
+      error "gave up after N s (--timeout)" and a fresh worker takes the next well. Other workers run on.
+    * memory: each worker caps its address space per well (`max_memory`, RLIMIT_AS); a MemoryError is
+      the well's error "ran out of memory (limit ...)".
+    * a worker that dies (a crash in a native library, the OOM killer) loses only its well.
+
+    Records are written by on_done here only, so a killed worker never loses a finished well. With one
+    worker and no limits the wells run in this process.
     """
     if not jobs:
         return
-    if workers <= 1:
+    if workers <= 1 and not max_memory and not any(j.timeout for j in jobs):
         for j in jobs:
             on_done(check_well(j))
         return
+    from multiprocessing.connection import wait as mp_wait
+
     preload()
-    pending = list(jobs)
-    breaks = 0
-    while pending:
-        isolate = breaks >= 2
-        batch = [pending[0]] if isolate else pending
-        nproc = 1 if isolate else min(workers, len(batch))
-        ex = ProcessPoolExecutor(max_workers=nproc, mp_context=_mp_context(), initializer=_worker_init)
-        futs: dict[Future, WellJob] = {}
-        try:
-            for j in batch:
-                futs[ex.submit(check_well, j)] = j
-            done_wells: set[str] = set()
-            broken = False
-            not_done = set(futs)
-            while not_done:
-                done, not_done = wait(not_done, return_when=FIRST_COMPLETED)
-                for f in done:
-                    j = futs[f]
+    ctx = _mp_context()
+    pending = list(reversed(jobs))
+    pool: list[_Worker] = []
+    nproc = min(workers, len(jobs))
+
+    def start() -> _Worker:
+        parent, child = ctx.Pipe()
+        proc = ctx.Process(target=_worker_main, args=(child, max_memory), daemon=True)
+        proc.start()
+        child.close()  # or a later worker would inherit it and the coordinator never see this one's EOF
+        w = _Worker(proc, parent)
+        pool.append(w)
+        return w
+
+    def drop(w: _Worker) -> None:
+        kill_tree(w.proc.pid)
+        w.proc.join(5)
+        w.conn.close()
+        pool.remove(w)
+
+    def crashed(w: _Worker) -> None:
+        job, code = w.job, w.proc.exitcode
+        drop(w)
+        how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+        on_done(check_well_error(job, f"the worker process checking this well died ({how}: a crash in a native "
+                                      f"library, or the machine ran out of memory)", draw=False))
+
+    try:
+        while pending or any(w.job for w in pool):
+            for w in [w for w in pool if w.job is None] + [None] * (nproc - len(pool)):
+                if not pending:
+                    break
+                w = w or start()
+                job = pending.pop()
+                try:
+                    w.conn.send(job)
+                except OSError:  # the worker died idle: the well goes to a fresh one
+                    pending.append(job)
+                    drop(w)
+                    continue
+                w.job, w.started = job, time.monotonic()
+            busy = [w for w in pool if w.job is not None]
+            now = time.monotonic()
+            deadlines = [w.started + w.job.timeout + KILL_GRACE_S for w in busy if w.job.timeout]
+            left = max(0.0, min(deadlines) - now) if deadlines else None
+            ready = set(mp_wait([w.conn for w in busy] + [w.proc.sentinel for w in busy], left))
+            for w in busy:
+                if w.conn in ready:
                     try:
-                        rec = f.result()
-                    except BrokenProcessPool:
-                        broken = True
+                        rec = w.conn.recv()
+                    except (EOFError, OSError):
+                        crashed(w)
                         continue
-                    except Exception as exc:  # e.g. a record that cannot be pickled back
-                        rec = check_well_error(j, f"unexpected {exc.__class__.__name__}: {exc}")
-                    done_wells.add(j.well)
+                    w.job = None
                     on_done(rec)
-            if broken:
-                breaks += 1
-                if isolate:
-                    on_done(check_well_error(batch[0], "the worker process checking this well died "
-                                                       "(crash in a native library?)"))
-                    done_wells.add(batch[0].well)
-            pending = [j for j in pending if j.well not in done_wells]
-        except BaseException:
-            _kill_pool(ex)  # Ctrl-C or a failure in on_done: stop the workers now
-            raise
-        ex.shutdown(wait=True, cancel_futures=True)
+                elif w.proc.sentinel in ready:
+                    crashed(w)
+                elif w.job.timeout and time.monotonic() >= w.started + w.job.timeout + KILL_GRACE_S:
+                    job = w.job
+                    drop(w)  # stuck in native code: only killing the process stops it
+                    on_done(check_well_error(job, timeout_message(job.timeout), draw=False))
+    finally:  # done, Ctrl-C or a failure in on_done: no worker outlives the run
+        for w in list(pool):
+            if w.job is None:
+                try:
+                    w.conn.send(None)
+                except OSError:
+                    pass
+            else:
+                kill_tree(w.proc.pid)
+        for w in list(pool):
+            w.proc.join(5)
+            if w.proc.is_alive():
+                kill_tree(w.proc.pid)
+            w.conn.close()
 
 
-def check_well_error(job: WellJob, message: str, transient: bool = True) -> dict:
+def check_well_error(job: WellJob, message: str, transient: bool = True, draw: bool = True) -> dict:
+    """The error record of a well that could not be checked. draw=False: no structure drawing, for a well
+    whose worker was killed (its drawing may be what stalled, and the coordinator must not stall on it)."""
     j = WellJob(**{**asdict(job), "error": message, "timeout": None, "transient": transient})
-    return check_well(j)
-
-
-def _kill_pool(ex: ProcessPoolExecutor) -> None:
-    procs = getattr(ex, "_processes", None) or {}
-    for p in list(procs.values()):
-        try:
-            p.terminate()
-        except Exception:
-            pass
-    ex.shutdown(wait=False, cancel_futures=True)
+    return _check_well(j, draw=draw)

@@ -272,10 +272,29 @@ def _helper_pool():
 
     with _helper_lock:
         if _helper is None or _helper_pid != os.getpid():  # after fork, the parent's helper is not ours
-            # a daemonic pool worker: multiprocessing terminates it when its owner (a plate worker too) exits
-            _helper = multiprocessing.get_context("spawn").Pool(1)
+            # a daemonic pool worker: multiprocessing terminates it when its owner (a plate worker too) exits.
+            # It inherits its owner's --max-memory address-space limit, which is the well's, not the model's
+            # (torch alone maps about 2 GB): it lifts it first
+            _helper = multiprocessing.get_context("spawn").Pool(1, initializer=_helper_init)
             _helper_pid = os.getpid()
         return _helper
+
+
+def _helper_init() -> None:
+    from ..limits import lift_memory_limit
+
+    lift_memory_limit()
+
+
+def stop_helper() -> None:
+    """End this process's helper now, if it has one (a process that leaves by os._exit runs no atexit
+    handler that would)."""
+    global _helper
+    with _helper_lock:
+        pool, mine = _helper, _helper_pid == os.getpid()
+        _helper = None
+    if pool is not None and mine:
+        pool.terminate()
 
 
 def helper_started() -> bool:
