@@ -17,7 +17,7 @@ import numpy as np
 
 from ..findings import Finding, verdict_from_findings
 from .accounting import AccountedIon, account_spectrum, match_known, sorted_known
-from .chromatogram import Eic, RunIndex, combine, find_peaks, is_infusion
+from .chromatogram import Chromatogram, Eic, RunIndex, base_peak_chromatogram, combine, find_peaks, is_infusion
 from .features import Feature, find_features
 from .ions import KnownIon, contaminant_ions, has_acidic_group, reagent_ions, side_product_ions, target_ions
 from .isotopes import IsotopeFit, compare_isotopes, detect_charge, detection_limit, window_sum
@@ -88,6 +88,10 @@ class MsResult:
     isotope_comparison: list[dict] = field(default_factory=list)
     chromatographic_peaks: list[dict] = field(default_factory=list)
     run_info: dict = field(default_factory=dict)
+    # for the report's figures only (not in to_dict: the stored JSON stays small)
+    chromatogram: Chromatogram | None = None  # base-peak chromatogram of the polarity checked
+    spectrum_rt_s: float | None = None  # RT of `apex_spectrum` when it is not the target's (target absent)
+    spectrum_of: str = ""  # what `apex_spectrum` is, when it is not the target's: "main peak m/z 280.1621"
 
     def to_dict(self) -> dict:
         return {
@@ -106,6 +110,12 @@ class MsResult:
                 "end_s": _r(self.eic.end_s, 2), "fwhm_s": _r(self.eic.fwhm_s, 2), "area": _r(self.eic.area, 1)},
             "run": self.run_info,
         }
+
+
+def _min(rt_s: float) -> str:
+    """A retention time for people: minutes with two decimals, as LC-MS software shows it (the data and
+    the JSON keep seconds, in fields named `_s`)."""
+    return f"{rt_s / 60:.2f} min"
 
 
 def _r(v, nd):
@@ -200,7 +210,7 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
         if fragment_only:
             ion0, p0 = fragment_only[0]
             findings.append(Finding("error", "ms.no_expected_ion",
-                                    f"{ion0.name} m/z {ion0.mz:.4f} appears only at {p0.apex_s:.1f} s under a "
+                                    f"{ion0.name} m/z {ion0.mz:.4f} appears only at {_min(p0.apex_s)} under a "
                                     f">= {th.fragment_ratio:g}x taller Boc-protected ion (m/z "
                                     f"{ion0.mz + boc_delta / abs(ion0.charge):.4f}, Boc not removed): it is that compound's "
                                     "in-source loss of Boc (-100.0524), not the target. The target itself is not detected."))
@@ -222,11 +232,21 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
             t = max(top, key=lambda f: f.share)
             hint = _unknown_hint(feat_pd[id(t)], t, features, expectation, tol, th, extra)
             findings.append(Finding("info", "ms.main_component",
-                                    f"the run's largest chromatographic peak is m/z {t.mz:.4f} at {t.rt_s:.1f} s "
+                                    f"the run's largest chromatographic peak is m/z {t.mz:.4f} at {_min(t.rt_s)} "
                                     f"({t.share * 100:.0f}% of the ion current; {t.assignment or 'unexplained'}"
                                     + (f"; {hint}" if hint else "") + ")."))
+        # the figures show what the run does hold: its BPC and the spectrum of its largest peak
+        spectrum, spec_rt, spec_of = None, None, ""
+        bpc_pd = pdata[pols_in_run[0]]
+        if top:
+            bpc_pd = feat_pd[id(t)]
+            win = np.nonzero((bpc_pd.run.rt_s >= t.start_s - 1e-6) & (bpc_pd.run.rt_s <= t.end_s + 1e-6))[0]
+            if len(win):
+                spectrum, spec_rt, spec_of = combine(bpc_pd.run, win, tol), t.rt_s, f"main peak m/z {t.mz:.4f}"
         return MsResult(verdict_from_findings(findings), findings, expectation, str(path), ions=ions_out,
-                        chromatographic_peaks=chrom, peaks=_feature_peaks(features, th), run_info=run_info)
+                        chromatographic_peaks=chrom, peaks=_feature_peaks(features, th), run_info=run_info,
+                        apex_spectrum=spectrum, spectrum_rt_s=spec_rt, spectrum_of=spec_of,
+                        chromatogram=base_peak_chromatogram(bpc_pd.run, _POL_NAME[bpc_pd.pol]))
 
     main = _choose_main(cands)
     off_mass = None  # the warning when the main ion is a little outside the tolerance
@@ -400,7 +420,7 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
         if a.status == "impurity" and "isotope" not in a.assignment:
             name = a.assignment.rsplit(" [", 1)[0]
             seen(name, f"{a.assignment} at m/z {a.mz:.4f} ({a.ppm_error:+.1f} ppm), "
-                       f"{a.relative * 100:.0f}% of the target ion, co-eluting at {rt_apex:.1f} s",
+                       f"{a.relative * 100:.0f}% of the target ion, co-eluting at {_min(rt_apex)}",
                  round(a.relative * 100) >= th.unexplained_rel * 100)
 
     # ---- 5. other chromatographic peaks, MS purity -------------------------------------------------
@@ -434,7 +454,7 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
             continue
         if f.status == "impurity":
             name = f.assignment.rsplit(" [", 1)[0]
-            seen(name, f"{f.assignment} at m/z {f.mz:.4f} ({f.ppm_error:+.1f} ppm), RT {f.rt_s:.1f} s, "
+            seen(name, f"{f.assignment} at m/z {f.mz:.4f} ({f.ppm_error:+.1f} ppm), RT {_min(f.rt_s)}, "
                        f"{f.share * 100:.0f}% of the ion current", round(f.share * 100) >= th.other_peak_warn_share * 100)
         elif f.status == "suspicious" and f.share >= th.other_peak_warn_share:
             if e.start_s - 1e-6 <= f.rt_s <= e.end_s + 1e-6 and any(
@@ -446,9 +466,9 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
     if unexplained:
         lst = ", ".join(f"m/z {a.mz:.4f} ({a.relative * 100:.0f}%)" for a in unexplained[:6])
         findings.append(Finding("warning", "ms.unexplained_ion",
-                                f"{len(unexplained)} unexplained ion(s) co-elute with the target at {rt_apex:.1f} s: {lst}."))
+                                f"{len(unexplained)} unexplained ion(s) co-elute with the target at {_min(rt_apex)}: {lst}."))
     if other_unexplained:
-        lst = ", ".join(f"m/z {f.mz:.4f} at {f.rt_s:.1f} s ({f.share * 100:.0f}%"
+        lst = ", ".join(f"m/z {f.mz:.4f} at {_min(f.rt_s)} ({f.share * 100:.0f}%"
                         + ("" if f.assignment == "unexplained" else f", {f.assignment}") + ")" for f in other_unexplained[:6])
         findings.append(Finding("warning", "ms.other_component",
                                 f"other chromatographic peak(s) carry a real share of the ion current: {lst}."))
@@ -463,14 +483,14 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
     peaks += _feature_peaks(features, th, exclude_rt=(e.start_s, e.end_s))
     chrom = _chrom_dicts(features, th)
     findings.insert(0, Finding("info", "ms.found",
-                               f"{ion.name} m/z {obs_mz:.4f} ({err:+.1f} ppm) at {rt_apex:.1f} s"
+                               f"{ion.name} m/z {obs_mz:.4f} ({err:+.1f} ppm) at {_min(rt_apex)}"
                                + (f", isotope score {fit.score:.2f}" if fit.score is not None else "")
                                + (f", MS purity {purity * 100:.0f}%" if purity is not None else "") + "."))
     return MsResult(
         verdict=verdict_from_findings(findings), findings=findings, expectation=expectation, source=str(path),
         peaks=peaks, ions=ions_out, rt_s=rt_apex, isotope_score=fit.score, ms_purity=purity, main_ion=main_match,
         eic=e, apex_spectrum=(spec_mz, spec_int), isotope_comparison=fit.comparison, chromatographic_peaks=chrom,
-        run_info=run_info,
+        run_info=run_info, chromatogram=base_peak_chromatogram(prun, _POL_NAME[main.pol]),
     )
 
 

@@ -45,6 +45,32 @@ class ChromPeak:
     n_scans: int  # scans with the ion inside the peak
 
 
+@dataclass
+class Chromatogram:
+    """A whole-run trace for the report: the base-peak chromatogram (most intense centroid per scan)."""
+
+    kind: str  # "BPC"
+    polarity: str
+    rt_s: np.ndarray
+    intensity: np.ndarray
+
+
+def base_peak_chromatogram(run: Run, polarity: str = "") -> Chromatogram:
+    """Most intense centroid of every scan of `run` (0 for an empty scan).
+
+    The base peak, not the total ion current, because in ESI the TIC is dominated by the chemical noise
+    and background ions present all run long; the BPC shows the compounds' peaks as the instrument
+    software does.
+    """
+    n = run.n_scans
+    bpc = np.zeros(n)
+    counts = np.diff(run.offsets)
+    nz = counts > 0
+    if nz.any():
+        bpc[nz] = np.maximum.reduceat(run.intensity, run.offsets[:-1][nz])
+    return Chromatogram("BPC", polarity, np.asarray(run.rt_s, dtype=float), bpc)
+
+
 class RunIndex:
     """Vectorised window look-ups over all scans of a run at once (key = scan * K + m/z)."""
 

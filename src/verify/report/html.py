@@ -243,9 +243,10 @@ def compound_section(
         parts.append(f"<h3>1H NMR {_verdict_badge(nmr.get('verdict'))}</h3>")
         svg, err = _safe_plot(nmr_spectrum_svg, nmr_obj)
         parts.append(_img(svg, "processed 1H spectrum") or f'<p class="muted">{escape(err or "no processed spectrum")}</p>')
-        parts.append('<p class="muted" style="font-size:12px;margin:0">Shaded: expected windows (green found, '
-                     "red missing), labelled with group and H count; peaks coloured by status, numbers are "
-                     "integrals in H.</p>")
+        parts.append('<p class="muted" style="font-size:12px;margin:0">Top: the full spectrum; A, B …: expansions '
+                     "of every region with signals, each scaled to its own tallest line, with integral curves and "
+                     "integrals in H. Shaded: expected windows (green found, red missing), labelled with group and "
+                     "H count; peaks coloured by status.</p>")
         pt = T.nmr_peak_table(nmr)
         gt = T.nmr_group_table(nmr)
         if gt:
@@ -265,8 +266,14 @@ def compound_section(
     if ms_obj is not None and ms:
         parts.append(f"<h3>HRMS {_verdict_badge(ms.get('verdict'))}</h3>")
         svg, err = _safe_plot(ms_panels_svg, ms_obj)
-        parts.append(_img(svg, "EIC, apex spectrum and isotope pattern") or
-                     f'<p class="muted">{escape(err or "nothing to plot")}</p>')
+        fig = _img(svg, "chromatogram, spectrum and isotope pattern")
+        parts.append(fig or f'<p class="muted">{escape(err or "nothing to plot")}</p>')
+        if fig:
+            parts.append('<p class="muted" style="font-size:12px;margin:0">Top: base-peak chromatogram (grey) and '
+                         "the target ion's EIC (green, its integrated peak shaded); ▼ marks every chromatographic "
+                         "peak the check found, labelled with its assignment, retention time and share of the ion "
+                         "current. Bottom: the spectrum at the target's apex (the run's main peak when the target is "
+                         "absent), ions coloured by status, and the isotope pattern.</p>")
         it = T.ms_ion_table(ms)
         if it:
             parts.append(f"<details open><summary>Expected ions</summary>{it}</details>")

@@ -46,8 +46,13 @@ _RC = {
 # --------------------------------------------------------------------------------------------- utils
 import re as _re
 
-_ROUND = _re.compile(r"(\d\.\d\d)\d+")
 _PATH_D = _re.compile(r'\bd="([^"]*)"')
+_PATH_TOKEN = _re.compile(r"[MLz]|-?\d+(?:\.\d*)?(?:e-?\d+)?")
+_POLYLINE = _re.compile(r"^[MLz\s\d.e-]*$")
+_NUM = _re.compile(r"-?\d+\.\d+")
+_ATTR_NUM = _re.compile(r'\b(x|y|x1|x2|y1|y2|width|height)="(-?\d+\.\d+)"')
+_TRANSFORM = _re.compile(r'transform="([^"]*)"')
+_FONT_LIST = _re.compile(r"font-family: [^;\"]*")
 
 def svg_data_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
@@ -68,8 +73,70 @@ def _svg(fig) -> str:
     txt = buf.getvalue()
     i = txt.find("<svg")
     txt = txt[i:] if i > 0 else txt
-    # path data to 0.01 pt is plenty (~20 % smaller files); text content is left alone
-    return _PATH_D.sub(lambda m: 'd="' + _ROUND.sub(r"\1", m.group(1)) + '"', txt)
+    return compact_svg(txt)
+
+
+def _num(v: float) -> str:
+    """A coordinate in as few characters as SVG allows: 0.1 pt, no trailing zeros, no leading 0."""
+    t = f"{v:.1f}".rstrip("0").rstrip(".")
+    if t in ("-0", ""):
+        return "0"
+    return t.replace("0.", ".", 1) if t.startswith(("0.", "-0.")) else t
+
+
+def _compact_path(d: str) -> str:
+    """A matplotlib polyline ("M x y L x y ... z") as relative moves to 0.1 pt: "M12.3 4l.5-.2.4 0...".
+
+    Spectra are most of a report's bytes and most of a spectrum's path is a near-flat baseline, whose
+    relative steps are two or three characters each; the deltas are taken between the rounded absolute
+    points, so the error never accumulates. Paths with curves (markers) only get their numbers rounded.
+    """
+    if not _POLYLINE.match(d):
+        return _NUM.sub(lambda m: _num(float(m.group(0))), d)
+    toks = _PATH_TOKEN.findall(d)
+    out: list[str] = []
+    cur = None
+    px = py = 0
+    i = 0
+    last_cmd = ""
+    while i < len(toks):
+        t = toks[i]
+        if t == "z":
+            out.append("z")
+            last_cmd = "z"
+            i += 1
+            continue
+        if t in ("M", "L"):
+            cur = t
+            i += 1
+            continue
+        x, y = round(float(toks[i]) * 10), round(float(toks[i + 1]) * 10)
+        i += 2
+        if cur == "M":
+            out.append(f"M{_num(x / 10)} {_num(y / 10)}")
+            last_cmd = "M"
+        else:
+            dx, dy = _num((x - px) / 10), _num((y - py) / 10)
+            sep = "" if last_cmd != "l" else ("" if dx.startswith("-") else " ")
+            out.append(("l" if last_cmd != "l" else sep) + dx + ("" if dy.startswith("-") else " ") + dy)
+            last_cmd = "l"
+        px, py = x, y
+    return "".join(out)
+
+
+def compact_svg(txt: str) -> str:
+    """Matplotlib's SVG without what a report does not need: metadata, group ids, indentation; path data
+    as compact relative polylines (see `_compact_path`). Text, styles and clip paths are left as they are."""
+    txt = _re.sub(r"<metadata>.*?</metadata>", "", txt, flags=_re.S)
+    txt = _re.sub(r'<g id="[^"]*">', "<g>", txt)
+    txt = _PATH_D.sub(lambda m: 'd="' + _compact_path(m.group(1)) + '"', txt)
+    # matplotlib writes its ten fallback fonts into every <text> (~120 bytes a label) and a rotate(-0)
+    txt = _FONT_LIST.sub("font-family: 'DejaVu Sans', Arial, sans-serif", txt)
+    txt = _re.sub(r' transform="rotate\(-?0 [^")]*\)"', "", txt)
+    # positions of ticks and text: 0.1 pt too
+    txt = _ATTR_NUM.sub(lambda m: m.group(1) + '="' + _num(float(m.group(2))) + '"', txt)
+    txt = _TRANSFORM.sub(lambda m: 'transform="' + _NUM.sub(lambda n: _num(float(n.group(0))), m.group(1)) + '"', txt)
+    return _re.sub(r">\s+<", "><", txt)
 
 
 def _rc():
@@ -135,22 +202,84 @@ def _fmt_sig(v: float) -> str:
     return f"{v / 10 ** e:.1f}e{e}"
 
 
-def _layout_labels(xs: list[float], width: float, nrows: int) -> list[int]:
-    """Greedy row assignment so that labels `width` apart do not overlap (x in data units)."""
-    last = [-math.inf] * nrows
-    rows = []
-    for x in xs:
-        for r in range(nrows):
-            if abs(x - last[r]) >= width:
-                last[r] = x
-                rows.append(r)
-                break
-        else:
-            r = int(np.argmin([abs(x - v) for v in last]))
-            last[r] = x
-            rows.append(r)
-    return rows
+def text_width_pt(text: str, fontsize: float) -> float:
+    """Width of a one-line label in points, on the generous side.
 
+    DejaVu Sans (matplotlib's default) has 0.64 em digits; the sans-serif fonts browsers substitute are
+    narrower, so a layout made with this width does not overlap in either.
+    """
+    return fontsize * (0.64 * len(text) + 0.3)
+
+
+def spread_labels(centers: list[float], widths: list[float], lo: float, hi: float, gap: float = 2.0) -> list[float]:
+    """Centres for labels wanted at `centers` (one axis, in points) such that no two overlap.
+
+    Parameters
+    ----------
+    centers, widths : list of float
+        Where each label would like to sit and how wide it is.
+    lo, hi : float
+        The span the labels must stay in (when they fit in it at all).
+    gap : float
+        Free space kept between neighbours.
+
+    Returns
+    -------
+    list of float
+        The label centres, in the order of `centers`.
+
+    Notes
+    -----
+    Neighbours that would collide are packed side by side into a block centred on the mean of their wanted
+    places (so each moves as little as the others), and blocks that then touch are merged the same way; a
+    block is pushed back inside [lo, hi]. Labels keep their left-to-right order, so the leader lines drawn
+    from them to their peaks never cross.
+    """
+    n = len(centers)
+    order = sorted(range(n), key=lambda k: centers[k])
+    blocks: list[list] = []  # [left edge, width, members, offsets of the members from the left edge]
+    for k in order:
+        w = widths[k] + gap
+        blocks.append([centers[k] - w / 2, w, [k], [0.0]])
+        while True:
+            b = blocks[-1]
+            b[0] = min(max(b[0], lo), max(lo, hi - b[1]))
+            if len(blocks) < 2 or blocks[-2][0] + blocks[-2][1] <= b[0] + 1e-9:
+                break
+            a = blocks[-2]
+            members = a[2] + b[2]
+            offs = a[3] + [a[1] + o for o in b[3]]
+            want = [centers[m] - (widths[m] + gap) / 2 - o for m, o in zip(members, offs)]
+            blocks[-2:] = [[sum(want) / len(want), a[1] + b[1], members, offs]]
+    out = [0.0] * n
+    for left, _, members, offs in blocks:
+        for m, o in zip(members, offs):
+            out[m] = left + o + (widths[m] + gap) / 2
+    return out
+
+
+def label_rows(centers: list[float], widths: list[float], lo: float, hi: float, max_rows: int = 3,
+               gap: float = 2.0) -> tuple[list[float], list[int]]:
+    """Spread labels over as few rows as they need (at most `max_rows`): (centres, row of each).
+
+    One row when the labels fit side by side in [lo, hi]; otherwise every r-th label (in axis order) goes
+    to the same row, so that neighbours alternate rows and each row has r times the room.
+    """
+    n = len(centers)
+    if n == 0:
+        return [], []
+    need = sum(w + gap for w in widths)
+    nrows = max(1, min(max_rows, math.ceil(need / max(hi - lo, 1e-9))))
+    order = sorted(range(n), key=lambda k: centers[k])
+    rows = [0] * n
+    for i, k in enumerate(order):
+        rows[k] = i % nrows
+    out = [0.0] * n
+    for r in range(nrows):
+        ks = [k for k in order if rows[k] == r]
+        for k, c in zip(ks, spread_labels([centers[k] for k in ks], [widths[k] for k in ks], lo, hi, gap)):
+            out[k] = c
+    return out, rows
 
 # ----------------------------------------------------------------------------------------- structure
 COORDGEN_MAX_RING = 30  # largest ring (atoms) laid out with CoordGen
@@ -202,17 +331,104 @@ def structure_svg(mol, width: int = 320, height: int = 240, groups: list | None 
 
 
 # ------------------------------------------------------------------------------------------- 1H NMR
-def nmr_spectrum_svg(nmr: Any, width: float = 10.5, height: float = 3.4) -> str | None:
-    """Processed 1H spectrum with expected windows shaded and labelled, peaks coloured by status,
-    integrals (in H) above each multiplet. None when the result has no spectrum."""
-    spec = getattr(nmr, "spectrum", None)
-    ppm = _arr(getattr(spec, "ppm", None))
-    inten = _arr(getattr(spec, "intensity", None))
-    if ppm is None or inten is None or len(ppm) != len(inten):
-        return None
-    peaks = list(getattr(nmr, "peaks", None) or [])
-    gmatches = list(getattr(nmr, "groups", None) or [])
+NMR_MAX_EXPANSIONS = 6
+NMR_MERGE_GAP_PPM = 0.30  # signals closer than this share one expansion (a multiplet and its neighbours)
+NMR_TOUCH_PPM = 0.08  # signals this close always share one
+NMR_SCALE_SPLIT = 4.0  # height ratio above which neighbours 0.08-0.30 ppm apart get expansions of their own
+NMR_PAD_PPM = 0.06  # room either side of the outermost signals of an expansion
+NMR_MIN_SPAN_PPM = 0.25  # a lone singlet still gets a readable stretch of baseline around it
+NMR_MIN_PANEL_IN = 1.1  # narrowest expansion (inches): three tick labels and a few integrals
+NMR_FONT = 6.5  # pt, integral and window labels
+_ROW_PT = 8.5  # height of one label row (pt)
+_EXP_BASE = 0.26  # expansions: baseline at this fraction of the axes height; integral labels below it
+_FULL_BASE = 0.2  # full spectrum: room below the baseline for the expansion markers
+_DPI = 72  # figure units: 1 pt = 1 px at 100 % zoom
+
+
+def expansion_regions(peaks: list, max_regions: int = NMR_MAX_EXPANSIONS, gap: float = NMR_MERGE_GAP_PPM,
+                      pad: float = NMR_PAD_PPM, min_span: float = NMR_MIN_SPAN_PPM,
+                      heights: list[float] | None = None) -> list[tuple[float, float]]:
+    """The stretches of the spectrum worth an expansion, from where the observed signals are.
+
+    Parameters
+    ----------
+    peaks : list
+        Observed peaks (``ppm``, ``lo``, ``hi``, ``status``); solvent peaks do not make a region of their own
+        (a lone TMS or water line needs no close-up), but show in the region they fall in.
+    max_regions : int
+        At most this many regions: the neighbours cheapest to join are merged until the count fits.
+    gap, pad, min_span : float
+        Signals less than `gap` ppm apart share a region; each region gets `pad` ppm either side and is at
+        least `min_span` ppm wide.
+    heights : list of float, optional
+        The tallest line of each peak (same order as `peaks`). Neighbours more than `NMR_SCALE_SPLIT` times
+        apart in height are kept apart unless they touch: an expansion is scaled to its tallest line, and
+        a 2H quintet next to a 9H Boc singlet would be flattened by it.
+
+    Returns
+    -------
+    list of (lo, hi)
+        In ppm, high shift first (the order of the full spectrum, left to right).
+    """
+    iv = []
+    for k, p in enumerate(peaks):
+        if (getattr(p, "status", "") or "") == "solvent":
+            continue
+        c = float(getattr(p, "ppm", np.nan))
+        if not math.isfinite(c):
+            continue
+        lo, hi = _peak_range(p, c)
+        h = heights[k] if heights is not None and k < len(heights) and heights[k] > 0 else 1.0
+        iv.append([lo, hi, h])
+    iv.sort()
+    clusters: list[list[float]] = []  # [lo, hi, tallest]
+
+    def ratio(a, b):
+        return max(a[2], b[2]) / max(min(a[2], b[2]), 1e-300)
+
+    for cur in iv:
+        if clusters:
+            last = clusters[-1]
+            d = cur[0] - last[1]
+            if d <= NMR_TOUCH_PPM or (d <= gap and ratio(last, cur) <= NMR_SCALE_SPLIT):
+                last[1], last[2] = max(last[1], cur[1]), max(last[2], cur[2])
+                continue
+        clusters.append(list(cur))
+    while len(clusters) > max_regions:
+        # cheapest join: a narrow gap between lines of like height
+        cost = [(clusters[k + 1][0] - clusters[k][1]) * (1 + math.log(ratio(clusters[k], clusters[k + 1])))
+                for k in range(len(clusters) - 1)]
+        i = int(np.argmin(cost))
+        a, b = clusters[i], clusters[i + 1]
+        clusters[i:i + 2] = [[a[0], max(a[1], b[1]), max(a[2], b[2])]]
+    out: list[list[float]] = []
+    for lo, hi, _ in clusters:
+        lo, hi = lo - pad, hi + pad
+        if hi - lo < min_span:
+            c = (lo + hi) / 2
+            lo, hi = c - min_span / 2, c + min_span / 2
+        if out and lo <= out[-1][1]:  # padding made two regions overlap: share the gap between them
+            mid = (out[-1][1] + lo) / 2 if out[-1][1] - lo < pad else None
+            if mid is None:
+                out[-1][1] = max(out[-1][1], hi)
+                continue
+            out[-1][1], lo = mid, mid
+        out.append([lo, hi])
+    return [(lo, hi) for lo, hi in reversed(out)]
+
+
+def _peak_range(p, c: float) -> tuple[float, float]:
+    lo = getattr(p, "lo", None)
+    hi = getattr(p, "hi", None)
+    lo = float(lo) if isinstance(lo, (int, float)) and math.isfinite(lo) else c - 0.01
+    hi = float(hi) if isinstance(hi, (int, float)) and math.isfinite(hi) else c + 0.01
+    return min(lo, hi), max(lo, hi)
+
+
+def _nmr_windows(nmr) -> list[tuple]:
+    """(lo, hi, ids, n_h, found) of the expected groups, identical or nearly identical windows merged."""
     windows = []
+    gmatches = list(getattr(nmr, "groups", None) or [])
     for gm in gmatches:
         g = getattr(gm, "group", None)
         if g is None:
@@ -224,25 +440,57 @@ def nmr_spectrum_svg(nmr: Any, width: float = 10.5, height: float = 3.4) -> str 
     if not gmatches:  # no comparison ran: still shade the expectation when there is one
         for g in getattr(getattr(nmr, "expectation", None), "h_groups", None) or []:
             windows.append((float(g.lo), float(g.hi), g.id, g.n_h, True))
-    windows = _merge_windows(windows)
+    return _merge_windows(windows)
 
-    pmin, pmax = float(np.nanmin(ppm)), float(np.nanmax(ppm))
-    xs = [w[0] for w in windows] + [w[1] for w in windows] + [float(getattr(p, "ppm", np.nan)) for p in peaks]
-    xs = [x for x in xs if math.isfinite(x)]
-    lo_x = min([0.0] + xs) - 0.4
-    hi_x = max([5.0] + xs) + 0.5
-    lo_x, hi_x = max(lo_x, pmin), min(hi_x, pmax)
+
+def nmr_spectrum_svg(nmr: Any, width: float = 10.5) -> str | None:
+    """The 1H figure of a report as SVG text: full spectrum above, expansions of every region with signals
+    below (see `nmr_figure`). None when the result has no spectrum."""
+    made = nmr_figure(nmr, width)
+    if made is None:
+        return None
+    return _svg(made[0])
+
+
+def nmr_figure(nmr: Any, width: float = 10.5):
+    """The 1H figure: the full spectrum and automatic expansions.
+
+    Parameters
+    ----------
+    nmr : NmrResult-like
+        Reads ``spectrum`` (ppm, intensity), ``peaks`` (ppm, lo, hi, status, integral) and ``groups``
+        (group windows, found); missing parts are tolerated.
+    width : float
+        Figure width in inches (72 dpi: 1 pt = 1 px).
+
+    Returns
+    -------
+    (Figure, dict) or None
+        The figure and what was laid out: ``full`` and ``expansions`` (each a dict with ``lo``, ``hi``,
+        ``top`` = the tallest line it is scaled to, ``ax``), ``integral_labels`` and ``window_labels``
+        (matplotlib Text artists). None when there is no spectrum.
+
+    Notes
+    -----
+    The full spectrum is scaled to its tallest non-solvent line (taller solvent lines are clipped), each
+    expansion to its own tallest non-solvent line, so a 1H multiplet next to a 9H Boc singlet is as readable
+    as the singlet. Expansions carry the integral curves and the integrals in H, laid out by
+    `label_rows` so that no two overlap; each expected window is labelled once, in the expansion that
+    shows most of it (in the full spectrum when none does: the missing groups).
+    """
+    spec = getattr(nmr, "spectrum", None)
+    ppm = _arr(getattr(spec, "ppm", None))
+    inten = _arr(getattr(spec, "intensity", None))
+    if ppm is None or inten is None or len(ppm) != len(inten):
+        return None
+    peaks = list(getattr(nmr, "peaks", None) or [])
+    windows = _nmr_windows(nmr)
     order = np.argsort(ppm)
     ppm_s, int_s = ppm[order], inten[order]
-    i0, i1 = np.searchsorted(ppm_s, [lo_x, hi_x])
-    x, y = ppm_s[i0:i1], int_s[i0:i1]
-    if len(x) < 2:
-        x, y = ppm_s, int_s
-    ex, ey = envelope(x, y, 1400)
 
     def height_in(lo, hi):
         j0, j1 = np.searchsorted(ppm_s, [lo, hi])
-        seg = int_s[j0 : max(j1, j0 + 1)]
+        seg = int_s[j0:max(j1, j0 + 1)]
         return float(np.max(seg)) if seg.size else 0.0
 
     pk = []
@@ -250,77 +498,266 @@ def nmr_spectrum_svg(nmr: Any, width: float = 10.5, height: float = 3.4) -> str 
         c = float(getattr(p, "ppm", np.nan))
         if not math.isfinite(c):
             continue
-        lo = float(getattr(p, "lo", c - 0.01) or c - 0.01)
-        hi = float(getattr(p, "hi", c + 0.01) or c + 0.01)
-        lo, hi = min(lo, hi), max(lo, hi)
-        pk.append((c, lo, hi, getattr(p, "status", "") or "", getattr(p, "integral", None), height_in(lo, hi)))
+        lo, hi = _peak_range(p, c)
+        integ = getattr(p, "integral", None)
+        integ = float(integ) if isinstance(integ, (int, float)) and math.isfinite(integ) else None
+        pk.append((c, lo, hi, getattr(p, "status", "") or "", integ, height_in(lo, hi)))
 
-    ymax_all = float(np.max(y)) if y.size else 1.0
-    target_h = [h for (_, _, _, st, _, h) in pk if st in ("consistent", "suspicious", "impurity")]
-    top = 1.12 * max(target_h) if target_h else 1.05 * ymax_all
-    if top <= 0:
-        top = ymax_all or 1.0
-    clipped = ymax_all > 1.25 * top
+    pmin, pmax = float(np.nanmin(ppm)), float(np.nanmax(ppm))
+    xs = [w[0] for w in windows] + [w[1] for w in windows] + [t[0] for t in pk]
+    lo_x = max(min([0.0] + xs) - 0.4, pmin)
+    hi_x = min(max([5.0] + xs) + 0.5, pmax)
+    heights = []
+    for p in peaks:
+        c = float(getattr(p, "ppm", np.nan))
+        heights.append(height_in(*_peak_range(p, c)) if math.isfinite(c) else 0.0)
+    regions = [(max(lo, lo_x), min(hi, hi_x)) for lo, hi in expansion_regions(peaks, heights=heights)]
+    regions = [r for r in regions if r[1] > r[0]]
+
+    def top_of(lo, hi):
+        """The tallest non-solvent line in [lo, hi] (everything there when it holds only solvent)."""
+        hs = [h for (c, plo, phi, st, _, h) in pk if st != "solvent" and lo <= c <= hi]
+        return max(hs) if hs else height_in(lo, hi)
+
+    # ---- layout (inches), planned before drawing: label rows decide the heights
+    left, right, hgap = 0.3, 0.15, 0.28
+    avail = width - left - right
+    full = {"lo": lo_x, "hi": hi_x, "top": top_of(lo_x, hi_x), "w": avail, "x": left}
+    exps = []
+    if regions:
+        spans = np.array([hi - lo for lo, hi in regions])
+        med = float(np.median(spans))
+        weights = np.clip(spans, med / 2, med * 2)  # comparable Hz scales, without a sliver for a singlet
+        inner = avail - hgap * (len(regions) - 1)
+        ws = inner * weights / weights.sum()
+        small = ws < NMR_MIN_PANEL_IN
+        if small.any() and not small.all():  # room for tick labels: take it from the wide panels
+            ws[small] = NMR_MIN_PANEL_IN
+            ws[~small] *= (inner - ws[small].sum()) / ws[~small].sum()
+        x = left
+        for (lo, hi), w in zip(regions, ws):
+            w = float(w)
+            exps.append({"lo": lo, "hi": hi, "top": top_of(lo, hi), "w": w, "x": x})
+            x += w + hgap
+    # each window labelled once: where most of it is shown
+    for panel in [full] + exps:
+        panel["windows"] = []
+    for win in windows:
+        best, over = full, 0.0
+        for e in exps:
+            o = min(win[1], e["hi"]) - max(win[0], e["lo"])
+            if o > over + 1e-9:
+                best, over = e, o
+        best["windows"].append(win)
+    for panel in [full] + exps:
+        _plan_window_labels(panel)
+    for e in exps:
+        _plan_integrals(e, pk)
+
+    exp_h, full_h = 1.75, 1.3
+    legend_h, title_h, xlab_h = 0.24, 0.16, 0.42
+    exp_rows = max([e["wrows"] for e in exps], default=0)
+    full_rows = full["wrows"]
+    bottom = 0.32
+    y_exp = bottom
+    y_full = (y_exp + exp_h + title_h + exp_rows * _ROW_PT / _DPI + xlab_h) if exps else bottom
+    height = y_full + full_h + max(full_rows, 0) * _ROW_PT / _DPI + 0.08 + legend_h
 
     with _rc():
         fig = _fig(width, height)
-        ax = fig.add_axes((0.035, 0.15, 0.955, 0.66))
-        nwin_rows = 3
-        rows = _layout_labels([(w[0] + w[1]) / 2 for w in sorted(windows, key=lambda w: -(w[0] + w[1]))],
-                              (hi_x - lo_x) * 0.035, nwin_rows)
-        for (wlo, whi, gid, nh, found), r in zip(sorted(windows, key=lambda w: -(w[0] + w[1])), rows):
-            col = WINDOW_FOUND if found else WINDOW_MISSING
-            ax.axvspan(wlo, whi, color=col, alpha=0.16 if found else 0.22, lw=0, zorder=0)
-            ax.text((wlo + whi) / 2, 1.02 + 0.085 * r, f"{gid}" + (f" {nh}H" if nh != "" else ""),
-                    transform=ax.get_xaxis_transform(), ha="center", va="bottom", fontsize=6.5,
-                    color="#2e5e2d" if found else "#b71c1c", clip_on=False)
-        ax.plot(ex, ey, color=LINE, lw=0.55, zorder=2)
-        lab_rows = _layout_labels([c for c, *_ in sorted(pk, key=lambda t: -t[0])], (hi_x - lo_x) * 0.03, 2)
-        for (c, lo, hi, st, integ, h), r in zip(sorted(pk, key=lambda t: -t[0]), lab_rows):
-            col = STATUS_COLORS.get(st, "#888888")
-            j0, j1 = np.searchsorted(ppm_s, [lo, hi])
-            sx, sy = ppm_s[j0:j1], int_s[j0:j1]
-            if sx.size > 1:
-                sx, sy = envelope(sx, sy, 200)
-                ax.plot(sx, sy, color=col, lw=0.8, zorder=3)
-            else:
-                ax.plot([c], [h], marker="|", color=col, zorder=3)
-            if integ is not None and isinstance(integ, (int, float)) and math.isfinite(integ):
-                ty = min(h, top) + top * (0.03 + 0.075 * r)
-                ax.text(c, ty, f"{integ:.2f}", ha="center", va="bottom", fontsize=6, color=col,
-                        rotation=90 if len(pk) > 28 else 0, zorder=4)
-        ax.set_xlim(hi_x, lo_x)
-        ax.set_ylim(-0.06 * top, top * 1.22)
-        ax.set_yticks([])
-        ax.spines["left"].set_visible(False)
+        info: dict = {"full": full, "expansions": exps, "integral_labels": [], "window_labels": []}
+        ax = fig.add_axes((full["x"] / width, y_full / height, full["w"] / width, full_h / height))
+        full["ax"] = ax
+        _draw_nmr_panel(ax, full, ppm_s, int_s, pk, windows, _FULL_BASE, info)
         ax.set_xlabel("δ 1H (ppm)", labelpad=1)
         ax.xaxis.set_major_locator(_locator(hi_x - lo_x))
-        if clipped:
-            ax.text(0.995, 0.98, "tallest peaks clipped", transform=ax.transAxes, ha="right", va="top",
-                    fontsize=6, color="#666666")
-        handles = _status_handles(fig, {p[3] for p in pk})
+        letters = "ABCDEFGH"
+        for k, e in enumerate(exps):
+            # where each expansion sits in the full spectrum: a bar under the baseline, lettered
+            mid = (e["lo"] + e["hi"]) / 2
+            ax.plot([e["lo"], e["hi"]], [0.05, 0.05], color="#8a99a8", lw=1.6, solid_capstyle="butt",
+                    transform=ax.get_xaxis_transform(), zorder=5)
+            ax.text(mid, 0.075, letters[k], transform=ax.get_xaxis_transform(), ha="center", va="bottom",
+                    fontsize=6, color="#56677a", fontweight="bold", zorder=6)
+            eax = fig.add_axes((e["x"] / width, y_exp / height, e["w"] / width, exp_h / height))
+            e["ax"] = eax
+            _draw_nmr_panel(eax, e, ppm_s, int_s, pk, windows, _EXP_BASE, info)
+            eax.text(0.0, 1.0, f" {letters[k]} ", transform=eax.transAxes, ha="left", va="top", fontsize=7,
+                     fontweight="bold", color="white", bbox=dict(boxstyle="square,pad=0.15", fc="#8a99a8",
+                                                                 ec="none"), zorder=7)
+            span = e["hi"] - e["lo"]
+            eax.xaxis.set_major_locator(_maxn(max(1, int(e["w"] * _DPI / 50))))  # ~50 pt a tick label
+            eax.xaxis.set_major_formatter(_ppm_formatter(span))
+        statuses = {t[3] for t in pk}
+        handles = _status_handles(fig, statuses)
+        handles += _window_handles({w[4] for w in windows})
+        if any(e["integrals"] for e in exps):
+            from matplotlib.lines import Line2D
+
+            handles.append(Line2D([], [], color="#555555", lw=0.8, label="integral (H)"))
         if handles:
-            ax.legend(handles=handles, loc="upper left", fontsize=6, frameon=False, ncol=len(handles),
-                      bbox_to_anchor=(0.0, -0.07), handlelength=1.2, columnspacing=0.8, borderaxespad=0)
-        return _svg(fig)
+            fig.legend(handles=handles, loc="upper right", fontsize=6.5, frameon=False, ncol=len(handles),
+                       bbox_to_anchor=(1 - right / width, 1.0), handlelength=1.4, columnspacing=1.0,
+                       borderaxespad=0.2)
+        fig.text(left / width, 1 - 0.04 / height, "1H NMR: full spectrum" + (" (A, B …: expansions below, each "
+                 "scaled to its own tallest line)" if exps else ""), ha="left", va="top", fontsize=7,
+                 color="#444444")
+        return fig, info
 
 
-def _merge_windows(windows: list[tuple]) -> list[tuple]:
-    """Groups with the same window get one shaded band and one label ("G7/G8 4H")."""
-    merged: dict[tuple, list] = {}
-    for lo, hi, gid, nh, found in windows:
-        key = (round(lo, 2), round(hi, 2), found)
-        merged.setdefault(key, []).append((lo, hi, gid, nh, found))
+def _plan_window_labels(panel: dict) -> None:
+    """Rows and x positions of a panel's window labels ("G5/G6 4H"), in points along the axis."""
+    w_pt = panel["w"] * _DPI
+    lo, hi = panel["lo"], panel["hi"]
+    texts, centers, widths = [], [], []
+    for wlo, whi, gid, nh, found in panel["windows"]:
+        a, b = max(wlo, lo), min(whi, hi)
+        c = (a + b) / 2 if b > a else (wlo + whi) / 2
+        t = f"{gid}" + (f" {nh}H" if nh != "" else "")
+        texts.append(t)
+        centers.append((hi - c) / (hi - lo) * w_pt)
+        widths.append(text_width_pt(t, NMR_FONT))
+    pos, rows = label_rows(centers, widths, 0.0, w_pt, max_rows=4)
+    panel["wlabels"] = list(zip(texts, pos, rows))
+    panel["wrows"] = (max(rows) + 1) if rows else 0
+
+
+def _plan_integrals(panel: dict, pk: list) -> None:
+    """The integrals an expansion shows (non-solvent peaks centred in it) and their label places."""
+    lo, hi = panel["lo"], panel["hi"]
+    w_pt = panel["w"] * _DPI
+    items = [t for t in pk if t[3] != "solvent" and t[4] is not None and lo <= t[0] <= hi]
+    texts = [f"{t[4]:.2f}" for t in items]
+    centers = [(hi - (max(t[1], lo) + min(t[2], hi)) / 2) / (hi - lo) * w_pt for t in items]
+    widths = [text_width_pt(s, NMR_FONT) for s in texts]
+    pos, rows = label_rows(centers, widths, 0.0, w_pt, max_rows=3)
+    panel["integrals"] = [(t, s, c, x, r) for t, s, c, x, r in zip(items, texts, centers, pos, rows)]
+
+
+def _draw_nmr_panel(ax, panel: dict, ppm_s, int_s, pk: list, windows: list, base: float, info: dict) -> None:
+    lo, hi, top = panel["lo"], panel["hi"], panel["top"]
+    if not top > 0:
+        top = 1.0
+    w_pt = panel["w"] * _DPI
+    j0, j1 = np.searchsorted(ppm_s, [lo, hi])
+    x, y = ppm_s[j0:j1], int_s[j0:j1]
+    if len(x) < 2:
+        x, y = ppm_s, int_s
+    # about one min/max pair per 1.5 px: every line keeps its height, the file stays small
+    ex, ey = envelope(x, y, max(50, int(w_pt / 1.5)))
+    for wlo, whi, gid, nh, found in windows:
+        if whi >= lo and wlo <= hi:
+            ax.axvspan(wlo, whi, color=WINDOW_FOUND if found else WINDOW_MISSING, alpha=0.16 if found else 0.22,
+                       lw=0, zorder=0)
+    ax.plot(ex, ey, color=LINE, lw=0.55, zorder=2)
+    for c, plo, phi, st, integ, h in pk:
+        if phi < lo or plo > hi:
+            continue
+        col = STATUS_COLORS.get(st, "#888888")
+        a = max(int(np.searchsorted(ex, plo)) - 1, 0)
+        b = min(int(np.searchsorted(ex, phi)) + 1, len(ex))
+        if b - a > 1:
+            ax.plot(ex[a:b], ey[a:b], color=col, lw=0.85, zorder=3)
+    # expansions: headroom for the integral curves above the tallest line
+    y_top = (1.42 if panel.get("integrals") else 1.1) * top
+    ax.set_ylim(-base / (1 - base) * y_top, y_top)
+    ax.set_xlim(hi, lo)
+    ax.set_yticks([])
+    ax.spines["left"].set_visible(False)
+    if float(np.max(ey)) > y_top:
+        ax.text(1.0, 1.0, "taller lines clipped ", transform=ax.transAxes, ha="right", va="top", fontsize=5.5,
+                color="#777777", zorder=6)
+    # window labels above the axes, in rows
+    for text, u, r in panel["wlabels"]:
+        found = next((w[4] for w in panel["windows"] if (f"{w[2]}" + (f" {w[3]}H" if w[3] != "" else "")) == text),
+                     True)
+        t = ax.annotate(text, xy=(hi - u / w_pt * (hi - lo), 1.0), xycoords=("data", "axes fraction"),
+                        xytext=(0, 2 + r * _ROW_PT), textcoords="offset points", ha="center", va="bottom",
+                        fontsize=NMR_FONT, color="#2e5e2d" if found else "#b71c1c", annotation_clip=False)
+        info["window_labels"].append(t)
+    # integrals: curve over each multiplet, a bracket under it, the value below (moved aside with a leader)
+    integrals = panel.get("integrals") or []
+    if not integrals:
+        return
+    max_int = max(t[4] for t, *_ in integrals) or 1.0
+    ax_h_pt = ax.get_position().height * ax.figure.get_figheight() * _DPI
+    yb = base - 3.0 / ax_h_pt  # bracket just under the baseline (axes fraction)
+    for (c, plo, phi, st, integ, h), text, cu, u, r in integrals:
+        col = STATUS_COLORS.get(st, "#888888")
+        a, b = max(plo, lo), min(phi, hi)
+        k0, k1 = np.searchsorted(ppm_s, [a, b])
+        seg_x, seg_y = ppm_s[k0:k1], int_s[k0:k1]
+        if len(seg_x) > 2:
+            cum = np.concatenate([[0.0], np.cumsum((seg_y[1:] + seg_y[:-1]) / 2 * np.diff(seg_x))])
+            if cum[-1] > 0:
+                keep = np.unique(np.linspace(0, len(cum) - 1, min(len(cum), 40)).astype(int))
+                start = min(h, top) + 0.06 * top
+                rise = 0.3 * top * max(integ, 0.0) / max_int
+                # cumulative from high to low ppm, as the spectrum is read
+                cy = start + rise * (1 - cum[keep] / cum[-1])
+                ax.plot(seg_x[keep], cy, color=col, lw=0.7, alpha=0.85, zorder=4)
+        ax.plot([a, b], [yb, yb], color=col, lw=0.8, transform=ax.get_xaxis_transform(), zorder=4,
+                solid_capstyle="butt")
+        xl = hi - u / w_pt * (hi - lo)
+        ty = yb - (2.5 + r * _ROW_PT) / ax_h_pt
+        moved = abs(u - cu) > 2.0 or r > 0
+        t = ax.annotate(text, xy=((a + b) / 2, yb), xycoords=("data", "axes fraction"), xytext=(xl, ty),
+                        textcoords=("data", "axes fraction"), ha="center", va="top", fontsize=NMR_FONT, color=col,
+                        annotation_clip=False, zorder=5,
+                        arrowprops=dict(arrowstyle="-", lw=0.4, color=col, shrinkA=0.5, shrinkB=0) if moved else None)
+        info["integral_labels"].append(t)
+
+
+def _ppm_formatter(span: float):
+    from matplotlib.ticker import FormatStrFormatter
+
+    return FormatStrFormatter("%.2f" if span < 0.6 else "%.1f")
+
+
+def _window_handles(found_states: set) -> list:
+    from matplotlib.patches import Patch
+
     out = []
-    for items in merged.values():
-        lo, hi, _, _, found = items[0]
-        ids = "/".join(str(i[2]) for i in items)
+    if True in found_states:
+        out.append(Patch(color=WINDOW_FOUND, alpha=0.35, lw=0, label="expected window, found"))
+    if False in found_states:
+        out.append(Patch(color=WINDOW_MISSING, alpha=0.4, lw=0, label="expected window, missing"))
+    return out
+
+def _merge_windows(windows: list[tuple], overlap: float = 0.8) -> list[tuple]:
+    """Groups whose windows (nearly) coincide get one shaded band and one label ("G1/G2/G3 5H").
+
+    Two windows merge when they agree on found/missing and share at least `overlap` of the narrower one:
+    the three ring CH of a phenyl or the two CH2 of a symmetric ring are one band to the eye, and three
+    stacked labels over it read as noise.
+    """
+    groups: list[list] = []  # [lo, hi, found, members]
+    for lo, hi, gid, nh, found in sorted(windows, key=lambda w: (w[0], w[1])):
+        for g in groups:
+            shared = min(hi, g[1]) - max(lo, g[0])
+            narrow = min(hi - lo, max(m[1] - m[0] for m in g[3]))
+            if g[2] == found and shared >= overlap * narrow - 1e-9:
+                g[0], g[1] = min(g[0], lo), max(g[1], hi)
+                g[3].append((lo, hi, gid, nh))
+                break
+        else:
+            groups.append([lo, hi, found, [(lo, hi, gid, nh)]])
+    out = []
+    for lo, hi, found, items in groups:
+        ids = "/".join(str(i[2]) for i in sorted(items, key=lambda i: _gid_key(i[2])))
         try:
             nh = sum(int(i[3]) for i in items)
         except (TypeError, ValueError):
             nh = ""
         out.append((lo, hi, ids, nh, found))
     return out
+
+
+def _gid_key(gid) -> tuple:
+    """G2 before G10."""
+    s = str(gid)
+    digits = "".join(ch for ch in s if ch.isdigit())
+    return (s.rstrip("0123456789"), int(digits) if digits else 0, s)
 
 
 def _locator(span: float):
@@ -342,22 +779,161 @@ def _status_handles(fig, statuses: set) -> list:
 
 
 # -------------------------------------------------------------------------------------------- HRMS
-def ms_panels_svg(ms: Any, width: float = 10.5, height: float = 2.9) -> str | None:
-    """Three panels: EIC with the peak marked, the apex spectrum with expected ions marked, and the
-    isotope pattern observed vs theoretical. None when there is nothing to draw."""
+MS_MAX_MARKS = 8  # chromatographic peaks labelled on the chromatogram, largest share first
+MS_FONT = 6.5
+
+
+def ms_panels_svg(ms: Any, width: float = 10.5) -> str | None:
+    """The HRMS figure of a report as SVG text (see `ms_figure`); None when there is nothing to draw."""
+    made = ms_figure(ms, width)
+    return None if made is None else _svg(made[0])
+
+
+def ms_figure(ms: Any, width: float = 10.5):
+    """The HRMS figure: the run's chromatogram with every peak the check found marked, the spectrum of the
+    target's peak (of the run's main peak when the target is absent) and the isotope pattern.
+
+    Parameters
+    ----------
+    ms : MsResult-like
+        Reads ``chromatogram`` (BPC), ``eic``, ``chromatographic_peaks`` (dicts: rt_s, mz, area_share,
+        status, assignment), ``apex_spectrum``, ``spectrum_of``/``spectrum_rt_s``, ``peaks``, ``ions``,
+        ``isotope_comparison``; missing parts are tolerated.
+    width : float
+        Figure width in inches.
+
+    Returns
+    -------
+    (Figure, dict) or None
+        The figure and ``marks``: one dict per labelled chromatographic peak (rt_min, status, text, artist).
+    """
+    chrom = getattr(ms, "chromatogram", None)
     eic = getattr(ms, "eic", None)
     apex = getattr(ms, "apex_spectrum", None)
     iso = list(getattr(ms, "isotope_comparison", None) or [])
-    if eic is None and apex is None and not iso:
+    if chrom is None and eic is None and apex is None and not iso:
         return None
+    top_h, bot_h = 1.75, 1.75
+    marks = _chrom_marks(ms)
+    label_rows_h = 2 * 2 * _ROW_PT / _DPI  # two rows of two-line labels
+    height = 0.36 + bot_h + 0.62 + top_h + label_rows_h + 0.12
     with _rc():
         fig = _fig(width, height)
-        gs = fig.add_gridspec(1, 3, width_ratios=(1.0, 1.55, 0.75), left=0.055, right=0.99, bottom=0.17,
-                              top=0.86, wspace=0.22)
-        _draw_eic(fig.add_subplot(gs[0]), eic, ms)
-        _draw_apex(fig.add_subplot(gs[1]), apex, ms)
-        _draw_isotopes(fig.add_subplot(gs[2]), iso, ms)
-        return _svg(fig)
+        left, right = 0.55, 0.15
+        ax = fig.add_axes((left / width, (0.36 + bot_h + 0.62) / height, (width - left - right) / width,
+                           top_h / height))
+        info = {"marks": []}
+        _draw_chromatogram(ax, ms, chrom, eic, marks, info, (width - left - right) * _DPI)
+        gs = fig.add_gridspec(1, 2, width_ratios=(2.3, 0.75), left=left / width, right=1 - right / width,
+                              bottom=0.36 / height, top=(0.36 + bot_h) / height, wspace=0.14)
+        _draw_apex(fig.add_subplot(gs[0]), apex, ms)
+        _draw_isotopes(fig.add_subplot(gs[1]), iso, ms)
+        return fig, info
+
+
+def _chrom_marks(ms) -> list[dict]:
+    """The chromatographic peaks to label: the check's list (one mark per RT and status, its ions' shares
+    added) plus the target's EIC apex when the list lacks it."""
+    rows = [c for c in getattr(ms, "chromatographic_peaks", None) or [] if isinstance(c, dict)
+            and isinstance(c.get("rt_s"), (int, float))]
+    rows.sort(key=lambda c: -(c.get("area_share") or 0.0))
+    marks: list[dict] = []
+    for c in rows:
+        st = c.get("status") or "suspicious"
+        for m in marks:
+            # the target's [M+H]+, [M+Na]+ and fragments are one compound, one mark
+            if m["status"] == st and abs(m["rt_s"] - c["rt_s"]) <= 1.5:
+                m["share"] += c.get("area_share") or 0.0
+                break
+        else:
+            marks.append({"rt_s": float(c["rt_s"]), "status": st, "mz": c.get("mz"),
+                          "assignment": c.get("assignment") or "unexplained", "share": c.get("area_share") or 0.0})
+    eic = getattr(ms, "eic", None)
+    apex = getattr(eic, "apex_s", None) if eic is not None else None
+    if apex is not None and not any(m["status"] == "consistent" and abs(m["rt_s"] - apex) <= 3.0 for m in marks):
+        mi = getattr(ms, "main_ion", None)
+        marks.append({"rt_s": float(apex), "status": "consistent", "mz": getattr(mi, "mz", None),
+                      "assignment": f"target {getattr(eic, 'ion', '')}".strip(), "share": None})
+    return marks[:MS_MAX_MARKS]
+
+
+def _mark_text(m: dict) -> str:
+    name = m["assignment"]
+    if name == "unexplained" and isinstance(m.get("mz"), (int, float)):
+        name = f"unexplained m/z {m['mz']:.4f}"
+    elif isinstance(m.get("mz"), (int, float)) and "m/z" not in name:
+        name += f" {m['mz']:.4f}"
+    if len(name) > 52:  # keep the ion and m/z, shorten the name
+        head, sep, tail = name.rpartition(" [")
+        name = (head[:52 - len(tail) - 3] + "…" + sep + tail) if sep and len(tail) < 40 else name[:51] + "…"
+    share = f" · {m['share'] * 100:.0f}%" if isinstance(m.get("share"), (int, float)) else ""
+    return f"{name}\n{m['rt_s'] / 60:.2f} min{share}"
+
+
+def _draw_chromatogram(ax, ms, chrom, eic, marks: list[dict], info: dict, w_pt: float) -> None:
+    rt = _arr(getattr(chrom, "rt_s", None)) if chrom is not None else None
+    it = _arr(getattr(chrom, "intensity", None)) if chrom is not None else None
+    ert = _arr(getattr(eic, "rt_s", None)) if eic is not None else None
+    eit = _arr(getattr(eic, "intensity", None)) if eic is not None else None
+    have_chrom = rt is not None and it is not None and len(rt) == len(it)
+    have_eic = ert is not None and eit is not None and len(ert) == len(eit)
+    if not have_chrom and not have_eic:
+        _empty(ax, "Chromatogram", "no chromatographic peak\nfor the expected ions")
+        return
+    nb = max(100, int(w_pt / 1.5))
+    ymax = 0.0
+    if have_chrom:
+        x, y = envelope(rt / 60.0, it, nb)
+        pol = getattr(chrom, "polarity", "") or ""
+        ax.plot(x, y, color="#555555", lw=0.6, label=f"{getattr(chrom, 'kind', 'BPC')} (base peak"
+                + (f", {pol}" if pol else "") + ")")
+        ymax = max(ymax, float(np.max(it)))
+    if have_eic:
+        ex, ey = envelope(ert / 60.0, eit, nb)
+        ion = getattr(eic, "ion", "") or ""
+        mz = getattr(eic, "mz", None)
+        lab = f"EIC {ion}" + (f" m/z {mz:.4f}" if isinstance(mz, (int, float)) else "")
+        ax.plot(ex, ey, color=STATUS_COLORS["consistent"], lw=0.8, label=lab, zorder=3)
+        start, end = getattr(eic, "start_s", None), getattr(eic, "end_s", None)
+        if start is not None and end is not None:
+            m = (ert >= start) & (ert <= end)
+            if m.any():
+                ax.fill_between(ert[m] / 60, 0, eit[m], color=STATUS_COLORS["consistent"], alpha=0.25, lw=0)
+        ymax = max(ymax, float(np.max(eit)))
+    ymax = ymax or 1.0
+    ax.set_ylim(0, ymax * 1.12)
+    xr = (rt if have_chrom else ert) / 60.0
+    lo, hi = float(np.min(xr)), float(np.max(xr))
+    if hi <= lo:
+        lo, hi = lo - 0.5, hi + 0.5
+    ax.set_xlim(lo, hi)
+    ax.set_xlabel("retention time (min)", labelpad=1)
+    ax.xaxis.set_major_locator(_maxn(10))
+    ax.set_yticks([])
+    ax.spines["left"].set_visible(False)
+    # inside the axes: the band above holds the peak labels
+    ax.text(1.0, 0.98, f"full scale {_fmt_sig(ymax)}", transform=ax.transAxes, ha="right", va="top", fontsize=6,
+            color="#777777")
+    ax.legend(loc="upper left", fontsize=6, frameon=False, handlelength=1.4, borderaxespad=0.2)
+    # marks: a triangle over each peak's apex, its label above the axes with a leader line
+    tr = (rt, it) if have_chrom else (ert, eit)
+    ax_h_pt = ax.get_position().height * ax.figure.get_figheight() * _DPI
+    texts = [_mark_text(m) for m in marks]
+    widths = [max(text_width_pt(line, MS_FONT) for line in t.split("\n")) for t in texts]
+    centers = [(m["rt_s"] / 60 - lo) / (hi - lo) * w_pt for m in marks]
+    pos, rows = label_rows(centers, widths, 0.0, w_pt, max_rows=2, gap=6.0)
+    for m, text, u, r in zip(marks, texts, pos, rows):
+        col = STATUS_COLORS.get(m["status"], "#888888")
+        ya = float(np.interp(m["rt_s"], tr[0], tr[1])) if len(tr[0]) > 1 else ymax
+        xa = m["rt_s"] / 60
+        ax.plot([xa], [ya], marker="v", ms=4.5, color=col, zorder=5, clip_on=False)
+        ty = 1.0 + (4 + r * 2 * _ROW_PT) / ax_h_pt
+        t = ax.annotate(text, xy=(xa, ya + 0.02 * ymax), xycoords="data",
+                        xytext=(lo + u / w_pt * (hi - lo), ty), textcoords=("data", "axes fraction"),
+                        ha="center", va="bottom", fontsize=MS_FONT, color=col, annotation_clip=False,
+                        linespacing=1.05, arrowprops=dict(arrowstyle="-", lw=0.45, color=col, shrinkA=0,
+                                                          shrinkB=3))
+        info["marks"].append({"rt_min": xa, "status": m["status"], "text": text, "artist": t})
 
 
 def _title(ax, text: str) -> None:
@@ -381,40 +957,6 @@ def _empty(ax, title: str, msg: str) -> None:
     ax.set_yticks([])
 
 
-def _draw_eic(ax, eic, ms) -> None:
-    rt = _arr(getattr(eic, "rt_s", None))
-    it = _arr(getattr(eic, "intensity", None))
-    if rt is None or it is None or len(rt) != len(it):
-        _empty(ax, "Extracted-ion chromatogram", "no chromatographic peak\nfor the expected ions")
-        return
-    rt_min = rt / 60.0
-    if len(rt_min) > 3000:
-        rt_min, it = envelope(rt_min, it, 1500)
-    ax.plot(rt_min, it, color=LINE, lw=0.7)
-    start, end = getattr(eic, "start_s", None), getattr(eic, "end_s", None)
-    apex = getattr(eic, "apex_s", None)
-    if apex is None:
-        apex = getattr(ms, "rt_s", None)
-    if start is not None and end is not None:
-        m = (rt >= start) & (rt <= end)
-        if m.any():
-            ax.fill_between(rt_min[m] if len(rt_min) == len(rt) else rt[m] / 60, 0,
-                            (it[m] if len(it) == len(rt) else np.interp(rt[m] / 60, rt_min, it)),
-                            color=STATUS_COLORS["consistent"], alpha=0.3, lw=0)
-    if apex is not None:
-        a = float(apex) / 60.0
-        ymax = float(np.interp(a, rt_min, it)) if len(rt_min) > 1 else float(np.max(it))
-        ax.plot([a], [ymax], marker="v", color=STATUS_COLORS["consistent"], ms=5)
-        ax.annotate(f"{a:.2f} min", (a, ymax), textcoords="offset points", xytext=(4, 2), fontsize=6.5)
-    ion = getattr(eic, "ion", None) or ""
-    _title(ax, f"EIC {ion}".strip())
-    ax.set_xlabel("RT (min)", labelpad=1)
-    top = max(float(np.max(it)), 1e-12) * 1.15
-    ax.set_ylim(bottom=0, top=top)
-    ax.xaxis.set_major_locator(_maxn(5))
-    _no_yticks(ax, top / 1.15)
-
-
 def _draw_apex(ax, apex, ms) -> None:
     if apex is None or len(apex) != 2:
         _empty(ax, "Spectrum at the apex", "no spectrum")
@@ -428,6 +970,9 @@ def _draw_apex(ax, apex, ms) -> None:
     ions = list(getattr(ms, "ions", None) or [])
     peaks = list(getattr(ms, "peaks", None) or [])
     apex_rt = getattr(ms, "rt_s", None)
+    spectrum_of = getattr(ms, "spectrum_of", "") or ""
+    if apex_rt is None:  # target absent: the spectrum is the run's main peak's
+        apex_rt = getattr(ms, "spectrum_rt_s", None)
     found_mz = [float(getattr(i, "mz", None) or getattr(i, "theoretical_mz", 0) or 0) for i in ions
                 if getattr(i, "found", False)]
     top_mz = mz[np.argsort(it)[-8:]] if len(mz) else np.array([])
@@ -443,7 +988,7 @@ def _draw_apex(ax, apex, ms) -> None:
     ymax = float(np.max(it)) if it.size else 1.0
     profile = len(mz) > 50 and float(np.median(np.diff(mz))) < 0.02
     if profile:
-        ex, ey = envelope(mz, it, 1500)
+        ex, ey = envelope(mz, it, 500)  # ~1 min/max pair per pixel of the panel
         ax.plot(ex, ey, color="#888888", lw=0.5)
     else:
         keep = np.sort(np.argsort(it)[-400:])
@@ -460,31 +1005,40 @@ def _draw_apex(ax, apex, ms) -> None:
         col = STATUS_COLORS.get(getattr(p, "status", ""), "#888888")
         ax.vlines([pm], 0, [pi], color=col, lw=1.1, zorder=3)
         labelled.append((float(pi), float(pm), getattr(p, "assignment", "") or "", col))
-    big = [t for t in sorted(labelled, reverse=True) if t[2] and t[0] >= 0.04 * ymax][:5]
-    placed: list[tuple[float, float]] = []
-    span = hi - lo
-    for pi, pm, name, col in big:
-        y = pi
-        for px, py in placed:  # lift a label that would sit on a neighbour's
-            if abs(px - pm) < 0.09 * span and abs(py - y) < 0.16 * ymax:
-                y = py + 0.17 * ymax
-        placed.append((pm, y))
-        ax.annotate(f"{name}\n{pm:.4f}", (pm, y), textcoords="offset points", xytext=(0, 2), ha="center",
-                    va="bottom", fontsize=5.5, color=col)
+    # the five most intense named ions (not their isotopes), labelled in two rows above the spectrum and
+    # joined to their lines: labels at the line tops collide as soon as two ions are 1-2 Da apart
+    big = [t for t in sorted(labelled, reverse=True) if t[2] and "isotope" not in t[2] and t[0] >= 0.04 * ymax][:5]
+    top = ymax * 1.8
+    w_pt = ax.get_position().width * ax.figure.get_figwidth() * _DPI
+    ax_h_pt = ax.get_position().height * ax.figure.get_figheight() * _DPI
+    texts = [f"{name}\n{pm:.4f}" for _, pm, name, _ in big]
+    widths = [max(text_width_pt(x, 5.5) for x in t.split("\n")) for t in texts]
+    pos, rows = label_rows([(pm - lo) / (hi - lo) * w_pt for _, pm, _, _ in big], widths, 0.0, w_pt, 2, 4.0)
+    for (pi, pm, name, col), text, u, r in zip(big, texts, pos, rows):
+        ty = ymax / top + (4 + r * 16) / ax_h_pt
+        ax.annotate(text, xy=(pm, pi), xycoords="data", xytext=(lo + u / w_pt * (hi - lo), ty),
+                    textcoords=("data", "axes fraction"), ha="center", va="bottom", fontsize=5.5, color=col,
+                    linespacing=1.05, annotation_clip=False,
+                    arrowprops=dict(arrowstyle="-", lw=0.4, color=col, shrinkA=0, shrinkB=1))
     # expected ions: filled marker when found, hollow when not
     for ion in ions:
         t = getattr(ion, "theoretical_mz", None)
         if t is None or not lo <= t <= hi:
             continue
         found = bool(getattr(ion, "found", False))
-        ax.plot([t], [ymax * 1.22], marker="v", ms=4, color=STATUS_COLORS["consistent"] if found else "#b0b0b0",
+        ax.plot([t], [top * 0.97], marker="v", ms=4, color=STATUS_COLORS["consistent"] if found else "#b0b0b0",
                 markerfacecolor=STATUS_COLORS["consistent"] if found else "none", zorder=4, clip_on=False)
     ax.set_xlim(lo, hi)
-    ax.set_ylim(0, ymax * 1.32)
-    title = "Spectrum at the apex"
-    if apex_rt is not None:
-        title += f" ({float(apex_rt) / 60:.2f} min)"
-    _title(ax, title + "  ▼ expected ion")
+    ax.set_ylim(0, top)
+    if spectrum_of:
+        title = f"Spectrum of the {spectrum_of}"
+        title += f" at {float(apex_rt) / 60:.2f} min" if apex_rt is not None else ""
+        title += " (the target is not detected)"
+    else:
+        title = "Spectrum at the apex"
+        title += f" ({float(apex_rt) / 60:.2f} min)" if apex_rt is not None else ""
+        title += "  ▼ expected ion"
+    _title(ax, title)
     ax.set_xlabel("m/z", labelpad=1)
     ax.xaxis.set_major_locator(_maxn(6))
     _no_yticks(ax, ymax)

@@ -124,7 +124,11 @@ def render_nmr(nmr: dict) -> list[str]:
 def render_ms(ms: dict) -> list[str]:
     lines = [f"HRMS: {ms['verdict']}"]
     for k in ("source", "rt_s", "isotope_score", "ms_purity"):
-        if ms.get(k) is not None:
+        if ms.get(k) is None:
+            continue
+        if k == "rt_s":  # people read retention times in minutes, as the instrument software shows them
+            lines.append(f"  RT: {_fmt(ms[k] / 60, 2)} min")
+        else:
             lines.append(f"  {k}: {_fmt(ms[k], 3)}")
     rows = []
     for p in ms.get("peaks", []):
@@ -135,10 +139,10 @@ def render_ms(ms: dict) -> list[str]:
                 _fmt(p.get("theoretical_mz"), 4),
                 _fmt(p.get("ppm_error"), 1),
                 _fmt(p.get("isotope_score"), 2),
-                _fmt(p.get("rt_s"), 1),
+                _fmt(p["rt_s"] / 60 if isinstance(p.get("rt_s"), (int, float)) else None, 2),
                 p["status"],
                 p.get("note") or "",
             ]
         )
-    lines += _table(["ion", "m/z obs", "m/z theo", "ppm", "iso", "RT s", "status", "note"], rows)
+    lines += _table(["ion", "m/z obs", "m/z theo", "ppm", "iso", "RT min", "status", "note"], rows)
     return lines
