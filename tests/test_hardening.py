@@ -8,8 +8,10 @@ import json
 import math
 import os
 import shutil
+import struct
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from verify.cli import main
@@ -86,3 +88,68 @@ def test_absurd_bruker_header_is_a_clean_error_naming_the_key(tmp_path, capsys, 
     err = capsys.readouterr().err
     assert code == EXIT_DATAERR, err
     assert "unexpected" not in err and len(err.strip().splitlines()) == 1
+
+
+# ----------------------------------------------------------------------------- damage found by bench/fuzz.py
+
+
+def _one_line_65(capsys, code, *words):
+    err = capsys.readouterr().err
+    assert code == EXIT_DATAERR, err
+    assert len(err.strip().splitlines()) == 1 and "unexpected" not in err and "Error" not in err, err
+    for w in words:
+        assert w in err, err
+
+
+def test_prospa_file_longer_than_its_header_says(tmp_path, capsys):
+    spinsolve = pytest.importorskip("test_nmr_read_formats")
+    d = spinsolve._write_spinsolve(tmp_path / "spinsolve", spinsolve.MTBE, n=4096)
+    with open(d / "data.1d", "ab") as fh:
+        fh.write(b"\xff")  # one stray byte: nmrglue's float32 view failed ("buffer size must be a multiple")
+    _one_line_65(capsys, main(["COC(C)(C)C", "--nmr", str(d)]), "data.1d", "header declares")
+
+
+def _procpar_entry(name: str, value, string: bool = False) -> str:
+    """One procpar parameter: its attribute line, one value, no enumerations."""
+    v = f'"{value}"' if string else f"{value}"
+    return f"{name} 1 {2 if string else 1} 1e+30 -1e+30 0 2 1 0 1 64\n1 {v}\n0\n"
+
+
+def _varian(folder: Path, n: int = 1024, procpar_tail: str = "", cut: int = 0) -> Path:
+    """A Varian .fid folder: procpar and a one-block int32 fid of `n` complex points, `cut` bytes short."""
+    folder.mkdir()
+    (folder / "procpar").write_text(_procpar_entry("tn", "H1", True) + _procpar_entry("np", 2 * n)
+                                    + _procpar_entry("sw", 8000.0) + _procpar_entry("sfrq", 400.13)
+                                    + _procpar_entry("solvent", "cdcl3", True) + procpar_tail)
+    head = struct.pack(">6ihhi", 1, 1, 2 * n, 4, 8 * n, 8 * n + 28, 0, 0x45, 1)
+    data = head + b"\0" * 28 + np.arange(2 * n, dtype=">i4").tobytes()
+    (folder / "fid").write_bytes(data[: len(data) - cut])
+    return folder
+
+
+def test_truncated_varian_fid_says_what_its_header_needs(tmp_path, capsys):
+    d = _varian(tmp_path / "cut.fid", cut=1001)
+    _one_line_65(capsys, main(["CCO", "--nmr", str(d)]), "truncated fid", "its header needs")
+
+
+@pytest.mark.parametrize("tail,words", [("gain 1 1 1e+30 -1e+30 0 2 1 0 1 64\n", ("unreadable parameter at byte",)),
+                                        ("\xff\xfe 1 1\n", ("not text",))])
+def test_damaged_procpar_names_the_byte(tmp_path, capsys, tail, words):
+    d = _varian(tmp_path / "bad.fid", procpar_tail=tail)
+    if "\xff" in tail:  # bytes that are not UTF-8, as a damaged disc gives them
+        (d / "procpar").write_bytes((d / "procpar").read_bytes().replace("\xff\xfe".encode(), b"\xff\xfe"))
+    _one_line_65(capsys, main(["CCO", "--nmr", str(d)]), *words)
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("offset,word,words", [(24, b"\xff\xff", ("damaged JEOL header",)),
+                                               (None, None, ("truncated JEOL file", "its header says"))])
+def test_damaged_jeol_header_and_sections_are_named(realdata, tmp_path, capsys, offset, word, words):
+    raw = bytearray((realdata / "nmr/chloroform_jeol/50percCHCL3.jdf").read_bytes())
+    if offset is None:
+        raw = raw[: len(raw) // 5]  # cut inside the data: nmrglue's struct.error ("unpack_from requires ...")
+    else:
+        raw[offset: offset + len(word)] = word  # a title byte that is not UTF-8 / a code nmrglue's tables lack
+    bad = tmp_path / "bad.jdf"
+    bad.write_bytes(bytes(raw))
+    _one_line_65(capsys, main(["ClC(Cl)Cl", "--nmr", str(bad)]), *words)

@@ -310,3 +310,45 @@ def test_one_nan_scan_does_not_turn_a_good_sample_inconsistent(tmp_path, ms_help
     assert res.verdict == "consistent", [f.message for f in res.findings]
     assert res.main_ion.name == "[M+H]+" and abs(res.main_ion.ppm_error) < 1.0
     assert not any("nan" in f.message.lower() for f in res.findings)
+
+
+# ----------------------------------------------------------------------------- damage found by bench/fuzz.py
+
+
+def test_mzxml_scan_given_twice_is_one_line_naming_the_number(tmp_path):
+    # pyteomics orders scans by num on a heap: a repeated num compared two scans' arrays ("truth value ...")
+    scan = mzx._scan(1, 1, 1.0, [100.0, 191.1543], [1e3, 1e5])
+    p = tmp_path / "twice.mzXML"
+    p.write_text(mzx._doc([scan, scan]))
+    with pytest.raises(InputError, match="scan number 1 is given to two scans") as exc:
+        read_run(p)
+    assert "truth value" not in str(exc.value)
+
+
+def test_mzxml_scan_number_that_is_not_one(tmp_path):
+    p = tmp_path / "num.mzXML"
+    p.write_text(mzx._doc([mzx._scan(1, 1, 1.0, [100.0], [1e3])]).replace('num="1"', 'num="1x"'))
+    with pytest.raises(InputError, match="scan number '1x' is not a whole number"):
+        read_run(p)
+
+
+@pytest.mark.parametrize("payload,why", [("AAAA\u00e9AAA", "not base64"), ("AAAAAAAAAAAA", "whole number of")])
+def test_damaged_binary_array_names_the_scan(tmp_path, payload, why):
+    doc = mzx._doc([mzx._scan(1, 1, 1.0, [100.0], [1e3])])
+    doc = doc.split('compressedLen="0">')[0] + f'compressedLen="0">{payload}</peaks></scan>\n</msRun>\n</mzXML>\n'
+    p = tmp_path / "bin.mzXML"
+    p.write_text(doc, encoding="utf-8")
+    with pytest.raises(InputError, match=f"scan 1: binary array .*{why}") as exc:
+        read_run(p)
+    assert "\n" not in str(exc.value) and "codec" not in str(exc.value)
+
+
+def test_mzml_array_of_a_wrong_length_names_the_spectrum(tmp_path, capsys):
+    text = _mzml([_spectrum(0, [100.0, 191.1543], [1e3, 1e5])])
+    good = _b64([100.0, 191.1543], "<f8")
+    p = tmp_path / "odd.mzML"
+    p.write_text(text.replace(good, base64.b64encode(b"\0" * 12).decode()))
+    code = main([BENZYL_DIAZEPANE, "--ms", str(p)])
+    err = capsys.readouterr().err
+    assert code == EXIT_DATAERR and "spectrum scan=1: binary array is not a whole number of 8-byte values" in err
+    assert len(err.strip().splitlines()) == 1

@@ -18,6 +18,7 @@ in memory whole. MS2 scans are kept as precursor m/z, RT, polarity and their 50 
 
 from __future__ import annotations
 
+import binascii
 import gzip
 import math
 import zlib
@@ -290,7 +291,8 @@ class _LeanMzML(mzml.MzML):
             if compression not in self.compression_type_map:
                 raise ValueError(f"unsupported binary compression '{compression}' (pynumpress not installed)")
             if text.strip():
-                arr = self.decode_data_array(text, compression, dtype or np.float64)
+                arr = decode_binary(self.decode_data_array, text, compression, dtype or np.float64,
+                                    f"spectrum {info['id']}")
             else:
                 arr = np.zeros(0)
             info[kind] = arr
@@ -313,6 +315,51 @@ def ms_level(value, where: str) -> int:
         raise BadSpectrum(f"{where}: ms level {str(value)[:40]!r} is not a whole number from 1 to {MAX_MS_LEVEL}; "
                           "damaged file")
     return int(v)
+
+
+def decode_binary(decode, text: str, compression, dtype, where: str) -> np.ndarray:
+    """One base64 binary array decoded by pyteomics' `decode` (its `decode_data_array`), each damage named.
+
+    pyteomics meets a damaged array as a UnicodeEncodeError (characters that are not ASCII), a binascii.Error
+    (not base64), a zlib.error (a damaged compressed stream) or numpy's "buffer size must be a multiple of element
+    size" (bytes that are not a whole number of values); read as "corrupt file (...)" those say which Python error
+    it was, not which spectrum's array is damaged and how.
+
+    Parameters
+    ----------
+    decode : callable
+        The reader's `decode_data_array(text, compression, dtype)`.
+    text : str
+        The base64 text of the array.
+    compression : str or None
+        The compression as the file names it (pyteomics' names).
+    dtype : numpy dtype
+        The values' type.
+    where : str
+        The spectrum or scan, for the message (e.g. "spectrum scan=3").
+
+    Returns
+    -------
+    ndarray
+        The decoded values.
+
+    Raises
+    ------
+    BadSpectrum
+        The array is not base64, not a valid compressed stream, or not a whole number of values.
+    """
+    try:
+        return decode(text, compression, dtype)
+    except UnicodeEncodeError:
+        raise BadSpectrum(f"{where}: binary array holds characters that are not base64; damaged file") from None
+    except binascii.Error:
+        raise BadSpectrum(f"{where}: binary array is not valid base64; damaged file") from None
+    except zlib.error as exc:
+        raise BadSpectrum(f"{where}: binary array's compressed stream is damaged ({exc}); damaged file") from None
+    except ValueError:
+        size = np.dtype(dtype).itemsize
+        raise BadSpectrum(f"{where}: binary array is not a whole number of {size}-byte values; damaged file or a "
+                          "wrong data type") from None
 
 
 class _CappedRun(CappedStream):

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import InputError, MissingInputError
 from ..io_limits import require_regular
-from .read import BadSpectrum, Run, RunBuilder, _open, _sniff, ms_level
+from .read import BadSpectrum, Run, RunBuilder, _open, _sniff, decode_binary, ms_level
 
 # tags that end a gap for read.py's record size cap: scans, their peaks, the index (one <offset> per scan)
 MZXML_BOUNDARIES = (b"<scan", b"</scan", b"<peaks", b"</peaks", b"<offset", b"</offset")
@@ -48,12 +48,23 @@ def _mzxml_class():
 
     class _MzXML(mzxml.MzXML):
         file_centroided: bool | None = None
+        _where = "scan"
+
+        def __init__(self, *a, **kw):
+            super().__init__(*a, **kw)
+            self._scan_numbers: set[int] = set()
+
+        def decode_data_array(self, source, compression_type=None, dtype=np.float64):
+            return decode_binary(super().decode_data_array, source, compression_type, dtype, self._where)
 
         def _get_info_smart(self, element, **kw):
             tag = element.tag.rsplit("}", 1)[-1] if isinstance(element.tag, str) else ""
-            if tag == "scan" and element.get("msLevel") is not None:
-                # checked before pyteomics' int() conversion, whose failure would read as a corrupt file
-                ms_level(element.get("msLevel"), f"scan {element.get('num')}")
+            if tag == "scan":
+                self._where = f"scan {str(element.get('num'))[:20]}"
+                if element.get("msLevel") is not None:
+                    # checked before pyteomics' int() conversion, whose failure would read as a corrupt file
+                    ms_level(element.get("msLevel"), self._where)
+                self._check_number(element.get("num"))
             info = super()._get_info_smart(element, **kw)
             if tag == "scan" and isinstance(info, dict):
                 info["_rt_text"] = element.get("retentionTime")
@@ -62,6 +73,17 @@ def _mzxml_class():
                     flag = dp.get("centroided") if dp is not None else None
                     self.file_centroided = (flag in ("1", "true")) if flag is not None else False
             return info
+
+        def _check_number(self, num) -> None:
+            """pyteomics orders scans by `num` (int() of it, then a heap): a number that is not one, or one
+            given twice, would fail there as a ValueError or a comparison of two scans' arrays."""
+            try:
+                n = int(num)
+            except (TypeError, ValueError):
+                raise BadSpectrum(f"scan number {str(num)[:20]!r} is not a whole number; damaged file") from None
+            if n in self._scan_numbers:
+                raise BadSpectrum(f"scan number {n} is given to two scans; damaged file")
+            self._scan_numbers.add(n)
 
     return _MzXML
 

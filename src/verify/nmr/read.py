@@ -18,7 +18,9 @@ from __future__ import annotations
 
 import io
 import math
+import os
 import re
+import struct
 import warnings
 from pathlib import Path
 
@@ -352,10 +354,14 @@ def read_varian_procpar(path: Path) -> dict:
             break  # trailing blank lines
         try:
             p = ng.varian.get_parameter(f)
-        except (ValueError, IndexError, UnicodeDecodeError, KeyError, TypeError) as e:
+        except UnicodeDecodeError as e:
+            raise InputError(f"procpar: bytes that are not text at byte {at + e.start}: damaged", path) from None
+        except (ValueError, IndexError, KeyError, TypeError):
+            # nmrglue's parser fails on a parameter whose lines are cut, repeated or garbled; which Python
+            # error it meets says nothing to the chemist, the parameter and its offset do
             line = raw[at:at + 40].split(b"\n", 1)[0].decode("latin-1")
-            raise InputError(f"procpar: unreadable parameter at byte {at} ({line!r}; {type(e).__name__}): truncated "
-                             "or damaged", path) from None
+            raise InputError(f"procpar: unreadable parameter at byte {at} ({line!r}): truncated or damaged",
+                             path) from None
         if f.tell() <= at:  # cannot happen with readline, but a parser that stops moving must not loop
             raise InputError(f"procpar: parsing stopped at byte {at}", path)
         dic[p["name"]] = p
@@ -622,6 +628,47 @@ def _read_bruker_pdata(d: Path, src: str, acq: dict, nucleus: str, pdata_dir: Pa
 # ----------------------------------------------------------------------------- Varian / Agilent
 
 
+# Varian/Agilent fid file header: 6 int32 (nblocks, ntraces, np, ebytes, tbytes, bbytes), 2 int16 (vers_id,
+# status), 1 int32 (nbheaders), big-endian; each block is nbheaders 28-byte block headers then its traces
+_VARIAN_FILE_HEADER = struct.Struct(">6ihhi")
+_VARIAN_BLOCK_HEADER_BYTES = 28
+
+
+def _check_varian_fid_layout(fid: Path) -> None:
+    """InputError unless the fid's file header describes a layout the file's size holds.
+
+    nmrglue reads blocks by the header's counts and fails inside numpy on a file cut short (or given absurd
+    counts); the header's own arithmetic says what the file must hold, so the damage can be named.
+
+    Parameters
+    ----------
+    fid : Path
+        The Varian/Agilent fid file.
+
+    Raises
+    ------
+    InputError
+        Shorter than its header, an inconsistent header, or fewer bytes than the header's blocks need.
+    """
+    try:
+        with open(require_regular(fid, "Varian fid", allow_dir=False), "rb") as fh:
+            head = fh.read(_VARIAN_FILE_HEADER.size)
+            size = os.fstat(fh.fileno()).st_size
+    except OSError as exc:
+        raise InputError(f"cannot read Varian fid ({exc.strerror or exc.__class__.__name__})", fid) from None
+    if len(head) < _VARIAN_FILE_HEADER.size:
+        raise InputError(f"truncated fid: {size} bytes, shorter than its 32-byte file header", fid)
+    nblocks, ntraces, np_pts, ebytes, tbytes, bbytes, _vers, _status, nbheaders = _VARIAN_FILE_HEADER.unpack(head)
+    if ebytes not in (2, 4) or nblocks < 1 or ntraces < 1 or np_pts < 2 or nbheaders < 0 \
+            or tbytes != np_pts * ebytes or bbytes != ntraces * tbytes + nbheaders * _VARIAN_BLOCK_HEADER_BYTES:
+        raise InputError(f"corrupt fid file header (blocks {nblocks}, traces {ntraces}, np {np_pts}, "
+                         f"{ebytes} bytes per point, {bbytes} bytes per block): damaged or not a Varian fid", fid)
+    need = _VARIAN_FILE_HEADER.size + nblocks * bbytes
+    if size < need:
+        raise InputError(f"truncated fid: {size} bytes, its header needs {need} for {nblocks} block(s) of "
+                         f"{np_pts // 2} complex points", fid)
+
+
 def read_varian(d: Path, src: str) -> RawFID:
     ng = _ng()
     d = Path(d)
@@ -631,10 +678,8 @@ def read_varian(d: Path, src: str) -> RawFID:
     fid = _ci(d, "fid")
     if fid is None or not fid.is_file():
         raise InputError("missing fid (Varian/Agilent time-domain data)", str(d / "fid"))
-    try:
-        procpar = ng.varian.read_procpar(str(pp))
-    except Exception as e:
-        raise InputError(f"unreadable procpar ({type(e).__name__}: {e})", str(pp)) from e
+    # bounded, and a damaged parameter named by its byte offset (nmrglue's read_procpar fails with IndexError)
+    procpar = read_varian_procpar(pp)
 
     def par(name, default=None):
         v = procpar.get(name)
@@ -649,11 +694,13 @@ def read_varian(d: Path, src: str) -> RawFID:
     if ni > 1 or _num(par("ni2", 1), 1) > 1:
         raise InputError(f"not a 1D 1H experiment (2D data, ni={ni})", src)
     np_pts = int(_num(par("np"), 0) or 0)
+    _check_varian_fid_layout(fid)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            dic, data = ng.varian.read(str(d), fid_file=fid.name, procpar_file=pp.name)
-        except Exception as e:
+            # read_fid, not read: the procpar is parsed above already, and nmrglue's own parser is unbounded
+            dic, data = ng.varian.read_fid(str(fid))
+        except (OSError, ValueError, IndexError) as e:
             raise InputError(f"unreadable Varian fid ({type(e).__name__}: {e})", str(fid)) from e
     data = np.asarray(data)
     if data.ndim > 1:

@@ -29,6 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import InputError
+from ..io_limits import read_capped
 from .spectrum import RawFID
 
 JEOL_MAGIC = b"JEOL.NMR"
@@ -130,6 +131,79 @@ def _float(pars: dict, name: str) -> float | None:
     return v if np.isfinite(v) else None
 
 
+# the fixed header before the parameter block (nmrglue's read_header reads exactly this much)
+JEOL_HEADER_BYTES = 1360
+# a JEOL Delta 1D FID is 0.1-2 MB (the real ones here: 0.29-1.1 MB); nmrglue reads the whole file into memory
+MAX_JEOL_BYTES = 256 * 1024 * 1024
+_JEOL_ITEM_BYTES = {"float64": 8, "float32": 4}
+
+
+def _parse_jeol(raw: bytes, src: str) -> tuple[dict, np.ndarray]:
+    """nmrglue's JEOL parser run in its three steps, each damage named: header, section bounds, parameters, data.
+
+    nmrglue's `jeol.read` reads every offset and count the header gives as it finds them, and a damaged byte
+    surfaces as a KeyError (a code its tables lack), a UnicodeDecodeError (a text field), a TypeError (a value of
+    the wrong type scaled by its unit) or a struct.error (an offset past the end of the file). Checking the
+    header's sections against the file's size first, and parsing header and parameters apart, lets the message
+    say which part of the file is damaged instead of which Python error nmrglue met.
+
+    Parameters
+    ----------
+    raw : bytes
+        The whole file.
+    src : str
+        The path as the user gave it, for messages.
+
+    Returns
+    -------
+    dict, ndarray
+        nmrglue's dictionary ("header", "parameters") and its data array.
+
+    Raises
+    ------
+    InputError
+        Truncated, a damaged header or parameter block, or sections outside the file.
+    """
+    from nmrglue.fileio import jeol as ngj  # lazily: nmrglue pulls in scipy.signal
+
+    size = len(raw)
+    if size < JEOL_HEADER_BYTES:
+        raise InputError(f"truncated JEOL file: {size} bytes, shorter than its {JEOL_HEADER_BYTES}-byte header", src)
+    try:
+        buf, head = ngj.read_header(ngj.IOBuffer(raw, conversion_table=ngj.ConversionTable))
+    except (KeyError, IndexError, UnicodeDecodeError, struct.error, ValueError):
+        raise InputError("damaged JEOL header (a code or text field the format does not define)", src) from None
+    total = int(head.get("total_size") or 0)
+    if total and size < total:
+        raise InputError(f"truncated JEOL file: {size} bytes, its header says {total}", src)
+    item = _JEOL_ITEM_BYTES.get(head.get("data_type"))
+    points = [int(n) for n in head.get("data_points") or []]
+    if item is None or not points or min(points) < 1:
+        raise InputError(f"damaged JEOL header (data type {head.get('data_type')}, points {points})", src)
+    sections = 2 ** sum(1 for t in head.get("data_axis_type") or [] if t == "complex")
+    need_data = int(np.prod(points, dtype=np.float64) * sections * item)
+    for what, start, length in (("parameters", head["param_start"], head["param_length"]),
+                                ("data", head["data_start"], need_data)):
+        if start + length > size or (what == "data" and start < JEOL_HEADER_BYTES):
+            raise InputError(f"truncated or damaged JEOL file: its header puts the {what} at bytes {start} to "
+                             f"{start + length}, the file has {size}", src)
+    try:
+        _, params = ngj.read_parameters(buf, head["param_start"], head["endian"])
+    except (KeyError, IndexError, UnicodeDecodeError, struct.error, TypeError, ValueError, OverflowError):
+        raise InputError("damaged JEOL parameter block (a value type, unit or text the format does not define)",
+                         src) from None
+    dic = {"header": head, "parameters": params}
+    try:
+        data = ngj.read_bin_data(dic, raw)
+        data = ngj.reorganize(dic, data)
+        if isinstance(data, np.ndarray):
+            data = ngj.truncate_data(dic, data)
+    except (KeyError, IndexError, struct.error, TypeError, ValueError):
+        raise InputError(f"damaged JEOL data layout (format {head.get('data_format')}, points {points})",
+                         src) from None
+    return dic, data
+
+
 def read_jeol(p: Path, src: str) -> RawFID:
     """Read a JEOL Delta `.jdf` 1D 1H FID.
 
@@ -150,23 +224,15 @@ def read_jeol(p: Path, src: str) -> RawFID:
     InputError
         Not a JEOL file, truncated or corrupt, not 1D, not 1H, not an FID, or missing acquisition parameters.
     """
-    import nmrglue as ng  # lazily: nmrglue pulls in scipy.signal
-
     p = Path(p)
     if not is_jeol_file(p):
         raise InputError("not a JEOL Delta file (no JEOL.NMR identifier at the start)", src)
-    size = p.stat().st_size
+    raw = read_capped(p, MAX_JEOL_BYTES, "JEOL file")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        try:
-            dic, data = ng.jeol.read(str(p))
-        except (struct.error, ValueError, IndexError, KeyError, TypeError, OverflowError, UnicodeDecodeError) as e:
-            raise InputError(f"truncated or corrupt JEOL file ({size} bytes; {type(e).__name__}: {e})", src) from e
-    head = dic.get("header", {}) or {}
+        dic, data = _parse_jeol(raw, src)
+    head = dic["header"]
     pars = dic.get("parameters", {}) or {}
-    total = int(head.get("total_size") or 0)
-    if total and size < total:
-        raise InputError(f"truncated JEOL file: {size} bytes, its header says {total}", src)
     ndim = int(head.get("data_dimension_number") or 0)
     if ndim != 1:
         raise InputError(f"not a 1D 1H experiment ({ndim}D JEOL data)", src)

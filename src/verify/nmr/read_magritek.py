@@ -134,6 +134,11 @@ def _read_fid(ng, d: Path, fid: Path) -> tuple[np.ndarray, dict]:
     need = HEADER_BYTES + 4 * floats
     if len(raw) < need:
         raise InputError(f"truncated {fid.name}: {len(raw)} bytes, its header needs {need} for {nx} points", str(fid))
+    if len(raw) != need:
+        # Prospa writes exactly the header and the points it declares; bytes beyond them (a file spliced or
+        # appended to) leave the float32 words unaligned, and nmrglue would read them as more points
+        raise InputError(f"{fid.name} is {len(raw)} bytes but its header declares {need} for {nx} points: "
+                         "damaged or not a Prospa FID", str(fid))
     head = {"dataType": dtype, "xDim": nx}
     if dtype == 504:
         with warnings.catch_warnings():
