@@ -52,7 +52,7 @@ def _mzxml_class():
 
         def __init__(self, *a, **kw):
             super().__init__(*a, **kw)
-            self._scan_numbers: set[int] = set()
+            self._scan_numbers: dict[int, tuple] = {}
 
         def decode_data_array(self, source, compression_type=None, dtype=np.float64):
             return decode_binary(super().decode_data_array, source, compression_type, dtype, self._where)
@@ -64,7 +64,7 @@ def _mzxml_class():
                 if element.get("msLevel") is not None:
                     # checked before pyteomics' int() conversion, whose failure would read as a corrupt file
                     ms_level(element.get("msLevel"), self._where)
-                self._check_number(element.get("num"))
+                self._check_number(element.get("num"), (element.sourceline, tuple(sorted(element.attrib.items()))))
             info = super()._get_info_smart(element, **kw)
             if tag == "scan" and isinstance(info, dict):
                 info["_rt_text"] = element.get("retentionTime")
@@ -74,16 +74,17 @@ def _mzxml_class():
                     self.file_centroided = (flag in ("1", "true")) if flag is not None else False
             return info
 
-        def _check_number(self, num) -> None:
+        def _check_number(self, num, where: tuple) -> None:
             """pyteomics orders scans by `num` (int() of it, then a heap): a number that is not one, or one
-            given twice, would fail there as a ValueError or a comparison of two scans' arrays."""
+            given twice, would fail there as a ValueError or a comparison of two scans' arrays. `where` (line,
+            attributes) tells one scan seen twice (an MS2 nested in its MS1 is parsed with its parent and again
+            on its own) from two scans sharing a number."""
             try:
                 n = int(num)
             except (TypeError, ValueError):
                 raise BadSpectrum(f"scan number {str(num)[:20]!r} is not a whole number; damaged file") from None
-            if n in self._scan_numbers:
+            if self._scan_numbers.setdefault(n, where) != where:
                 raise BadSpectrum(f"scan number {n} is given to two scans; damaged file")
-            self._scan_numbers.add(n)
 
     return _MzXML
 
