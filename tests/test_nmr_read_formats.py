@@ -458,3 +458,21 @@ def test_topspin_ntuples_export_without_an_x_column_is_one_line_65(tmp_path):
         read_nmr(path)
     _one_line_65(e, path)
     assert "x axis" in str(e.value)
+
+
+def test_jcamp_table_line_without_its_x_value_is_named(tmp_path):
+    # a damaged ASDF line (a flipped byte in front of its abscissa) made nmrglue fail with an AttributeError
+    spec = _load(SAMPLES / "boc_benzyl_diazepane" / "nmr")
+    path = tmp_path / "1r.dx"
+    _write_topspin_ntuples(path, spec.ppm[:4096], spec.intensity[:4096], spec.sf_mhz, "CDCl3")
+    lines = path.read_text().splitlines()
+    k = next(i for i, line in enumerate(lines) if line.startswith("##DATA TABLE")) + 5
+    lines[k] = "@" + lines[k]
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(InputError) as e:
+        read_nmr(path)
+    _one_line_65(e, path)
+    assert f"line {k + 1} of the data table" in str(e.value)
+    lines[k] = lines[k][1:]  # the same file undamaged reads
+    path.write_text("\n".join(lines) + "\n")
+    assert read_nmr(path).ppm.size == 4096

@@ -746,9 +746,28 @@ def _jget(dic: dict, *names, default=None):
     return default
 
 
+_JCAMP_X_VALUE = re.compile(r"\s*([+-]?\d+\.?\d*|[+-]?\.\d+)")
+
+
+def _check_jcamp_tables(p: Path, src: str) -> None:
+    """Each line of an (X++(Y..Y)) table starts with its abscissa in plain digits (JCAMP-DX 5.01, ASDF: the
+    X value is never compressed). nmrglue's table parser assumes so and fails with an AttributeError on a
+    damaged line, so such a line is named here first."""
+    in_table = False
+    # lines as nmrglue splits them (str.splitlines: a stray form feed or \x1c is a line break too), comments cut
+    for n, line in enumerate(p.read_bytes().decode("latin-1").splitlines(), 1):
+        line = line.split("$$", 1)[0]
+        if line.startswith("##"):
+            in_table = "(X++(" in line.upper().replace(" ", "")
+            continue
+        if in_table and line.strip() and _JCAMP_X_VALUE.match(line) is None:
+            raise InputError(f"line {n} of the data table does not start with its X value; damaged file", src)
+
+
 def read_jcamp(p: Path, src: str):
     ng = _ng()
     p = Path(p)
+    _check_jcamp_tables(p, src)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
