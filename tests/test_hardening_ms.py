@@ -352,3 +352,22 @@ def test_mzml_array_of_a_wrong_length_names_the_spectrum(tmp_path, capsys):
     err = capsys.readouterr().err
     assert code == EXIT_DATAERR and "spectrum scan=1: binary array is not a whole number of 8-byte values" in err
     assert len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("attr, good, bad, words", [
+    ("peaksCount", 'peaksCount="2"', 'peaksCount="1e-320"', "peaksCount='1e-320' is not a whole number"),
+    ("retentionTime", 'retentionTime="PT2.000000S"', 'retentionTime="P\u00edT2S"', "retentionTime="),
+])
+def test_damaged_mzxml_scan_attribute_is_named(tmp_path, attr, good, bad, words):
+    # pyteomics converts these with int()/float() and its bare ValueError named neither the scan nor the value
+    text = mzx._doc([mzx._scan(1, 1, 1.0, [100.0, 191.1543], [1e3, 1e5]), mzx._scan(2, 1, 2.0, [100.0, 191.1543], [1e3, 1e5])])
+    second = text.index('<scan num="2"')
+    assert good in text[second:]
+    p = tmp_path / "run.mzXML"
+    p.write_text(text[:second] + text[second:].replace(good, bad, 1), encoding="latin-1")
+    with pytest.raises(InputError) as e:
+        read_run(p)
+    msg = str(e.value)
+    assert "\n" not in msg and "scan 2" in msg and words in msg and "damaged file" in msg
+    p.write_text(text, encoding="latin-1")
+    assert read_run(p).n_scans == 2

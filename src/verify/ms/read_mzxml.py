@@ -41,6 +41,27 @@ def _duration_unit(text: str | None) -> str:
     return "second"
 
 
+_FLOAT = re.compile(r"^\s*[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?\s*$")
+_INT = re.compile(r"^\s*[+-]?\d+\s*$")
+# scan attributes pyteomics converts (mzXML 3.2 schema types): a damaged value fails there as a bare
+# ValueError with no name; checked first, so the message says which attribute of which scan
+_INT_ATTRS = ("peaksCount", "scanCount")
+_FLOAT_ATTRS = ("lowMz", "highMz", "basePeakMz", "basePeakIntensity", "totIonCurrent", "startMz", "endMz",
+                "collisionEnergy", "ionisationEnergy")
+
+
+def _check_scan_values(element, where: str) -> None:
+    for name in _INT_ATTRS + _FLOAT_ATTRS + ("retentionTime",):
+        v = element.get(name)
+        if v is None:
+            continue
+        ok = (_INT.match(v) if name in _INT_ATTRS else
+              (_DURATION.match(v) or _FLOAT.match(v)) if name == "retentionTime" else _FLOAT.match(v))
+        if not ok:
+            raise BadSpectrum(f"{where}: {name}={v[:20]!r} is not a {'whole number' if name in _INT_ATTRS else 'number'}"
+                              "; damaged file")
+
+
 def _mzxml_class():
     """pyteomics' MzXML reader, keeping each scan's raw retentionTime string (its unit) and the file-level
     centroided flag (pyteomics folds attributes into a dict; these two are read off the element it parses)."""
@@ -65,6 +86,7 @@ def _mzxml_class():
                     # checked before pyteomics' int() conversion, whose failure would read as a corrupt file
                     ms_level(element.get("msLevel"), self._where)
                 self._check_number(element.get("num"), (element.sourceline, tuple(sorted(element.attrib.items()))))
+                _check_scan_values(element, self._where)
             info = super()._get_info_smart(element, **kw)
             if tag == "scan" and isinstance(info, dict):
                 info["_rt_text"] = element.get("retentionTime")
