@@ -746,22 +746,38 @@ def _jget(dic: dict, *names, default=None):
     return default
 
 
-_JCAMP_X_VALUE = re.compile(r"\s*([+-]?\d+\.?\d*|[+-]?\.\d+)")
+_JCAMP_FIRST_VALUE = re.compile(r"\s*(?:[+-]?\d+\.?\d*|[+-]?\.\d+)(?:[eE][+-]?\d+)?\s*")
+_ASDF_DIGITS = set("@ABCDEFGHIabcdefghi%JKLMNOPQRjklmnopqrSTUVWXYZs")  # SQZ, DIF and DUP pseudo-digits
 
 
 def _check_jcamp_tables(p: Path, src: str) -> None:
-    """Each line of an (X++(Y..Y)) table starts with its abscissa in plain digits (JCAMP-DX 5.01, ASDF: the
-    X value is never compressed). nmrglue's table parser assumes so and fails with an AttributeError on a
-    damaged line, so such a line is named here first."""
-    in_table = False
-    # lines as nmrglue splits them (str.splitlines: a stray form feed or \x1c is a line break too), comments cut
-    for n, line in enumerate(p.read_bytes().decode("latin-1").splitlines(), 1):
-        line = line.split("$$", 1)[0]
-        if line.startswith("##"):
-            in_table = "(X++(" in line.upper().replace(" ", "")
-            continue
-        if in_table and line.strip() and _JCAMP_X_VALUE.match(line) is None:
-            raise InputError(f"line {n} of the data table does not start with its X value; damaged file", src)
+    """Each line of an (X++(Y..Y)) table in ASDF form starts with its abscissa in plain digits (JCAMP-DX 5.01:
+    the X value is never compressed). nmrglue's table parser assumes so and fails with an AttributeError on a
+    damaged line, so such a line is named here first. The lines are read as nmrglue reads them (UTF-8 with
+    replacement, $$ comments cut, leading blanks dropped, nothing after the outermost ##END), and, as there, a
+    table's first line decides its form: a plain (AFFN/PAC) table tolerates stray characters, so only a file
+    nmrglue would fail on is refused."""
+    depth, table, asdf = 0, False, None
+    with open(p, "r", encoding="utf-8-sig", errors="replace") as fh:
+        for n, line in enumerate(fh, 1):
+            actual = line.split("$$", 1)[0].lstrip()
+            if not actual.strip():
+                continue
+            if actual[:2] == "##":
+                if actual[:7] == "##TITLE":
+                    depth += 1
+                if actual[:5] == "##END":
+                    depth, table = max(depth - 1, 0), False
+                elif "=" in actual:  # a key line without '=' is skipped by nmrglue: the previous key goes on
+                    table, asdf = "(X++(" in actual.upper().replace(" ", ""), None
+                continue
+            if not (depth and table) or asdf is False:
+                continue
+            m = _JCAMP_FIRST_VALUE.match(actual)
+            if m is None:
+                raise InputError(f"line {n} of the data table does not start with its X value; damaged file", src)
+            if asdf is None:
+                asdf = actual[m.end():m.end() + 1] in _ASDF_DIGITS
 
 
 def read_jcamp(p: Path, src: str):
