@@ -44,3 +44,26 @@ def test_free_base_spectrum_stays_the_free_base():
     res = check_spectrum(spectrum(BENZYL_DIAZEPANE_SIGNALS), read_target(BENZYL_DIAZEPANE + ".Cl"))
     assert res.verdict == "consistent" and res.species == "free base"
     assert any(f.code == "nmr.species" and "free base" in f.message for f in res.findings)  # registered as a salt
+
+
+# 1-benzyl-1,4-diazepane dihydrochloride in D2O: N-H+ exchanged for D (no signal), ArH 7.52 (5H), ArCH2N+ 4.44,
+# ring N+-CH2 3.62/3.55/3.50/3.41 (about 1-benzylpiperazine dihydrochloride's 3.6), C6H2 2.27; HOD 4.79
+SALT_D2O = [(7.54, 2, [(7.5, 1)]), (7.51, 2, [(7.5, 2)]), (7.49, 1, [(7.3, 2)]), (4.44, 2, [], 3.0),
+            (3.62, 2, [(6.0, 2)], 4.0), (3.55, 2, [(5.6, 2)], 4.0), (3.50, 2, [(6.0, 2)], 4.0),
+            (3.41, 2, [(6.0, 2)], 4.0), (2.27, 2, [(6.0, 4)]), (4.79, 5.0, [], 3.0)]
+
+
+def test_d2o_salt_is_read_as_the_salt_and_its_n_h_are_exchanged_not_missing():
+    # registered as the salt, or as the free base (water protonates the amine; nothing shows N-H+ in D2O)
+    for registered in ("Cl.Cl." + BENZYL_DIAZEPANE, BENZYL_DIAZEPANE):
+        res = check_spectrum(spectrum(SALT_D2O, solvent="D2O"), read_target(registered))
+        assert res.verdict == "consistent", (registered, [f.message for f in res.findings if f.severity != "info"])
+        assert res.species.startswith("bis-protonated")
+        nh = [g for g in res.to_dict()["groups"] if g["exchangeable"]]
+        assert nh and all(not g["found"] and g["note"].startswith("exchanged for D in D2O") for g in nh)
+
+
+def test_d2o_salt_form_does_not_rescue_the_piperazine_analogue():
+    # a free-base piperazine registered in D2O may be read as its salt too, but it has no C6H2 for 2.27
+    res = check_spectrum(spectrum(SALT_D2O, solvent="D2O"), read_target("C1CN(CCN1)Cc1ccccc1"))
+    assert res.verdict != "consistent"

@@ -456,3 +456,24 @@ def test_ring_c6_window_moves_downfield_with_each_ammonium_nitrogen(smiles, n_am
     assert lo == pytest.approx(1.50 + 0.2 * n_ammonium) and hi == pytest.approx(1.90 + 0.4 * n_ammonium)
     # a salt's C6H2 at 2.2 ppm (homopiperazine dihydrochloride) fits a salt window, never the free base's
     assert (lo <= 2.2 <= hi) == (n_ammonium >= 1)
+
+
+def test_ammonium_ring_ch2_window_in_d2o_is_its_own_and_the_free_base_falls_back_to_dmso():
+    from verify.structure.diazepane import find_diazepanes
+    from verify.structure.shifts import RuleShiftPredictor
+
+    salt = Chem.MolFromSmiles("c1ccc(C[NH+]2CCC[NH2+]CC2)cc1")
+    (ring,) = find_diazepanes(salt)
+    c2 = next(p for p in ring.positions if p.position == "C2")
+    # ammonium CH2 sit further downfield in D2O than in DMSO-d6: 1-benzylpiperazine 2HCl ring CH2 ~3.6 in D2O
+    assert c2.window("d2o") == pytest.approx((3.10, 3.70))
+    assert c2.window("dmso") == pytest.approx((3.05, 3.50)) and c2.window("cd3od") == c2.window("dmso")
+    assert c2.window("cdcl3") == pytest.approx((3.10, 3.60))
+    assert not (c2.window("dmso")[0] <= 3.62 <= c2.window("dmso")[1]) and c2.window("d2o")[0] <= 3.62 <= c2.window("d2o")[1]
+    w = RuleShiftPredictor().predict(Chem.AddHs(salt), "d2o")
+    assert (w[c2.atom_idx].lo, w[c2.atom_idx].hi) == pytest.approx((3.10, 3.70))
+    # a ring N without a D2O row (the free base's N-benzyl side) keeps the DMSO-d6 window in D2O
+    (free,) = find_diazepanes(Chem.MolFromSmiles("c1ccc(CN2CCCNCC2)cc1"))
+    c2f = next(p for p in free.positions if p.position == "C2")
+    assert c2f.window_d2o is None and c2f.window("d2o") == c2f.window_dmso
+    assert free.to_dict("d2o")["ring_ch2"][0]["window"] == list(free.positions[0].window_dmso)

@@ -51,7 +51,7 @@ class Expectation:
         return {
             "ions": [i.to_dict() for i in self.ions],
             "h_groups": [g.to_dict() for g in self.h_groups],
-            "diazepane_rings": [r.to_dict() for r in self.diazepanes],
+            "diazepane_rings": [r.to_dict(self.solvent.key if self.solvent else None) for r in self.diazepanes],
             "solvent": self.solvent.name if self.solvent else None,
             "total_h": self.total_h,
             "basic_nitrogens": self.n_basic_nitrogens,

@@ -19,6 +19,12 @@ class Solvent:
     reference: float
     rule_key: str
 
+    @property
+    def exchanges_labile_h(self) -> bool:
+        """True for D2O and CD3OD: N-H, O-H and salt N+-H of the solute exchange with the solvent's D and give no
+        1H signal; their H sit in the HOD/CD3OH line."""
+        return self.key in ("d2o", "cd3od")
+
 
 def _norm(s: str) -> str:
     return re.sub(r"[^a-z0-9%+/]", "", s.lower())

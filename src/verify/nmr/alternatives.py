@@ -211,12 +211,13 @@ def alternative_findings(fits: list[AlternativeFit], th: NmrThresholds = NMR_THR
 def _salt_evidence(cmp: Comparison, exp: Expectation, registered_salt: bool) -> bool:
     """Whether the spectrum may be read as an ammonium salt at all. Where N-H+ do not exchange with the
     solvent (CDCl3, DMSO-d6, ...) the salt shows its broad N-H+ downfield: one must be seen inside its
-    window (not only on the soft exchangeable slack). In D2O/CD3OD nothing shows the proton, so only a
-    registered salt is read as one. Without this, the salt's wider rule windows would "explain" a free
-    base whose predicted shifts miss."""
+    window (not only on the soft exchangeable slack). Without this, the salt's wider rule windows would
+    "explain" a free base whose predicted shifts miss. In D2O/CD3OD nothing shows the proton, and water
+    protonates an amine (pKa 9-11) even without added acid, so both forms stay open there: an unregistered
+    salt form must then beat the free base by the species margin (`best_species`)."""
     solvent = exp.solvent
-    if solvent is not None and solvent.key in ("d2o", "cd3od"):
-        return registered_salt
+    if solvent is not None and solvent.exchanges_labile_h:
+        return True
     return any(gc.found and gc.in_window and gc.group.exchangeable and "ammonium" in gc.group.label.lower()
                for gc in cmp.groups)
 

@@ -194,7 +194,8 @@ def check_spectrum(spectrum: Spectrum1D, target, solvent: Solvent | None = None,
         if gc.found and len(gc.peaks) > 1:
             note = "spread over " + ", ".join(f"{x:.2f}" for x in gc.peaks) + " ppm"
         if not gc.found and gc.group.exchangeable:
-            note = "exchangeable H: not required"
+            note = (f"exchanged for D in {solv.name}: no 1H signal expected" if solv.exchanges_labile_h
+                    else "exchangeable H: not required")
         if gc.found and not gc.in_window:
             note = (note + "; " if note else "") + f"{gc.distance_ppm:.2f} ppm outside the window"
         groups.append(GroupMatch(gc.group, gc.found, gc.peak_ppm, gc.integral, gc.in_window, note))

@@ -128,7 +128,7 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
             free_surplus[i] = 0.0
         elif i in imp_of or i in hidden_host:
             free_surplus[i] = 0.05
-    exch_ok = not (solvent is not None and solvent.key in ("d2o", "cd3od"))
+    exch_ok = not (solvent is not None and solvent.exchanges_labile_h)
     # smallest unexplained signal that counts (H): integration error grows with the compound's size
     min_h = max(th.unexplained_min_h, th.unexplained_min_fraction * sum(g.n_h for g in groups if not g.exchangeable))
     # the shape of a multiplet that hides an impurity line is judged without that line (an acetyl CH3

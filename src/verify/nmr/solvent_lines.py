@@ -124,7 +124,7 @@ def _exchange_averaged_water(mults: list[Multiplet], peaks: list[ObservedPeak], 
     no water line and no exchangeable group of the target was seen, for one unsplit, unassigned line of at
     most th.exchange_water_max_h H; the peak becomes `solvent` and an info finding says so.
     """
-    if solvent is not None and solvent.key in ("d2o", "cd3od"):
+    if solvent is not None and solvent.exchanges_labile_h:
         return []  # exchangeable H are replaced by D there: HOD/CD3OH is the residual line
     exch = [gc for gc in gcalls if gc.group.exchangeable]
     if not exch or any(gc.found or gc.placed_h > 0 for gc in exch):

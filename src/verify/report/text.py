@@ -56,7 +56,7 @@ def render_text(result: dict) -> str:
             f"1,4-Diazepane ring: N1 {ring['n1_substituent']}, N4 {ring['n4_substituent']}"
         )
         for p in ring["ring_ch2"]:
-            lo, hi = p["window_cdcl3"] if (e["solvent"] or "CDCl3") != "DMSO-d6" else p["window_dmso"]
+            lo, hi = p["window"]
             rot = "  (rotamers: broad/doubled)" if p["rotamers"] else ""
             lines.append(f"  {p['position']}H2 next to {p['next_to']}: {lo:.2f}-{hi:.2f} ppm{rot}")
     if result.get("nmr"):
@@ -116,7 +116,12 @@ def render_nmr(nmr: dict) -> list[str]:
     for g in nmr.get("groups", []):
         if g.get("found"):
             continue
-        what = "not seen (exchangeable, optional)" if g.get("exchangeable") else "missing"
+        if not g.get("exchangeable"):
+            what = "missing"
+        elif str(g.get("note", "")).startswith("exchanged for D"):
+            what = "not seen (exchanged for D, as expected)"
+        else:
+            what = "not seen (exchangeable, optional)"
         lines.append(f"  {what}: {g['id']} {g['n_h']}H {g['label']} ({g['window'][0]:.2f}-{g['window'][1]:.2f} ppm)")
     return lines
 

@@ -25,6 +25,10 @@ GOOD = [
     ("benzyl_diazepane_2hcl", 400, "dihydrochloride salt in DMSO-d6 (registered with its HCl)"),
     ("benzyl_diazepane_tfa", 500, "bis-TFA salt in DMSO-d6 (registered with its TFA)"),
 ]
+# samples committed but kept off the demo plate, so that its wells (drawn from GOOD + PLATE_ONLY) stay as they were
+SAMPLE_ONLY = [
+    ("benzyl_diazepane_2hcl_d2o", 400, "dihydrochloride salt in D2O: N-H+ exchanged (absent), HOD 4.79, TSP-d4"),
+]
 # compounds that only the demo plate uses (the committed set stays under ~15 MB)
 PLATE_ONLY = [("homopiperazine", None, "N-H / N-H, the parent ring"), ("boc_ethyl_diazepane", None, "N-Boc / N-ethyl")]
 
@@ -64,7 +68,7 @@ FAILURES = [
 
 
 def sample_defs() -> list[SampleDef]:
-    out = [SampleDef(k, k, field=f, note=n, big_endian=False) for k, f, n in GOOD]
+    out = [SampleDef(k, k, field=f, note=n, big_endian=False) for k, f, n in GOOD + SAMPLE_ONLY]
     # the headline sample always has TMS
     out[0].tms = True
     # one acquisition from an older console: big-endian FID (BYTORDA=1)

@@ -176,7 +176,7 @@ def generate_sample(d: SampleDef, outdir: str | Path, base_seed: int = 0, write_
     lw = float(rng.uniform(0.5, 1.1))
     spec = nsim.NmrSpec(
         field=field_mhz,
-        solvent="CDCl3" if skey == "cdcl3" else "DMSO",
+        solvent=_ACQUS_SOLVENT.get(skey, "DMSO"),
         o1p=float(rng.choice([6.175, 6.0, 6.5, 4.7])),
         lw_hz=lw,
         gauss_hz=float(rng.uniform(0.2, 0.6)),
@@ -220,12 +220,18 @@ def generate_sample(d: SampleDef, outdir: str | Path, base_seed: int = 0, write_
         add([Group(7.26, "s", (), float(np.exp(rng.uniform(np.log(0.05), np.log(0.8)))), 0.0, "CHCl3")], 1.0,
             "solvent", sat=False)
         add([_water(d.water, 1.56, float(rng.uniform(0.3, 1.4)), float(rng.uniform(1.5, 4.0)), "H2O")], 1.0, "water")
+    elif skey == "d2o":
+        # HOD is the residual line and the water at once: large (99.9 % D2O against ~30 mM, plus the salt's
+        # exchanged N-H), 4.79 ppm at 25 degC
+        add([_water(d.water, 4.79, float(rng.uniform(2.0, 8.0)), float(rng.uniform(1.5, 4.0)), "HOD")], 1.0, "water")
     else:
         # CHD2 of 99.8-99.9 % DMSO-d6 against a ~30 mM sample: a few H-equivalents
         add([Group(2.50, "quint", (1.9,), float(rng.uniform(0.5, 3.0)), 0.0, "DMSO-d5")], 1.0, "solvent", sat=False)
         add([_water(d.water, 3.33, float(rng.uniform(1.0, 3.5)), float(rng.uniform(4.0, 12.0)), "HOD/H2O")], 1.0, "water")
     if tms:
-        add([Group(0.0, "s", (), 12 * float(rng.uniform(0.04, 0.25)), 0.0, "TMS")], 1.0, "tms")
+        # TMS does not dissolve in D2O: TSP-d4 (its Si(CH3)3, 9H; the CD2 give no 1H line) is the reference there
+        ref = (9, "TSP-d4 (TMS-like Si(CH3)3)") if skey == "d2o" else (12, "TMS")
+        add([Group(0.0, "s", (), ref[0] * float(rng.uniform(0.04, 0.25)), 0.0, ref[1])], 1.0, "tms")
     # extra broad lines (probe-background humps, exchange-broadened lines): fixed, no random draw, so that a
     # definition without them keeps every other draw (and byte) of the sample
     for ppm, n_h, lw_hz, label in d.broad:
@@ -310,6 +316,10 @@ def generate_sample(d: SampleDef, outdir: str | Path, base_seed: int = 0, write_
         "note": d.note,
         "truth": truth,
     }
+
+
+# SOLVENT as TopSpin writes it into acqus
+_ACQUS_SOLVENT = {"cdcl3": "CDCl3", "dmso": "DMSO", "d2o": "D2O"}
 
 
 def _water(override, ppm: float, n_h: float, lw_hz: float, label: str) -> Group:

@@ -60,6 +60,7 @@ NAMES = {
     "boc_ethyl_diazepane": "tert-butyl 4-ethyl-1,4-diazepane-1-carboxylate",
     "benzyl_diazepane_2hcl": "1-benzyl-1,4-diazepane dihydrochloride",
     "benzyl_diazepane_tfa": "1-benzyl-1,4-diazepane bis(trifluoroacetate)",
+    "benzyl_diazepane_2hcl_d2o": "1-benzyl-1,4-diazepane dihydrochloride",
     "dibenzyl_diazepane": "1,4-dibenzyl-1,4-diazepane",
     "triphenylphosphine_oxide": "triphenylphosphine oxide",
 }

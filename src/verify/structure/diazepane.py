@@ -27,6 +27,16 @@ class RingPosition:
     window_dmso: tuple[float, float]
     rotamers: bool
     label: str
+    window_d2o: tuple[float, float] | None = None  # None: D2O uses the DMSO-d6 window
+
+    def window(self, solvent_key: str | None) -> tuple[float, float]:
+        """The window (ppm) for a solvent key: D2O's own where the table gives one, the DMSO-d6 column for
+        DMSO-d6 and the other H-bonding solvents, CDCl3 otherwise (`verify.structure.shifts.rule_column`)."""
+        from .shifts import rule_column  # noqa: PLC0415 - shifts imports this module
+
+        if solvent_key == "d2o" and self.window_d2o is not None:
+            return self.window_d2o
+        return self.window_dmso if rule_column(solvent_key or "cdcl3") == "dmso" else self.window_cdcl3
 
 
 @dataclass
@@ -37,7 +47,9 @@ class DiazepaneRing:
     n4_class: str
     positions: list[RingPosition] = field(default_factory=list)
 
-    def to_dict(self) -> dict:
+    def to_dict(self, solvent_key: str | None = None) -> dict:
+        """Plain form; each ring CH2 carries its windows per solvent column and `window`, the one that applies
+        to `solvent_key` (CDCl3 when None)."""
         return {
             "n1_atom": self.n1,
             "n4_atom": self.n4,
@@ -50,6 +62,8 @@ class DiazepaneRing:
                     "next_to": p.next_to,
                     "window_cdcl3": list(p.window_cdcl3),
                     "window_dmso": list(p.window_dmso),
+                    "window_d2o": list(p.window_d2o) if p.window_d2o is not None else None,
+                    "window": list(p.window(solvent_key)),
                     "rotamers": p.rotamers,
                     "label": p.label,
                 }
@@ -132,6 +146,7 @@ def find_diazepanes(mol: Chem.Mol) -> list[DiazepaneRing]:
                     nitrogen_class=cls,
                     window_cdcl3=(row["cdcl3_lo"], row["cdcl3_hi"]),
                     window_dmso=(row["dmso_lo"], row["dmso_hi"]),
+                    window_d2o=(row["d2o_lo"], row["d2o_hi"]) if row.get("d2o_lo") is not None else None,
                     rotamers=(row["rotamers"] == "yes")
                     or (next_to == "C" and "yes" in (_row_for(cls1)["rotamers"], _row_for(cls4)["rotamers"])),
                     label=f"diazepane {label}H2 ({row['label']})",

@@ -261,7 +261,7 @@ class RuleShiftPredictor:
         # benzene rows that need increments (computed once per molecule)
         for ring in find_diazepanes(mol):
             for p in ring.positions:
-                lo, hi = p.window_dmso if col == "dmso" else p.window_cdcl3
+                lo, hi = p.window(solvent)
                 note = "rotamers may broaden or double this signal" if p.rotamers else ""
                 windows[p.atom_idx] = ShiftWindow(lo=lo, hi=hi, label=p.label, source="diazepane_ring.tsv", note=note)
         self._bicyclic_spread(mol, windows)
