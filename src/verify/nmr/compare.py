@@ -431,6 +431,11 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
             for j in reg:
                 if peaks[j].surplus_h >= th.report_min_h:
                     peaks[j].note = _join(peaks[j].note, f"{peaks[j].surplus_h:.2f} H more than assigned")
+    # exchangeable H the assignment left unplaced: a broad N-H/O-H may lie under any region (not in D2O/CD3OD)
+    unplaced_exch = sum(max(0.0, gc.group.n_h - gc.placed_h) for gc in gcalls if gc.group.exchangeable) if exch_ok else 0.0
+    findings += _leave_one_out_counts(regions, reg_obs, reg_placed, peaks, mults, groups, free_surplus,
+                                      exch_ids, {f.message for f in findings if f.code == "nmr.integral_mismatch"},
+                                      tol_h, th, unplaced_exch)
     exp_nonex = sum(g.n_h for g in groups if not g.exchangeable)
     missing_h = sum(miss.get(gi, 0.0) for gi, g in enumerate(groups) if not g.exchangeable)
     if exp_nonex and total_deficit + missing_h > max(th.integral_wrong_h * 2, th.h_count_wrong_fraction * exp_nonex):
@@ -481,6 +486,56 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
     return Comparison(scale=scale, peaks=peaks, groups=gcalls, findings=findings,
                       impurities=[h for h in hits if h.mol_percent > 0],
                       side_products=named_sp, observed_h=observed_h, expected_h=exp_h)
+
+
+def _leave_one_out_counts(regions, reg_obs, reg_placed, peaks, mults, groups, free_surplus, exch_ids, flagged,
+                          tol_h, th: NmrThresholds, unplaced_exch_h: float = 0.0) -> list[Finding]:
+    """H count of each clean region measured on the scale of the other clean regions (jackknife).
+
+    The assignment's scale is the best fit of all integrals, so one region with a wrong H count (a 4-fluoro-
+    benzyl target on a benzyl compound's spectrum: 5 aromatic H where 4 are expected) pulls it and the error is
+    shared out below every region's tolerance. Measured against the others alone, the region shows its count.
+    Only regions whose groups are placed wholly in them are tested (a whole number of H is expected there),
+    and only clean regions (no solvent line, no exchangeable H, no hidden impurity) set the scale. A region
+    holding a solvent or impurity line is tested for a deficit only (those lines add intensity, never hide
+    missing H); one holding exchangeable H is not tested (their count there is free). A surplus up to the
+    exchangeable H left unplaced (`unplaced_exch_h`) is not counted either: a broad N-H or O-H may lie under
+    any multiplet.
+    """
+    n_h = {g.id: g.n_h for g in groups}
+    clean, additive = [], []
+    for ri, reg in enumerate(regions):
+        placed_ids = {g for j in reg for g in peaks[j].placed}
+        extra = any(free_surplus.get(j, 1.0) < 1.0 for j in reg)
+        exch = bool(exch_ids & placed_ids)
+        clean.append(not extra and not exch and reg_placed[ri] > 0)
+        additive.append(extra and not exch and reg_placed[ri] > 0)
+    out = []
+    for ri, reg in enumerate(regions):
+        if not (clean[ri] or additive[ri]):
+            continue
+        ids = list(dict.fromkeys(g for j in reg for g in peaks[j].placed))
+        # each group whole in this region (a group shared with another region has no whole-number count here)
+        if any(abs(sum(peaks[j].placed.get(g, 0.0) for j in reg) - n_h[g]) > 0.05 * n_h[g] for g in ids):
+            continue
+        others = [k for k in range(len(regions)) if k != ri and clean[k]]
+        other_placed = sum(reg_placed[k] for k in others)
+        if len(others) < 2 or other_placed < th.integral_loo_min_scale_h:
+            continue
+        implied = reg_obs[ri] * other_placed / sum(reg_obs[k] for k in others)
+        off = implied - reg_placed[ri]
+        if off > 0:
+            off = 0.0 if additive[ri] else max(0.0, off - unplaced_exch_h)
+        if abs(off) <= max(tol_h(reg_placed[ri]), th.integral_loo_min_h):
+            continue
+        where = f"{mults[reg[0]].ppm:.2f} ppm" if len(reg) == 1 else f"{mults[reg[-1]].lo:.2f}-{mults[reg[0]].hi:.2f} ppm"
+        if any(where in m for m in flagged):
+            continue
+        out.append(Finding("warning", "nmr.integral_mismatch",
+                           f"the signal(s) at {where} integrate to {implied:.2f} H against the compound's other "
+                           f"signals, where {'+'.join(ids)} {'need' if off < 0 else 'account for'} "
+                           f"{_h(reg_placed[ri])} H (a different count of H there?)"))
+    return out
 
 
 def _h(n: float) -> str:

@@ -109,6 +109,13 @@ class NmrThresholds:
     """The integral of a region of touching multiplets differing from the H assigned to it by more than
     both of these (relative and absolute, in H) is marginal: warning `nmr.integral_mismatch` (surplus
     only when it is also >= unexplained_min_h and no solvent line or exchangeable OH/NH sits there)."""
+    integral_loo_min_h: float = 0.75
+    integral_loo_min_scale_h: float = 4.0
+    """Leave-one-out count check: a region whose groups sit wholly in it is measured against the H scale of the
+    compound's other clean regions (no solvent line, no exchangeable H, at least integral_loo_min_scale_h H), so
+    that one wrong count cannot pull the scale toward itself (a 4-H aromatic region holding 5 H, the best fit of
+    all integrals shares the surplus out and every region looks within tolerance). It is off by more than
+    tol (integral_tol_h, integral_tol_rel) and by at least this many H: warning `nmr.integral_mismatch`."""
     integral_wrong_h: float = 1.0
     h_count_wrong_fraction: float = 0.15
     """When the H missing over the whole spectrum (deficits of assigned signals plus unplaced H) exceed
