@@ -477,3 +477,41 @@ def test_ammonium_ring_ch2_window_in_d2o_is_its_own_and_the_free_base_falls_back
     c2f = next(p for p in free.positions if p.position == "C2")
     assert c2f.window_d2o is None and c2f.window("d2o") == c2f.window_dmso
     assert free.to_dict("d2o")["ring_ch2"][0]["window"] == list(free.positions[0].window_dmso)
+
+
+def test_coupling_partners_come_from_the_graph_with_the_tables_j_ranges():
+    from verify.structure.couplings import coupling_kind, j_ranges
+    from verify.structure.hgroups import expected_groups
+    from verify.structure.shifts import RuleShiftPredictor
+
+    mol = Chem.MolFromSmiles("CC(C)(C)OC(=O)N1CCCN(Cc2ccc(Cl)cc2)CC1")
+    groups = {g.label: g for g in expected_groups(mol, "cdcl3", RuleShiftPredictor())}
+    by_id = {g.id: g for g in groups.values()}
+    aro = [g for g in groups.values() if g.label.startswith("aromatic")]
+    assert len(aro) == 2 and all([(c.partner, c.kind) for c in g.couplings] ==
+                                 [(next(h.id for h in aro if h is not g), "aromatic ortho")] for g in aro)
+    c6 = next(g for g in groups.values() if "C6H2" in g.label)
+    assert sorted(by_id[c.partner].label[:13] for c in c6.couplings) == ["diazepane C5H", "diazepane C7H"]
+    assert all(c.kind == "vicinal sp3" and (c.j_lo_hz, c.j_hi_hz) == j_ranges()["vicinal sp3"] for c in c6.couplings)
+    assert not groups["tert-butyl of Boc/carbamate"].couplings and not groups["ArCH2-N (benzylic amine)"].couplings
+    # ring positions and chains
+    benz = Chem.MolFromSmiles("c1ccccc1")
+    assert [coupling_kind(benz, 0, k) for k in (1, 2, 3)] == ["aromatic ortho", "aromatic meta", "aromatic para"]
+    enal = Chem.MolFromSmiles("CC=CC=O")
+    assert coupling_kind(enal, 0, 1) == "allylic vicinal" and coupling_kind(enal, 1, 2) == "vinyl"
+    assert coupling_kind(enal, 2, 3) == "conjugated vicinal"
+    assert coupling_kind(Chem.MolFromSmiles("CCC=O"), 1, 2) == "aldehyde vicinal"
+
+
+def test_strong_coupling_is_delta_nu_over_j_at_the_field():
+    from verify.structure.couplings import Coupling, strong_partners
+
+    ortho = (Coupling("G2", "aromatic ortho", 4.5, 9.0), Coupling("G3", "aromatic para", 0.0, 1.0))
+    # 0.035 ppm apart: 14 Hz at 400 MHz for J 6.75 Hz (ratio 2.1, second order); the para partner (J < 1) never
+    assert strong_partners(ortho, {"G1": 7.265, "G2": 7.23, "G3": 7.265}, "G1", 400.13) == ["G2"]
+    # a para-disubstituted ring 0.4 ppm apart is first order (160 Hz / 6.75 Hz = 24)
+    assert strong_partners(ortho, {"G1": 7.30, "G2": 6.90, "G3": 7.30}, "G1", 400.13) == []
+    # 0.3 ppm apart is first order at 400 MHz (ratio 18) but second order on a 60 MHz benchtop (18 Hz: 2.7)
+    assert strong_partners(ortho, {"G1": 7.20, "G2": 6.90, "G3": 7.2}, "G1", 60.0) == ["G2"]
+    assert strong_partners(ortho, {"G1": 7.20, "G2": 6.90, "G3": 7.2}, "G1", 400.13) == []
+    assert strong_partners(ortho, {"G1": 7.20, "G2": 6.90}, "G1", 400.13, ratio=30.0) == ["G2"]

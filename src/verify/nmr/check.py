@@ -55,6 +55,8 @@ class GroupMatch:
     integral: float | None = None  # observed H attributed to the group
     in_window: bool = False
     note: str = ""
+    # partner groups second order with this one at the run's field (delta-nu / J < 3): no first-order pattern
+    strongly_coupled_with: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         g = self.group
@@ -70,6 +72,8 @@ class GroupMatch:
             "peak_ppm": None if self.peak_ppm is None else round(self.peak_ppm, 3),
             "integral": None if self.integral is None else round(self.integral, 2),
             "note": self.note,
+            "couplings": [c.to_dict() for c in g.couplings],
+            "strongly_coupled_with": list(self.strongly_coupled_with),
         }
 
 
@@ -198,7 +202,8 @@ def check_spectrum(spectrum: Spectrum1D, target, solvent: Solvent | None = None,
                     else "exchangeable H: not required")
         if gc.found and not gc.in_window:
             note = (note + "; " if note else "") + f"{gc.distance_ppm:.2f} ppm outside the window"
-        groups.append(GroupMatch(gc.group, gc.found, gc.peak_ppm, gc.integral, gc.in_window, note))
+        groups.append(GroupMatch(gc.group, gc.found, gc.peak_ppm, gc.integral, gc.in_window, note,
+                                 list(gc.strongly_coupled_with)))
     if cmp.expected_h:
         findings.append(Finding("info", "nmr.h_total",
                                 f"target signals integrate to {cmp.observed_h:.1f} H for {cmp.expected_h} non-exchangeable H expected "

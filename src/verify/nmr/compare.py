@@ -30,6 +30,7 @@ from rdkit import Chem
 from ..expectation import Expectation
 from ..findings import Finding
 from ..solvents import Solvent
+from ..structure.couplings import strong_partners
 from ..structure.hgroups import HGroup
 from .assign import assign
 from .impurities import _nearest_impurity_hint, _nh, find_impurities
@@ -183,6 +184,12 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
         gcalls.append(GroupCall(g, bool(found), round(m.ppm, 3), round(integ, 2), placed,
                                 dist <= th.window_slack_ppm, dist, [round(mults[j].ppm, 3) for j, _ in pl],
                                 sum(mults[j].ppm * v for j, v in pl) / placed))
+
+    # strongly coupled partners at this field (delta-nu / J) from the predicted shifts: where the assignment put
+    # the groups would be circular (two groups piled on one multiplet would excuse themselves)
+    shift_of = {g.id: g.mid for g in groups if not g.exchangeable}
+    gcalls = [replace(gc, strongly_coupled_with=tuple(strong_partners(
+        gc.group.couplings, shift_of, gc.group.id, sf_mhz, th.strong_coupling_ratio))) for gc in gcalls]
 
     # multiplets whose lines are about as narrow as the spectrum's own: lines much wider are several
     # unresolved lines merged (overlapping multiplets, strong coupling)
@@ -701,6 +708,9 @@ def _pattern_mismatches(gcalls: list[GroupCall], x: dict, groups: list[HGroup], 
         g = groups[gi]
         if g.ortho_h is None or not gcalls[gi].found:
             continue
+        strong = set(gcalls[gi].strongly_coupled_with)
+        if any(c.partner in strong and c.kind == "aromatic ortho" for c in g.couplings):
+            continue  # second order with an ortho partner: its lines follow no first-order pattern
         if x[(gi, j)] < 0.9 * sum(v for (g2, _), v in x.items() if g2 == gi):
             continue  # spread over several signals: the pattern of one piece says nothing
         why = why_not(g, j)

@@ -47,6 +47,7 @@ class GroupCall:
     distance_ppm: float = 0.0  # how far outside its window (0 inside)
     peaks: list = field(default_factory=list)  # ppm of every multiplet it was placed on
     placed_ppm: float | None = None  # H-weighted mean ppm of those multiplets (where the group's H sit)
+    strongly_coupled_with: tuple[str, ...] = ()  # partner group ids with delta-nu / J under the threshold
 
 
 @dataclass

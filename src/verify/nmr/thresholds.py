@@ -162,6 +162,10 @@ class NmrThresholds:
     """A doublet shared by several aromatic groups is read as a first-order d only when none of its lines is
     wider than this many times the spectrum's natural line width (20th percentile of all line widths):
     wider lines are unresolved lines merged (two overlapping triplets can look like a d)."""
+    strong_coupling_ratio: float = 3.0
+    """Two coupled groups whose shifts lie closer than this many J apart (delta-nu / J at the spectrometer's
+    field, J typical of reference/coupling_constants.tsv, the predicted shifts) are strongly
+    coupled: their lines do not follow the n+1 rule, so no first-order pattern is expected of them."""
     pattern_swap_misfit: float = 1.0
     """An aromatic H on a pattern its ring neighbours forbid is excused when trading signals with another
     group of the same H count cures both and costs at most this much shift misfit per H (0.5 z^2 per H, the

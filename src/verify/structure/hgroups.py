@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from rdkit import Chem
 
+from .couplings import group_couplings
 from .shifts import ShiftPredictor, ShiftWindow
 
 
@@ -34,6 +35,8 @@ class HGroup:
     # aromatic CH of a six-membered ring with no F/P near: how many ring C-H sit ortho to it (0, 1 or 2;
     # ortho 3J 7-9 Hz, meta 4J 1-3 Hz): 1 makes a doublet, 2 a triplet/dd, 0 a (narrow) singlet
     ortho_h: int | None = None
+    # coupling partners through the graph with typical |J| (verify.structure.couplings.Coupling, by partner id)
+    couplings: tuple = ()
 
     @property
     def mid(self) -> float:
@@ -54,6 +57,7 @@ class HGroup:
             "note": self.note,
             "may_split": self.may_split,
             "ortho_h": self.ortho_h,
+            "couplings": [c.to_dict() for c in self.couplings],
         }
 
 
@@ -227,6 +231,6 @@ def expected_groups(
             )
         )
     groups.sort(key=lambda g: (-g.mid, g.atoms))
-    return [
-        HGroup(**{**g.__dict__, "id": f"G{i + 1}"}) for i, g in enumerate(groups)
-    ]
+    named = [HGroup(**{**g.__dict__, "id": f"G{i + 1}"}) for i, g in enumerate(groups)]
+    partners = group_couplings(mol, named)
+    return [HGroup(**{**g.__dict__, "couplings": partners.get(g.id, ())}) for g in named]
