@@ -339,7 +339,14 @@ def test_text_findings_name_the_technique_that_raised_them():
 
     data = _result("missing", "good").to_dict()
     text = render_text(data)
-    after = text.split("\nVerdict: ", 1)[1].splitlines()[1:]  # the findings, in order
+    block = text.split("\nVerdict: ", 1)[1].split("\n\n", 1)[0].splitlines()[1:]  # the findings, wrapped
+    after = []
+    for ln in block:  # a continuation line of a wrapped finding is indented further
+        if ln.startswith("  ["):
+            after.append(ln)
+        else:
+            assert ln.startswith("      ") and after, ln
+            after[-1] += " " + ln.strip()
     assert len(after) == len(data["findings"]) and data["findings"]
     assert any(f["code"].startswith("nmr.") and f["severity"] != "info" for f in data["findings"])
     for ln, f in zip(after, data["findings"]):
@@ -497,6 +504,6 @@ def test_retention_times_read_in_minutes():
     tgt = read_target(BOC_BENZYL)
     res = CompoundResult(tgt, ms.expectation, None, ms, [])
     text = render_text(res.to_dict())
-    assert "RT min" in text and "RT: 2." in text and "rt_s" not in text
+    assert "RT min" in text and "retention time: 2." in text and "rt_s" not in text
     html = compound_section(res)
     assert "RT (min)" in html and not re.search(r"\d s\b", re.sub(r"<[^>]+>", " ", html))

@@ -145,7 +145,31 @@ def test_one_technique_names_what_the_verdict_rests_on(capsys):
     codes = [f["code"] for f in r["findings"]]
     assert "check.ms_not_supplied" in codes and "check.nmr_not_supplied" not in codes
     code, out, _ = run_cli([smi, "--ms", str(d / "ms.mzML")], capsys)
-    assert "Verdict: CONSISTENT (checked by HRMS)" in out and "verdict rests on HRMS alone" in out
+    flat = " ".join(out.split())  # findings wrap at 100 columns
+    assert "Verdict: CONSISTENT (checked by HRMS)" in out and "verdict rests on HRMS alone" in flat
+
+
+def test_text_report_fits_100_columns_verdict_first_and_verbose_adds_the_expectation(capsys):
+    from pathlib import Path
+
+    d = Path(__file__).resolve().parents[1] / "sample_spectra" / "boc_benzyl_diazepane"
+    argv = [str(d / "compound.smi"), "--nmr", str(d / "nmr"), "--ms", str(d / "ms.mzML")]
+    code, out, _ = run_cli(argv, capsys)
+    assert code == 0 and max(len(ln) for ln in out.splitlines()) <= 100
+    lines = out.splitlines()
+    verdict = next(i for i, ln in enumerate(lines) if ln.startswith("Verdict: CONSISTENT"))
+    assert verdict < next(i for i, ln in enumerate(lines) if ln.startswith("1H NMR: ")) \
+        < next(i for i, ln in enumerate(lines) if ln.startswith("HRMS: "))
+    assert "Expected 1H groups" not in out and "ms_purity" not in out and "isotope_score" not in out
+    assert "MS purity (ion current): 100 %" in out and "retention time: 2.04 min" in out
+    code, full, _ = run_cli(argv + ["--verbose"], capsys)
+    assert code == 0 and max(len(ln) for ln in full.splitlines()) <= 100
+    assert "Expected 1H groups" in full and "1,4-Diazepane ring" in full
+    # the run is positive-mode only: no negative ions listed in what the structure predicts
+    assert "[M+H]+" in full and "[M+Cl]-" not in full and "positive as in the run" in full
+    # nothing checked: the expectation is the report, both polarities
+    code, bare, _ = run_cli([str(d / "compound.smi")], capsys)
+    assert "Expected 1H groups" in bare and "[M+Cl]-" in bare
 
 
 def test_solvent_option_contradicting_the_file_is_a_warning(capsys):

@@ -58,6 +58,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ppm", type=float, default=5.0, help="HRMS m/z tolerance in ppm (default 5)")
     p.add_argument("--format", choices=("text", "json", "html"), default="text")
     p.add_argument("-o", "--output", metavar="FILE", help="write the report here instead of stdout")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="text: also print what the structure predicts (ions, 1H groups, ring windows)")
     add_limit_options(p, "the check")
     p.add_argument("--version", action="version", version=f"verify {__version__}")
     return p
@@ -121,7 +123,7 @@ def _check_and_render(args) -> tuple[str, str]:
         return compound_html(result), result.verdict
     from .report.text import render_text
 
-    return render_text(data), result.verdict
+    return render_text(data, verbose=args.verbose), result.verdict
 
 
 def main(argv: list[str] | None = None) -> int:
