@@ -593,7 +593,8 @@ def test_progress_bar_on_a_terminal_and_plain_lines_otherwise():
         p.update({"well": w, "verdict": "consistent"})
     p.close()
     s = buf.getvalue()
-    assert "\r[" in s and "3/3 wells" in s and "wells/s" in s and "left" in s and s.endswith("\n")
+    assert "\r" in s and "3/3 wells" in s and "well/s" in s and "left" in s and s.endswith("\n")
+    assert "A3 consistent" in s  # the last well's verdict beside the bar
     buf = io.StringIO()
     p = Progress(2, stream=buf, tty=False, label="plate")
     p.update({"well": "A1", "compound_id": "X", "verdict": "error", "error": "bad file"})

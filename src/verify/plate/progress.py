@@ -1,8 +1,8 @@
-"""Progress on stderr: a one-line bar (wells done, rate, time left) on a terminal, plain lines otherwise."""
+"""Progress on stderr: tqdm's one-line bar (wells done, rate, time left) on a terminal, plain lines otherwise
+(a log file or a LIMS job runner gets one readable line per well, never carriage returns)."""
 
 from __future__ import annotations
 
-import shutil
 import sys
 import time
 
@@ -22,8 +22,14 @@ class Progress:
         self.tty = self.stream.isatty() if tty is None else tty
         self.label = label
         self.t0 = time.monotonic()
-        self._last = 0.0
-        if self.total and not self.tty:
+        self._bar = None
+        if self.total and self.tty:
+            from tqdm import tqdm  # noqa: PLC0415 - only a terminal needs it
+
+            self._bar = tqdm(total=self.total, file=self.stream, unit="well", desc=self.label, dynamic_ncols=True,
+                             mininterval=0.1, bar_format="{desc}: [{bar}] {n_fmt}/{total_fmt} wells  "
+                                                         "{rate_fmt}  {remaining} left{postfix}")
+        elif self.total:
             self._line(f"{self.label}: checking {self.total} well{'s' if self.total != 1 else ''}")
 
     def _line(self, s: str) -> None:
@@ -42,21 +48,9 @@ class Progress:
         r = self.rate()
         left = (self.total - self.done) / r if r > 0 else 0.0
         verdict = rec.get("verdict") or "error"
-        if self.tty:
-            now = time.monotonic()
-            if now - self._last < 0.1 and self.done < self.total:
-                return
-            self._last = now
-            width = shutil.get_terminal_size((80, 20)).columns
-            stats = f" {self.done}/{self.total} wells  {r:.2f} wells/s  {_hms(left)} left "
-            barw = max(10, min(40, width - len(stats) - 4))
-            fill = int(barw * self.done / max(1, self.total))
-            bar = "█" * fill + "░" * (barw - fill)
-            try:
-                self.stream.write(f"\r[{bar}]{stats}"[: width - 1])
-                self.stream.flush()
-            except (OSError, ValueError):
-                pass
+        if self._bar is not None:
+            self._bar.set_postfix_str(f"{rec.get('well')} {verdict}", refresh=False)
+            self._bar.update(1)
         else:
             msg = f" ({rec['error']})" if rec.get("error") else ""
             if not msg and rec.get("part_errors"):  # partial: name the unreadable part
@@ -69,9 +63,8 @@ class Progress:
             )
 
     def close(self) -> None:
-        if self.tty and self.total:
+        if self._bar is not None:
             try:
-                self.stream.write("\n")
-                self.stream.flush()
-            except (OSError, ValueError):
+                self._bar.close()
+            except (OSError, ValueError):  # the terminal went away
                 pass
