@@ -25,6 +25,7 @@ take a structure, the rules stand and `HybridShiftPredictor.status` says why.
 
 from __future__ import annotations
 
+import atexit
 import functools
 import importlib.util
 import json
@@ -277,6 +278,9 @@ def _helper_pool():
             # (torch alone maps about 2 GB): it lifts it first
             _helper = multiprocessing.get_context("spawn").Pool(1, initializer=_helper_init)
             _helper_pid = os.getpid()
+            # ended while the interpreter is whole: a pool left to the garbage collector at shutdown prints
+            # "Exception ignored in Pool.__del__" once its modules are gone
+            atexit.register(stop_helper)
         return _helper
 
 
