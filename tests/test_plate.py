@@ -489,9 +489,27 @@ def test_find_data_in_dirs_by_id_well_and_title(tmp_path, capsys, fake_pipeline)
 def test_default_report_dir_is_cwd(tmp_path, capsys, fake_pipeline, monkeypatch):
     m = make_plate(tmp_path / "maps", [("A1", "ok", BENZYL, "good", "good", "")])
     monkeypatch.chdir(tmp_path)
-    assert run([str(m), "--workers", "1", "-q"], capsys)[0] == 0
+    r = run([str(m), "--workers", "1", "-q"], capsys)
+    assert r[0] == 0, r
     assert (tmp_path / "plate_report" / "index.html").exists()
     assert (tmp_path / "plate_report" / "results.sqlite").exists()
+
+
+def test_report_title_from_the_map_name_or_title_option(tmp_path, capsys, fake_pipeline, monkeypatch):
+    import re
+
+    from verify.plate.cli import plate_title
+
+    assert plate_title("plate") == "plate" and plate_title("Plate7_map") == "Plate7_map"
+    assert plate_title("2026-12-04_A") == "Plate 2026-12-04_A"
+    m = make_plate(tmp_path / "maps", [("A1", "ok", BENZYL, "good", "good", "")])  # maps/plate.csv
+    monkeypatch.chdir(tmp_path)
+    assert run([str(m), "--workers", "1", "-q"], capsys)[0] == 0
+    html = (tmp_path / "plate_report" / "index.html").read_text()
+    assert "Plate plate" not in html and re.search(r"<h1>plate</h1>", html)
+    assert run([str(m), "--workers", "1", "-q", "--title", "Library QC <batch 7>", "-o", "r2"], capsys)[0] == 0
+    html = (tmp_path / "r2" / "index.html").read_text()
+    assert "<title>Library QC &lt;batch 7&gt;</title>" in html and "<h1>Library QC &lt;batch 7&gt;</h1>" in html
 
 
 # ------------------------------------------------------------------------------ the real demo plate

@@ -59,8 +59,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--solvent", metavar="NAME", help="NMR solvent for every well (a map column 'solvent' wins)")
     p.add_argument("--ppm", type=float, default=5.0, help="HRMS m/z tolerance in ppm (default 5)")
     add_limit_options(p, "a well")  # a well over a limit becomes an error result; the plate goes on
+    p.add_argument("--title", metavar="TEXT", help="report title (default: from the map's file name)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     return p
+
+
+def plate_title(map_stem: str) -> str:
+    """Report title from the map's file name: "Plate 2026-12-04_A" for 2026-12-04_A.csv, the stem itself when it
+    already says plate (plate.csv, plate7_map.csv), never "Plate plate"."""
+    return map_stem if map_stem.lower().startswith("plate") else f"Plate {map_stem}"
 
 
 def _rel(p: Path | None, base: Path) -> str:
@@ -194,6 +201,7 @@ def run_plate(argv: list[str]) -> int:
         n_partial = sum(r.get("status") == "partial" for r in records)
         meta = {
             "name": pm.name,
+            "title": args.title or plate_title(pm.name),
             "map": str(pm.path),
             "format": pm.size,
             "rows": pm.rows,

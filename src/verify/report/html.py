@@ -450,12 +450,13 @@ def plate_html(meta: dict, records: list[dict]) -> str:
             f"run {elapsed:.1f} s" if isinstance(elapsed, (int, float)) else "",
         ) if x
     )
+    title = str(meta.get("title") or f"Plate {meta.get('name', '')}")
     body = (
-        f'<header class="top"><h1>Plate {escape(str(meta.get("name", "")))}</h1><p class="meta">{meta_line}</p></header>'
+        f'<header class="top"><h1>{escape(title)}</h1><p class="meta">{meta_line}</p></header>'
         f'<main><div class="plate-wrap">{"".join(grid)}{"".join(btns)}</div>'
         f"<h3>All wells</h3>{summary}"
         + "".join(r.get("fragment") or error_section(r["well"], r.get("compound_id", ""), r.get("smiles", ""),
                                                      r.get("error") or "no report stored") for r in records)
         + "</main>"
     )
-    return _page(f"Plate {meta.get('name', '')}", body, FILTER_JS)
+    return _page(title, body, FILTER_JS)
