@@ -170,3 +170,30 @@ def plate_report(tmp_path_factory, tmp_path, monkeypatch):
         assert main(["plate", str(m), "-o", str(rep), "--workers", "1", "-q"]) == 0
     data = json.loads((rep / "results.json").read_text())
     return rep / "index.html", [w["well"] for w in data["wells"]]
+
+
+def _pdf_pages(html: Path, pdf: Path, profile: Path) -> int:
+    """Pages of `html` printed to PDF by headless Chromium (its own print engine, A4 from the page's @page)."""
+    import re
+    import subprocess
+
+    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                    f"--user-data-dir={profile}", f"--print-to-pdf={pdf}", "--no-pdf-header-footer", html.as_uri()],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120, check=False)
+    assert pdf.is_file() and pdf.stat().st_size > 10_000
+    return len(re.findall(rb"/Type\s*/Page[^s]", pdf.read_bytes()))
+
+
+@pytest.mark.parametrize("sample,most_pages", [("boc_benzyl_diazepane", 1), ("fail_residual_solvents", 2)])
+def test_compound_page_prints_on_one_or_two_a4_pages(tmp_path, sample, most_pages):
+    # the print stylesheet: structure, verdict, findings, both figures and the observed tables on one A4 page for a
+    # clean compound; a failure with 18 peaks and 7 findings runs onto a second page (screen shows much more)
+    _need_browser()
+    from verify.pipeline import check_compound
+    from verify.report.html import compound_html
+
+    d = Path(__file__).resolve().parents[1] / "sample_spectra" / sample
+    page = tmp_path / "c.html"
+    page.write_text(compound_html(check_compound(str(d / "compound.smi"), nmr=str(d / "nmr"), ms=str(d / "ms.mzML"))))
+    n = _pdf_pages(page, tmp_path / "c.pdf", tmp_path / "chromium-print")
+    assert 1 <= n <= most_pages, n

@@ -103,7 +103,25 @@ section.partial{border-right:6px dashed var(--err)}
 table.summary td.reasons{font-size:12px;color:#444}
 table.summary td:nth-child(2){white-space:nowrap}
 .hidden{display:none!important}
-@media print{section.well{break-inside:avoid-page}.counts button{border:none}}
+/* print: one A4/Letter page per compound (structure, verdict, findings, spectra with expansions, the observed
+   peak and ion tables); the explanations and the expectation tables stay on screen */
+@page{size:A4;margin:7mm}
+@media print{
+ body{font-size:8.5px;line-height:1.25;margin:0}
+ header.top{display:none}
+ table.kv{font-size:8px}code{font-size:7.5px}.vd{font-size:8px;padding:0 5px}.st{font-size:7px;padding:0 3px}
+ ul.findings{margin:1px 0;padding-left:12px}ul.findings li{margin:0}.wellid{font-size:10px}
+ h2{font-size:12px;margin:0 0 2px}h3{font-size:10px;margin:2px 0 1px}
+ .cols{gap:6px;flex-wrap:nowrap}.struct{flex:0 0 150px}.struct img{width:150px;height:112px}
+ .facts{min-width:0}table.kv th,table.kv td{padding:0 6px 0 0}
+ p.explain,details.print-skip,details>summary,.plate-wrap,.counts{display:none!important}
+ details:not(.print-skip){display:block}
+ table.tbl{font-size:7px;margin:1px 0 2px}table.tbl th,table.tbl td{padding:0 3px;line-height:1.15}
+ img.plot{max-width:100%;max-height:62mm;width:auto;margin:1px auto}
+ .part{margin-top:2px;padding-top:1px}
+ section.well{break-inside:auto;break-before:page;border:none;box-shadow:none;padding:0;margin:0}
+ main>section.well:first-of-type,body>section.well:first-of-type{break-before:auto}
+ .counts button{border:none}}
 """
 
 FILTER_JS = """
@@ -243,14 +261,14 @@ def compound_section(
         parts.append(f"<h3>1H NMR {_verdict_badge(nmr.get('verdict'))}</h3>")
         svg, err = _safe_plot(nmr_spectrum_svg, nmr_obj)
         parts.append(_img(svg, "processed 1H spectrum") or f'<p class="muted">{escape(err or "no processed spectrum")}</p>')
-        parts.append('<p class="muted" style="font-size:12px;margin:0">Top: the full spectrum; A, B …: expansions '
+        parts.append('<p class="muted explain" style="font-size:12px;margin:0">Top: the full spectrum; A, B …: expansions '
                      "of every region with signals, each scaled to its own tallest line, with integral curves and "
                      "integrals in H. Shaded: expected windows (green found, red missing), labelled with group and "
                      "H count; peaks coloured by status.</p>")
         pt = T.nmr_peak_table(nmr)
         gt = T.nmr_group_table(nmr)
         if gt:
-            parts.append(f"<details open><summary>Expected groups and integrals</summary>{gt}</details>")
+            parts.append(f'<details open class="print-skip"><summary>Expected groups and integrals</summary>{gt}</details>')
         if pt:
             parts.append(f"<details open><summary>Observed peaks ({len(nmr.get('peaks') or [])})</summary>{pt}</details>")
     else:
@@ -269,14 +287,14 @@ def compound_section(
         fig = _img(svg, "chromatogram, spectrum and isotope pattern")
         parts.append(fig or f'<p class="muted">{escape(err or "nothing to plot")}</p>')
         if fig:
-            parts.append('<p class="muted" style="font-size:12px;margin:0">Top: base-peak chromatogram (grey) and '
+            parts.append('<p class="muted explain" style="font-size:12px;margin:0">Top: base-peak chromatogram (grey) and '
                          "the target ion's EIC (green, its integrated peak shaded); ▼ marks every chromatographic "
                          "peak the check found, labelled with its assignment, retention time and share of the ion "
                          "current. Bottom: the spectrum at the target's apex (the run's main peak when the target is "
                          "absent), ions coloured by status, and the isotope pattern.</p>")
         it = T.ms_ion_table(ms)
         if it:
-            parts.append(f"<details open><summary>Expected ions</summary>{it}</details>")
+            parts.append(f'<details open class="print-skip"><summary>Expected ions</summary>{it}</details>')
         pt = T.ms_peak_table(ms)
         if pt:
             parts.append(f"<details open><summary>Observed ions ({len(ms.get('peaks') or [])})</summary>{pt}</details>")
