@@ -197,3 +197,17 @@ def test_compound_page_prints_on_one_or_two_a4_pages(tmp_path, sample, most_page
     page.write_text(compound_html(check_compound(str(d / "compound.smi"), nmr=str(d / "nmr"), ms=str(d / "ms.mzML"))))
     n = _pdf_pages(page, tmp_path / "c.pdf", tmp_path / "chromium-print")
     assert 1 <= n <= most_pages, n
+
+
+def test_format_pdf_prints_the_compound_page(tmp_path, capsys):
+    _need_browser()
+    import re
+
+    from verify.cli import main
+
+    d = Path(__file__).resolve().parents[1] / "sample_spectra" / "boc_benzyl_diazepane"
+    out = tmp_path / "report.pdf"
+    code = main([str(d / "compound.smi"), "--nmr", str(d / "nmr"), "--ms", str(d / "ms.mzML"),
+                 "--format", "pdf", "-o", str(out)])
+    assert code == 0 and out.read_bytes().startswith(b"%PDF-")
+    assert len(re.findall(rb"/Type\s*/Page[^s]", out.read_bytes())) == 1

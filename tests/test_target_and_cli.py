@@ -199,3 +199,10 @@ def test_help_lists_solvents_and_an_example(capsys):
         build_parser().parse_args(["--help"])
     out = capsys.readouterr().out
     assert "examples:" in out and "DMSO-d6" in out and "CDCl3" in out and "unchecked" in out
+
+
+def test_format_pdf_without_chromium_is_a_usage_error_before_the_check(capsys, monkeypatch, tmp_path):
+    monkeypatch.setenv("VERIFY_CHROMIUM", str(tmp_path / "no-such-browser"))
+    code, out, err = run_cli([BOC_BENZYL, "--format", "pdf", "-o", str(tmp_path / "r.pdf")], capsys)
+    assert code == 64 and out == "" and not (tmp_path / "r.pdf").exists()
+    assert len(err.strip().splitlines()) == 1 and "apt-get install chromium" in err and "Traceback" not in err

@@ -56,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
                    ".mzXML.gz)")
     p.add_argument("--solvent", metavar="NAME", help="NMR solvent (overrides the file's; default CDCl3 without NMR)")
     p.add_argument("--ppm", type=float, default=5.0, help="HRMS m/z tolerance in ppm (default 5)")
-    p.add_argument("--format", choices=("text", "json", "html"), default="text")
+    p.add_argument("--format", choices=("text", "json", "html", "pdf"), default="text",
+                   help="text (default), json, html, or pdf (the HTML page printed by headless Chromium, A4)")
     p.add_argument("-o", "--output", metavar="FILE", help="write the report here instead of stdout")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="text: also print what the structure predicts (ions, 1H groups, ring windows)")
@@ -65,16 +66,21 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _write(text: str, output: str | None) -> None:
-    """The report to `output` (atomically: a reader never sees half a file) or to stdout."""
+def _write(text: str | bytes, output: str | None) -> None:
+    """The report to `output` (atomically: a reader never sees half a file) or to stdout (bytes: a PDF)."""
     if output:
         from .report.atomic import write_atomic
 
         write_atomic(output, text, "output")
     else:
         try:
-            sys.stdout.write(text)
-            sys.stdout.flush()
+            if isinstance(text, bytes):
+                sys.stdout.flush()
+                sys.stdout.buffer.write(text)
+                sys.stdout.buffer.flush()
+            else:
+                sys.stdout.write(text)
+                sys.stdout.flush()
         except BrokenPipeError:  # `verify ... | head`: the reader has gone; not an error of ours
             pass
         except OSError as exc:
@@ -92,11 +98,20 @@ def run(argv: list[str]) -> int:
     if args.ppm <= 0:
         raise UsageError("--ppm must be positive", "--ppm")
     check_limit_options(args)
+    if args.format == "pdf":
+        from .report.pdf import require_chromium
+
+        require_chromium()  # before the check, not after it: a missing printer is a usage error
     try:
         text, verdict = run_limited(lambda: _check_and_render(args), args.timeout, args.max_memory,
                                     prepare=_import_pipeline)
     except (LimitExceeded, CheckCrashed) as exc:  # raised by the limit, which does not know the input's name
         raise exc.__class__(exc.message, args.target) from None
+    if args.format == "pdf":
+        # printed here, outside the limited child: Chromium maps far more address space than --max-memory allows
+        from .report.pdf import html_to_pdf
+
+        text = html_to_pdf(text, args.output)
     _write(text, args.output)  # here, not in the child: a write error is reported as for any run
     return VERDICT_EXIT[verdict]
 
@@ -117,7 +132,7 @@ def _check_and_render(args) -> tuple[str, str]:
         from .report.safe import json_text
 
         return json_text(data), result.verdict
-    if args.format == "html":
+    if args.format in ("html", "pdf"):
         from .report.html import compound_html
 
         return compound_html(result), result.verdict
