@@ -417,6 +417,7 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
         return need <= 0
 
     exch_ids = {g.id for g in groups if g.exchangeable}
+    flagged: set[int] = set()  # regions already reported as a marginal integral
     for ri, reg in enumerate(regions):
         obs, placed = reg_obs[ri], reg_placed[ri]
         ids = "+".join(dict.fromkeys(g for j in reg for g in peaks[j].placed))
@@ -428,10 +429,12 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
         deficit = placed - obs
         total_deficit += max(0.0, deficit)
         if deficit > tol_h(placed):
+            flagged.add(ri)
             findings.append(Finding("warning", "nmr.integral_mismatch",
                                     f"the signal(s) at {where} integrate to {obs:.2f} H where {ids} need {_h(placed)} H"))
         elif not free and -deficit - allowed > tol_h(placed) \
                 and -deficit - allowed >= min_h and not regroupable(ri, -deficit - allowed):
+            flagged.add(ri)
             findings.append(Finding("warning", "nmr.integral_mismatch",
                                     f"the signal(s) at {where} integrate to {obs:.2f} H where {ids} account for {_h(placed)} H "
                                     f"({-deficit:.2f} H more: an overlapping impurity?)"))
@@ -441,8 +444,7 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
     # exchangeable H the assignment left unplaced: a broad N-H/O-H may lie under any region (not in D2O/CD3OD)
     unplaced_exch = sum(max(0.0, gc.group.n_h - gc.placed_h) for gc in gcalls if gc.group.exchangeable) if exch_ok else 0.0
     findings += _leave_one_out_counts(regions, reg_obs, reg_placed, peaks, mults, groups, free_surplus,
-                                      exch_ids, {f.message for f in findings if f.code == "nmr.integral_mismatch"},
-                                      tol_h, th, unplaced_exch)
+                                      exch_ids, flagged, tol_h, th, unplaced_exch)
     exp_nonex = sum(g.n_h for g in groups if not g.exchangeable)
     missing_h = sum(miss.get(gi, 0.0) for gi, g in enumerate(groups) if not g.exchangeable)
     if exp_nonex and total_deficit + missing_h > max(th.integral_wrong_h * 2, th.h_count_wrong_fraction * exp_nonex):
@@ -495,8 +497,8 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
                       side_products=named_sp, observed_h=observed_h, expected_h=exp_h)
 
 
-def _leave_one_out_counts(regions, reg_obs, reg_placed, peaks, mults, groups, free_surplus, exch_ids, flagged,
-                          tol_h, th: NmrThresholds, unplaced_exch_h: float = 0.0) -> list[Finding]:
+def _leave_one_out_counts(regions, reg_obs, reg_placed, peaks, mults, groups, free_surplus, exch_ids,
+                          flagged: set[int], tol_h, th: NmrThresholds, unplaced_exch_h: float = 0.0) -> list[Finding]:
     """H count of each clean region measured on the scale of the other clean regions (jackknife).
 
     The assignment's scale is the best fit of all integrals, so one region with a wrong H count (a 4-fluoro-
@@ -507,7 +509,7 @@ def _leave_one_out_counts(regions, reg_obs, reg_placed, peaks, mults, groups, fr
     holding a solvent or impurity line is tested for a deficit only (those lines add intensity, never hide
     missing H); one holding exchangeable H is not tested (their count there is free). A surplus up to the
     exchangeable H left unplaced (`unplaced_exch_h`) is not counted either: a broad N-H or O-H may lie under
-    any multiplet.
+    any multiplet. Regions in `flagged` (already reported by the region check) are not reported twice.
     """
     n_h = {g.id: g.n_h for g in groups}
     clean, additive = [], []
@@ -519,7 +521,7 @@ def _leave_one_out_counts(regions, reg_obs, reg_placed, peaks, mults, groups, fr
         additive.append(extra and not exch and reg_placed[ri] > 0)
     out = []
     for ri, reg in enumerate(regions):
-        if not (clean[ri] or additive[ri]):
+        if ri in flagged or not (clean[ri] or additive[ri]):
             continue
         ids = list(dict.fromkeys(g for j in reg for g in peaks[j].placed))
         # each group whole in this region (a group shared with another region has no whole-number count here)
@@ -536,8 +538,6 @@ def _leave_one_out_counts(regions, reg_obs, reg_placed, peaks, mults, groups, fr
         if abs(off) <= max(tol_h(reg_placed[ri]), th.integral_loo_min_h):
             continue
         where = f"{mults[reg[0]].ppm:.2f} ppm" if len(reg) == 1 else f"{mults[reg[-1]].lo:.2f}-{mults[reg[0]].hi:.2f} ppm"
-        if any(where in m for m in flagged):
-            continue
         out.append(Finding("warning", "nmr.integral_mismatch",
                            f"the signal(s) at {where} integrate to {implied:.2f} H against the compound's other "
                            f"signals, where {'+'.join(ids)} {'need' if off < 0 else 'account for'} "

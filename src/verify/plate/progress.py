@@ -45,13 +45,13 @@ class Progress:
 
     def update(self, rec: dict) -> None:
         self.done += 1
-        r = self.rate()
-        left = (self.total - self.done) / r if r > 0 else 0.0
         verdict = rec.get("verdict") or "error"
-        if self._bar is not None:
+        if self._bar is not None:  # tqdm keeps its own rate and time left
             self._bar.set_postfix_str(f"{rec.get('well')} {verdict}", refresh=False)
             self._bar.update(1)
         else:
+            r = self.rate()
+            left = (self.total - self.done) / r if r > 0 else 0.0
             msg = f" ({rec['error']})" if rec.get("error") else ""
             if not msg and rec.get("part_errors"):  # partial: name the unreadable part
                 from ..report.tables import PART_LABELS
