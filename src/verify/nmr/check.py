@@ -15,6 +15,7 @@ from ..findings import Finding, verdict_from_findings
 from ..solvents import Solvent, find_solvent
 from ..structure.hgroups import HGroup
 from .alternatives import alternative_findings, best_species, score_alternatives
+from .fit import SpectrumFit, apply_fit, fit_multiplets
 from .peaks import find_multiplets
 from .spectrum import Spectrum1D
 from .thresholds import NMR_THRESHOLDS, NmrThresholds
@@ -94,6 +95,7 @@ class NmrResult:
     alternatives: list = field(default_factory=list)  # verify.nmr.alternatives.AlternativeFit, best first
     species: str = "free base"  # the form the spectrum was read as (verify.nmr.alternatives.best_species)
     species_smiles: str = ""
+    fit: SpectrumFit | None = None  # the fitted line-shape model (verify.nmr.fit)
 
     def to_dict(self) -> dict:
         s = self.spectrum
@@ -114,6 +116,7 @@ class NmrResult:
             "findings": [f.to_dict() for f in self.findings],
             "alternatives": [a.to_dict() for a in self.alternatives],
             "species": {"form": self.species, "smiles": self.species_smiles},
+            "fit": None if self.fit is None else self.fit.to_dict(self.scale, ppm=s.ppm),
         }
 
 
@@ -159,6 +162,10 @@ def check_spectrum(spectrum: Spectrum1D, target, solvent: Solvent | None = None,
     if ppm.size < 64 or ppm.size != y.size or not np.all(np.isfinite(y)):
         raise InputError("spectrum is empty, truncated or not finite", spectrum.source or None)
     mults, noise = find_multiplets(ppm, y, float(spectrum.sf_mhz), th)
+    # integrals of overlapping signals, and a solvent line's part of the multiplet it hides in, from the
+    # fitted line shapes (the region sums stand where the fit does not explain the data)
+    fit = fit_multiplets(ppm, y, mults, noise, float(spectrum.sf_mhz), th)
+    mults = apply_fit(mults, fit)
     if not mults:
         findings.append(Finding("error", "nmr.no_signals", "no signal above the noise in the spectrum"))
         groups = [GroupMatch(g, False) for g in expectation.h_groups]
@@ -211,7 +218,8 @@ def check_spectrum(spectrum: Spectrum1D, target, solvent: Solvent | None = None,
     verdict = verdict_from_findings(findings)
     return NmrResult(verdict, findings, expectation, spectrum, peaks, groups, noise, cmp.scale, cmp.observed_h,
                      cmp.expected_h, [{"name": h.name, "mol_percent": round(h.mol_percent, 1)} for h in cmp.impurities
-                                      if h.mol_percent > 0], cmp.side_products, fits, species, read_as.target.smiles)
+                                      if h.mol_percent > 0], cmp.side_products, fits, species, read_as.target.smiles,
+                     fit)
 
 
 def check_nmr(path, target, solvent: Solvent | None = None, th: NmrThresholds = NMR_THRESHOLDS) -> NmrResult:

@@ -36,7 +36,7 @@ from .assign import assign
 from .impurities import _nearest_impurity_hint, _nh, find_impurities
 from .peaks import Multiplet
 from .records import Comparison, GroupCall, ImpurityHit, ObservedPeak, _interval_gap, _join, _line_span, _signal_bounds, _split_j
-from .solvent_lines import _exchange_averaged_water, classify_solvent
+from .solvent_lines import _exchange_averaged_water, classify_solvent, hidden_solvent_share
 from .thresholds import NMR_THRESHOLDS, NmrThresholds
 
 __all__ = ["Comparison", "GroupCall", "ImpurityHit", "ObservedPeak", "compare", "rule_col"]
@@ -123,9 +123,16 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
     free_surplus = {}
     allowance: dict[int, float] = {}  # H a solvent line may add to a target multiplet it hides under
     for i in eligible:
-        if i in solv:
-            # the solvent line itself, or a multiplet hiding one: how much of its integral is solvent
-            # is unknown (residual CHCl3 can be 0.1-3 H-equivalents), so its surplus is free
+        hidden = hidden_solvent_share(mults[i], solv[i], solvent, sf_mhz, th) if i in solv else None
+        if hidden is not None:
+            # a residual solvent line resolved inside a wider multiplet (CHCl3 among the aromatic H): the
+            # line-shape fit measured its part, and only that much surplus (with a margin: a compound line
+            # may lie on it) is the solvent's
+            allowance[i] = hidden * mults[i].integral * (1.0 + th.hidden_solvent_margin)
+        elif i in solv:
+            # the solvent line itself, or a multiplet hiding one the fit could not measure: how much of
+            # its integral is solvent is unknown (residual CHCl3 can be 0.1-3 H-equivalents), so its
+            # surplus is free
             free_surplus[i] = 0.0
         elif i in imp_of or i in hidden_host:
             free_surplus[i] = 0.05
@@ -443,8 +450,9 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
                     peaks[j].note = _join(peaks[j].note, f"{peaks[j].surplus_h:.2f} H more than assigned")
     # exchangeable H the assignment left unplaced: a broad N-H/O-H may lie under any region (not in D2O/CD3OD)
     unplaced_exch = sum(max(0.0, gc.group.n_h - gc.placed_h) for gc in gcalls if gc.group.exchangeable) if exch_ok else 0.0
+    allowed_h = [sum(allowance.get(j, 0.0) for j in reg) / scale for reg in regions]
     findings += _leave_one_out_counts(regions, reg_obs, reg_placed, peaks, mults, groups, free_surplus,
-                                      exch_ids, flagged, tol_h, th, unplaced_exch)
+                                      exch_ids, flagged, tol_h, th, unplaced_exch, allowed_h)
     exp_nonex = sum(g.n_h for g in groups if not g.exchangeable)
     missing_h = sum(miss.get(gi, 0.0) for gi, g in enumerate(groups) if not g.exchangeable)
     if exp_nonex and total_deficit + missing_h > max(th.integral_wrong_h * 2, th.h_count_wrong_fraction * exp_nonex):
@@ -498,7 +506,8 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
 
 
 def _leave_one_out_counts(regions, reg_obs, reg_placed, peaks, mults, groups, free_surplus, exch_ids,
-                          flagged: set[int], tol_h, th: NmrThresholds, unplaced_exch_h: float = 0.0) -> list[Finding]:
+                          flagged: set[int], tol_h, th: NmrThresholds, unplaced_exch_h: float = 0.0,
+                          allowed_h: list[float] | None = None) -> list[Finding]:
     """H count of each clean region measured on the scale of the other clean regions (jackknife).
 
     The assignment's scale is the best fit of all integrals, so one region with a wrong H count (a 4-fluoro-
@@ -509,13 +518,16 @@ def _leave_one_out_counts(regions, reg_obs, reg_placed, peaks, mults, groups, fr
     holding a solvent or impurity line is tested for a deficit only (those lines add intensity, never hide
     missing H); one holding exchangeable H is not tested (their count there is free). A surplus up to the
     exchangeable H left unplaced (`unplaced_exch_h`) is not counted either: a broad N-H or O-H may lie under
-    any multiplet. Regions in `flagged` (already reported by the region check) are not reported twice.
+    any multiplet. A region hiding a solvent line the line-shape fit measured (`allowed_h`: H of surplus that
+    line may account for) is tested for a surplus beyond that. Regions in `flagged` (already reported by the
+    region check) are not reported twice.
     """
     n_h = {g.id: g.n_h for g in groups}
+    allowed_h = allowed_h or [0.0] * len(regions)
     clean, additive = [], []
     for ri, reg in enumerate(regions):
         placed_ids = {g for j in reg for g in peaks[j].placed}
-        extra = any(free_surplus.get(j, 1.0) < 1.0 for j in reg)
+        extra = any(free_surplus.get(j, 1.0) < 1.0 for j in reg) or allowed_h[ri] > 0
         exch = bool(exch_ids & placed_ids)
         clean.append(not extra and not exch and reg_placed[ri] > 0)
         additive.append(extra and not exch and reg_placed[ri] > 0)
@@ -534,7 +546,9 @@ def _leave_one_out_counts(regions, reg_obs, reg_placed, peaks, mults, groups, fr
         implied = reg_obs[ri] * other_placed / sum(reg_obs[k] for k in others)
         off = implied - reg_placed[ri]
         if off > 0:
-            off = 0.0 if additive[ri] else max(0.0, off - unplaced_exch_h)
+            measured = allowed_h[ri] > 0 and not any(free_surplus.get(j, 1.0) < 1.0 for j in reg)
+            off = max(0.0, off - allowed_h[ri] - unplaced_exch_h) if measured else (
+                0.0 if additive[ri] else max(0.0, off - unplaced_exch_h))
         if abs(off) <= max(tol_h(reg_placed[ri]), th.integral_loo_min_h):
             continue
         where = f"{mults[reg[0]].ppm:.2f} ppm" if len(reg) == 1 else f"{mults[reg[-1]].lo:.2f}-{mults[reg[0]].hi:.2f} ppm"

@@ -46,6 +46,8 @@ class Multiplet:
     flag: str = ""  # "" | "13C satellite" | "spinning sideband"
     note: str = ""
     parent: int | None = None  # for satellites/sidebands: index of the parent multiplet
+    # each line's fraction of the multiplet's fitted area (verify.nmr.fit.apply_fit); empty when not fitted
+    line_shares: tuple[float, ...] = ()
 
     @property
     def width_ppm(self) -> float:

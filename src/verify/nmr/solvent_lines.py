@@ -174,3 +174,39 @@ def _13c_satellite_j(mults: list[Multiplet], j: int, sf_mhz: float) -> float | N
             if abs(d_dn - d_up) <= 3.0 and 0.002 <= dn.height / main.height <= 0.03:
                 best = d_up + d_dn
     return best
+
+
+# lines of a residual solvent pattern by its multiplicity (CHD2 groups: a 1:2:3:2:1 quintet of 2J(H,D))
+_PATTERN_LINES = {"s": 1, "br s": 1, "d": 2, "t": 3, "q": 4, "quint": 5, "sext": 6, "sept": 7}
+_J_HD_MAX_HZ = 2.6  # geminal 2J(H,D) of residual CHD2/CHD groups: 1.6-2.6 Hz (= 2J(H,H) / 6.5)
+
+
+def hidden_solvent_share(m: Multiplet, call: tuple[str, str, bool], solvent: Solvent | None, sf_mhz: float,
+                         th: NmrThresholds = NMR_THRESHOLDS) -> float | None:
+    """Fraction of multiplet `m` that is a residual solvent pattern hidden inside it, as the line-shape fit
+    measured it (`Multiplet.line_shares`, verify.nmr.fit), or None when it cannot be measured.
+
+    `call` is `m`'s entry of classify_solvent. Only a sharp residual pattern (CHCl3 among aromatic H, the
+    DMSO-d5 quintet under a ring CH2) is measured: the lines of `m` around its line nearest the solvent's
+    table shift (within `th.solvent_tol_ppm`), as far out as the pattern's 2J(H,D) reach at `sf_mhz` MHz.
+    HOD in D2O and water are broad and move, so their part stays unmeasured. So does a multiplet that is
+    mostly the solvent (share above `th.hidden_solvent_max_share`): what else lies there is then unknown.
+    """
+    from .fit import line_share_near
+
+    kind, _, itself = call
+    if itself or kind != "residual" or (solvent is not None and solvent.key == "d2o") or not sf_mhz > 0:
+        return None
+    pattern = list(zip(solvent.residual, solvent.residual_mult)) if solvent is not None else [(7.26, "s")]
+    best = None
+    for p, mult in pattern:
+        if not m.lo - th.solvent_tol_ppm <= p <= m.hi + th.solvent_tol_ppm:
+            continue
+        n = _PATTERN_LINES.get(mult)
+        if n is None:
+            return None  # a pattern the table does not spell out: not measured
+        half = ((n - 1) / 2 * _J_HD_MAX_HZ + 0.5) / sf_mhz
+        share = line_share_near(m, p, th.solvent_tol_ppm, half)
+        if share is not None and share <= th.hidden_solvent_max_share:
+            best = share if best is None else max(best, share)
+    return best

@@ -34,6 +34,25 @@ class NmrThresholds:
     hump_hz: float = 80.0
     """A line wider than this (FWHM, Hz) is a baseline roll, not a signal: listed nowhere, never
     integrated (broad NH/OH are 10-50 Hz wide)."""
+    # --- fitted line-shape model (verify.nmr.fit) ---
+    fit_max_lines: int = 60
+    """A region of touching multiplets with more lines than this is not fitted (its sums stand)."""
+    fit_max_evaluations: int = 60
+    """Model evaluations allowed per region (least squares, analytic Jacobian)."""
+    fit_points_per_width: float = 5.0
+    """Points kept per FWHM of each line within `fit_near_widths` FWHM of it when fitting (elsewhere one in
+    eight: the tails and the baseline need few)."""
+    fit_near_widths: float = 6.0
+    """How far (FWHM of the line) around each line all its points are kept for the fit."""
+    fit_max_unexplained: float = 0.05
+    """The fit apportions a region's integral among its multiplets only when it leaves at most this
+    fraction of the region's absolute intensity in the residual."""
+    hidden_solvent_margin: float = 0.5
+    """A solvent line hidden in a wider multiplet (CHCl3 among aromatic H) may add its fitted area times
+    (1 + this) to that multiplet's integral free of cost: the fit cannot tell a compound line lying on it."""
+    hidden_solvent_max_share: float = 0.5
+    """...only when the solvent line is the minor part of that multiplet's fitted area (above it the multiplet
+    is mostly solvent and its surplus stays free)."""
     hump_window_hz: float = 160.0
     hump_min_width_hz: float = 200.0
     hump_min_snr: float = 5.0

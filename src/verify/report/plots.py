@@ -30,6 +30,8 @@ VERDICT_COLORS = {
 WINDOW_FOUND = "#7fb77e"
 WINDOW_MISSING = "#e57373"
 LINE = "#222222"
+FIT_COLOR = "#d35400"  # the fitted line-shape model (verify.nmr.fit)
+RESIDUAL_COLOR = "#7f8c8d"
 _RC = {
     "svg.fonttype": "none",  # text stays text: smaller files, selectable labels
     "font.size": 8,
@@ -487,6 +489,12 @@ def nmr_figure(nmr: Any, width: float = 10.5):
     windows = _nmr_windows(nmr)
     order = np.argsort(ppm)
     ppm_s, int_s = ppm[order], inten[order]
+    fit = getattr(nmr, "fit", None)
+    fit_s = None
+    if fit is not None and hasattr(fit, "curve"):
+        curve = np.asarray(fit.curve(len(ppm)), dtype=float)
+        if curve.shape == ppm.shape and np.isfinite(curve).any():
+            fit_s = curve[order]
 
     def height_in(lo, hi):
         j0, j1 = np.searchsorted(ppm_s, [lo, hi])
@@ -569,6 +577,7 @@ def nmr_figure(nmr: Any, width: float = 10.5):
         ax = fig.add_axes((full["x"] / width, y_full / height, full["w"] / width, full_h / height))
         full["ax"] = ax
         _draw_nmr_panel(ax, full, ppm_s, int_s, pk, windows, _FULL_BASE, info)
+        info["fit_drawn"] = False
         ax.set_xlabel("δ 1H (ppm)", labelpad=1)
         ax.xaxis.set_major_locator(_locator(hi_x - lo_x))
         letters = "ABCDEFGH"
@@ -582,6 +591,8 @@ def nmr_figure(nmr: Any, width: float = 10.5):
             eax = fig.add_axes((e["x"] / width, y_exp / height, e["w"] / width, exp_h / height))
             e["ax"] = eax
             _draw_nmr_panel(eax, e, ppm_s, int_s, pk, windows, _EXP_BASE, info)
+            if fit_s is not None:
+                info["fit_drawn"] |= _draw_fit(eax, e, ppm_s, int_s, fit_s, _EXP_BASE)
             eax.text(0.0, 1.0, f" {letters[k]} ", transform=eax.transAxes, ha="left", va="top", fontsize=7,
                      fontweight="bold", color="white", bbox=dict(boxstyle="square,pad=0.15", fc="#8a99a8",
                                                                  ec="none"), zorder=7)
@@ -591,10 +602,14 @@ def nmr_figure(nmr: Any, width: float = 10.5):
         statuses = {t[3] for t in pk}
         handles = _status_handles(fig, statuses)
         handles += _window_handles({w[4] for w in windows})
-        if any(e["integrals"] for e in exps):
+        if any(e["integrals"] for e in exps) or info["fit_drawn"]:
             from matplotlib.lines import Line2D
 
-            handles.append(Line2D([], [], color="#555555", lw=0.8, label="integral (H)"))
+            if any(e["integrals"] for e in exps):
+                handles.append(Line2D([], [], color="#555555", lw=0.8, label="integral (H)"))
+            if info["fit_drawn"]:
+                handles.append(Line2D([], [], color=FIT_COLOR, lw=0.8, ls=(0, (2.0, 1.2)), label="fitted model"))
+                handles.append(Line2D([], [], color=RESIDUAL_COLOR, lw=0.6, label="residual"))
         if handles:
             fig.legend(handles=handles, loc="upper right", fontsize=6.5, frameon=False, ncol=len(handles),
                        bbox_to_anchor=(1 - right / width, 1.0), handlelength=1.4, columnspacing=1.0,
@@ -603,6 +618,36 @@ def nmr_figure(nmr: Any, width: float = 10.5):
                  "scaled to its own tallest line)" if exps else ""), ha="left", va="top", fontsize=7,
                  color="#444444")
         return fig, info
+
+
+def _draw_fit(ax, panel: dict, ppm_s, int_s, fit_s, base: float) -> bool:
+    """The fitted line-shape model over the data (dashed) and the residual (data - model) along the baseline,
+    on the panel's own scale; fitted stretches only. Returns whether anything was drawn. `base` is the
+    panel's baseline position (axes fraction), kept for the callers' symmetry."""
+    lo, hi, top = panel["lo"], panel["hi"], panel["top"] or 1.0
+    j0, j1 = np.searchsorted(ppm_s, [lo, hi])
+    x, y, f = ppm_s[j0:j1], int_s[j0:j1], fit_s[j0:j1]
+    ok = np.isfinite(f)
+    if ok.sum() < 2:
+        return False
+    y_top = (1.42 if panel.get("integrals") else 1.1) * top
+    # the residual on the baseline itself: flat where the model explains the data, the misfit standing out
+    # of it (the band under the baseline holds the integral labels)
+    y_res = 0.0
+    half_band = 0.25 * y_top
+    w_pt = panel["w"] * _DPI
+    edges = np.flatnonzero(np.diff(ok.astype(np.int8)))
+    starts = ([0] if ok[0] else []) + list(edges[~ok[edges]] + 1)
+    ends = list(edges[ok[edges]] + 1) + ([len(ok)] if ok[-1] else [])
+    for a, b in zip(starts, ends):
+        if b - a < 2:
+            continue
+        nb = max(10, int(w_pt / 1.5 * (x[b - 1] - x[a]) / max(hi - lo, 1e-12)))
+        ex, ef = envelope(x[a:b], f[a:b], nb)
+        ax.plot(ex, ef, color=FIT_COLOR, lw=0.6, ls=(0, (2.0, 1.2)), zorder=3.5)
+        rx, rr = envelope(x[a:b], np.clip(y[a:b] - f[a:b], -half_band, half_band), nb)
+        ax.plot(rx, y_res + rr, color=RESIDUAL_COLOR, lw=0.45, zorder=3.5)
+    return True
 
 
 def _plan_window_labels(panel: dict) -> None:
