@@ -16,6 +16,8 @@ Pure functions (no file access).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from ..structure.hgroups import HGroup
@@ -95,9 +97,44 @@ def _prediction_tie_break(g: HGroup, m: Multiplet, th: NmrThresholds = NMR_THRES
     return th.assign_centre_cost * min(z, 3.0)
 
 
+@dataclass(frozen=True)
+class Assignment:
+    """The solved assignment. H are in units of the target's H; multiplet indices are those of `mults`.
+
+    Attributes
+    ----------
+    scale_factor : float
+        t, the H per normalised integral unit the programme chose (1.0 = the first guess `first_scale`).
+    normalised : ndarray
+        Each multiplet's integral divided by `first_scale`.
+    first_scale : float
+        Integral units per H of the first guess (the sum of the non-solvent integrals over the expected H).
+    placed : dict[(int, int), float]
+        H of group g placed on multiplet j, keyed (g, j); only placements above 1e-6 H.
+    missing : dict[int, float]
+        H of each group left unplaced.
+    surplus, deficit : dict[int, float]
+        H observed beyond / short of what is placed, per eligible multiplet.
+    """
+
+    scale_factor: float
+    normalised: np.ndarray
+    first_scale: float
+    placed: dict
+    missing: dict
+    surplus: dict
+    deficit: dict
+
+    @property
+    def units_per_h(self) -> float:
+        """Integral units per H of the target (the scale every integral is divided by)."""
+        return self.first_scale / self.scale_factor if self.scale_factor > 0 else self.first_scale
+
+
 def assign(mults: list[Multiplet], groups: list[HGroup], free_surplus: dict[int, float],
            eligible: list[int], th: NmrThresholds = NMR_THRESHOLDS, exchangeable_allowed: bool = True,
-           solvent_key: str = "cdcl3", allowance: dict[int, float] | None = None, sf_mhz: float | None = None):
+           solvent_key: str = "cdcl3", allowance: dict[int, float] | None = None,
+           sf_mhz: float | None = None) -> Assignment:
     """Scale and assignment by linear programming (scipy.optimize.linprog / HiGHS; deterministic).
 
     Variables: x[g,j] >= 0 H of group g placed on multiplet j (edges only where j lies within
@@ -117,7 +154,10 @@ def assign(mults: list[Multiplet], groups: list[HGroup], free_surplus: dict[int,
     Without it, two 2H groups of a para-disubstituted ring would each be spread over two of the four
     signals of its ortho isomer, and the wrong structure would fit.
 
-    Returns (scale_factor_per_unit, a (normalised integrals), s0, x dict {(g,j): H}, miss, sur, deff).
+    `allowance`: {multiplet index: integral units of surplus that are free there} (a solvent line the
+    line-shape fit measured inside the multiplet).
+
+    Returns an `Assignment`.
     """
     a_raw = np.array([max(m.integral, 0.0) for m in mults])
     exp_h = sum(g.n_h for g in groups if not g.exchangeable) or sum(g.n_h for g in groups) or 1
@@ -204,7 +244,7 @@ def assign(mults: list[Multiplet], groups: list[HGroup], free_surplus: dict[int,
     miss = {gi: float(sol[ne + gi]) for gi in range(ng_)}
     sur = {j: float(sol[ne + ng_ + jpos[j]]) for j in eligible}
     deff = {j: float(sol[ne + ng_ + nm + jpos[j]]) for j in eligible}
-    return t, a, s0, x, miss, sur, deff
+    return Assignment(t, a, s0, x, miss, sur, deff)
 
 
 def _apart(edges, groups, mults, sf_mhz, span_hz) -> list[tuple[int, int]]:

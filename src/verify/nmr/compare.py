@@ -149,9 +149,10 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
                 k = min(range(len(lines)), key=lambda n: abs(lines[n].ppm - p_))
                 if abs(lines[k].ppm - p_) <= th.impurity_tol_ppm:
                     shapes[i] = replace(shapes[i], lines=lines[:k] + lines[k + 1:])
-    t, a, s0, x, miss, sur, deff = assign(shapes, groups, free_surplus, eligible, th, exch_ok,
-                                          solvent.key if solvent is not None else "cdcl3", allowance, sf_mhz)
-    scale = s0 / t if t > 0 else s0
+    solved = assign(shapes, groups, free_surplus, eligible, th, exch_ok,
+                    solvent.key if solvent is not None else "cdcl3", allowance, sf_mhz)
+    x, miss = solved.placed, solved.missing
+    scale = solved.units_per_h
     for i, p in enumerate(peaks):
         p.h = mults[i].integral / scale
     # placements
