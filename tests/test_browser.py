@@ -1,7 +1,8 @@
 """The plate report opened in a real browser: headless Chromium through Selenium.
 
 Checks that index.html renders with no failed resource and no JavaScript error, that every well of the
-plate is on the page (grid cell and section, figures decoded), and saves a screenshot PNG (the test's
+plate is on the overview (grid cell and summary row) and that a well's own page opens from it (section,
+figures decoded), and saves a screenshot PNG (the test's
 tmp dir, and a copy at /tmp/verify_plate_screenshot.png for a human to look at).
 
 Chromium comes from the Debian packages `chromium` and `chromium-driver` (.ci/run installs them).
@@ -95,41 +96,48 @@ def _failed_requests(perf_log: list[dict], page_url: str) -> list[str]:
 
 def test_plate_report_in_chromium(driver, tmp_path, plate_report):
     index, wells = plate_report
+    # the overview: grid, filter and one summary row per well; the figures live on the wells' pages
+    assert index.stat().st_size < 2_000_000
     driver.get(index.as_uri())
     n_cells = driver.execute_script("return document.querySelectorAll('table.plate td[data-well]').length")
-    sections = driver.execute_script("return Array.from(document.querySelectorAll('section.well')).map(s => s.id)")
+    rows = driver.execute_script("return Array.from(document.querySelectorAll('tr[data-row]')).map(r => r.dataset.row)")
     assert n_cells == len(wells)
-    assert sorted(sections) == sorted(f"well-{w}" for w in wells)
-    # every figure decoded (a broken data URI leaves naturalWidth 0)
-    broken = driver.execute_script(
-        "return Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.alt)")
-    assert broken == []
-    n_img = driver.execute_script("return document.images.length")
-    assert n_img >= len(wells)
+    assert sorted(rows) == sorted(wells)
+    assert driver.execute_script("return document.querySelectorAll('section.well').length") == 0
     # the verdict filter works (the page's only script)
     driver.execute_script("document.querySelector('.counts button[data-filter=\"consistent\"]').click()")
     shown = driver.execute_script(
-        "return Array.from(document.querySelectorAll('section.well')).filter(s => s.offsetParent !== null)"
-        ".map(s => s.getAttribute('data-verdict'))")
+        "return Array.from(document.querySelectorAll('tr[data-row]')).filter(r => r.offsetParent !== null)"
+        ".map(r => r.getAttribute('data-verdict'))")
     assert shown and set(shown) == {"consistent"}
     driver.execute_script("document.querySelector('.counts button[data-filter=\"consistent\"]').click()")
-
     logs = driver.get_log("browser")
     severe = [entry for entry in logs if entry.get("level") == "SEVERE"]
     assert severe == [], severe
     assert _failed_requests(driver.get_log("performance"), index.as_uri()) == []
-
-    # screenshot: the plate at the top, then the first well's figures
     driver.execute_script("window.scrollTo(0, 0)")
     png = tmp_path / "verify_plate_screenshot.png"
     assert driver.save_screenshot(str(png))
     shutil.copyfile(png, SCREENSHOT_COPY)
-    first = sorted(sections)[0]
-    driver.execute_script(f"document.getElementById('{sections[0]}').scrollIntoView()")
+    assert png.stat().st_size > 20_000
+
+    # one well's page, reached by clicking its grid cell: its section, every figure decoded, links back
+    first = sorted(wells)[0]
+    driver.execute_script(f"document.querySelector('td[data-well=\"{first}\"] a').click()")
+    assert driver.current_url.endswith(f"/wells/{first}.html")
+    ids = driver.execute_script("return Array.from(document.querySelectorAll('section.well')).map(s => s.id)")
+    assert ids == [f"well-{first}"]
+    broken = driver.execute_script(
+        "return Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.alt)")
+    assert broken == []
+    assert driver.execute_script("return document.images.length") >= 1
+    assert [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"] == []
+    assert _failed_requests(driver.get_log("performance"), driver.current_url) == []
     png2 = tmp_path / "verify_well_screenshot.png"
     assert driver.save_screenshot(str(png2))
     shutil.copyfile(png2, SCREENSHOT_COPY.with_name("verify_well_screenshot.png"))
-    assert png.stat().st_size > 20_000 and first
+    driver.execute_script("document.querySelector('nav.wellnav a').click()")
+    assert driver.current_url.endswith("/index.html")
 
 
 def test_compound_page_in_chromium(driver, tmp_path):

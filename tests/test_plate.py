@@ -218,13 +218,24 @@ def test_bad_wells_do_not_stop_the_plate(tmp_path, capsys, fake_pipeline):
 
     html = (out_dir / "index.html").read_text()
     for well in ("A1", "A2", "A3", "A4", "B1", "B2", "H12"):
-        assert f'id="well-{well}"' in html and f'data-well="{well}"' in html
+        # the overview links each well to its own page, which holds the full report
+        assert f'href="wells/{well}.html"' in html and f'data-well="{well}"' in html
+        assert f'id="well-{well}"' not in html and f'id="well-{well}"' in _page(out_dir, well)
     assert html.count('class="empty"') == 96 - 7
-    assert "truncated FID" in html
+    assert "truncated FID" in html  # the reasons column
+    assert sorted(p.stem for p in (out_dir / "wells").glob("*.html")) == sorted(w)
+    a2 = _page(out_dir, "A2")
+    assert 'href="../index.html"' in a2 and 'href="../wells/A1.html"' in a2 and 'href="../wells/A3.html"' in a2
 
 
-def _section(html: str, well: str) -> str:
-    """The HTML section of one well in index.html."""
+def _page(rep: Path, well: str) -> str:
+    """The HTML page of one well (wells/<well>.html beside index.html)."""
+    return (rep / "wells" / f"{well}.html").read_text()
+
+
+def _section(rep: Path, well: str) -> str:
+    """The report section of one well, from its page."""
+    html = _page(rep, well)
     start = html.index(f'id="well-{well}"')
     return html[start:html.index("</section>", start)]
 
@@ -266,10 +277,10 @@ def test_partial_wells_keep_the_readable_part(tmp_path, capsys, fake_pipeline):
     assert "truncated FID" in rows["A4"]["part_errors"] and "not an mzML file" in rows["A4"]["part_errors"]
 
     html = (rep / "index.html").read_text()
-    a3 = _section(html, "A3")
+    a3 = _section(rep, "A3")
     assert 'data-status="partial"' in a3 and 'data-verdict="suspicious"' in a3
     assert 'class="errbox part-error"' in a3 and "not an mzML file" in a3
-    assert 'data-status="partial"' not in _section(html, "A1") and "part-error" not in _section(html, "A1")
+    assert 'data-status="partial"' not in _section(rep, "A1") and "part-error" not in _section(rep, "A1")
     assert 'class="v-suspicious partial" data-well="A3"' in html  # the grid marks it
     assert 'data-filter="partial" data-count="3"' in html
 
@@ -348,8 +359,7 @@ def test_partial_wells_on_real_data(tmp_path, capsys, samples):
     assert (rows["A2"]["verdict"], rows["A2"]["nmr_verdict"], rows["A2"]["ms_verdict"]) == \
         ("suspicious", "error", "consistent")
     assert "truncated" in rows["A2"]["part_errors"] and rows["A1"]["part_errors"] == ""
-    html = (rep / "index.html").read_text()
-    a2 = _section(html, "A2")
+    a2 = _section(rep, "A2")
     assert "part-error" in a2 and "truncated" in a2 and "<h3>HRMS" in a2 and "img" in a2
 
     # repair A2's fid: only that well is checked again, and it is now consistent
@@ -586,7 +596,8 @@ def test_demo_plate_runs_and_reports_every_well(tmp_path_factory):
     print(f"demo plate: {agree}/96 verdicts agree with truth.csv")
     html = (rep / "index.html").read_text()
     for w in rows:
-        assert f'id="well-{rows[w]["well"]}"' in html
+        assert f'href="wells/{rows[w]["well"]}.html"' in html and f'id="well-{rows[w]["well"]}"' in _page(rep, rows[w]["well"])
+    assert len(html.encode()) < 1_000_000  # the overview only: the figures live on the wells' pages
 
 
 def test_demo_plate_second_run_skips_every_well(tmp_path_factory, capsys):

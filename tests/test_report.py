@@ -315,7 +315,7 @@ def test_csv_row_and_reasons():
 
 
 def test_plate_html_grid_counts_and_sections():
-    from verify.report.html import compound_section, plate_html
+    from verify.report.html import compound_section, plate_html, well_file, well_page_html
 
     r = _result()
     d = json.loads(json.dumps(r.to_dict()))
@@ -328,10 +328,17 @@ def test_plate_html_grid_counts_and_sections():
     html = plate_html({"name": "P1", "rows": "ABCDEFGH", "cols": 12, "map": "p.csv"}, recs)
     assert html.count('<td class="empty"') == 94
     assert 'data-well="A1" data-verdict="consistent"' in html and 'data-well="H12" data-verdict="error"' in html
-    assert 'id="well-A1"' in html and 'id="well-H12"' in html
+    assert 'href="wells/A1.html"' in html and 'href="wells/H12.html"' in html and "<section" not in html
     assert re.search(r'data-filter="consistent" data-count="1"', html)
     assert re.search(r'data-filter="error" data-count="1"', html)
     assert "invalid SMILES" in html
+    meta = {"name": "P1", "title": "Plate P1"}
+    a1 = well_page_html(meta, recs[0], None, "H12")
+    assert 'id="well-A1"' in a1 and 'href="../wells/H12.html"' in a1 and 'href="../index.html"' in a1
+    assert "<title>A1 VRF-1 · Plate P1</title>" in a1 and "<img" in a1
+    h12 = well_page_html(meta, recs[1], "A1", None)
+    assert 'id="well-H12"' in h12 and "invalid SMILES" in h12 and 'href="../wells/A1.html"' in h12
+    assert well_file("A1") == "wells/A1.html" and well_file("../x y") == "wells/___x_y.html"
 
 
 def test_text_findings_name_the_technique_that_raised_them():

@@ -38,7 +38,7 @@ def results_csv(records: list[dict], extra_columns: list[str]) -> str:
 
 
 def write_reports(outdir: Path, meta: dict, records: list[dict], extra_columns: list[str]) -> dict[str, Path]:
-    from ..report.html import plate_html
+    from ..report.html import plate_html, well_file, well_page_html
 
     try:
         outdir.mkdir(parents=True, exist_ok=True)
@@ -51,5 +51,25 @@ def write_reports(outdir: Path, meta: dict, records: list[dict], extra_columns: 
     }
     write_atomic(paths["json"], results_json(meta, records), "report")
     write_atomic(paths["csv"], results_csv(records, extra_columns), "report")
+    # each well's full report on its own page: the overview stays small (a 384-well plate with every
+    # well's figures inline was 40 MB and took 9 s to open)
+    wells_dir = outdir / "wells"
+    try:
+        wells_dir.mkdir(exist_ok=True)
+    except OSError as exc:
+        raise output_error(exc, wells_dir, "report folder") from None
+    names = [r["well"] for r in records]
+    written = set()
+    for k, r in enumerate(records):
+        page = outdir / well_file(r["well"])
+        write_atomic(page, well_page_html(meta, r, names[k - 1] if k else None,
+                                          names[k + 1] if k + 1 < len(names) else None), "report")
+        written.add(page.name)
+    for old in wells_dir.glob("*.html"):
+        if old.name not in written:  # a well no longer in the map: its old page must not linger
+            try:
+                old.unlink()
+            except OSError:
+                pass
     write_atomic(paths["html"], plate_html(meta, records), "report")
     return paths

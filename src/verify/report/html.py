@@ -5,6 +5,9 @@
   in its worker processes and stores, so that `plate_html(...)` can assemble index.html from stored
   fragments without recomputing anything.
 * `error_section(...)`: the section of a well that could not be checked.
+* `plate_html(meta, records)`: a plate's index.html, the overview only (grid, verdict filter, one summary row
+  per well), small enough for 384 wells; `well_page_html(...)` each well's own page under `wells/`
+  (`well_file`), with links back to the plate and to the wells beside it. Plain files: they work from disk.
 
 A `partial` plate well (one of its two data files unreadable) is drawn with its verdict colour, a dashed
 error-coloured border and the failed part's message where that part's figures would be.
@@ -14,6 +17,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
+import re
 from html import escape
 from typing import Any
 
@@ -103,6 +107,7 @@ section.partial{border-right:6px dashed var(--err)}
 table.summary td.reasons{font-size:12px;color:#444}
 table.summary td:nth-child(2){white-space:nowrap}
 .hidden{display:none!important}
+nav.wellnav{font-size:13px;margin-bottom:4px}nav.wellnav a{color:#35507a}
 /* print: one A4/Letter page per compound (structure, verdict, findings, spectra with expansions, the observed
    peak and ion tables); the explanations and the expectation tables stay on screen */
 @page{size:A4;margin:7mm}
@@ -417,7 +422,7 @@ def plate_html(meta: dict, records: list[dict]) -> str:
             cid = "" if big else f'<span class="cid">{escape(r.get("compound_id", ""))}</span>'
             grid.append(
                 f'<td class="v-{escape(v)}{" partial" if partial else ""}" data-well="{w}" data-verdict="{escape(v)}">'
-                f'<a href="#well-{w}" title="{escape(tip)}">{cid}<span class="sym">{VERDICT_SYMBOL.get(v, "")}</span></a></td>'
+                f'<a href="{escape(well_file(w))}" title="{escape(tip)}">{cid}<span class="sym">{VERDICT_SYMBOL.get(v, "")}</span></a></td>'
             )
         grid.append("</tr>")
     grid.append("</tbody></table>")
@@ -445,7 +450,8 @@ def plate_html(meta: dict, records: list[dict]) -> str:
         perr = r.get("part_errors") or {}
         status = ' data-status="partial"' if r.get("status") == "partial" else ""
         summary_rows.append(
-            f'<tr data-verdict="{escape(v)}"{status}><td><a href="#well-{escape(r["well"])}">{escape(r["well"])}</a></td>'
+            f'<tr data-verdict="{escape(v)}"{status} data-row="{escape(r["well"])}"><td><a href="{escape(well_file(r["well"]))}">'
+            f'{escape(r["well"])}</a></td>'
             f"<td>{escape(r.get('compound_id', ''))}</td><td>{_verdict_badge(v)}</td>"
             f"<td>{_part_badge(nmr, perr.get('nmr'))}</td>"
             f"<td>{_part_badge(ms, perr.get('ms'))}</td>"
@@ -468,13 +474,44 @@ def plate_html(meta: dict, records: list[dict]) -> str:
             f"run {elapsed:.1f} s" if isinstance(elapsed, (int, float)) else "",
         ) if x
     )
-    title = str(meta.get("title") or f"Plate {meta.get('name', '')}")
+    title = plate_page_title(meta)
     body = (
         f'<header class="top"><h1>{escape(title)}</h1><p class="meta">{meta_line}</p></header>'
         f'<main><div class="plate-wrap">{"".join(grid)}{"".join(btns)}</div>'
-        f"<h3>All wells</h3>{summary}"
-        + "".join(r.get("fragment") or error_section(r["well"], r.get("compound_id", ""), r.get("smiles", ""),
-                                                     r.get("error") or "no report stored") for r in records)
-        + "</main>"
+        f'<h3>All wells <span class="muted" style="font-size:12px;font-weight:normal">(each well\'s full report '
+        f"opens on its own page)</span></h3>{summary}</main>"
     )
     return _page(title, body, FILTER_JS)
+
+
+def plate_page_title(meta: dict) -> str:
+    """The plate's title: `--title`, else the map's name as plate_title() made it."""
+    return str(meta.get("title") or meta.get("name") or "plate")
+
+
+def well_file(well: str) -> str:
+    """Path of a well's page relative to the plate's index.html (`wells/A1.html`); characters that do not
+    belong in a file name are replaced by `_`."""
+    return f"wells/{re.sub(r'[^A-Za-z0-9_-]', '_', str(well)) or 'well'}.html"
+
+
+def well_page_html(meta: dict, record: dict, previous: str | None = None, following: str | None = None) -> str:
+    """One well's page (`wells/<well>.html` beside index.html): its full report section, a link back to the
+    plate overview and to the wells before and after it in the map. `record` as for plate_html."""
+    well = str(record["well"])
+    title = plate_page_title(meta)
+
+    def link(w: str | None, text: str) -> str:
+        return f'<a href="../{escape(well_file(w))}">{text}</a>' if w else ""
+
+    nav = " · ".join(x for x in (
+        f'<a href="../index.html">&larr; {escape(title)}</a>',
+        link(previous, f"&lsaquo; {escape(previous or '')}"),
+        link(following, f"{escape(following or '')} &rsaquo;"),
+    ) if x)
+    section = record.get("fragment") or error_section(well, record.get("compound_id", ""), record.get("smiles", ""),
+                                                      record.get("error") or "no report stored")
+    body = (f'<header class="top"><nav class="wellnav">{nav}</nav><h1>{escape(well)} '
+            f'{escape(str(record.get("compound_id", "")))}</h1><p class="meta">{escape(title)}</p></header>'
+            f"<main>{section}</main>")
+    return _page(f"{well} {record.get('compound_id', '')} · {title}", body)
