@@ -211,6 +211,31 @@ def test_cached_prediction_needs_no_torch(tmp_path):
 
 
 @needs_csp5
+def test_helper_does_not_rerun_an_unguarded_script(tmp_path):
+    # a chemist's script without `if __name__ == "__main__":` (or piped on stdin): spawn would import it again
+    # in the model's helper, which would start its own helper, and so on
+    log = tmp_path / "runs.txt"
+    script = tmp_path / "check.py"
+    script.write_text(textwrap.dedent(f"""
+        with open({str(log)!r}, "a") as fh:
+            fh.write("run\\n")
+        from verify.expectation import build_expectation
+        from verify.structure.target import read_target
+        e = build_expectation(read_target({BOC_4PYRIDYL!r}), "CDCl3")
+        print(e.shift_prediction["method"])
+    """))
+    env = {**os.environ, "VERIFY_CACHE_DIR": str(tmp_path / "cache")}
+    out = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=150)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["model"]
+    assert log.read_text().splitlines() == ["run"]
+    piped = subprocess.run([sys.executable, "-"], input=script.read_text(), env={**env, "VERIFY_CACHE_DIR": str(
+        tmp_path / "cache2")}, capture_output=True, text=True, timeout=150)
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stdout.split() == ["model"] and log.read_text().splitlines() == ["run", "run"]
+
+
+@needs_csp5
 def test_forked_plate_worker_predicts_after_the_parent_did(tmp_path):
     # a plate forks its workers; once the parent has predicted, a worker's own prediction must not hang
     env = {**os.environ, "VERIFY_CACHE_DIR": str(tmp_path)}

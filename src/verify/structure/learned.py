@@ -26,11 +26,13 @@ take a structure, the rules stand and `HybridShiftPredictor.status` says why.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import importlib.util
 import json
 import os
 import sqlite3
+import sys
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -276,12 +278,36 @@ def _helper_pool():
             # a daemonic pool worker: multiprocessing terminates it when its owner (a plate worker too) exits.
             # It inherits its owner's --max-memory address-space limit, which is the well's, not the model's
             # (torch alone maps about 2 GB): it lifts it first
-            _helper = multiprocessing.get_context("spawn").Pool(1, initializer=_helper_init)
+            with _main_module_hidden():
+                _helper = multiprocessing.get_context("spawn").Pool(1, initializer=_helper_init)
             _helper_pid = os.getpid()
             # ended while the interpreter is whole: a pool left to the garbage collector at shutdown prints
             # "Exception ignored in Pool.__del__" once its modules are gone
             atexit.register(stop_helper)
         return _helper
+
+
+@contextlib.contextmanager
+def _main_module_hidden():
+    """Start spawned processes without re-running the caller's main module.
+
+    spawn re-imports `__main__` in the child (from its `__spec__` or `__file__`) so that functions defined
+    there can be unpickled. The helper runs only verify's own functions, and a caller's script without an
+    `if __name__ == "__main__":` guard (or a script piped on stdin) would otherwise run once more in the
+    helper, and again in that helper's helper. Hidden while the pool starts its worker, restored after.
+    """
+    main = sys.modules.get("__main__")
+    saved = {k: getattr(main, k) for k in ("__file__", "__spec__") if main is not None and hasattr(main, k)}
+    try:
+        if main is not None:
+            if "__file__" in saved:
+                del main.__file__
+            if "__spec__" in saved:
+                main.__spec__ = None
+        yield
+    finally:
+        for k, v in saved.items():
+            setattr(main, k, v)
 
 
 def _helper_init() -> None:
