@@ -87,7 +87,7 @@ class SpectrumFit:
             out[r.i0 : r.i1 + 1] = r.model
         return out
 
-    def to_dict(self, scale: float = 0.0, max_points_per_hz: float = 2.0, ppm: np.ndarray | None = None) -> dict:
+    def to_dict(self, scale: float = 0.0, max_points_per_hz: float = 1.0, ppm: np.ndarray | None = None) -> dict:
         """JSON form: per region the lines (areas in H when `scale`, integral units per H, is known) and the
         curve and residual, relative to the tallest fitted line, at most `max_points_per_hz` points per Hz."""
         top = max((L.height for r in self.regions for L in r.lines), default=0.0) or 1.0
@@ -109,8 +109,8 @@ class SpectrumFit:
                 "curve": {"first_ppm": None if ppm is None else round(float(ppm[r.i0]), 5),
                           "last_ppm": None if ppm is None else round(float(ppm[r.i0 + int(idx[-1])]), 5),
                           "points": int(idx.size),
-                          "model": [round(float(v) / top, 4) for v in r.model[idx]],
-                          "residual": [round(float(v) / top, 4) for v in r.residual[idx]]},
+                          "model": [round(float(v) / top, 3) for v in r.model[idx]],
+                          "residual": [round(float(v) / top, 3) for v in r.residual[idx]]},
             }
             regions.append(d)
         return {"lineshape": "pseudo-Voigt", "intensity_unit": "tallest fitted line = 1", "regions": regions}
