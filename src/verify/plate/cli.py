@@ -1,8 +1,9 @@
 """`verify plate MAP [--nmr-dir D] [--ms-dir D] [-o REPORT_DIR] [--workers N] [--force] [--fail-on V]`
 
-Checks every well of a plate map in parallel, keeps each well's result in REPORT_DIR/results.sqlite
+Checks every well of a plate map in parallel (local worker processes, or a Dask cluster with
+--scheduler: verify.plate.dask_run), keeps each well's result in REPORT_DIR/results.sqlite
 (re-runs skip unchanged wells; interrupted runs resume) and writes REPORT_DIR/results.json,
-results.csv and a self-contained index.html.
+results.csv, the overview index.html and one page per well under wells/.
 
 Exit codes: 0 the plate has run (whatever the verdicts; errors per well are in the report),
 64 bad command line, 65 unreadable or invalid plate map, 66 plate map (or a given folder) not found,
@@ -32,6 +33,7 @@ from ..limits import add_limit_options, check_limit_options
 from .output import write_reports
 from .progress import Progress
 from ..report.tables import part_errors_text
+from .dask_run import run_jobs_dask, scheduler_address
 from .run import WellJob, default_workers, input_hash, prefetch_shift_predictions, run_jobs
 from .store import ResultStore
 
@@ -60,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ppm", type=float, default=5.0, help="HRMS m/z tolerance in ppm (default 5)")
     add_limit_options(p, "a well")  # a well over a limit becomes an error result; the plate goes on
     p.add_argument("--title", metavar="TEXT", help="report title (default: from the map's file name)")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="check the wells on this Dask distributed scheduler (tcp://host:8786) instead of local "
+                        "worker processes; default $VERIFY_DASK_SCHEDULER, else local (needs verify[dask])")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     return p
 
@@ -163,6 +168,12 @@ def run_plate(argv: list[str]) -> int:
         raise CannotCreateError(f"cannot create report folder ({exc.strerror})", outdir) from None
 
     workers = args.workers or default_workers()
+    scheduler = scheduler_address(args.scheduler)
+    from ..limits import DEFAULT_MAX_MEMORY, DEFAULT_TIMEOUT_S
+
+    if scheduler and (args.timeout != DEFAULT_TIMEOUT_S or args.max_memory != DEFAULT_MAX_MEMORY) and not args.quiet:
+        print(f"verify plate {pm.name}: --timeout and --max-memory limit the local worker processes; on the Dask "
+              "cluster the workers' own limits apply (dask worker --memory-limit)", file=sys.stderr)
     with ResultStore(store_path) as store:
         stored = store.hashes(plate_key)
         todo = [j for j in jobs if args.force or stored.get(j.well) != j.input_hash]
@@ -186,7 +197,10 @@ def run_plate(argv: list[str]) -> int:
             print(f"1H shifts of {n_predicted} structure(s) predicted by the learned model in "
                   f"{time.perf_counter() - t0:.1f} s (cached for later runs)", file=sys.stderr)
         try:
-            run_jobs(todo, min(workers, max(1, len(todo))), on_done, args.max_memory or None)
+            if scheduler:
+                workers = run_jobs_dask(todo, scheduler, on_done) or workers
+            else:
+                run_jobs(todo, min(workers, max(1, len(todo))), on_done, args.max_memory or None)
         finally:
             progress.close()
 
@@ -213,6 +227,7 @@ def run_plate(argv: list[str]) -> int:
             "checked": len(todo),
             "skipped_unchanged": skipped,
             "workers": workers,
+            "scheduler": scheduler,
             "elapsed_s": round(elapsed, 2),
             "created": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S %Z"),
             "verify_version": __version__,
