@@ -159,6 +159,40 @@ def test_plate_exit_zero_whatever_the_verdicts_and_fail_on(tmp_path, capsys, fak
     assert run(a3 + ["--fail-on", "inconsistent"], capsys)[0] == 0
 
 
+def test_several_maps_share_one_run_and_get_a_report_each(tmp_path, capsys, fake_pipeline):
+    a = make_plate(tmp_path / "a", [("A1", "ok", BENZYL, "good", "good", ""),
+                                    ("A2", "sus", BENZYL, "suspicious", "good", "")])
+    b = make_plate(tmp_path / "b", [("A1", "ok", BENZYL, "good", "good", ""),
+                                    ("B3", "bad", BENZYL, "missing", "good", "")])
+    a, b = a.rename(a.with_name("plate_a.csv")), b.rename(b.with_name("plate_b.csv"))
+    code, out, err = run([str(a), str(b), "-o", str(tmp_path / "qc"), "--workers", "2", "--fail-on", "suspicious"],
+                         capsys)
+    assert code == 2  # the worse of the two plates (an inconsistent well in b)
+    assert "plate_a: 2 wells: 1 consistent, 1 suspicious (2 checked, 0 unchanged)" in out
+    assert "plate_b: 2 wells: 1 consistent, 1 inconsistent (2 checked, 0 unchanged)" in out
+    assert "verify plate (2 maps)" in err
+    for name, wells in (("plate_a", ["A1", "A2"]), ("plate_b", ["A1", "B3"])):
+        rep = tmp_path / "qc" / f"{name}_report"
+        data = json.loads((rep / "results.json").read_text())
+        assert [w["well"] for w in data["wells"]] == wells and data["plate"]["name"] == name
+        assert (rep / "index.html").is_file() and sorted(p.stem for p in (rep / "wells").glob("*.html")) == wells
+    # a re-run of both checks nothing; one store file may hold both plates
+    code, out, _ = run([str(a), str(b), "-o", str(tmp_path / "qc"), "-q"], capsys)
+    assert code == 0 and out.count("(0 checked, 2 unchanged)") == 2
+    code, out, _ = run([str(a), str(b), "-o", str(tmp_path / "qc2"), "--store", str(tmp_path / "all.sqlite"), "-q"],
+                       capsys)
+    assert code == 0 and out.count("(2 checked, 0 unchanged)") == 2
+    con = sqlite3.connect(tmp_path / "all.sqlite")
+    assert con.execute("SELECT COUNT(*) FROM wells").fetchone()[0] == 4
+    con.close()
+    # what cannot be split over several maps is a usage error
+    code, _, err = run([str(a), str(b), "--title", "QC", "-q"], capsys)
+    assert code == 64 and "--title names one plate" in err
+    same = make_plate(tmp_path / "c", [("A1", "ok", BENZYL, "good", "good", "")]).rename(tmp_path / "c" / "plate_a.csv")
+    code, _, err = run([str(a), str(same), "-o", str(tmp_path / "qc3"), "-q"], capsys)
+    assert code == 64 and "would write the same report folder" in err
+
+
 # ------------------------------------------------------------------------- bad wells, outputs, store
 def _bad_plate(tmp_path):
     return make_plate(tmp_path, [

@@ -1,4 +1,4 @@
-"""`verify plate MAP [--nmr-dir D] [--ms-dir D] [-o REPORT_DIR] [--workers N] [--force] [--fail-on V]`
+"""`verify plate MAP [MAP ...] [--nmr-dir D] [--ms-dir D] [-o REPORT_DIR] [--workers N] [--force] [--fail-on V]`
 
 Checks every well of a plate map in parallel (local worker processes, or a Dask cluster with
 --scheduler: verify.plate.dask_run), keeps each well's result in REPORT_DIR/results.sqlite
@@ -19,9 +19,11 @@ the whole well an error.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import __version__
@@ -50,14 +52,17 @@ def build_parser() -> argparse.ArgumentParser:
         "(an unchecked well gives 1 with --fail-on suspicious; a well with an unreadable NMR or "
         "LC-MS file, error or partial, gives 2).",
     )
-    p.add_argument("map", metavar="MAP", help="plate map: .csv/.tsv or .sdf")
+    p.add_argument("map", metavar="MAP", nargs="+",
+                   help="plate map(s): .csv/.tsv or .sdf; several maps share one worker pool and one prediction "
+                        "cache, each gets its own report (with -o: REPORT_DIR/<map name>_report)")
     p.add_argument("--nmr-dir", metavar="D", help="find NMR data here by well or compound id when the map has no nmr path")
     p.add_argument("--ms-dir", metavar="D", help="find LC-MS runs (mzML) here by well or compound id when the map has no ms path")
     p.add_argument("-o", "--output", metavar="REPORT_DIR", help="report folder (default ./<map name>_report)")
     p.add_argument("--workers", metavar="N", type=int, default=None, help="parallel worker processes (default: all cores)")
     p.add_argument("--force", action="store_true", help="re-check every well even if its inputs are unchanged")
     p.add_argument("--fail-on", choices=("suspicious", "inconsistent"), help="exit non-zero when a well is this bad or worse")
-    p.add_argument("--store", metavar="FILE", help="results database (default REPORT_DIR/results.sqlite)")
+    p.add_argument("--store", metavar="FILE", help="results database (default REPORT_DIR/results.sqlite; one file may "
+                                                   "hold several plates, keyed by map)")
     p.add_argument("--solvent", metavar="NAME", help="NMR solvent for every well (a map column 'solvent' wins)")
     p.add_argument("--ppm", type=float, default=5.0, help="HRMS m/z tolerance in ppm (default 5)")
     add_limit_options(p, "a well")  # a well over a limit becomes an error result; the plate goes on
@@ -136,6 +141,34 @@ def build_jobs(pm: PlateMap, nmr_dir: Path | None, ms_dir: Path | None, solvent:
     return jobs
 
 
+@dataclass
+class _Plate:
+    """One map of the call: its wells, where its results go, and what this run must check."""
+
+    pm: PlateMap
+    jobs: list[WellJob]
+    outdir: Path
+    store_path: Path
+    key: str  # the plate's key in its results store (the map's resolved path)
+    store: ResultStore | None = None
+    todo: list[WellJob] = field(default_factory=list)
+    skipped: int = 0
+
+
+def _plan(map_path: str, args, several: bool) -> _Plate:
+    pm = read_plate_map(map_path)  # every map problem is raised here, before anything runs
+    if args.output:
+        outdir = Path(args.output) / f"{pm.name}_report" if several else Path(args.output)
+    else:
+        outdir = Path.cwd() / f"{pm.name}_report"
+    if outdir.exists() and not outdir.is_dir():
+        raise CannotCreateError("report folder is a file", outdir)
+    jobs = build_jobs(pm, Path(args.nmr_dir) if args.nmr_dir else None, Path(args.ms_dir) if args.ms_dir else None,
+                      args.solvent, args.ppm, args.timeout, args.max_memory)
+    store_path = Path(args.store) if args.store else outdir / "results.sqlite"
+    return _Plate(pm, jobs, outdir, store_path, str(pm.path.resolve()))
+
+
 def run_plate(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     if args.workers is not None and args.workers < 1:
@@ -143,6 +176,10 @@ def run_plate(argv: list[str]) -> int:
     if args.ppm <= 0:
         raise UsageError("--ppm must be positive", "--ppm")
     check_limit_options(args)
+    several = len(args.map) > 1
+    if several and args.title:
+        raise UsageError("--title names one plate: give one map, or let each title come from its map's name",
+                         "--title")
     for opt, d in (("--nmr-dir", args.nmr_dir), ("--ms-dir", args.ms_dir)):
         if d is not None and not Path(d).is_dir():
             if not Path(d).exists():
@@ -153,94 +190,118 @@ def run_plate(argv: list[str]) -> int:
 
         solvent_or_error(args.solvent)
 
-    t0 = time.monotonic()
-    pm = read_plate_map(args.map)  # every map problem is raised here, before anything runs
-    outdir = Path(args.output) if args.output else Path.cwd() / f"{pm.name}_report"
-    if outdir.exists() and not outdir.is_dir():
-        raise CannotCreateError("report folder is a file", outdir)
-    jobs = build_jobs(pm, Path(args.nmr_dir) if args.nmr_dir else None, Path(args.ms_dir) if args.ms_dir else None,
-                      args.solvent, args.ppm, args.timeout, args.max_memory)
-    plate_key = str(pm.path.resolve())
-    store_path = Path(args.store) if args.store else outdir / "results.sqlite"
-    try:
-        outdir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise CannotCreateError(f"cannot create report folder ({exc.strerror})", outdir) from None
+    t_start = time.monotonic()
+    plates = [_plan(m, args, several) for m in args.map]
+    seen: dict[Path, str] = {}
+    for pl in plates:
+        out = pl.outdir.resolve()
+        if out in seen:
+            raise UsageError(f"{pl.pm.path} and {seen[out]} would write the same report folder {pl.outdir} "
+                             "(maps of the same name)", str(pl.pm.path))
+        seen[out] = str(pl.pm.path)
+        try:
+            pl.outdir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CannotCreateError(f"cannot create report folder ({exc.strerror})", pl.outdir) from None
 
     workers = args.workers or default_workers()
     scheduler = scheduler_address(args.scheduler)
     from ..limits import DEFAULT_MAX_MEMORY, DEFAULT_TIMEOUT_S
 
     if scheduler and (args.timeout != DEFAULT_TIMEOUT_S or args.max_memory != DEFAULT_MAX_MEMORY) and not args.quiet:
-        print(f"verify plate {pm.name}: --timeout and --max-memory limit the local worker processes; on the Dask "
+        print("verify plate: --timeout and --max-memory limit the local worker processes; on the Dask "
               "cluster the workers' own limits apply (dask worker --memory-limit)", file=sys.stderr)
-    with ResultStore(store_path) as store:
-        stored = store.hashes(plate_key)
-        todo = [j for j in jobs if args.force or stored.get(j.well) != j.input_hash]
-        skipped = len(jobs) - len(todo)
-        # wells no longer in the map are dropped from the store's view of this plate
-        gone = [w for w in stored if w not in {j.well for j in jobs}]
-        if gone:
-            store.delete_wells(plate_key, gone)
-        progress = Progress(len(todo), stream=_Null() if args.quiet else None, label=f"verify plate {pm.name}")
-        if skipped and not args.quiet:
-            print(f"verify plate {pm.name}: {skipped} well{'s' if skipped != 1 else ''} unchanged since the "
-                  f"last run, not re-checked (--force to redo)", file=sys.stderr)
+    with contextlib.ExitStack() as stack:
+        # a record goes to every plate waiting for that well with these inputs (maps may share wells)
+        route: dict[tuple[str, str], list[_Plate]] = {}
+        todo_all: list[WellJob] = []
+        for pl in plates:
+            pl.store = stack.enter_context(ResultStore(pl.store_path))
+            stored = pl.store.hashes(pl.key)
+            pl.todo = [j for j in pl.jobs if args.force or stored.get(j.well) != j.input_hash]
+            pl.skipped = len(pl.jobs) - len(pl.todo)
+            # wells no longer in the map are dropped from the store's view of this plate
+            gone = [w for w in stored if w not in {j.well for j in pl.jobs}]
+            if gone:
+                pl.store.delete_wells(pl.key, gone)
+            if pl.skipped and not args.quiet:
+                print(f"verify plate {pl.pm.name}: {pl.skipped} well{'s' if pl.skipped != 1 else ''} unchanged since "
+                      f"the last run, not re-checked (--force to redo)", file=sys.stderr)
+            for j in pl.todo:
+                k = (j.well, j.input_hash)
+                if k not in route:
+                    route[k] = []
+                    todo_all.append(j)
+                route[k].append(pl)
+        label = f"verify plate {plates[0].pm.name}" if not several else f"verify plate ({len(plates)} maps)"
+        progress = Progress(len(todo_all), stream=_Null() if args.quiet else None, label=label)
 
         def on_done(rec: dict) -> None:
-            store.put_well(plate_key, rec)  # its own transaction: nothing finished is lost
+            # a transient error is stored as "<hash>!retry" (re-tried next run): it is still this job's record
+            to = route.get((rec["well"], str(rec["input_hash"]).split("!", 1)[0]))
+            if not to:  # never expected; a record is not dropped for it: every plate checking that well gets it
+                to = [pl for pl in plates if any(j.well == rec["well"] for j in pl.todo)]
+            for pl in to:
+                pl.store.put_well(pl.key, rec)  # its own transaction: nothing finished is lost
             progress.update(rec)
 
         t0 = time.perf_counter()
-        n_predicted = prefetch_shift_predictions(todo)
+        n_predicted = prefetch_shift_predictions(todo_all)  # one batch, one cache, for every map of the call
         if n_predicted and not args.quiet:
             print(f"1H shifts of {n_predicted} structure(s) predicted by the learned model in "
                   f"{time.perf_counter() - t0:.1f} s (cached for later runs)", file=sys.stderr)
         try:
             if scheduler:
-                workers = run_jobs_dask(todo, scheduler, on_done) or workers
+                workers = run_jobs_dask(todo_all, scheduler, on_done) or workers
             else:
-                run_jobs(todo, min(workers, max(1, len(todo))), on_done, args.max_memory or None)
+                run_jobs(todo_all, min(workers, max(1, len(todo_all))), on_done, args.max_memory or None)
         finally:
             progress.close()
+        elapsed = time.monotonic() - t_start
+        code = 0
+        for pl in plates:
+            code = max(code, _finish(pl, args, workers, scheduler, elapsed))
+    return code
 
-        wanted = {j.well: j.input_hash for j in jobs}
-        recs = store.get_wells(plate_key, wanted)
-        records = [recs[j.well] for j in jobs if j.well in recs]
-        elapsed = time.monotonic() - t0
-        counts = {v: 0 for v in ("consistent", "suspicious", "inconsistent", "unchecked", "error")}
-        for r in records:
-            counts[r["verdict"] if r["verdict"] in counts else "error"] += 1
-        # partial wells are also counted under their (capped) verdict: counts still sum to n_wells
-        n_partial = sum(r.get("status") == "partial" for r in records)
-        meta = {
-            "name": pm.name,
-            "title": args.title or plate_title(pm.name),
-            "map": str(pm.path),
-            "format": pm.size,
-            "rows": pm.rows,
-            "cols": pm.cols,
-            "padded": pm.padded,
-            "n_wells": len(records),
-            "counts": counts,
-            "partial": n_partial,
-            "checked": len(todo),
-            "skipped_unchanged": skipped,
-            "workers": workers,
-            "scheduler": scheduler,
-            "elapsed_s": round(elapsed, 2),
-            "created": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S %Z"),
-            "verify_version": __version__,
-            "extra_columns": pm.extra_columns,
-            "store": str(store_path),
-        }
-        store.put_plate(plate_key, str(pm.path), meta)
-    paths = write_reports(outdir, meta, records, pm.extra_columns)
-    elapsed = time.monotonic() - t0
+
+def _finish(pl: _Plate, args, workers: int, scheduler: str | None, elapsed: float) -> int:
+    """Read one plate's records back from its store, write its reports, print its summary; its exit code."""
+    pm, store = pl.pm, pl.store
+    wanted = {j.well: j.input_hash for j in pl.jobs}
+    recs = store.get_wells(pl.key, wanted)
+    records = [recs[j.well] for j in pl.jobs if j.well in recs]
+    counts = {v: 0 for v in ("consistent", "suspicious", "inconsistent", "unchecked", "error")}
+    for r in records:
+        counts[r["verdict"] if r["verdict"] in counts else "error"] += 1
+    # partial wells are also counted under their (capped) verdict: counts still sum to n_wells
+    n_partial = sum(r.get("status") == "partial" for r in records)
+    meta = {
+        "name": pm.name,
+        "title": args.title or plate_title(pm.name),
+        "map": str(pm.path),
+        "format": pm.size,
+        "rows": pm.rows,
+        "cols": pm.cols,
+        "padded": pm.padded,
+        "n_wells": len(records),
+        "counts": counts,
+        "partial": n_partial,
+        "checked": len(pl.todo),
+        "skipped_unchanged": pl.skipped,
+        "workers": workers,
+        "scheduler": scheduler,
+        "elapsed_s": round(elapsed, 2),
+        "created": dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "verify_version": __version__,
+        "extra_columns": pm.extra_columns,
+        "store": str(pl.store_path),
+    }
+    store.put_plate(pl.key, str(pm.path), meta)
+    paths = write_reports(pl.outdir, meta, records, pm.extra_columns)
     summary = ", ".join(f"{n} {v}" for v, n in counts.items() if n) or "nothing"
     if n_partial:
         summary += f"; {n_partial} partial (a data file unreadable)"
-    print(f"{pm.name}: {len(records)} wells: {summary} ({len(todo)} checked, {skipped} unchanged) in {elapsed:.1f} s")
+    print(f"{pm.name}: {len(records)} wells: {summary} ({len(pl.todo)} checked, {pl.skipped} unchanged) in {elapsed:.1f} s")
     print(f"report: {paths['html']}")
     for r in records:
         if r["verdict"] == "error":
