@@ -115,3 +115,28 @@ def test_bad_limits_are_usage_errors(capsys):
     assert main(["CCO", "--timeout", "-1"]) == 64
     assert main(["CCO", "--max-memory", "lots"]) == 64
     assert "--max-memory" in capsys.readouterr().err
+
+
+def test_limited_child_relays_an_error_whose_context_does_not_pickle():
+    # Dask distributed installs tblib's exception pickling on import: exceptions then pickle their __context__,
+    # and an lxml parse error's log does not pickle. The child must still hand back the InputError itself
+    # (this ran as "unexpected InputError" whenever distributed had been imported in the same process)
+    pytest.importorskip("tblib")
+    code = (
+        "from lxml import etree\n"
+        "from verify.errors import InputError\n"
+        "from verify.limits import run_limited\n"
+        "import tblib.pickling_support; tblib.pickling_support.install()  # as distributed does on import\n"
+        "def bad():\n"
+        "    try:\n"
+        "        etree.fromstring(b'\\xff<x/>')\n"
+        "    except etree.XMLSyntaxError:\n"
+        "        raise InputError('truncated or corrupt mzML', 'run.mzML')\n"
+        "try:\n"
+        "    run_limited(bad, 30, None)\n"
+        "except InputError as e:\n"
+        "    print('InputError', e.path, e.message)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "InputError run.mzML truncated or corrupt mzML"

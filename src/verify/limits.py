@@ -383,6 +383,11 @@ def _child(w: int, fn, max_memory: int | None, prepare) -> None:
                     raise
                 msg = ("error", MemoryLimitExceeded(memory_message(max_memory)))
         except BaseException as exc:  # noqa: BLE001 - relayed to the parent, which raises it
+            # the parent raises the exception itself, not its chain: a library that makes exceptions pickle
+            # their __context__ and traceback (tblib, which Dask distributed installs on import) would
+            # otherwise try to send an lxml parse error's log along, which does not pickle
+            exc.__context__ = exc.__cause__ = None
+            exc.__traceback__ = None
             msg = ("error", exc)
         try:
             data = pickle.dumps(msg)
