@@ -9,6 +9,9 @@
   per well), small enough for 384 wells; `well_page_html(...)` each well's own page under `wells/`
   (`well_file`), with links back to the plate and to the wells beside it. Plain files: they work from disk.
 
+The page shell, the plate overview and the well page are Jinja2 templates (`templates/*.html.j2`, autoescaped,
+undefined names an error); the compound section inside them is still built here with explicit escaping.
+
 A `partial` plate well (one of its two data files unreadable) is drawn with its verdict colour, a dashed
 error-coloured border and the failed part's message where that part's figures would be.
 """
@@ -16,6 +19,7 @@ error-coloured border and the failed part's message where that part's figures wo
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import math
 import re
 from html import escape
@@ -148,13 +152,26 @@ FILTER_JS = """
 """
 
 
+@functools.lru_cache(maxsize=1)
+def _templates():
+    """The Jinja2 environment of the page templates (verify/report/templates), autoescaping everything."""
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
+    return Environment(loader=PackageLoader("verify.report", "templates"), autoescape=True,
+                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+
+
+def _render(template: str, **context) -> str:
+    from markupsafe import Markup
+
+    return _templates().get_template(template).render(css=Markup(CSS), **context)
+
+
 def _page(title: str, body: str, script: str = "") -> str:
-    js = f"<script>{script}</script>" if script else ""
-    return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
-        f"<title>{escape(title)}</title><style>{CSS}</style></head><body>{body}{js}</body></html>\n"
-    )
+    """A whole page around `body` (markup already escaped by its builder)."""
+    from markupsafe import Markup
+
+    return _render("page.html.j2", title=title, body=Markup(body), script=Markup(script) if script else "")
 
 
 def _img(svg: str | None, alt: str, cls: str = "plot") -> str:
@@ -393,7 +410,10 @@ def _now() -> str:
 # ---------------------------------------------------------------------------------------------- plate
 def plate_html(meta: dict, records: list[dict]) -> str:
     """index.html of a plate from stored well records (each with well, compound_id, verdict, error,
-    fragment, result, extra). `meta`: name, map, rows, cols, created, counts, elapsed_s..."""
+    fragment, result, extra). `meta`: name, map, rows, cols, created, counts, elapsed_s...
+    Rendered from templates/plate.html.j2 (autoescaped); each well links to its page (`well_file`)."""
+    from markupsafe import Markup
+
     rows_letters = meta.get("rows") or "ABCDEFGH"
     ncols = int(meta.get("cols") or 12)
     by_well = {r["well"]: r for r in records}
@@ -402,16 +422,14 @@ def plate_html(meta: dict, records: list[dict]) -> str:
         counts[r.get("verdict") or "error"] = counts.get(r.get("verdict") or "error", 0) + 1
 
     big = len(rows_letters) > 8
-    grid = [f'<table class="plate{" p384" if big else ""}" aria-label="plate map"><thead><tr><th></th>']
-    grid += [f"<th>{c}</th>" for c in range(1, ncols + 1)]
-    grid.append("</tr></thead><tbody>")
+    grid = []
     for row in rows_letters:
-        grid.append(f"<tr><th>{row}</th>")
+        cells = []
         for c in range(1, ncols + 1):
             w = f"{row}{c:02d}" if meta.get("padded") else f"{row}{c}"
             r = by_well.get(w)
             if r is None:
-                grid.append(f'<td class="empty" title="{w}: empty"></td>')
+                cells.append({"empty": True, "well": w})
                 continue
             v = r.get("verdict") or "error"
             partial = r.get("status") == "partial"
@@ -419,69 +437,49 @@ def plate_html(meta: dict, records: list[dict]) -> str:
             why = T.reasons(r.get("result"), r.get("error"), limit=3)
             if why:
                 tip += f" — {why}"
-            cid = "" if big else f'<span class="cid">{escape(r.get("compound_id", ""))}</span>'
-            grid.append(
-                f'<td class="v-{escape(v)}{" partial" if partial else ""}" data-well="{w}" data-verdict="{escape(v)}">'
-                f'<a href="{escape(well_file(w))}" title="{escape(tip)}">{cid}<span class="sym">{VERDICT_SYMBOL.get(v, "")}</span></a></td>'
-            )
-        grid.append("</tr>")
-    grid.append("</tbody></table>")
+            cells.append({"empty": False, "well": w, "verdict": v, "partial": partial, "href": well_file(w), "tip": tip,
+                          "cid": None if big else r.get("compound_id", ""), "symbol": VERDICT_SYMBOL.get(v, "")})
+        grid.append({"letter": row, "cells": cells})
 
     colors = {"consistent": "var(--ok)", "suspicious": "var(--sus)", "inconsistent": "var(--bad)",
               "unchecked": "var(--unc)", "error": "var(--err)"}
-    btns = ['<div class="counts"><div class="muted" style="font-size:12px">Verdicts (click to filter)</div>']
-    for v in VERDICT_ORDER:
-        btns.append(f'<button type="button" data-filter="{v}" data-count="{counts.get(v, 0)}">'
-                    f'<span><span class="sw" style="background:{colors[v]}"></span>{VERDICT_SYMBOL[v]} {v}</span>'
-                    f'<span class="n">{counts.get(v, 0)}</span></button>')
+    buttons = [{"filter": v, "count": counts.get(v, 0), "swatch": f"background:{colors[v]}",
+                "label": f"{VERDICT_SYMBOL[v]} {v}", "title": ""} for v in VERDICT_ORDER]
     n_partial = sum(r.get("status") == "partial" for r in records)
     if n_partial:  # also counted under their verdict above; this button shows them across verdicts
-        btns.append(f'<button type="button" data-filter="partial" data-count="{n_partial}" title="one data file '
-                    f'unreadable: verdict from the other technique, at best suspicious"><span><span class="sw" '
-                    f'style="border:2px dashed var(--err)"></span>partial</span><span class="n">{n_partial}</span></button>')
-    btns.append(f'<div class="muted" style="font-size:12px">{len(records)} wells in the map</div></div>')
+        buttons.append({"filter": "partial", "count": n_partial, "swatch": "border:2px dashed var(--err)",
+                        "label": "partial", "title": "one data file unreadable: verdict from the other technique, "
+                                                     "at best suspicious"})
 
-    summary_rows = []
+    rows = []
     for r in records:
         v = r.get("verdict") or "error"
         res = r.get("result") or {}
         nmr, ms = res.get("nmr"), res.get("ms")
         mi = T.main_ion(ms)
         perr = r.get("part_errors") or {}
-        status = ' data-status="partial"' if r.get("status") == "partial" else ""
-        summary_rows.append(
-            f'<tr data-verdict="{escape(v)}"{status} data-row="{escape(r["well"])}"><td><a href="{escape(well_file(r["well"]))}">'
-            f'{escape(r["well"])}</a></td>'
-            f"<td>{escape(r.get('compound_id', ''))}</td><td>{_verdict_badge(v)}</td>"
-            f"<td>{_part_badge(nmr, perr.get('nmr'))}</td>"
-            f"<td>{_part_badge(ms, perr.get('ms'))}</td>"
-            f"<td>{_num(mi.get('ppm_error'), 1) if mi else ''}</td>"
-            f"<td>{_num(ms.get('ms_purity') * 100, 0, ' %') if ms and isinstance(ms.get('ms_purity'), (int, float)) else ''}</td>"
-            f'<td class="reasons">{escape(T.reasons(res, r.get("error"), limit=4))}</td></tr>'
-        )
-    summary = (
-        '<table class="tbl summary"><thead><tr><th>well</th><th>compound</th><th>verdict</th><th>NMR</th>'
-        "<th>HRMS</th><th>ppm</th><th>MS purity</th><th>reasons</th></tr></thead><tbody>"
-        + "".join(summary_rows) + "</tbody></table>"
-    )
+        rows.append({
+            "well": r["well"], "href": well_file(r["well"]), "verdict": v, "partial": r.get("status") == "partial",
+            "compound_id": r.get("compound_id", ""), "badge": Markup(_verdict_badge(v)),
+            "nmr_badge": Markup(_part_badge(nmr, perr.get("nmr"))), "ms_badge": Markup(_part_badge(ms, perr.get("ms"))),
+            "ppm": _num(mi.get("ppm_error"), 1) if mi else "",
+            "purity": _num(ms.get("ms_purity") * 100, 0, " %") if ms and isinstance(ms.get("ms_purity"), (int, float))
+            else "",
+            "reasons": T.reasons(res, r.get("error"), limit=4),
+        })
     elapsed = meta.get("elapsed_s")
-    meta_line = " · ".join(
+    meta_line = Markup(" · ").join(
         x for x in (
-            f"map <code>{escape(str(meta.get('map', '')))}</code>",
+            Markup("map <code>{}</code>").format(str(meta.get("map", ""))),
             f"{len(records)} wells",
-            escape(str(meta.get("created", ""))),
-            f"verify {escape(str(meta.get('verify_version', _version())))}",
+            str(meta.get("created", "")),
+            f"verify {meta.get('verify_version', _version())}",
             f"run {elapsed:.1f} s" if isinstance(elapsed, (int, float)) else "",
         ) if x
     )
-    title = plate_page_title(meta)
-    body = (
-        f'<header class="top"><h1>{escape(title)}</h1><p class="meta">{meta_line}</p></header>'
-        f'<main><div class="plate-wrap">{"".join(grid)}{"".join(btns)}</div>'
-        f'<h3>All wells <span class="muted" style="font-size:12px;font-weight:normal">(each well\'s full report '
-        f"opens on its own page)</span></h3>{summary}</main>"
-    )
-    return _page(title, body, FILTER_JS)
+    return _render("plate.html.j2", title=plate_page_title(meta), meta_line=meta_line, big=big,
+                   columns=list(range(1, ncols + 1)), grid=grid, buttons=buttons, n_wells=len(records), rows=rows,
+                   script=Markup(FILTER_JS))
 
 
 def plate_page_title(meta: dict) -> str:
@@ -497,21 +495,15 @@ def well_file(well: str) -> str:
 
 def well_page_html(meta: dict, record: dict, previous: str | None = None, following: str | None = None) -> str:
     """One well's page (`wells/<well>.html` beside index.html): its full report section, a link back to the
-    plate overview and to the wells before and after it in the map. `record` as for plate_html."""
+    plate overview and to the wells before and after it in the map. `record` as for plate_html.
+    Rendered from templates/well.html.j2."""
+    from markupsafe import Markup
+
     well = str(record["well"])
     title = plate_page_title(meta)
-
-    def link(w: str | None, text: str) -> str:
-        return f'<a href="../{escape(well_file(w))}">{text}</a>' if w else ""
-
-    nav = " · ".join(x for x in (
-        f'<a href="../index.html">&larr; {escape(title)}</a>',
-        link(previous, f"&lsaquo; {escape(previous or '')}"),
-        link(following, f"{escape(following or '')} &rsaquo;"),
-    ) if x)
     section = record.get("fragment") or error_section(well, record.get("compound_id", ""), record.get("smiles", ""),
                                                       record.get("error") or "no report stored")
-    body = (f'<header class="top"><nav class="wellnav">{nav}</nav><h1>{escape(well)} '
-            f'{escape(str(record.get("compound_id", "")))}</h1><p class="meta">{escape(title)}</p></header>'
-            f"<main>{section}</main>")
-    return _page(f"{well} {record.get('compound_id', '')} · {title}", body)
+    return _render("well.html.j2", title=f"{well} {record.get('compound_id', '')} · {title}", plate_title=title,
+                   well=well, compound_id=str(record.get("compound_id", "")), section=Markup(section),
+                   previous={"well": previous, "href": well_file(previous)} if previous else None,
+                   following={"well": following, "href": well_file(following)} if following else None, script="")
