@@ -140,6 +140,31 @@ def test_plate_report_in_chromium(driver, tmp_path, plate_report):
     assert driver.current_url.endswith("/index.html")
 
 
+def test_384_well_overview_is_small_and_paints_fast(driver, tmp_path):
+    # the overview of a full 384-well plate: one stored result reused for every well (the overview shows the
+    # verdicts, reasons and part badges only; each well's figures are on its own page)
+    from test_report import _result
+    from verify.report.html import plate_html
+
+    data = json.loads(json.dumps(_result("suspicious").to_dict()))
+    verdicts = ["consistent", "suspicious", "inconsistent", "error"]
+    recs = [{"well": f"{r}{c}", "compound_id": f"VRF-{k:05d}", "smiles": "C", "verdict": verdicts[k % 4],
+             "result": None if k % 4 == 3 else data, "error": "invalid SMILES" if k % 4 == 3 else None,
+             "fragment": None}
+            for k, (r, c) in enumerate((r, c) for r in "ABCDEFGHIJKLMNOP" for c in range(1, 25))]
+    page = tmp_path / "index.html"
+    page.write_text(plate_html({"name": "P384", "title": "P384", "rows": "ABCDEFGHIJKLMNOP", "cols": 24,
+                                "map": "p.csv"}, recs))
+    assert page.stat().st_size < 2_000_000
+    driver.get(page.as_uri())
+    assert driver.execute_script("return document.querySelectorAll('table.plate td[data-well]').length") == 384
+    assert driver.execute_script("return document.querySelectorAll('tr[data-row]').length") == 384
+    paint = driver.execute_script(
+        "const p = performance.getEntriesByName('first-contentful-paint')[0]; return p ? p.startTime : null")
+    assert paint is not None and paint < 1000, paint  # ms from navigation start
+    assert [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"] == []
+
+
 def test_compound_page_in_chromium(driver, tmp_path):
     from test_report import _result
     from verify.report.html import compound_html
