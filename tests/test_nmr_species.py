@@ -3,6 +3,8 @@ the data show (a salt needs its own N-H+ signal where the solvent does not excha
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from rdkit import Chem
 
 from test_nmr_compare import BENZYL_DIAZEPANE, BENZYL_DIAZEPANE_SIGNALS, spectrum
@@ -86,3 +88,20 @@ def test_one_aromatic_h_too_many_is_seen_against_the_other_signals():
     assert 4.8 <= implied <= 5.3
     off = dataclasses.replace(NMR_THRESHOLDS, integral_loo_min_h=float("inf"))
     assert check_spectrum(spectrum(SALT_D2O, solvent="D2O"), target, th=off).verdict == "consistent"
+
+
+def test_verbose_ring_summary_follows_the_form_read():
+    # a dihydrochloride read as the bis-ammonium salt: the ring summary gives the salt's ring CH2 windows
+    # (about 3.0-3.5 ppm), not the free base's (2.5-3.05), and says which form it shows
+    from verify.pipeline import check_compound
+    from verify.report.text import render_text
+
+    folder = Path(__file__).resolve().parents[1] / "sample_spectra" / "benzyl_diazepane_2hcl"
+    res = check_compound((folder / "compound.smi").read_text().split()[0], nmr=str(folder / "nmr"))
+    data = res.to_dict()
+    assert data["nmr"]["species"]["form"].startswith("bis-protonated")
+    rings = data["nmr"]["species"]["diazepane_rings"]
+    assert rings and all(p["window"][0] >= 2.9 for p in rings[0]["ring_ch2"] if p["next_to"].startswith("N"))
+    text = render_text(data, verbose=True)
+    assert "1,4-Diazepane ring (as read: bis-protonated" in text
+    assert "1,4-Diazepane ring: N1 benzyl" not in text

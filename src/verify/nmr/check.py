@@ -96,6 +96,8 @@ class NmrResult:
     species: str = "free base"  # the form the spectrum was read as (verify.nmr.alternatives.best_species)
     species_smiles: str = ""
     fit: SpectrumFit | None = None  # the fitted line-shape model (verify.nmr.fit)
+    # the 1,4-diazepane rings of the form the spectrum was read as (their ring CH2 windows move with protonation)
+    species_rings: list = field(default_factory=list)
 
     def to_dict(self) -> dict:
         s = self.spectrum
@@ -115,7 +117,8 @@ class NmrResult:
             "side_products": self.side_products,
             "findings": [f.to_dict() for f in self.findings],
             "alternatives": [a.to_dict() for a in self.alternatives],
-            "species": {"form": self.species, "smiles": self.species_smiles},
+            "species": {"form": self.species, "smiles": self.species_smiles,
+                        "diazepane_rings": [r.to_dict(sol.key if sol else None) for r in self.species_rings]},
             "fit": None if self.fit is None else self.fit.to_dict(self.scale, ppm=s.ppm),
         }
 
@@ -219,7 +222,7 @@ def check_spectrum(spectrum: Spectrum1D, target, solvent: Solvent | None = None,
     return NmrResult(verdict, findings, expectation, spectrum, peaks, groups, noise, cmp.scale, cmp.observed_h,
                      cmp.expected_h, [{"name": h.name, "mol_percent": round(h.mol_percent, 1)} for h in cmp.impurities
                                       if h.mol_percent > 0], cmp.side_products, fits, species, read_as.target.smiles,
-                     fit)
+                     fit, list(read_as.diazepanes))
 
 
 def check_nmr(path, target, solvent: Solvent | None = None, th: NmrThresholds = NMR_THRESHOLDS) -> NmrResult:

@@ -98,9 +98,14 @@ def render_expectation(result: dict) -> list[str]:
     lines += _table(["group", "ppm", "H", "mult", "from", "environment"], rows)
     if shift_prediction_text(e):
         lines += _wrap(shift_prediction_text(e), "  ", "  ")
-    for ring in e.get("diazepane_rings", []):
+    # the rings of the form the spectrum was read as (a salt's ring CH2 sit downfield of the free base's)
+    species = (result.get("nmr") or {}).get("species") or {}
+    rings, as_read = e.get("diazepane_rings", []), ""
+    if species.get("diazepane_rings") and species.get("form") not in (None, "free base"):
+        rings, as_read = species["diazepane_rings"], f" (as read: {species['form']})"
+    for ring in rings:
         lines.append("")
-        lines.append(f"1,4-Diazepane ring: N1 {ring['n1_substituent']}, N4 {ring['n4_substituent']}")
+        lines.append(f"1,4-Diazepane ring{as_read}: N1 {ring['n1_substituent']}, N4 {ring['n4_substituent']}")
         for p in ring["ring_ch2"]:
             lo, hi = p["window"]
             rot = "  (rotamers: broad/doubled)" if p["rotamers"] else ""
