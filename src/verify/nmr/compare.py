@@ -425,6 +425,8 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
         return need <= 0
 
     exch_ids = {g.id for g in groups if g.exchangeable}
+    # H of surplus a solvent line the fit measured may account for, per region (raw units -> H)
+    allowed_h = [sum(allowance.get(j, 0.0) for j in reg) / scale for reg in regions]
     flagged: set[int] = set()  # regions already reported as a marginal integral
     for ri, reg in enumerate(regions):
         obs, placed = reg_obs[ri], reg_placed[ri]
@@ -433,7 +435,7 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
         # a solvent line inside, or an exchangeable OH/NH (its integral follows exchange with water):
         # surplus in that region is not counted
         free = any(free_surplus.get(j, 1.0) < 1.0 or exch_ids & set(peaks[j].placed) for j in reg)
-        allowed = sum(allowance.get(j, 0.0) for j in reg) / scale  # raw units -> H
+        allowed = allowed_h[ri]
         deficit = placed - obs
         total_deficit += max(0.0, deficit)
         if deficit > tol_h(placed):
@@ -451,7 +453,6 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
                     peaks[j].note = _join(peaks[j].note, f"{peaks[j].surplus_h:.2f} H more than assigned")
     # exchangeable H the assignment left unplaced: a broad N-H/O-H may lie under any region (not in D2O/CD3OD)
     unplaced_exch = sum(max(0.0, gc.group.n_h - gc.placed_h) for gc in gcalls if gc.group.exchangeable) if exch_ok else 0.0
-    allowed_h = [sum(allowance.get(j, 0.0) for j in reg) / scale for reg in regions]
     findings += _leave_one_out_counts(regions, reg_obs, reg_placed, peaks, mults, groups, free_surplus,
                                       exch_ids, flagged, tol_h, th, unplaced_exch, allowed_h)
     exp_nonex = sum(g.n_h for g in groups if not g.exchangeable)

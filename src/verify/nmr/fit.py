@@ -116,7 +116,7 @@ class SpectrumFit:
         return {"lineshape": "pseudo-Voigt", "intensity_unit": "tallest fitted line = 1", "regions": regions}
 
 
-def _regions(mults: list[Multiplet], ppm: np.ndarray, sf_mhz: float) -> list[list[int]]:
+def _regions(mults: list[Multiplet], ppm: np.ndarray) -> list[list[int]]:
     """Multiplets whose integration ranges touch (within two points), as groups of indices, low ppm first."""
     step = abs(float(ppm[1] - ppm[0])) if ppm.size > 1 else 0.0
     order = sorted((j for j, m in enumerate(mults) if m.lines and m.flag != "baseline hump"),
@@ -284,7 +284,7 @@ def fit_multiplets(ppm: np.ndarray, y: np.ndarray, mults: list[Multiplet], noise
     # the trust-region steps are SVDs of small dense matrices: BLAS threads only fight over the cores there
     # (3-4x slower on a loaded 2-core machine than one thread)
     with threadpool_limits(limits=1, user_api="blas"):
-        for members in _regions(mults, ppm, sf_mhz):
+        for members in _regions(mults, ppm):
             if sum(len(mults[j].lines) for j in members) > th.fit_max_lines:
                 continue
             r = _fit_region(ppm, y, mults, members, float(noise), float(sf_mhz), th)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from ..findings import Finding
 from ..solvents import Solvent
 from ..structure.hgroups import HGroup
+from .fit import line_share_near
 from .peaks import Multiplet
 from .records import GroupCall, ObservedPeak, _interval_gap, _join, _line_span, _split_j
 from .thresholds import NMR_THRESHOLDS, NmrThresholds
@@ -192,8 +193,6 @@ def hidden_solvent_share(m: Multiplet, call: tuple[str, str, bool], solvent: Sol
     HOD in D2O and water are broad and move, so their part stays unmeasured. So does a multiplet that is
     mostly the solvent (share above `th.hidden_solvent_max_share`): what else lies there is then unknown.
     """
-    from .fit import line_share_near
-
     kind, _, itself = call
     if itself or kind != "residual" or (solvent is not None and solvent.key == "d2o") or not sf_mhz > 0:
         return None

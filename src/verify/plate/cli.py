@@ -31,7 +31,7 @@ from ..errors import CannotCreateError, MissingInputError, UsageError
 from .discover import find_data, index_ms_dir, index_nmr_dir
 from .map import PlateMap, read_plate_map
 from ..cli import UsageErrorParser
-from ..limits import add_limit_options, check_limit_options
+from ..limits import DEFAULT_MAX_MEMORY, DEFAULT_TIMEOUT_S, add_limit_options, check_limit_options
 from .output import write_reports
 from .progress import Progress
 from ..report.tables import part_errors_text
@@ -206,8 +206,6 @@ def run_plate(argv: list[str]) -> int:
 
     workers = args.workers or default_workers()
     scheduler = scheduler_address(args.scheduler)
-    from ..limits import DEFAULT_MAX_MEMORY, DEFAULT_TIMEOUT_S
-
     if scheduler and (args.timeout != DEFAULT_TIMEOUT_S or args.max_memory != DEFAULT_MAX_MEMORY) and not args.quiet:
         print("verify plate: --timeout and --max-memory limit the local worker processes; on the Dask "
               "cluster the workers' own limits apply (dask worker --memory-limit)", file=sys.stderr)

@@ -45,11 +45,6 @@ def _absolute(job: WellJob) -> WellJob:
                    ms=str(Path(job.ms).resolve()) if job.ms else None)
 
 
-def _check_on_worker(job: WellJob) -> dict:
-    """The task a Dask worker runs: one well, never raising (check_well's contract)."""
-    return check_well(job)
-
-
 def connect(address: str):
     """A `distributed.Client` for `address`, or a UsageError naming what is wrong (extra missing, scheduler
     unreachable)."""
@@ -82,7 +77,8 @@ def run_jobs_dask(jobs: list[WellJob], address: str, on_done: Callable[[dict], N
         futures = {}
         for job in jobs:
             # pure=False: the same well submitted again (a re-run after a change) is checked again
-            fut = client.submit(_check_on_worker, _absolute(job), pure=False, key=f"verify-well-{job.well}-{job.input_hash}")
+            # check_well never raises (an error is the well's record): the task is the local pool's own function
+            fut = client.submit(check_well, _absolute(job), pure=False, key=f"verify-well-{job.well}-{job.input_hash}")
             futures[fut] = job
         try:
             for fut in as_completed(futures):

@@ -592,7 +592,7 @@ def nmr_figure(nmr: Any, width: float = 10.5):
             e["ax"] = eax
             _draw_nmr_panel(eax, e, ppm_s, int_s, pk, windows, _EXP_BASE, info)
             if fit_s is not None:
-                info["fit_drawn"] |= _draw_fit(eax, e, ppm_s, int_s, fit_s, _EXP_BASE)
+                info["fit_drawn"] |= _draw_fit(eax, e, ppm_s, int_s, fit_s)
             eax.text(0.0, 1.0, f" {letters[k]} ", transform=eax.transAxes, ha="left", va="top", fontsize=7,
                      fontweight="bold", color="white", bbox=dict(boxstyle="square,pad=0.15", fc="#8a99a8",
                                                                  ec="none"), zorder=7)
@@ -620,17 +620,16 @@ def nmr_figure(nmr: Any, width: float = 10.5):
         return fig, info
 
 
-def _draw_fit(ax, panel: dict, ppm_s, int_s, fit_s, base: float) -> bool:
+def _draw_fit(ax, panel: dict, ppm_s, int_s, fit_s) -> bool:
     """The fitted line-shape model over the data (dashed) and the residual (data - model) along the baseline,
-    on the panel's own scale; fitted stretches only. Returns whether anything was drawn. `base` is the
-    panel's baseline position (axes fraction), kept for the callers' symmetry."""
-    lo, hi, top = panel["lo"], panel["hi"], panel["top"] or 1.0
+    on the panel's own scale (`panel["y_top"]`, set by _draw_nmr_panel); fitted stretches only. Returns whether
+    anything was drawn."""
+    lo, hi, y_top = panel["lo"], panel["hi"], panel["y_top"]
     j0, j1 = np.searchsorted(ppm_s, [lo, hi])
     x, y, f = ppm_s[j0:j1], int_s[j0:j1], fit_s[j0:j1]
     ok = np.isfinite(f)
     if ok.sum() < 2:
         return False
-    y_top = (1.42 if panel.get("integrals") else 1.1) * top
     # the residual on the baseline itself: flat where the model explains the data, the misfit standing out
     # of it (the band under the baseline holds the integral labels)
     y_res = 0.0
@@ -705,6 +704,7 @@ def _draw_nmr_panel(ax, panel: dict, ppm_s, int_s, pk: list, windows: list, base
             ax.plot(ex[a:b], ey[a:b], color=col, lw=0.85, zorder=3)
     # expansions: headroom for the integral curves above the tallest line
     y_top = (1.42 if panel.get("integrals") else 1.1) * top
+    panel["y_top"] = y_top  # the fitted model is drawn on the same scale (_draw_fit)
     ax.set_ylim(-base / (1 - base) * y_top, y_top)
     ax.set_xlim(hi, lo)
     ax.set_yticks([])
