@@ -159,6 +159,16 @@ def test_plate_exit_zero_whatever_the_verdicts_and_fail_on(tmp_path, capsys, fak
     assert run(a3 + ["--fail-on", "inconsistent"], capsys)[0] == 0
 
 
+def test_scheduler_without_the_dask_extra_is_a_usage_error(tmp_path, capsys, monkeypatch, fake_pipeline):
+    # a lab machine without `verify[dask]`: one line saying what to install, before any well runs
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
+    m = make_plate(tmp_path, [("A1", "ok", BENZYL, "good", "good", "")])
+    code, out, err = run([str(m), "-o", str(tmp_path / "r"), "--scheduler", "tcp://127.0.0.1:9", "-q"], capsys)
+    assert code == 64 and out == ""
+    assert err.strip() == 'verify: error: --scheduler: needs Dask distributed: pip install "verify[dask]"'
+    assert not (tmp_path / "r").exists()
+
+
 def test_several_maps_share_one_run_and_get_a_report_each(tmp_path, capsys, fake_pipeline):
     a = make_plate(tmp_path / "a", [("A1", "ok", BENZYL, "good", "good", ""),
                                     ("A2", "sus", BENZYL, "suspicious", "good", "")])

@@ -35,7 +35,7 @@ from ..limits import DEFAULT_MAX_MEMORY, DEFAULT_TIMEOUT_S, add_limit_options, c
 from .output import write_reports
 from .progress import Progress
 from ..report.tables import part_errors_text
-from .dask_run import run_jobs_dask, scheduler_address
+from .dask_run import require_distributed, run_jobs_dask, scheduler_address
 from .run import WellJob, default_workers, input_hash, prefetch_shift_predictions, run_jobs
 from .store import ResultStore
 
@@ -190,6 +190,8 @@ def run_plate(argv: list[str]) -> int:
 
         solvent_or_error(args.solvent)
 
+    if scheduler_address(args.scheduler):
+        require_distributed()  # before any folder is made or well is run
     t_start = time.monotonic()
     plates = [_plan(m, args, several) for m in args.map]
     seen: dict[Path, str] = {}

@@ -45,13 +45,20 @@ def _absolute(job: WellJob) -> WellJob:
                    ms=str(Path(job.ms).resolve()) if job.ms else None)
 
 
+def require_distributed() -> None:
+    """UsageError (exit 64) when the dask extra is not installed: said before any well runs."""
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        raise UsageError('needs Dask distributed: pip install "verify[dask]"', "--scheduler") from None
+
+
 def connect(address: str):
     """A `distributed.Client` for `address`, or a UsageError naming what is wrong (extra missing, scheduler
     unreachable)."""
-    try:
-        from distributed import Client
-    except ImportError:
-        raise UsageError('--scheduler needs Dask distributed: pip install "verify[dask]"', "--scheduler") from None
+    require_distributed()
+    from distributed import Client
+
     try:
         return Client(address, timeout=CONNECT_TIMEOUT_S)
     except (OSError, TimeoutError, ValueError) as exc:
@@ -69,9 +76,9 @@ def run_jobs_dask(jobs: list[WellJob], address: str, on_done: Callable[[dict], N
     """
     if not jobs:
         return 0
+    client = connect(address)
     from distributed import as_completed
 
-    client = connect(address)
     try:
         n_workers = len(client.scheduler_info().get("workers", {}))
         futures = {}
