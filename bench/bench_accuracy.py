@@ -128,10 +128,11 @@ def run_case(case: dict, sample_dir: Path, solvent: str, comps: dict, modes=MODE
             r = check_compound(smi, nmr=sample_dir / "nmr" / "1",
                                ms=sample_dir / "ms.mzML" if mode == "nmr+ms" else None, solvent=solvent)
             verdict, reason = r.verdict, top_reason(r)
+            score = None if r.score is None else round(r.score.value, 3)
         except VerifyError as exc:
-            verdict, reason = "error", str(exc)
+            verdict, reason, score = "error", str(exc), None
         called = CONSISTENT if verdict == "consistent" else (NOT_CONSISTENT if verdict != "error" else "error")
-        out["results"][mode] = {"verdict": verdict, "correct": called == case["truth"], "reason": reason,
+        out["results"][mode] = {"verdict": verdict, "score": score, "correct": called == case["truth"], "reason": reason,
                                 "seconds": round(time.perf_counter() - t, 2)}
     return out
 
@@ -198,39 +199,72 @@ def run(cases: list[dict], jobs: int = 2, modes=MODES, progress=None) -> list[di
     return sorted(out, key=lambda r: order[r["case"]])
 
 
+VERDICT_CLASSES = ("consistent", "suspicious", "inconsistent", "error")
+
+
+def _median(xs: list[float]):
+    xs = sorted(xs)
+    if not xs:
+        return None
+    k = len(xs) // 2
+    return xs[k] if len(xs) % 2 else (xs[k - 1] + xs[k]) / 2
+
+
 def summarise(results: list[dict], modes=MODES) -> dict:
-    """Per category and per mode: cases, correct, sensitivity, specificity (None when a class is empty)."""
+    """Per category and per mode: cases, correct, false negatives (true compounds not called consistent),
+    false positives (wrong ones called consistent); per mode: sensitivity, specificity (None when a class is
+    empty), the verdict classes each truth landed in, and the scores of each truth (min, median, max)."""
     cats: dict[str, dict] = {}
     for r in results:
-        c = cats.setdefault(r["category"], {"n": 0, "n_consistent": 0, "n_not": 0, **{m: 0 for m in modes}})
+        c = cats.setdefault(r["category"], {"n": 0, "n_consistent": 0, "n_not": 0, **{m: 0 for m in modes},
+                                            **{f"{m} fn": 0 for m in modes}, **{f"{m} fp": 0 for m in modes}})
         c["n"] += 1
         c["n_consistent" if r["truth"] == CONSISTENT else "n_not"] += 1
         for m in modes:
-            c[m] += bool(r["results"][m]["correct"])
+            ok = bool(r["results"][m]["correct"])
+            c[m] += ok
+            if not ok:
+                c[f"{m} {'fn' if r['truth'] == CONSISTENT else 'fp'}"] += 1
     overall = {}
     for m in modes:
         pos = [r for r in results if r["truth"] == CONSISTENT]
         neg = [r for r in results if r["truth"] == NOT_CONSISTENT]
         tp = sum(r["results"][m]["correct"] for r in pos)
         tn = sum(r["results"][m]["correct"] for r in neg)
+        classes = {truth: {v: sum(r["results"][m]["verdict"] == v for r in rs) for v in VERDICT_CLASSES}
+                   for truth, rs in ((CONSISTENT, pos), (NOT_CONSISTENT, neg))}
+        scores = {}
+        for truth, rs in ((CONSISTENT, pos), (NOT_CONSISTENT, neg)):
+            xs = [r["results"][m]["score"] for r in rs if r["results"][m].get("score") is not None]
+            scores[truth] = {"min": min(xs) if xs else None, "median": _median(xs), "max": max(xs) if xs else None}
         overall[m] = {"sensitivity": tp / len(pos) if pos else None, "specificity": tn / len(neg) if neg else None,
                       "true_called_consistent": tp, "n_true": len(pos), "wrong_called_not_consistent": tn,
-                      "n_wrong": len(neg)}
+                      "n_wrong": len(neg), "classes": classes, "scores": scores}
     return {"categories": cats, "overall": overall}
 
 
 def report(results: list[dict], modes=MODES, file=sys.stdout) -> dict:
     s = summarise(results, modes)
     p = lambda *a: print(*a, file=file)  # noqa: E731
-    p(f"\n{'category':<16}{'cases':>6}{'true':>6}{'wrong':>6}" + "".join(f"{m + ' ok':>11}" for m in modes))
+    p(f"\n{'category':<16}{'cases':>6}{'true':>6}{'wrong':>6}"
+      + "".join(f"{m + ' ok':>11}{'FN':>4}{'FP':>4}" for m in modes))
     for cat, c in s["categories"].items():
-        p(f"{cat:<16}{c['n']:>6}{c['n_consistent']:>6}{c['n_not']:>6}" + "".join(f"{c[m]:>11}" for m in modes))
+        p(f"{cat:<16}{c['n']:>6}{c['n_consistent']:>6}{c['n_not']:>6}"
+          + "".join(f"{c[m]:>11}{c[m + ' fn']:>4}{c[m + ' fp']:>4}" for m in modes))
     p("")
     for m in modes:
         o = s["overall"][m]
         fmt = lambda x: "n/a" if x is None else f"{x:.3f}"  # noqa: E731
         p(f"{m:<7} sensitivity {fmt(o['sensitivity'])} ({o['true_called_consistent']}/{o['n_true']})   "
           f"specificity {fmt(o['specificity'])} ({o['wrong_called_not_consistent']}/{o['n_wrong']})")
+    p("")
+    for m in modes:
+        o = s["overall"][m]
+        sc = lambda x: "n/a" if x is None else f"{x:.3f}"  # noqa: E731
+        for truth in (CONSISTENT, NOT_CONSISTENT):
+            k, q = o["classes"][truth], o["scores"][truth]
+            p(f"{m:<7} truth {truth:<15} called " + ", ".join(f"{v} {k[v]}" for v in VERDICT_CLASSES)
+              + f"; score min {sc(q['min'])} median {sc(q['median'])} max {sc(q['max'])}")
     for m in modes:
         bad = [r for r in results if not r["results"][m]["correct"]]
         p(f"\nmisclassified ({m}): {len(bad)}")

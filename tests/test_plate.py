@@ -230,7 +230,7 @@ def test_bad_wells_do_not_stop_the_plate(tmp_path, capsys, fake_pipeline):
     assert "7/7" in err  # plain progress lines when not a terminal
 
     rows = list(csv.DictReader((out_dir / "results.csv").open()))
-    assert list(rows[0]) == ["well", "compound_id", "smiles", "verdict", "nmr_verdict", "ms_verdict",
+    assert list(rows[0]) == ["well", "compound_id", "smiles", "verdict", "score", "nmr_verdict", "ms_verdict",
                              "main_ion_ppm_error", "ms_purity", "reasons", "part_errors", "chemist"]
     assert [r["well"] for r in rows] == ["A1", "A2", "A3", "A4", "B1", "B2", "H12"]
     by = {r["well"]: r for r in rows}
@@ -248,10 +248,10 @@ def test_bad_wells_do_not_stop_the_plate(tmp_path, capsys, fake_pipeline):
     assert data["plate"]["partial"] == 3
     assert data["plate"]["format"] == 96
     w = {x["well"]: x for x in data["wells"]}
-    assert w["A1"]["result"]["schema"] == "verify/2" and w["A1"]["result"]["verdict"] == "consistent"
+    assert w["A1"]["result"]["schema"] == "verify/3" and w["A1"]["result"]["verdict"] == "consistent"
     assert w["A2"]["status"] == "partial" and w["A2"]["verdict"] == "suspicious" and w["A2"]["error"] is None
     assert w["A2"]["result"]["nmr"] is None and w["A2"]["result"]["ms"]["verdict"] == "consistent"
-    assert w["A2"]["result"]["verdict"] == "suspicious"  # the verify/2 result says so too
+    assert w["A2"]["result"]["verdict"] == "suspicious"  # the verify/3 result says so too
     assert "truncated FID" in w["A2"]["part_errors"]["nmr"] and "ms" not in w["A2"]["part_errors"]
     assert w["A3"]["result"] is None and w["A3"]["status"] == "error" and w["A1"]["status"] == "ok"
     # no data at all: an expectation, never a verdict; nothing here is "consistent"

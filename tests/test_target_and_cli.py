@@ -75,7 +75,7 @@ def test_json_shape(tmp_path, capsys):
     code, out, _ = run_cli([BOC_BENZYL, "--format", "json"], capsys)
     assert code == 0
     d = json.loads(out)
-    assert d["schema"] == "verify/2"
+    assert d["schema"] == "verify/3"
     assert set(d["target"]) >= {"name", "smiles", "formula", "monoisotopic_mass"}
     assert set(d["expected"]) >= {"ions", "h_groups"}
     # no data: an expectation, never a verdict (a QC gate must not read it as "consistent")
@@ -146,7 +146,7 @@ def test_one_technique_names_what_the_verdict_rests_on(capsys):
     assert "check.ms_not_supplied" in codes and "check.nmr_not_supplied" not in codes
     code, out, _ = run_cli([smi, "--ms", str(d / "ms.mzML")], capsys)
     flat = " ".join(out.split())  # findings wrap at 100 columns
-    assert "Verdict: CONSISTENT (checked by HRMS)" in out and "verdict rests on HRMS alone" in flat
+    assert "Verdict: CONSISTENT (checked by HRMS), score 0." in out and "verdict rests on HRMS alone" in flat
 
 
 def test_text_report_fits_100_columns_verdict_first_and_verbose_adds_the_expectation(capsys):

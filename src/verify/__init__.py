@@ -6,4 +6,4 @@ expectation + peaks -> evidence -> verdict -> report.
 """
 
 __version__ = "0.1.0"
-SCHEMA = "verify/2"  # 2: verdict "unchecked" without data, checked_by
+SCHEMA = "verify/3"  # 2: verdict "unchecked" without data, checked_by; 3: the 0-1 score

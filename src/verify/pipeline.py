@@ -31,19 +31,40 @@ class CompoundResult:
         return [name for name, part in (("nmr", self.nmr), ("ms", self.ms)) if part is not None]
 
     @property
-    def verdict(self) -> str:
-        """consistent / suspicious / inconsistent from the checked parts, or "unchecked" when no data were
-        given: an expectation alone verifies nothing."""
+    def score(self):
+        """The compound's 0-1 score (verify.score.CompoundScore), or None when no data were given.
+
+        Its band is the worst of the checked parts' verdicts and the compound's own findings (an error
+        anywhere: inconsistent; a warning: suspicious); the quality terms of the parts place it inside."""
         if not self.checked_by:
-            return UNCHECKED
+            return None
+        from .score import compound_score, ms_quality_terms, nmr_quality_terms
+
         parts = [p.verdict for p in (self.nmr, self.ms) if p is not None]
         own = [f for f in self.findings if f.severity != "info"]
-        v = worst(*parts)
+        band = worst(*parts)
         if any(f.severity == "error" for f in own):
-            v = worst(v, "inconsistent")
+            band = worst(band, "inconsistent")
         elif own:
-            v = worst(v, "suspicious")
-        return v
+            band = worst(band, "suspicious")
+        severity = {"inconsistent": "error", "suspicious": "warning"}.get(band)
+        n_at_band = sum(f.severity == severity for f in self.all_findings()) if severity else 0
+        terms = {}
+        if self.nmr is not None:
+            fit = getattr(self.nmr, "fit", None)  # None: no fitted model (a result built without one)
+            terms.update({f"nmr.{k}": v for k, v in nmr_quality_terms(self.nmr.groups, self.nmr.peaks, fit).items()})
+        if self.ms is not None:
+            terms.update({f"ms.{k}": v for k, v in
+                          ms_quality_terms(self.ms.main_ion, self.ms.isotope_score, self.ms.ms_purity,
+                                           getattr(self.ms, "ppm_tolerance", None)).items()})
+        return compound_score(band, n_at_band, terms)
+
+    @property
+    def verdict(self) -> str:
+        """consistent / suspicious / inconsistent, cut from the score (verify.score), or "unchecked" when no
+        data were given: an expectation alone verifies nothing."""
+        s = self.score
+        return UNCHECKED if s is None else s.verdict
 
     def all_findings(self) -> list[Finding]:
         """The compound's own findings, then the NMR and HRMS parts', then the remedies (advice after the
@@ -55,7 +76,7 @@ class CompoundResult:
         return out + [f for f in self.findings if f.code.startswith("remedy.")]
 
     def to_dict(self) -> dict:
-        """The result as JSON-ready data (schema verify/2); a non-finite number (an infinite header
+        """The result as JSON-ready data (schema verify/3); a non-finite number (an infinite header
         value, a failed fit) is null here, so no writer and no stored record ever meets NaN/inf."""
         from .report.safe import json_safe
 
@@ -71,6 +92,7 @@ class CompoundResult:
             },
             "expected": e.to_dict(),
             "verdict": self.verdict,
+            "score": None if (sc := self.score) is None else sc.to_dict(),
             "checked_by": self.checked_by,
             "nmr": None if self.nmr is None else self.nmr.to_dict(),
             "ms": None if self.ms is None else self.ms.to_dict(),

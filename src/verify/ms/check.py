@@ -88,6 +88,7 @@ class MsResult:
     isotope_comparison: list[dict] = field(default_factory=list)
     chromatographic_peaks: list[dict] = field(default_factory=list)
     run_info: dict = field(default_factory=dict)
+    ppm_tolerance: float | None = None  # the mass tolerance the run was checked with (ppm)
     # for the report's figures only (not in to_dict: the stored JSON stays small)
     chromatogram: Chromatogram | None = None  # base-peak chromatogram of the polarity checked
     spectrum_rt_s: float | None = None  # RT of `apex_spectrum` when it is not the target's (target absent)
@@ -246,7 +247,8 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
         return MsResult(verdict_from_findings(findings), findings, expectation, str(path), ions=ions_out,
                         chromatographic_peaks=chrom, peaks=_feature_peaks(features, th), run_info=run_info,
                         apex_spectrum=spectrum, spectrum_rt_s=spec_rt, spectrum_of=spec_of,
-                        chromatogram=base_peak_chromatogram(bpc_pd.run, _POL_NAME[bpc_pd.pol]))
+                        chromatogram=base_peak_chromatogram(bpc_pd.run, _POL_NAME[bpc_pd.pol]),
+                        ppm_tolerance=tol)
 
     main = _choose_main(cands)
     off_mass = None  # the warning when the main ion is a little outside the tolerance
@@ -490,7 +492,7 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
         verdict=verdict_from_findings(findings), findings=findings, expectation=expectation, source=str(path),
         peaks=peaks, ions=ions_out, rt_s=rt_apex, isotope_score=fit.score, ms_purity=purity, main_ion=main_match,
         eic=e, apex_spectrum=(spec_mz, spec_int), isotope_comparison=fit.comparison, chromatographic_peaks=chrom,
-        run_info=run_info, chromatogram=base_peak_chromatogram(prun, _POL_NAME[main.pol]),
+        run_info=run_info, chromatogram=base_peak_chromatogram(prun, _POL_NAME[main.pol]), ppm_tolerance=tol,
     )
 
 

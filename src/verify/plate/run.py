@@ -26,7 +26,8 @@ from ..limits import (KILL_GRACE_S, die_with_parent, kill_tree, lift_memory_limi
 from ..report.tables import PART_LABELS, part_errors_text
 
 # plate-2: a well with one unreadable data file is `partial` (it was an `error`): older records re-check
-CACHE_VERSION = "plate-2"
+# plate-3: records carry the compound's 0-1 score (verify.score): older records re-check
+CACHE_VERSION = "plate-3"
 
 
 @dataclass

@@ -37,7 +37,7 @@ CREATE TABLE IF NOT EXISTS wells (
     status TEXT NOT NULL,          -- ok | partial (one data file unreadable) | error
     verdict TEXT NOT NULL,         -- consistent | suspicious | inconsistent | error
     error TEXT,
-    result_json TEXT,              -- the single-compound contract (schema verify/2), NULL for errors
+    result_json TEXT,              -- the single-compound contract (schema verify/3), NULL for errors
     fragment TEXT,                 -- the well's pre-rendered HTML section (figures inline)
     record_json TEXT,              -- well metadata: extra map columns, data paths, notes, part errors
     elapsed_s REAL,

@@ -9,8 +9,9 @@
   per well), small enough for 384 wells; `well_page_html(...)` each well's own page under `wells/`
   (`well_file`), with links back to the plate and to the wells beside it. Plain files: they work from disk.
 
-The page shell, the plate overview and the well page are Jinja2 templates (`templates/*.html.j2`, autoescaped,
-undefined names an error); the compound section inside them is still built here with explicit escaping.
+The page shell, the compound page and section, the error section, the plate overview and the well page are
+Jinja2 templates (`templates/*.html.j2`, autoescaped, undefined names an error; shared pieces in
+macros.html.j2); this module gathers what they show. The tables inside a section come from verify.report.tables.
 
 A `partial` plate well (one of its two data files unreadable) is drawn with its verdict colour, a dashed
 error-coloured border and the failed part's message where that part's figures would be.
@@ -45,6 +46,7 @@ h3{font-size:15px;margin:14px 0 6px}
 code{font-size:11px;color:#777}
 .vd{display:inline-block;padding:1px 9px;border-radius:10px;color:#fff;font-size:12.5px;font-weight:600}
 .vd-consistent{background:var(--ok)}.vd-suspicious{background:var(--sus);color:#222}
+.score{font-size:13px;font-weight:400;color:var(--muted)}
 .vd-inconsistent{background:var(--bad)}.vd-error{background:var(--err)}.vd-unchecked{background:var(--unc)}.vd-none{background:#999}
 .st{display:inline-block;padding:0 6px;border-radius:8px;font-size:11.5px;border:1px solid}
 .st-consistent{color:#1b5e20;border-color:#81c784;background:#e8f5e9}
@@ -167,19 +169,16 @@ def _render(template: str, **context) -> str:
     return _templates().get_template(template).render(css=Markup(CSS), **context)
 
 
-def _page(title: str, body: str, script: str = "") -> str:
-    """A whole page around `body` (markup already escaped by its builder)."""
-    from markupsafe import Markup
-
-    return _render("page.html.j2", title=title, body=Markup(body), script=Markup(script) if script else "")
+def _render_fragment(template: str, **context) -> str:
+    """A template that is a part of a page (no CSS, no page shell)."""
+    return _templates().get_template(template).render(**context)
 
 
-def _img(svg: str | None, alt: str, cls: str = "plot") -> str:
+def _figure(svg: str | None, alt: str, error: str = "", cls: str = "plot") -> dict:
+    """A figure for the templates: its data URI (empty when there is none) and the note shown instead."""
     from .plots import svg_data_uri
 
-    if not svg:
-        return ""
-    return f'<img class="{cls}" alt="{escape(alt)}" src="{svg_data_uri(svg)}">'
+    return {"uri": svg_data_uri(svg) if svg else "", "alt": alt, "cls": cls, "error": error}
 
 
 def _safe_plot(fn, *args) -> tuple[str | None, str]:
@@ -188,11 +187,6 @@ def _safe_plot(fn, *args) -> tuple[str | None, str]:
         return fn(*args), ""
     except Exception as exc:  # a plot must not cost the well its result
         return None, f"figure could not be drawn ({exc.__class__.__name__}: {exc})"
-
-
-def _kv(rows: list[tuple[str, str]]) -> str:
-    body = "".join(f"<tr><th>{escape(k)}</th><td>{v}</td></tr>" for k, v in rows if v not in (None, ""))
-    return f'<table class="kv">{body}</table>'
 
 
 def _num(v, nd=4, suffix="") -> str:
@@ -206,6 +200,57 @@ def _verdict_badge(v: str | None) -> str:
     return f'<span class="vd vd-{escape(v)}">{escape(v)}</span>'
 
 
+def _score_text(d: dict) -> str:
+    """The compound's score as shown next to its verdict ("" when unchecked)."""
+    v = (d.get("score") or {}).get("value")
+    return f"{v:.2f}" if isinstance(v, (int, float)) and math.isfinite(v) else ""
+
+
+def _facts(d: dict, part_errors: dict, sources: dict | None, extra: dict | None) -> list:
+    """The compound's key-value facts: (label, text or Markup); empty values are left out by the template."""
+    from markupsafe import Markup
+
+    code = Markup("<code>{}</code>").format
+    t = d.get("target", {})
+    nmr, ms = d.get("nmr"), d.get("ms")
+    no_data = Markup('<span class="muted">no data</span>')
+    cuts = (d.get("score") or {}).get("cuts") or {}
+    facts = [
+        ("name", t.get("name") or ""),
+        ("SMILES", code(t.get("smiles", ""))),
+        ("as given", code(t["input_smiles"]) if t.get("input_smiles") and t.get("input_smiles") != t.get("smiles")
+         else ""),
+        ("formula", t.get("formula", "")),
+        ("monoisotopic mass", _num(t.get("monoisotopic_mass"), 4)),
+        ("score", f"{_score_text(d)} (consistent from {cuts.get('consistent')}, inconsistent below "
+                  f"{cuts.get('inconsistent')})" if _score_text(d) else ""),
+        ("1H NMR", Markup(_part_badge(nmr, part_errors.get("nmr"), no_data))),
+        ("HRMS", Markup(_part_badge(ms, part_errors.get("ms"), no_data))),
+    ]
+    if nmr:
+        facts.append(("NMR solvent", T.fmt(nmr.get("solvent"))))
+    if ms:
+        mi = T.main_ion(ms)
+        if mi:
+            facts.append(("main ion", f"{mi.get('name', '')} {_num(mi.get('mz'), 4)} "
+                                      f"({_num(mi.get('ppm_error'), 1, ' ppm')})".strip()))
+        rt = ms.get("rt_s")
+        facts.append(("RT", _num(rt / 60 if isinstance(rt, (int, float)) else None, 2, " min")))
+        facts.append(("isotope score", _num(ms.get("isotope_score"), 2)))
+        pur = ms.get("ms_purity")
+        facts.append(("MS purity", _num(pur * 100 if isinstance(pur, (int, float)) else None, 1, " %")))
+    facts += [(k, code(str(v))) for k, v in (sources or {}).items() if v]
+    facts += [(k, str(v)) for k, v in (extra or {}).items() if v not in (None, "")]
+    return facts
+
+
+def _table(summary: str, html: str, open_: bool = False, print_skip: bool = False) -> list[dict]:
+    """One collapsible table for the templates ([] when the table is empty)."""
+    from markupsafe import Markup
+
+    return [{"summary": summary, "html": Markup(html), "open": open_, "print_skip": print_skip}] if html else []
+
+
 def compound_section(
     result: Any,
     well: str | None = None,
@@ -215,123 +260,58 @@ def compound_section(
     sources: dict | None = None,
     part_errors: dict | None = None,
 ) -> str:
-    """One compound's report as a `<section>`: structure, facts, findings, NMR and HRMS figures/tables.
+    """One compound's report as a `<section>` (templates/section.html.j2): structure, facts, findings, NMR and
+    HRMS figures/tables.
 
     `data` is `result.to_dict()` when the caller already has it; `sources` names the data files shown;
     `part_errors` ({"nmr"|"ms": message}) marks a technique whose data could not be read (a partial well).
     """
+    from markupsafe import Markup
+
+    from .plots import ms_panels_svg, nmr_spectrum_svg, structure_svg
+
     part_errors = part_errors or {}
     d = data if data is not None else result.to_dict()
     t = d.get("target", {})
-    verdict = d.get("verdict", "")
-    anchor = f"well-{well}" if well else "compound"
     title = compound_id or t.get("name") or t.get("smiles", "")
-    head = (f'<span class="wellid">{escape(well)}</span> ' if well else "") + f"{escape(title)} {_verdict_badge(verdict)}"
-
     target = getattr(result, "target", None)
     expectation = getattr(result, "expectation", None)
-    nmr_obj = getattr(result, "nmr", None)
+    nmr_obj, ms_obj = getattr(result, "nmr", None), getattr(result, "ms", None)
     if nmr_obj is not None and getattr(nmr_obj, "expectation", None) is not None:
         expectation = nmr_obj.expectation
-    from .plots import ms_panels_svg, nmr_spectrum_svg, structure_svg
-
-    struct_svg, struct_err = (None, "")
+    structure = _figure(None, "", "no structure", "mol")
     if target is not None and getattr(target, "mol", None) is not None:
-        struct_svg, struct_err = _safe_plot(structure_svg, target.mol, 320, 240,
-                                            getattr(expectation, "h_groups", None))
+        svg, err = _safe_plot(structure_svg, target.mol, 320, 240, getattr(expectation, "h_groups", None))
+        structure = _figure(svg, f"structure of {title}", err, "mol")
     nmr, ms = d.get("nmr"), d.get("ms")
-    mi = T.main_ion(ms)
-    facts = [
-        ("name", escape(t.get("name") or "")),
-        ("SMILES", f"<code>{escape(t.get('smiles', ''))}</code>"),
-        ("as given", f"<code>{escape(t.get('input_smiles', ''))}</code>"
-         if t.get("input_smiles") and t.get("input_smiles") != t.get("smiles") else ""),
-        ("formula", escape(t.get("formula", ""))),
-        ("monoisotopic mass", _num(t.get("monoisotopic_mass"), 4)),
-        ("1H NMR", _part_badge(nmr, part_errors.get("nmr"), '<span class="muted">no data</span>')),
-        ("HRMS", _part_badge(ms, part_errors.get("ms"), '<span class="muted">no data</span>')),
-    ]
-    if nmr:
-        facts.append(("NMR solvent", escape(T.fmt(nmr.get("solvent")))))
-    if ms:
-        if mi:
-            facts.append(("main ion", escape(f"{mi.get('name', '')} {_num(mi.get('mz'), 4)} "
-                                             f"({_num(mi.get('ppm_error'), 1, ' ppm')})".strip())))
-        facts.append(("RT", _num(ms.get("rt_s") / 60 if isinstance(ms.get("rt_s"), (int, float)) else None, 2, " min")))
-        facts.append(("isotope score", _num(ms.get("isotope_score"), 2)))
-        facts.append(("MS purity", _num(ms.get("ms_purity") * 100 if isinstance(ms.get("ms_purity"), (int, float))
-                                        else None, 1, " %")))
-    for k, v in (sources or {}).items():
-        if v:
-            facts.append((k, f"<code>{escape(str(v))}</code>"))
-    for k, v in (extra or {}).items():
-        if v not in (None, ""):
-            facts.append((k, escape(str(v))))
 
-    partial = ' data-status="partial"' if part_errors else ""
-    parts = [f'<section class="well v-{escape(verdict)}{" partial" if part_errors else ""}" id="{escape(anchor)}" '
-             f'data-verdict="{escape(verdict)}"{partial}>',
-             f"<h2>{head}</h2>", '<div class="cols">']
-    parts.append('<div class="struct">' + (_img(struct_svg, f"structure of {title}", "mol") or
-                                            f'<p class="muted">{escape(struct_err or "no structure")}</p>') + "</div>")
-    parts.append('<div class="facts">' + _kv(facts) + "<h3>Findings</h3>" + T.findings_list(d.get("findings") or [])
-                 + "</div></div>")
-
-    # 1H NMR
-    parts.append('<div class="part nmr">')
+    nmr_part, nmr_tables = None, []
     if nmr_obj is not None and nmr:
-        parts.append(f"<h3>1H NMR {_verdict_badge(nmr.get('verdict'))}</h3>")
         svg, err = _safe_plot(nmr_spectrum_svg, nmr_obj)
-        parts.append(_img(svg, "processed 1H spectrum") or f'<p class="muted">{escape(err or "no processed spectrum")}</p>')
-        parts.append('<p class="muted explain" style="font-size:12px;margin:0">Top: the full spectrum; A, B …: expansions '
-                     "of every region with signals, each scaled to its own tallest line, with integral curves and "
-                     "integrals in H. Shaded: expected windows (green found, red missing), labelled with group and "
-                     "H count; peaks coloured by status.</p>")
-        pt = T.nmr_peak_table(nmr)
-        gt = T.nmr_group_table(nmr)
-        if gt:
-            parts.append(f'<details open class="print-skip"><summary>Expected groups and integrals</summary>{gt}</details>')
-        if pt:
-            parts.append(f"<details open><summary>Observed peaks ({len(nmr.get('peaks') or [])})</summary>{pt}</details>")
+        nmr_part = {"verdict": nmr.get("verdict"), "figure": _figure(svg, "processed 1H spectrum", err)}
+        nmr_tables = (_table("Expected groups and integrals", T.nmr_group_table(nmr), True, True)
+                      + _table(f"Observed peaks ({len(nmr.get('peaks') or [])})", T.nmr_peak_table(nmr), True))
     else:
-        parts.append(_part_missing("1H NMR", part_errors.get("nmr"), "HRMS"))
-        gt = T.expected_group_table(d.get("expected") or {})
-        if gt:
-            parts.append(f"<details><summary>Expected 1H groups</summary>{gt}</details>")
-    parts.append("</div>")
+        nmr_tables = _table("Expected 1H groups", T.expected_group_table(d.get("expected") or {}))
 
-    # HRMS
-    parts.append('<div class="part ms">')
-    ms_obj = getattr(result, "ms", None)
+    ms_part, ms_tables = None, []
     if ms_obj is not None and ms:
-        parts.append(f"<h3>HRMS {_verdict_badge(ms.get('verdict'))}</h3>")
         svg, err = _safe_plot(ms_panels_svg, ms_obj)
-        fig = _img(svg, "chromatogram, spectrum and isotope pattern")
-        parts.append(fig or f'<p class="muted">{escape(err or "nothing to plot")}</p>')
-        if fig:
-            parts.append('<p class="muted explain" style="font-size:12px;margin:0">Top: base-peak chromatogram (grey) and '
-                         "the target ion's EIC (green, its integrated peak shaded); ▼ marks every chromatographic "
-                         "peak the check found, labelled with its assignment, retention time and share of the ion "
-                         "current. Bottom: the spectrum at the target's apex (the run's main peak when the target is "
-                         "absent), ions coloured by status, and the isotope pattern.</p>")
-        it = T.ms_ion_table(ms)
-        if it:
-            parts.append(f'<details open class="print-skip"><summary>Expected ions</summary>{it}</details>')
-        pt = T.ms_peak_table(ms)
-        if pt:
-            parts.append(f"<details open><summary>Observed ions ({len(ms.get('peaks') or [])})</summary>{pt}</details>")
-        ct = T.ms_chrom_table(ms)
-        if ct:
-            parts.append(f"<details><summary>Chromatographic peaks</summary>{ct}</details>")
+        ms_part = {"verdict": ms.get("verdict"), "figure": _figure(svg, "chromatogram, spectrum and isotope pattern", err)}
+        ms_tables = (_table("Expected ions", T.ms_ion_table(ms), True, True)
+                     + _table(f"Observed ions ({len(ms.get('peaks') or [])})", T.ms_peak_table(ms), True)
+                     + _table("Chromatographic peaks", T.ms_chrom_table(ms)))
     else:
-        parts.append(_part_missing("HRMS", part_errors.get("ms"), "1H NMR"))
         ions = (d.get("expected") or {}).get("ions") or []
-        if ions:
-            rows = [[i.get("name", ""), T.fmt(i.get("mz"), 4), i.get("formula", "")] for i in ions]
-            parts.append("<details><summary>Expected ions</summary>"
-                         + T.html_table(["ion", "m/z", "formula"], rows) + "</details>")
-    parts.append("</div></section>")
-    return "".join(parts)
+        rows = [[i.get("name", ""), T.fmt(i.get("mz"), 4), i.get("formula", "")] for i in ions]
+        ms_tables = _table("Expected ions", T.html_table(["ion", "m/z", "formula"], rows) if rows else "")
+
+    return _render_fragment(
+        "section.html.j2", verdict=d.get("verdict", ""), partial=bool(part_errors),
+        anchor=f"well-{well}" if well else "compound", well=well or "", title=title, structure=structure,
+        facts=_facts(d, part_errors, sources, extra), findings=Markup(T.findings_list(d.get("findings") or [])),
+        nmr=nmr_part, nmr_error=part_errors.get("nmr") or "", nmr_tables=nmr_tables,
+        ms=ms_part, ms_error=part_errors.get("ms") or "", ms_tables=ms_tables)
 
 
 def _part_badge(part: dict | None, error: str | None, empty: str = "") -> str:
@@ -343,44 +323,30 @@ def _part_badge(part: dict | None, error: str | None, empty: str = "") -> str:
     return empty
 
 
-def _part_missing(label: str, error: str | None, other: str) -> str:
-    """The heading of a technique without a result: no data given, or data given but unreadable."""
-    if not error:
-        return f'<h3>{label} <span class="muted" style="font-weight:400">no data</span></h3>'
-    return (f"<h3>{label} {_verdict_badge('error')}</h3><p>The {label} data could not be checked, so this well's "
-            f"verdict rests on {other} alone and is at best suspicious:</p>"
-            f'<div class="errbox part-error">{escape(error)}</div>')
-
-
 def error_section(well: str | None, compound_id: str, smiles: str, message: str, mol=None,
                   extra: dict | None = None, sources: dict | None = None) -> str:
-    """The section of a well that could not be checked: what went wrong, and what was given."""
-    anchor = f"well-{well}" if well else "compound"
-    head = (f'<span class="wellid">{escape(well)}</span> ' if well else "") + f"{escape(compound_id)} {_verdict_badge('error')}"
-    struct = ""
+    """The section of a well that could not be checked (templates/error_section.html.j2): what went wrong,
+    and what was given."""
+    from markupsafe import Markup
+
+    structure = ""
     if mol is not None:
-        from .plots import structure_svg
+        from .plots import structure_svg, svg_data_uri
 
         svg, _ = _safe_plot(structure_svg, mol, 320, 240, None)
-        struct = _img(svg, f"structure of {compound_id}", "mol")
-    facts = [("SMILES", f"<code>{escape(smiles)}</code>" if smiles else "")]
-    for k, v in (sources or {}).items():
-        if v:
-            facts.append((k, f"<code>{escape(str(v))}</code>"))
-    for k, v in (extra or {}).items():
-        if v not in (None, ""):
-            facts.append((k, escape(str(v))))
-    return (
-        f'<section class="well v-error" id="{escape(anchor)}" data-verdict="error"><h2>{head}</h2>'
-        '<div class="cols">'
-        + (f'<div class="struct">{struct}</div>' if struct else "")
-        + '<div class="facts"><p>This well could not be checked:</p>'
-        f'<div class="errbox">{escape(message)}</div>' + _kv(facts) + "</div></div></section>"
-    )
+        structure = svg_data_uri(svg) if svg else ""
+    facts = [("SMILES", Markup("<code>{}</code>").format(smiles) if smiles else "")]
+    facts += [(k, Markup("<code>{}</code>").format(str(v))) for k, v in (sources or {}).items() if v]
+    facts += [(k, str(v)) for k, v in (extra or {}).items() if v not in (None, "")]
+    return _render_fragment("error_section.html.j2", anchor=f"well-{well}" if well else "compound", well=well or "",
+                            compound_id=compound_id, structure=structure, message=message, facts=facts)
 
 
 def compound_html(result: Any) -> str:
-    """A self-contained page for one compound (`verify TARGET --format html -o FILE`)."""
+    """A self-contained page for one compound (`verify TARGET --format html -o FILE`), from
+    templates/compound.html.j2."""
+    from markupsafe import Markup
+
     d = result.to_dict()
     t = d.get("target", {})
     title = t.get("name") or t.get("smiles", "compound")
@@ -388,13 +354,9 @@ def compound_html(result: Any) -> str:
     for part in ("nmr", "ms"):
         if d.get(part) and d[part].get("source"):
             sources[f"{'NMR' if part == 'nmr' else 'LC-MS'} data"] = d[part]["source"]
-    body = (
-        f'<header class="top"><h1>{escape(title)} {_verdict_badge(d.get("verdict"))}</h1>'
-        f'<p class="meta">verify {escape(_version())} · {escape(_now())}</p></header><main>'
-        + compound_section(result, data=d, sources=sources)
-        + "</main>"
-    )
-    return _page(f"verify: {title}", body)
+    return _render("compound.html.j2", title=f"verify: {title}", heading=title, verdict=d.get("verdict"),
+                   score=_score_text(d), cuts=(d.get("score") or {}).get("cuts") or {}, version=_version(),
+                   when=_now(), section=Markup(compound_section(result, data=d, sources=sources)), script="")
 
 
 def _version() -> str:
@@ -462,6 +424,7 @@ def plate_html(meta: dict, records: list[dict]) -> str:
             "well": r["well"], "href": well_file(r["well"]), "verdict": v, "partial": r.get("status") == "partial",
             "compound_id": r.get("compound_id", ""), "badge": Markup(_verdict_badge(v)),
             "nmr_badge": Markup(_part_badge(nmr, perr.get("nmr"))), "ms_badge": Markup(_part_badge(ms, perr.get("ms"))),
+            "score": _score_text(res),
             "ppm": _num(mi.get("ppm_error"), 1) if mi else "",
             "purity": _num(ms.get("ms_purity") * 100, 0, " %") if ms and isinstance(ms.get("ms_purity"), (int, float))
             else "",

@@ -1,4 +1,4 @@
-"""Tables for the reports: HTML tables from the JSON-shaped result (schema verify/2) and the plate CSV.
+"""Tables for the reports: HTML tables from the JSON-shaped result (schema verify/3) and the plate CSV.
 
 Everything here reads plain dicts (a result's `to_dict()` or a stored plate record), so the same
 tables can be rebuilt from the results store without recomputing anything.
@@ -16,6 +16,7 @@ CSV_COLUMNS = [
     "compound_id",
     "smiles",
     "verdict",
+    "score",
     "nmr_verdict",
     "ms_verdict",
     "main_ion_ppm_error",
@@ -238,6 +239,12 @@ def reasons(result: dict | None, error: str | None = None, limit: int = 6) -> st
     return out + (f"; (+{more} more)" if more > 0 else "")
 
 
+def score_text(result: dict | None) -> str:
+    """The compound's 0-1 score with 3 decimals ("" for an unchecked or failed well)."""
+    v = ((result or {}).get("score") or {}).get("value")
+    return f"{v:.3f}" if isinstance(v, (int, float)) and math.isfinite(v) else ""
+
+
 def csv_row(rec: dict, extra_columns: list[str]) -> dict:
     """One results.csv row from a plate well record (see verify.plate.run)."""
     res = rec.get("result") or {}
@@ -251,6 +258,7 @@ def csv_row(rec: dict, extra_columns: list[str]) -> dict:
         "compound_id": rec.get("compound_id", ""),
         "smiles": rec.get("smiles", ""),
         "verdict": rec.get("verdict") or "error",
+        "score": score_text(res),
         "nmr_verdict": nmr.get("verdict", "") if nmr else ("error" if "nmr" in part_errors else ""),
         "ms_verdict": ms.get("verdict", "") if ms else ("error" if "ms" in part_errors else ""),
         "main_ion_ppm_error": f"{ppm_err:.2f}" if isinstance(ppm_err, (int, float)) and math.isfinite(ppm_err) else "",

@@ -44,7 +44,7 @@ def _wrap(text: str, first: str = "  ", rest: str = "      ", width: int = WIDTH
 
 
 def render_text(result: dict, verbose: bool = False) -> str:
-    """Human-readable report from the JSON-shaped result dict (schema verify/2), at most 100 columns.
+    """Human-readable report from the JSON-shaped result dict (schema verify/3), at most 100 columns.
 
     The verdict and its reasons come first, then the observed peak and ion tables. What the structure
     predicts (ions, 1H groups, ring windows) follows when nothing was checked, or with `verbose`; the ion
@@ -61,7 +61,9 @@ def render_text(result: dict, verbose: bool = False) -> str:
     else:
         by = {"nmr": "1H NMR", "ms": "HRMS"}
         basis = " + ".join(by.get(t, t) for t in result.get("checked_by") or [])
-        lines.append(f"Verdict: {result['verdict'].upper()}" + (f" (checked by {basis})" if basis else ""))
+        score = (result.get("score") or {}).get("value")
+        lines.append(f"Verdict: {result['verdict'].upper()}" + (f" (checked by {basis})" if basis else "")
+                     + (f", score {score:.2f} of 1" if isinstance(score, (int, float)) else ""))
     for f in result["findings"]:
         lines += _wrap(f"[{f['severity']}] {_technique(f['code'])}{f['message']}")
     if result.get("nmr"):
