@@ -11,7 +11,8 @@
 
 The page shell, the compound page and section, the error section, the plate overview and the well page are
 Jinja2 templates (`templates/*.html.j2`, autoescaped, undefined names an error; shared pieces in
-macros.html.j2); this module gathers what they show. The tables inside a section come from verify.report.tables.
+macros.html.j2, the environment in verify.report.templating); this module gathers what they show, and
+verify.report.tables the rows of the tables inside a section. No markup is built by hand with escape().
 
 A `partial` plate well (one of its two data files unreadable) is drawn with its verdict colour, a dashed
 error-coloured border and the failed part's message where that part's figures would be.
@@ -20,13 +21,12 @@ error-coloured border and the failed part's message where that part's figures wo
 from __future__ import annotations
 
 import datetime as _dt
-import functools
 import math
 import re
-from html import escape
 from typing import Any
 
 from . import tables as T
+from .templating import render, render_macro
 
 VERDICT_ORDER = ("consistent", "suspicious", "inconsistent", "unchecked", "error")
 VERDICT_SYMBOL = {"consistent": "✓", "suspicious": "?", "inconsistent": "✗", "unchecked": "–", "error": "!"}
@@ -154,24 +154,16 @@ FILTER_JS = """
 """
 
 
-@functools.lru_cache(maxsize=1)
-def _templates():
-    """The Jinja2 environment of the page templates (verify/report/templates), autoescaping everything."""
-    from jinja2 import Environment, PackageLoader, StrictUndefined
-
-    return Environment(loader=PackageLoader("verify.report", "templates"), autoescape=True,
-                       undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
-
-
 def _render(template: str, **context) -> str:
+    """A whole page from its template, with the stylesheet."""
     from markupsafe import Markup
 
-    return _templates().get_template(template).render(css=Markup(CSS), **context)
+    return render(template, css=Markup(CSS), **context)
 
 
 def _render_fragment(template: str, **context) -> str:
     """A template that is a part of a page (no CSS, no page shell)."""
-    return _templates().get_template(template).render(**context)
+    return render(template, **context)
 
 
 def _figure(svg: str | None, alt: str, error: str = "", cls: str = "plot") -> dict:
@@ -196,8 +188,8 @@ def _num(v, nd=4, suffix="") -> str:
 
 
 def _verdict_badge(v: str | None) -> str:
-    v = v or "none"
-    return f'<span class="vd vd-{escape(v)}">{escape(v)}</span>'
+    """A verdict badge (Markup)."""
+    return render_macro("macros.html.j2", "badge", v)
 
 
 def _score_text(d: dict) -> str:
@@ -315,12 +307,9 @@ def compound_section(
 
 
 def _part_badge(part: dict | None, error: str | None, empty: str = "") -> str:
-    """One technique's verdict badge; `error` (its message on hover) when its data could not be checked."""
-    if part:
-        return _verdict_badge(part.get("verdict"))
-    if error:
-        return f'<span title="{escape(error)}">{_verdict_badge("error")}</span>'
-    return empty
+    """One technique's verdict badge; `error` (its message on hover) when its data could not be checked;
+    `empty` (markup) without either."""
+    return render_macro("macros.html.j2", "part_badge", (part or {}).get("verdict"), error or "", empty)
 
 
 def error_section(well: str | None, compound_id: str, smiles: str, message: str, mol=None,

@@ -7,8 +7,9 @@ tables can be rebuilt from the results store without recomputing anything.
 from __future__ import annotations
 
 import math
-from html import escape
 from typing import Any, Iterable
+
+from .templating import render_macro
 
 # results.csv: fixed columns first, then the plate map's extra columns.
 CSV_COLUMNS = [
@@ -47,21 +48,16 @@ def fmt(v: Any, nd: int = 2) -> str:
     return str(v)
 
 
-def badge(status: str | None, kind: str = "st") -> str:
-    s = escape(status or "")
-    return f'<span class="{kind} {kind}-{s}">{s}</span>' if s else ""
+def badge(status: str | None, kind: str = "st"):
+    """A status badge (Markup; "" without a status)."""
+    return render_macro("macros.html.j2", "status_badge", kind, status) if status else ""
 
 
-def html_table(headers: list[str], rows: Iterable[list[str]], cls: str = "tbl", raw: bool = False) -> str:
-    """rows hold already-escaped HTML when raw=True, plain text otherwise."""
-    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
-    body = []
-    for r in rows:
-        cells = r if raw else [escape(str(c)) for c in r]
-        body.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    if not body:
-        return ""
-    return f'<table class="{cls}"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+def html_table(headers: list[str], rows: Iterable[list], cls: str = "tbl") -> str:
+    """A table (templates/macros.html.j2 `data_table`); cells are text, escaped there, or Markup badges.
+    "" when there is no row."""
+    rows = [[c if hasattr(c, "__html__") else str(c) for c in r] for r in rows]
+    return str(render_macro("macros.html.j2", "data_table", headers, rows, cls)) if rows else ""
 
 
 # ------------------------------------------------------------------------------------------------ NMR
@@ -71,18 +67,18 @@ def nmr_peak_table(nmr: dict) -> str:
         rng = p.get("range") or []
         rows.append(
             [
-                escape(fmt(p.get("ppm"), 3)),
-                escape(f"{fmt(rng[0], 2)}–{fmt(rng[1], 2)}" if len(rng) == 2 else ""),
-                escape(fmt(p.get("multiplicity"))),
-                escape(fmt([round(j, 1) for j in p.get("j_hz") or []], 1)),
-                escape(fmt(p.get("integral"), 2)),
+                fmt(p.get("ppm"), 3),
+                f"{fmt(rng[0], 2)}–{fmt(rng[1], 2)}" if len(rng) == 2 else "",
+                fmt(p.get("multiplicity")),
+                fmt([round(j, 1) for j in p.get("j_hz") or []], 1),
+                fmt(p.get("integral"), 2),
                 badge(p.get("status")),
-                escape(fmt(p.get("assignment"))),
-                escape(fmt(p.get("note"))),
+                fmt(p.get("assignment")),
+                fmt(p.get("note")),
             ]
         )
     return html_table(["δ (ppm)", "range", "mult", "J (Hz)", "H (integral)", "status", "assignment", "note"],
-                      rows, "tbl peaks", raw=True)
+                      rows, "tbl peaks")
 
 
 def nmr_group_table(nmr: dict) -> str:
@@ -92,17 +88,17 @@ def nmr_group_table(nmr: dict) -> str:
         found = g.get("found")
         rows.append(
             [
-                escape(fmt(g.get("id"))),
-                escape(fmt(g.get("label"))),
-                escape(fmt(g.get("n_h"))),
-                escape(f"{fmt(w[0], 2)}–{fmt(w[1], 2)}" if len(w) == 2 else ""),
+                fmt(g.get("id")),
+                fmt(g.get("label")),
+                fmt(g.get("n_h")),
+                f"{fmt(w[0], 2)}–{fmt(w[1], 2)}" if len(w) == 2 else "",
                 badge("found" if found else "missing", "gm"),
-                escape(fmt(g.get("peak_ppm"), 3)),
-                escape(fmt(g.get("integral"), 2)),
+                fmt(g.get("peak_ppm"), 3),
+                fmt(g.get("integral"), 2),
             ]
         )
     return html_table(["group", "environment", "H expected", "window (ppm)", "", "found at (ppm)", "H (integral)"],
-                      rows, "tbl groups", raw=True)
+                      rows, "tbl groups")
 
 
 def window_origin(group: dict) -> str:
@@ -138,17 +134,17 @@ def ms_ion_table(ms: dict) -> str:
         found = i.get("found")
         rows.append(
             [
-                escape(fmt(i.get("name"))),
-                escape(fmt(i.get("theoretical_mz"), 4)),
+                fmt(i.get("name")),
+                fmt(i.get("theoretical_mz"), 4),
                 badge("found" if found else "not found", "gm"),
-                escape(fmt(i.get("mz"), 4)),
-                escape(fmt(i.get("ppm_error"), 1)),
-                escape(_sci(i.get("intensity"))),
-                escape(fmt(i.get("isotope_score"), 2)),
+                fmt(i.get("mz"), 4),
+                fmt(i.get("ppm_error"), 1),
+                _sci(i.get("intensity")),
+                fmt(i.get("isotope_score"), 2),
             ]
         )
     return html_table(["ion", "m/z theoretical", "", "m/z observed", "error (ppm)", "intensity", "isotope score"],
-                      rows, "tbl ions", raw=True)
+                      rows, "tbl ions")
 
 
 def ms_peak_table(ms: dict) -> str:
@@ -156,18 +152,18 @@ def ms_peak_table(ms: dict) -> str:
     for p in ms.get("peaks") or []:
         rows.append(
             [
-                escape(fmt(p.get("mz"), 4)),
-                escape(_sci(p.get("intensity"))),
-                escape(fmt(p.get("theoretical_mz"), 4)),
-                escape(fmt(p.get("ppm_error"), 1)),
-                escape(fmt(p.get("rt_s") / 60 if isinstance(p.get("rt_s"), (int, float)) else None, 2)),
+                fmt(p.get("mz"), 4),
+                _sci(p.get("intensity")),
+                fmt(p.get("theoretical_mz"), 4),
+                fmt(p.get("ppm_error"), 1),
+                fmt(p.get("rt_s") / 60 if isinstance(p.get("rt_s"), (int, float)) else None, 2),
                 badge(p.get("status")),
-                escape(fmt(p.get("assignment"))),
-                escape(fmt(p.get("note"))),
+                fmt(p.get("assignment")),
+                fmt(p.get("note")),
             ]
         )
     return html_table(["m/z", "intensity", "m/z theoretical", "error (ppm)", "RT (min)", "status", "assignment",
-                       "note"], rows, "tbl peaks", raw=True)
+                       "note"], rows, "tbl peaks")
 
 
 def ms_chrom_table(ms: dict) -> str:
@@ -176,14 +172,14 @@ def ms_chrom_table(ms: dict) -> str:
         share = p.get("area_share")
         rows.append(
             [
-                escape(fmt(p.get("mz"), 4)),
-                escape(fmt(p.get("rt_s") / 60 if isinstance(p.get("rt_s"), (int, float)) else None, 2)),
-                escape(f"{share * 100:.1f} %" if isinstance(share, (int, float)) else ""),
+                fmt(p.get("mz"), 4),
+                fmt(p.get("rt_s") / 60 if isinstance(p.get("rt_s"), (int, float)) else None, 2),
+                f"{share * 100:.1f} %" if isinstance(share, (int, float)) else "",
                 badge(p.get("status")),
-                escape(fmt(p.get("assignment"))),
+                fmt(p.get("assignment")),
             ]
         )
-    return html_table(["m/z", "RT (min)", "area share", "status", "assignment"], rows, "tbl chrom", raw=True)
+    return html_table(["m/z", "RT (min)", "area share", "status", "assignment"], rows, "tbl chrom")
 
 
 def _sci(v) -> str:
@@ -194,17 +190,14 @@ def _sci(v) -> str:
 
 # ------------------------------------------------------------------------------------------- findings
 def findings_list(findings: list[dict], empty: str = "No findings.") -> str:
-    if not findings:
-        return f'<p class="muted">{escape(empty)}</p>'
+    """The findings as a list, errors first (templates/macros.html.j2 `findings_list`)."""
     order = {"error": 0, "warning": 1, "info": 2}
     items = []
     for f in sorted(findings, key=lambda f: order.get(f.get("severity"), 3)):
         sev = f.get("severity", "info")
-        # a remedy (verify.remedies) is advice, not evidence: labelled as the next step
         label = "next step" if str(f.get("code", "")).startswith("remedy.") else sev
-        items.append(f'<li class="sev-{escape(sev)}"><b>{escape(label)}</b> {escape(f.get("message", ""))}'
-                     f' <code>{escape(f.get("code", ""))}</code></li>')
-    return '<ul class="findings">' + "".join(items) + "</ul>"
+        items.append({"severity": sev, "label": label, "message": f.get("message", ""), "code": f.get("code", "")})
+    return str(render_macro("macros.html.j2", "findings_list", items, empty))
 
 
 # --------------------------------------------------------------------------------------- plate rows
