@@ -75,8 +75,9 @@ def load_cases(cases_dir: Path = CASES_DIR) -> list[dict]:
         if r["case"] in seen:
             raise ValueError(f"cases.tsv: case {r['case']!r} listed twice")
         if r["truth"] not in (CONSISTENT, NOT_CONSISTENT):
-            raise ValueError(f"cases.tsv: case {r['case']!r}: truth {r['truth']!r} is neither "
-                             f"{CONSISTENT!r} nor {NOT_CONSISTENT!r}")
+            raise ValueError(
+                f"cases.tsv: case {r['case']!r}: truth {r['truth']!r} is neither {CONSISTENT!r} nor {NOT_CONSISTENT!r}"
+            )
         seen.add(r["case"])
     return rows
 
@@ -86,10 +87,16 @@ def sample_def(s: dict):
     from verify.samples.generate import SampleDef
 
     return SampleDef(
-        s["name"], s["data"], field=s.get("field"), note=s.get("note", ""),
-        side=[tuple(x) for x in s.get("side", [])], impurities=[tuple(x) for x in s.get("impurities", [])],
-        water=tuple(s["water"]) if s.get("water") else None, shifts=[tuple(x) for x in s.get("shifts", [])],
-        rotamers=[tuple(x) for x in s.get("rotamers", [])], broad=[tuple(x) for x in s.get("broad", [])],
+        s["name"],
+        s["data"],
+        field=s.get("field"),
+        note=s.get("note", ""),
+        side=[tuple(x) for x in s.get("side", [])],
+        impurities=[tuple(x) for x in s.get("impurities", [])],
+        water=tuple(s["water"]) if s.get("water") else None,
+        shifts=[tuple(x) for x in s.get("shifts", [])],
+        rotamers=[tuple(x) for x in s.get("rotamers", [])],
+        broad=[tuple(x) for x in s.get("broad", [])],
     )
 
 
@@ -125,15 +132,24 @@ def run_case(case: dict, sample_dir: Path, solvent: str, comps: dict, modes=MODE
     for mode in modes:
         t = time.perf_counter()
         try:
-            r = check_compound(smi, nmr=sample_dir / "nmr" / "1",
-                               ms=sample_dir / "ms.mzML" if mode == "nmr+ms" else None, solvent=solvent)
+            r = check_compound(
+                smi,
+                nmr=sample_dir / "nmr" / "1",
+                ms=sample_dir / "ms.mzML" if mode == "nmr+ms" else None,
+                solvent=solvent,
+            )
             verdict, reason = r.verdict, top_reason(r)
             score = None if r.score is None else round(r.score.value, 3)
         except VerifyError as exc:
             verdict, reason, score = "error", str(exc), None
         called = CONSISTENT if verdict == "consistent" else (NOT_CONSISTENT if verdict != "error" else "error")
-        out["results"][mode] = {"verdict": verdict, "score": score, "correct": called == case["truth"], "reason": reason,
-                                "seconds": round(time.perf_counter() - t, 2)}
+        out["results"][mode] = {
+            "verdict": verdict,
+            "score": score,
+            "correct": called == case["truth"],
+            "reason": reason,
+            "seconds": round(time.perf_counter() - t, 2),
+        }
     return out
 
 
@@ -164,7 +180,9 @@ def select(cases: list[dict], patterns: list[str] | None) -> list[dict]:
     """Cases whose name, sample or category matches any shell pattern (all cases without patterns)."""
     if not patterns:
         return cases
-    return [c for c in cases if any(fnmatch.fnmatchcase(c[k], p) for p in patterns for k in ("case", "sample", "category"))]
+    return [
+        c for c in cases if any(fnmatch.fnmatchcase(c[k], p) for p in patterns for k in ("case", "sample", "category"))
+    ]
 
 
 def run(cases: list[dict], jobs: int = 2, modes=MODES, progress=None) -> list[dict]:
@@ -216,8 +234,17 @@ def summarise(results: list[dict], modes=MODES) -> dict:
     empty), the verdict classes each truth landed in, and the scores of each truth (min, median, max)."""
     cats: dict[str, dict] = {}
     for r in results:
-        c = cats.setdefault(r["category"], {"n": 0, "n_consistent": 0, "n_not": 0, **{m: 0 for m in modes},
-                                            **{f"{m} fn": 0 for m in modes}, **{f"{m} fp": 0 for m in modes}})
+        c = cats.setdefault(
+            r["category"],
+            {
+                "n": 0,
+                "n_consistent": 0,
+                "n_not": 0,
+                **{m: 0 for m in modes},
+                **{f"{m} fn": 0 for m in modes},
+                **{f"{m} fp": 0 for m in modes},
+            },
+        )
         c["n"] += 1
         c["n_consistent" if r["truth"] == CONSISTENT else "n_not"] += 1
         for m in modes:
@@ -231,40 +258,58 @@ def summarise(results: list[dict], modes=MODES) -> dict:
         neg = [r for r in results if r["truth"] == NOT_CONSISTENT]
         tp = sum(r["results"][m]["correct"] for r in pos)
         tn = sum(r["results"][m]["correct"] for r in neg)
-        classes = {truth: {v: sum(r["results"][m]["verdict"] == v for r in rs) for v in VERDICT_CLASSES}
-                   for truth, rs in ((CONSISTENT, pos), (NOT_CONSISTENT, neg))}
+        classes = {
+            truth: {v: sum(r["results"][m]["verdict"] == v for r in rs) for v in VERDICT_CLASSES}
+            for truth, rs in ((CONSISTENT, pos), (NOT_CONSISTENT, neg))
+        }
         scores = {}
         for truth, rs in ((CONSISTENT, pos), (NOT_CONSISTENT, neg)):
             xs = [r["results"][m]["score"] for r in rs if r["results"][m].get("score") is not None]
             scores[truth] = {"min": min(xs) if xs else None, "median": _median(xs), "max": max(xs) if xs else None}
-        overall[m] = {"sensitivity": tp / len(pos) if pos else None, "specificity": tn / len(neg) if neg else None,
-                      "true_called_consistent": tp, "n_true": len(pos), "wrong_called_not_consistent": tn,
-                      "n_wrong": len(neg), "classes": classes, "scores": scores}
+        overall[m] = {
+            "sensitivity": tp / len(pos) if pos else None,
+            "specificity": tn / len(neg) if neg else None,
+            "true_called_consistent": tp,
+            "n_true": len(pos),
+            "wrong_called_not_consistent": tn,
+            "n_wrong": len(neg),
+            "classes": classes,
+            "scores": scores,
+        }
     return {"categories": cats, "overall": overall}
 
 
 def report(results: list[dict], modes=MODES, file=sys.stdout) -> dict:
     s = summarise(results, modes)
     p = lambda *a: print(*a, file=file)  # noqa: E731
-    p(f"\n{'category':<16}{'cases':>6}{'true':>6}{'wrong':>6}"
-      + "".join(f"{m + ' ok':>11}{'FN':>4}{'FP':>4}" for m in modes))
+    p(
+        f"\n{'category':<16}{'cases':>6}{'true':>6}{'wrong':>6}"
+        + "".join(f"{m + ' ok':>11}{'FN':>4}{'FP':>4}" for m in modes)
+    )
     for cat, c in s["categories"].items():
-        p(f"{cat:<16}{c['n']:>6}{c['n_consistent']:>6}{c['n_not']:>6}"
-          + "".join(f"{c[m]:>11}{c[m + ' fn']:>4}{c[m + ' fp']:>4}" for m in modes))
+        p(
+            f"{cat:<16}{c['n']:>6}{c['n_consistent']:>6}{c['n_not']:>6}"
+            + "".join(f"{c[m]:>11}{c[m + ' fn']:>4}{c[m + ' fp']:>4}" for m in modes)
+        )
     p("")
     for m in modes:
         o = s["overall"][m]
         fmt = lambda x: "n/a" if x is None else f"{x:.3f}"  # noqa: E731
-        p(f"{m:<7} sensitivity {fmt(o['sensitivity'])} ({o['true_called_consistent']}/{o['n_true']})   "
-          f"specificity {fmt(o['specificity'])} ({o['wrong_called_not_consistent']}/{o['n_wrong']})")
+        p(
+            f"{m:<7} sensitivity {fmt(o['sensitivity'])} ({o['true_called_consistent']}/{o['n_true']})   "
+            f"specificity {fmt(o['specificity'])} ({o['wrong_called_not_consistent']}/{o['n_wrong']})"
+        )
     p("")
     for m in modes:
         o = s["overall"][m]
         sc = lambda x: "n/a" if x is None else f"{x:.3f}"  # noqa: E731
         for truth in (CONSISTENT, NOT_CONSISTENT):
             k, q = o["classes"][truth], o["scores"][truth]
-            p(f"{m:<7} truth {truth:<15} called " + ", ".join(f"{v} {k[v]}" for v in VERDICT_CLASSES)
-              + f"; score min {sc(q['min'])} median {sc(q['median'])} max {sc(q['max'])}")
+            p(
+                f"{m:<7} truth {truth:<15} called "
+                + ", ".join(f"{v} {k[v]}" for v in VERDICT_CLASSES)
+                + f"; score min {sc(q['min'])} median {sc(q['median'])} max {sc(q['max'])}"
+            )
     for m in modes:
         bad = [r for r in results if not r["results"][m]["correct"]]
         p(f"\nmisclassified ({m}): {len(bad)}")
@@ -294,7 +339,9 @@ def main(argv: list[str] | None = None) -> int:
     def progress(res):
         done[0] += len(res)
         for r in res:
-            marks = " ".join(f"{m}={r['results'][m]['verdict']}{'' if r['results'][m]['correct'] else '(x)'}" for m in modes)
+            marks = " ".join(
+                f"{m}={r['results'][m]['verdict']}{'' if r['results'][m]['correct'] else '(x)'}" for m in modes
+            )
             print(f"  [{done[0]:>3}/{len(cases)}] {r['case']:<58} {marks}", flush=True)
 
     results = run(cases, a.jobs, modes, progress)

@@ -36,13 +36,25 @@ def _time(cmd: list[str], env: dict) -> float:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sample", type=Path, default=ROOT / "sample_spectra" / "boc_benzyl_diazepane",
-                    help="a sample folder with compound.smi, nmr/ and ms.mzML (default: the headline sample)")
+    ap.add_argument(
+        "--sample",
+        type=Path,
+        default=ROOT / "sample_spectra" / "boc_benzyl_diazepane",
+        help="a sample folder with compound.smi, nmr/ and ms.mzML (default: the headline sample)",
+    )
     ap.add_argument("--repeats", type=int, default=7, help="timed runs of each command (default 7)")
     args = ap.parse_args(argv)
     s = args.sample
-    verify_cmd = [sys.executable, "-m", "verify", str(s / "compound.smi"), "--nmr", str(s / "nmr"),
-                  "--ms", str(s / "ms.mzML")]
+    verify_cmd = [
+        sys.executable,
+        "-m",
+        "verify",
+        str(s / "compound.smi"),
+        "--nmr",
+        str(s / "nmr"),
+        "--ms",
+        str(s / "ms.mzML"),
+    ]
     with tempfile.TemporaryDirectory() as cache:
         env = {**os.environ, "VERIFY_CACHE_DIR": cache, "PYTHONPATH": str(ROOT / "src")}
         rules_env = {**env, "VERIFY_SHIFT_MODEL": "rules"}

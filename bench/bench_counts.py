@@ -81,8 +81,9 @@ def data_sets(realdata: Path) -> list[tuple[str, Path, str]]:
     samples = ROOT / "sample_spectra"
     with open(samples / "MANIFEST.tsv", newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader((ln for ln in fh if not ln.startswith("#")), delimiter="\t"))
-    sets += [(f"sample {r['sample']}", samples / r["sample"] / "nmr", r["smiles"])
-             for r in rows if r["failure"] == "none"]
+    sets += [
+        (f"sample {r['sample']}", samples / r["sample"] / "nmr", r["smiles"]) for r in rows if r["failure"] == "none"
+    ]
     return sets
 
 
@@ -98,8 +99,10 @@ def main(argv: list[str] | None = None) -> int:
     from verify.nmr.thresholds import NMR_THRESHOLDS
     from verify.structure.target import read_target
 
-    variants = {"leave-one-out on": NMR_THRESHOLDS,
-                "leave-one-out off": dataclasses.replace(NMR_THRESHOLDS, integral_loo_min_h=float("inf"))}
+    variants = {
+        "leave-one-out on": NMR_THRESHOLDS,
+        "leave-one-out off": dataclasses.replace(NMR_THRESHOLDS, integral_loo_min_h=float("inf")),
+    }
     records = []
     t0 = time.perf_counter()
     for label, path, smiles in data_sets(args.realdata):
@@ -108,20 +111,31 @@ def main(argv: list[str] | None = None) -> int:
         except VerifyError as exc:
             print(f"  skipped {label}: {exc}", file=sys.stderr)
             continue
-        for kind, smi, what in [("own", smiles, "own")] + [("analogue", s, w) for s, w in
-                                                           analogues(smiles, args.max_analogues)]:
+        for kind, smi, what in [("own", smiles, "own")] + [
+            ("analogue", s, w) for s, w in analogues(smiles, args.max_analogues)
+        ]:
             try:
                 target = read_target(smi)
             except VerifyError:
                 continue
             for name, th in variants.items():
                 res = check_spectrum(spectrum, target, None, th)
-                records.append({"set": label, "kind": kind, "smiles": smi, "change": what, "variant": name,
-                                "verdict": res.verdict,
-                                "codes": sorted({f.code for f in res.findings if f.severity != "info"})})
-    print(f"bench_counts: {len({r['set'] for r in records})} data sets, "
-          f"{len({(r['set'], r['smiles']) for r in records if r['kind'] == 'analogue'})} analogues, "
-          f"{time.perf_counter() - t0:.0f} s")
+                records.append(
+                    {
+                        "set": label,
+                        "kind": kind,
+                        "smiles": smi,
+                        "change": what,
+                        "variant": name,
+                        "verdict": res.verdict,
+                        "codes": sorted({f.code for f in res.findings if f.severity != "info"}),
+                    }
+                )
+    print(
+        f"bench_counts: {len({r['set'] for r in records})} data sets, "
+        f"{len({(r['set'], r['smiles']) for r in records if r['kind'] == 'analogue'})} analogues, "
+        f"{time.perf_counter() - t0:.0f} s"
+    )
     print(f"  {'variant':<20} {'own consistent':>16} {'analogues caught':>18}   caught by change")
     for name in variants:
         own = [r for r in records if r["variant"] == name and r["kind"] == "own"]

@@ -26,9 +26,13 @@ def records(report: Path) -> dict[str, tuple]:
     for w in json.loads((report / "results.json").read_text())["wells"]:
         res = w.get("result") or {}
         nmr = res.get("nmr") or {}
-        out[w["well"]] = (w["verdict"], w.get("status"), w.get("error"),
-                          tuple(f["code"] for f in res.get("findings", [])),
-                          tuple((p["ppm"], p["integral"], p["status"]) for p in nmr.get("peaks", [])))
+        out[w["well"]] = (
+            w["verdict"],
+            w.get("status"),
+            w.get("error"),
+            tuple(f["code"] for f in res.get("findings", [])),
+            tuple((p["ppm"], p["integral"], p["status"]) for p in nmr.get("peaks", [])),
+        )
     return out
 
 
@@ -59,8 +63,11 @@ def main() -> int:
         folder = base / f"plate{k}"
         if not (folder / "plate.csv").exists():
             print(f"generating demo plate {k} (seed {k}) in {folder} (not timed) ...", flush=True)
-            subprocess.run([sys.executable, "-m", "verify.samples", "plate", str(folder), "--seed", str(k)],
-                           check=True, capture_output=True)
+            subprocess.run(
+                [sys.executable, "-m", "verify.samples", "plate", str(folder), "--seed", str(k)],
+                check=True,
+                capture_output=True,
+            )
         named = folder / f"plate{k}.csv"  # distinct map names: one report folder each
         named.write_text((folder / "plate.csv").read_text())
         maps.append(named)
@@ -68,14 +75,17 @@ def main() -> int:
 
     verify = [sys.executable, "-m", "verify", "plate", *map(str, maps), "--force", "-q"]
     pool_s = run(verify + ["-o", str(base / "pool"), "--workers", str(args.workers)])
-    with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                      silence_logs=40) as cluster:
+    with LocalCluster(
+        n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+    ) as cluster:
         dask_s = run(verify + ["-o", str(base / "dask"), "--scheduler", cluster.scheduler_address])
 
     print(f"{len(maps)} plates, {n_wells} wells, {args.workers} workers")
     print(f"  process pool:          {pool_s:6.1f} s   {n_wells / pool_s:5.2f} wells/s")
-    print(f"  Dask LocalCluster:     {dask_s:6.1f} s   {n_wells / dask_s:5.2f} wells/s   "
-          f"({dask_s / pool_s:.2f}x the pool's time)")
+    print(
+        f"  Dask LocalCluster:     {dask_s:6.1f} s   {n_wells / dask_s:5.2f} wells/s   "
+        f"({dask_s / pool_s:.2f}x the pool's time)"
+    )
     same_all = True
     for named in maps:
         a = records(base / "pool" / f"{named.stem}_report")

@@ -41,10 +41,16 @@ def generate_run(path: Path, n_scans: int, n_peaks: int, seed: int = 1) -> Path:
     mh = next(i for i in exp.ions if i.name == "[M+H]+")
     rng = np.random.default_rng(seed)
     comps = [([(mz, rel) for _o, mz, rel in mh.isotopes], 300.0, 4.0, 2e6)]
-    for k in range(20):
+    for _k in range(20):
         m = rng.uniform(150, 900)
-        comps.append(([(m, 1.0), (m + 1.00335, 0.15), (m + 2.0067, 0.02)], rng.uniform(20, 580), rng.uniform(3, 6),
-                      rng.uniform(1e5, 2e6)))
+        comps.append(
+            (
+                [(m, 1.0), (m + 1.00335, 0.15), (m + 2.0067, 0.02)],
+                rng.uniform(20, 580),
+                rng.uniform(3, 6),
+                rng.uniform(1e5, 2e6),
+            )
+        )
     bg = [(rng.uniform(100, 1000), rng.uniform(1e4, 3e5)) for _ in range(30)]
     rts = np.linspace(0, 600, n_scans)
     with MzMLWriter(open(path, "wb"), close=True) as out:
@@ -52,8 +58,14 @@ def generate_run(path: Path, n_scans: int, n_peaks: int, seed: int = 1) -> Path:
         out.file_description(["MS1 spectrum", "centroid spectrum"])
         out.software_list([{"id": "psims-writer", "version": "1", "params": ["python-psims"]}])
         out.instrument_configuration_list([out.InstrumentConfiguration(id="IC1", component_list=[], params=["Q-Tof"])])
-        out.data_processing_list([out.DataProcessing([out.ProcessingMethod(order=1, software_reference="psims-writer",
-                                                                          params=["Conversion to mzML"])], id="DP1")])
+        out.data_processing_list(
+            [
+                out.DataProcessing(
+                    [out.ProcessingMethod(order=1, software_reference="psims-writer", params=["Conversion to mzML"])],
+                    id="DP1",
+                )
+            ]
+        )
         with out.run(id="bench", instrument_configuration="IC1"):
             with out.spectrum_list(count=n_scans):
                 for s, rt in enumerate(rts):
@@ -71,8 +83,15 @@ def generate_run(path: Path, n_scans: int, n_peaks: int, seed: int = 1) -> Path:
                     mz = np.array(mzs)
                     it = np.array(its)
                     o = np.argsort(mz)
-                    out.write_spectrum(mz[o], it[o], id=f"scan={s + 1}", polarity="positive scan", centroided=True,
-                                       scan_start_time=rt / 60.0, params=[{"ms level": 1}, "MS1 spectrum"])
+                    out.write_spectrum(
+                        mz[o],
+                        it[o],
+                        id=f"scan={s + 1}",
+                        polarity="positive scan",
+                        centroided=True,
+                        scan_start_time=rt / 60.0,
+                        params=[{"ms level": 1}, "MS1 spectrum"],
+                    )
     return path
 
 
@@ -151,6 +170,7 @@ def main(argv=None):
 
     t0 = time.perf_counter()
     from verify.ms import check as _check  # noqa: F401  (import cost reported, not part of the timings)
+
     t_import = time.perf_counter() - t0
     psims_loaded_by_runtime = "psims" in sys.modules
 
@@ -164,8 +184,11 @@ def main(argv=None):
     real = ROOT.parent / "shared" / "realdata" / "ms"
     files += sorted(real.glob("*.mzML")) if real.is_dir() else []
 
-    readers = [("verify read_run", read_verify), ("verify via MzML.iterfind", read_verify_iterfind),
-               ("pyteomics MzML plain", read_pyteomics_plain)]
+    readers = [
+        ("verify read_run", read_verify),
+        ("verify via MzML.iterfind", read_verify_iterfind),
+        ("pyteomics MzML plain", read_pyteomics_plain),
+    ]
     if _have_pyopenms():
         readers.append(("pyopenms MzMLFile.load", read_pyopenms))
     else:
@@ -210,12 +233,18 @@ def main(argv=None):
 
     run = read_run(gen)
     t_read = time.perf_counter() - t
-    print(f"\ncheck_ms, one compound, {gen.name} ({run.n_scans} scans, {len(run.mz)} centroids, "
-          f"{(run.mz.nbytes + run.intensity.nbytes) / 1e6:.1f} MB in memory):")
-    print(f"  verdict {res.verdict}, {res.main_ion.name if res.main_ion else '-'} "
-          f"{res.main_ion.ppm_error if res.main_ion else float('nan'):+.2f} ppm at {res.rt_s:.1f} s")
-    print(f"  first call {first:.3f} s; warm best {min(warm):.3f} s (of which reading {t_read:.3f} s); target < 0.5 s: "
-          f"{'met' if min(warm) < 0.5 else 'NOT met'}")
+    print(
+        f"\ncheck_ms, one compound, {gen.name} ({run.n_scans} scans, {len(run.mz)} centroids, "
+        f"{(run.mz.nbytes + run.intensity.nbytes) / 1e6:.1f} MB in memory):"
+    )
+    print(
+        f"  verdict {res.verdict}, {res.main_ion.name if res.main_ion else '-'} "
+        f"{res.main_ion.ppm_error if res.main_ion else float('nan'):+.2f} ppm at {res.rt_s:.1f} s"
+    )
+    print(
+        f"  first call {first:.3f} s; warm best {min(warm):.3f} s (of which reading {t_read:.3f} s); target < 0.5 s: "
+        f"{'met' if min(warm) < 0.5 else 'NOT met'}"
+    )
 
 
 if __name__ == "__main__":

@@ -27,8 +27,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def _datasets(realdata: Path) -> list[tuple[str, Path, str]]:
     """(name, path, SMILES of the structure it is checked against)."""
-    out = [(f"sample:{Path(d).parent.name}", Path(d), (Path(d).parent / "compound.smi").read_text().split()[0])
-           for d in sorted(glob.glob(str(ROOT / "sample_spectra/*/nmr")))]
+    out = [
+        (f"sample:{Path(d).parent.name}", Path(d), (Path(d).parent / "compound.smi").read_text().split()[0])
+        for d in sorted(glob.glob(str(ROOT / "sample_spectra/*/nmr")))
+    ]
     man = realdata / "MANIFEST.tsv"
     if man.is_file():
         with open(man, newline="") as fh:
@@ -84,23 +86,28 @@ def main(argv=None) -> int:
         last = steps[-1]
         rows.append((name, size, r, p, c, r + p + c, last))
 
-    print(f"{'spectrum':52s} {'points':>7s} {'read ms':>8s} {'proc ms':>8s} {'cmp ms':>7s} {'total':>7s}  "
-          "process steps (ms, last run)")
+    print(
+        f"{'spectrum':52s} {'points':>7s} {'read ms':>8s} {'proc ms':>8s} {'cmp ms':>7s} {'total':>7s}  "
+        "process steps (ms, last run)"
+    )
     for name, size, r, p, c, tot, st in rows:
         s = " ".join(f"{k}={v:.0f}" for k, v in st.items() if k != "read")
         print(f"{name[:52]:52s} {size:7d} {r:8.1f} {p:8.1f} {c:7.1f} {tot:7.1f}  {s}")
     tots = [x[5] for x in rows]
     k64 = [x for x in rows if x[1] == 65536]
     print()
-    print(f"spectra: {len(rows)}   median read+process+compare: {statistics.median(tots):.1f} ms   "
-          f"max: {max(tots):.1f} ms")
+    print(
+        f"spectra: {len(rows)}   median read+process+compare: {statistics.median(tots):.1f} ms   "
+        f"max: {max(tots):.1f} ms"
+    )
     if k64:
-        print(f"64k-point spectra: {len(k64)}   median read+process: {statistics.median([x[2] + x[3] for x in k64]):.1f} ms"
-              f"   + compare: {statistics.median([x[5] for x in k64]):.1f} ms   "
-              f"(process only {statistics.median([x[3] for x in k64]):.1f}, compare only "
-              f"{statistics.median([x[4] for x in k64]):.1f})   target < 100 ms")
-    print(f"(median of {args.repeat} runs each; interpreter start and imports excluded; "
-          f"{os.cpu_count()} CPUs)")
+        print(
+            f"64k-point spectra: {len(k64)}   median read+process: {statistics.median([x[2] + x[3] for x in k64]):.1f} ms"
+            f"   + compare: {statistics.median([x[5] for x in k64]):.1f} ms   "
+            f"(process only {statistics.median([x[3] for x in k64]):.1f}, compare only "
+            f"{statistics.median([x[4] for x in k64]):.1f})   target < 100 ms"
+        )
+    print(f"(median of {args.repeat} runs each; interpreter start and imports excluded; {os.cpu_count()} CPUs)")
     return 0
 
 

@@ -113,14 +113,20 @@ def bench_one(plate: Path, report: Path, workers: int | None) -> dict | None:
     n = len(data["wells"])
     print(r.stdout.strip().splitlines()[0])
     print(f"cores: {len(os.sched_getaffinity(0))}, workers: {data['plate'].get('workers')}")
-    print(f"plate: {n} wells in {wall:.1f} s wall (end to end, report included) = {n / wall:.2f} wells/s"
-          f"   [target < {TARGET_S:.0f} s for 96: {'PASS' if wall < TARGET_S else 'FAIL'}]")
+    print(
+        f"plate: {n} wells in {wall:.1f} s wall (end to end, report included) = {n / wall:.2f} wells/s"
+        f"   [target < {TARGET_S:.0f} s for 96: {'PASS' if wall < TARGET_S else 'FAIL'}]"
+    )
     cpu = (ru.ru_utime + ru.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
-    print(f"CPU (command and its workers): {cpu:.1f} s; load average now {os.getloadavg()[0]:.1f} "
-          f"(other work on the machine slows the wall time)")
-    print(f"peak memory: largest single process {maxrss_mb:.0f} MB (getrusage RUSAGE_CHILDREN ru_maxrss); "
-          f"whole process tree {tree_pss:.0f} MB PSS / {tree_rss:.0f} MB summed RSS (sampled every 0.1 s)"
-          f"   [target < {TARGET_MB:.0f} MB: {'PASS' if max(maxrss_mb, tree_pss) < TARGET_MB else 'FAIL'}]")
+    print(
+        f"CPU (command and its workers): {cpu:.1f} s; load average now {os.getloadavg()[0]:.1f} "
+        f"(other work on the machine slows the wall time)"
+    )
+    print(
+        f"peak memory: largest single process {maxrss_mb:.0f} MB (getrusage RUSAGE_CHILDREN ru_maxrss); "
+        f"whole process tree {tree_pss:.0f} MB PSS / {tree_rss:.0f} MB summed RSS (sampled every 0.1 s)"
+        f"   [target < {TARGET_MB:.0f} MB: {'PASS' if max(maxrss_mb, tree_pss) < TARGET_MB else 'FAIL'}]"
+    )
 
     con = sqlite3.connect(report / "results.sqlite")
     metas = [json.loads(m) for (m,) in con.execute("SELECT record_json FROM wells")]
@@ -128,8 +134,10 @@ def bench_one(plate: Path, report: Path, workers: int | None) -> dict | None:
     chk = [m["check_s"] for m in metas if m.get("check_s") is not None]
     ren = [m["render_s"] for m in metas if m.get("render_s") is not None]
     if chk:
-        print(f"per well (in the workers): check {sum(chk) / len(chk):.2f} s mean, figures+report section "
-              f"{sum(ren) / max(1, len(ren)):.2f} s mean; sums {sum(chk):.1f} s + {sum(ren):.1f} s")
+        print(
+            f"per well (in the workers): check {sum(chk) / len(chk):.2f} s mean, figures+report section "
+            f"{sum(ren) / max(1, len(ren)):.2f} s mean; sums {sum(chk):.1f} s + {sum(ren):.1f} s"
+        )
     sizes = {p.name: p.stat().st_size / 2**20 for p in report.iterdir() if p.is_file()}
     pages = list((report / "wells").glob("*.html"))
     if pages:
@@ -138,10 +146,13 @@ def bench_one(plate: Path, report: Path, workers: int | None) -> dict | None:
 
     cmd2 = [c for c in cmd if c != "--force"]
     wall2, _, r2 = run_plate(cmd2)
-    print(f"second run, nothing changed: {wall2:.1f} s ({r2.stdout.strip().splitlines()[0] if r2.stdout else r2.stderr})")
+    print(
+        f"second run, nothing changed: {wall2:.1f} s ({r2.stdout.strip().splitlines()[0] if r2.stdout else r2.stderr})"
+    )
 
     truth_p = plate / "truth.csv"
     if truth_p.exists():
+
         def key(w):
             return (w[0], int(w[1:]))
 
@@ -159,9 +170,12 @@ def bench_one(plate: Path, report: Path, workers: int | None) -> dict | None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--plate", help="demo plate folder (with plate.csv, truth.csv); generated if absent")
-    ap.add_argument("--wells", default="96",
-                    help="plate sizes to generate and run, comma-separated (96, 384; default 96): with two, "
-                         "seconds per well are compared (linearity)")
+    ap.add_argument(
+        "--wells",
+        default="96",
+        help="plate sizes to generate and run, comma-separated (96, 384; default 96): with two, "
+        "seconds per well are compared (linearity)",
+    )
     ap.add_argument("--workers", type=int, default=None)
     ap.add_argument("--out", help="report folder (default: a temp dir)")
     args = ap.parse_args()
@@ -169,12 +183,13 @@ def main() -> int:
     tmp = tempfile.mkdtemp(prefix="verify_bench_")
     sizes = [int(x) for x in args.wells.split(",") if x.strip()]
     results = []
-    for size in ([0] if args.plate else sizes):
+    for size in [0] if args.plate else sizes:
         plate = Path(args.plate) if args.plate else Path(tmp) / f"plate{size}"
         if not (plate / "plate.csv").exists():
             print(f"generating the {size}-well demo plate in {plate} (not timed) ...", flush=True)
-            subprocess.run([sys.executable, "-m", "verify.samples", "plate", str(plate), "--wells", str(size)],
-                           check=True)
+            subprocess.run(
+                [sys.executable, "-m", "verify.samples", "plate", str(plate), "--wells", str(size)], check=True
+            )
         report = Path(args.out) / plate.name if args.out else Path(tmp) / f"report{size}"
         print(f"\n== {plate}")
         got = bench_one(plate, report, args.workers)
@@ -184,17 +199,23 @@ def main() -> int:
     if len(results) > 1:
         print("\nsize   wells/s   s per well   peak tree PSS   index.html")
         for g in results:
-            print(f"{g['wells']:>4}   {g['wells'] / g['wall_s']:7.2f}   {g['wall_s'] / g['wells']:10.3f}   "
-                  f"{g['tree_pss_mb']:10.0f} MB   {g['index_mb']:7.2f} MB")
+            print(
+                f"{g['wells']:>4}   {g['wells'] / g['wall_s']:7.2f}   {g['wall_s'] / g['wells']:10.3f}   "
+                f"{g['tree_pss_mb']:10.0f} MB   {g['index_mb']:7.2f} MB"
+            )
         per = [g["wall_s"] / g["wells"] for g in results]
         spread = max(per) / min(per) - 1
-        print(f"linearity: seconds per well differ by {100 * spread:.0f} % between sizes "
-              f"[target within 20 %: {'PASS' if spread <= 0.20 else 'FAIL'}]")
+        print(
+            f"linearity: seconds per well differ by {100 * spread:.0f} % between sizes "
+            f"[target within 20 %: {'PASS' if spread <= 0.20 else 'FAIL'}]"
+        )
     for g in results:
         if g["wells"] >= 384:
             ok = g["wall_s"] <= 40 and g["tree_pss_mb"] <= TARGET_MB
-            print(f"{g['wells']} wells: {g['wall_s']:.1f} s, {g['tree_pss_mb']:.0f} MB "
-                  f"[target <= 40 s and <= {TARGET_MB:.0f} MB: {'PASS' if ok else 'FAIL'}]")
+            print(
+                f"{g['wells']} wells: {g['wall_s']:.1f} s, {g['tree_pss_mb']:.0f} MB "
+                f"[target <= 40 s and <= {TARGET_MB:.0f} MB: {'PASS' if ok else 'FAIL'}]"
+            )
     return 0
 
 

@@ -73,15 +73,34 @@ def score_groups(groups, h_shifts: dict[int, tuple[float, ...]], exchangeable=fr
         g = by_atom.get(atom)
         for k, shift in enumerate(h_shifts[atom]):
             if g is None or not (math.isfinite(g.lo) and math.isfinite(g.hi)):
-                out.append({"atom": atom, "shift": shift, "lo": None, "hi": None, "centre": None,
-                            "source": None if g is None else g.source,
-                            "inside": False, "abs_err": None, "width": None})
+                out.append(
+                    {
+                        "atom": atom,
+                        "shift": shift,
+                        "lo": None,
+                        "hi": None,
+                        "centre": None,
+                        "source": None if g is None else g.source,
+                        "inside": False,
+                        "abs_err": None,
+                        "width": None,
+                    }
+                )
                 continue
             centre = per_h.get((atom, k), g.centre if g.centre is not None else g.mid)
-            out.append({
-                "atom": atom, "shift": shift, "lo": g.lo, "hi": g.hi, "centre": centre, "source": g.source,
-                "inside": g.lo <= shift <= g.hi, "abs_err": abs(centre - shift), "width": g.hi - g.lo,
-            })
+            out.append(
+                {
+                    "atom": atom,
+                    "shift": shift,
+                    "lo": g.lo,
+                    "hi": g.hi,
+                    "centre": centre,
+                    "source": g.source,
+                    "inside": g.lo <= shift <= g.hi,
+                    "abs_err": abs(centre - shift),
+                    "width": g.hi - g.lo,
+                }
+            )
     return out
 
 
@@ -161,8 +180,13 @@ class NoWindowFill:
         windows = dict(self.inner.predict(mol, solvent))
         for atom in mol.GetAtoms():
             if atom.GetTotalNumHs() > 0 and atom.GetIdx() not in windows:
-                windows[atom.GetIdx()] = ShiftWindow(lo=math.nan, hi=math.nan, label="no window", source="none",
-                                                     exchangeable=atom.GetAtomicNum() in (7, 8, 16))
+                windows[atom.GetIdx()] = ShiftWindow(
+                    lo=math.nan,
+                    hi=math.nan,
+                    label="no window",
+                    source="none",
+                    exchangeable=atom.GetAtomicNum() in (7, 8, 16),
+                )
         return windows
 
 
@@ -184,8 +208,9 @@ def _predictors(rules_only: bool, own_caches: bool) -> tuple[list[tuple[str, obj
     try:
         from verify.structure.learned import HybridShiftPredictor, LearnedShiftPredictor
     except Exception as exc:  # noqa: BLE001 - the module is being written; any failure means "not available"
-        notes.append(f"learned/hybrid columns skipped: cannot import verify.structure.learned "
-                     f"({exc.__class__.__name__}: {exc})")
+        notes.append(
+            f"learned/hybrid columns skipped: cannot import verify.structure.learned ({exc.__class__.__name__}: {exc})"
+        )
         return preds, notes
     for label, cls in (("learned", LearnedShiftPredictor), ("hybrid", HybridShiftPredictor)):
         try:
@@ -201,12 +226,16 @@ def _predictors(rules_only: bool, own_caches: bool) -> tuple[list[tuple[str, obj
                 else:
                     pred = HybridShiftPredictor(learned=LearnedShiftPredictor(model=model))
             except Exception as exc:  # noqa: BLE001 - the module's API may move: keep the default construction
-                notes.append(f"{label}: could not give it its own prediction cache ({exc.__class__.__name__}: "
-                             f"{exc}); it may reuse the other model predictor's predictions")
+                notes.append(
+                    f"{label}: could not give it its own prediction cache ({exc.__class__.__name__}: "
+                    f"{exc}); it may reuse the other model predictor's predictions"
+                )
         preds.append((label, NoWindowFill(pred) if label == "learned" else pred))
     if len(preds) > 1:
-        notes.append("learned = LearnedShiftPredictor alone (no window for OH/NH; C-H it gives no window count "
-                     "as misses); hybrid = HybridShiftPredictor (model C-H windows, rules elsewhere)")
+        notes.append(
+            "learned = LearnedShiftPredictor alone (no window for OH/NH; C-H it gives no window count "
+            "as misses); hybrid = HybridShiftPredictor (model C-H windows, rules elsewhere)"
+        )
     return preds, notes
 
 
@@ -232,9 +261,17 @@ def run(realdata: Path, solvent_source: str = "nmredata", rules_only: bool = Fal
         if spec.notes:
             notes.append(f"{folder}: {Path(spec.path).name}: " + "; ".join(spec.notes))
         name = _compound_name(row, spec.name)
-        compounds.append({"compound": name, "folder": folder, "file": str(Path(spec.path).relative_to(realdata)),
-                          "solvent": solvent, "solvent_key": solvent_key, "manifest_solvent": row.get("solvent", ""),
-                          "nmredata_solvent": spec.solvent})
+        compounds.append(
+            {
+                "compound": name,
+                "folder": folder,
+                "file": str(Path(spec.path).relative_to(realdata)),
+                "solvent": solvent,
+                "solvent_key": solvent_key,
+                "manifest_solvent": row.get("solvent", ""),
+                "nmredata_solvent": spec.solvent,
+            }
+        )
         for label, pred in preds:
             t0 = time.perf_counter()
             try:
@@ -244,12 +281,28 @@ def run(realdata: Path, solvent_source: str = "nmredata", rules_only: bool = Fal
                 continue
             timing[label].append(time.perf_counter() - t0)
             for r in score_groups(groups, spec.h_shifts, spec.exchangeable):
-                records.append({"predictor": label, "compound": name, "folder": folder, "solvent": solvent,
-                                "solvent_key": solvent_key, "molfile_atom": spec.atom_numbers.get(r["atom"]),
-                                "element": spec.mol.GetAtomWithIdx(r["atom"]).GetSymbol(), **r})
+                records.append(
+                    {
+                        "predictor": label,
+                        "compound": name,
+                        "folder": folder,
+                        "solvent": solvent,
+                        "solvent_key": solvent_key,
+                        "molfile_atom": spec.atom_numbers.get(r["atom"]),
+                        "element": spec.mol.GetAtomWithIdx(r["atom"]).GetSymbol(),
+                        **r,
+                    }
+                )
     summaries = {label: summarise([r for r in records if r["predictor"] == label]) for label, _ in preds}
-    return {"predictors": [label for label, _ in preds], "compounds": compounds, "records": records,
-            "summaries": summaries, "timing": timing, "notes": notes, "failures": failures}
+    return {
+        "predictors": [label for label, _ in preds],
+        "compounds": compounds,
+        "records": records,
+        "summaries": summaries,
+        "timing": timing,
+        "notes": notes,
+        "failures": failures,
+    }
 
 
 # ---------------------------------------------------------------------------------------------- the print
@@ -263,8 +316,12 @@ def _timing_row(ts: list[float]) -> tuple[str, str, str, str]:
     if not ts:
         return "-", "-", "-", "-"
     rest = ts[1:]
-    return (f"{ts[0]:.3f}", _f(statistics.median(rest) if rest else None, ".4f"),
-            _f(statistics.fmean(rest) if rest else None, ".4f"), f"{sum(ts):.2f}")
+    return (
+        f"{ts[0]:.3f}",
+        _f(statistics.median(rest) if rest else None, ".4f"),
+        _f(statistics.fmean(rest) if rest else None, ".4f"),
+        f"{sum(ts):.2f}",
+    )
 
 
 def report(res: dict, out=sys.stdout) -> None:
@@ -272,12 +329,16 @@ def report(res: dict, out=sys.stdout) -> None:
     p = lambda *a: print(*a, file=out)  # noqa: E731
     p(f"{len(res['compounds'])} assigned spectra (distinct NMReDATA files); C-H shifts only, exchangeable H skipped")
     p("")
-    p(f"{'predictor':<10} {'n':>5} {'coverage %':>11} {'median width':>13} {'centre MAE':>11} {'median |err|':>13}"
-      f" {'no window':>9}")
+    p(
+        f"{'predictor':<10} {'n':>5} {'coverage %':>11} {'median width':>13} {'centre MAE':>11} {'median |err|':>13}"
+        f" {'no window':>9}"
+    )
     for label in preds:
         s = res["summaries"][label]
-        p(f"{label:<10} {s['n']:>5} {_f(s['coverage_pct'], '.1f'):>11} {_f(s['median_width'], '.3f'):>13}"
-          f" {_f(s['mae'], '.3f'):>11} {_f(s['median_ae'], '.3f'):>13} {s['n_no_window']:>9}")
+        p(
+            f"{label:<10} {s['n']:>5} {_f(s['coverage_pct'], '.1f'):>11} {_f(s['median_width'], '.3f'):>13}"
+            f" {_f(s['mae'], '.3f'):>11} {_f(s['median_ae'], '.3f'):>13} {s['n_no_window']:>9}"
+        )
     p("(widths and errors in ppm)")
     p("")
     p("time per molecule of expected_groups (s, wall):")
@@ -294,8 +355,11 @@ def report(res: dict, out=sys.stdout) -> None:
         for label in preds:
             mine = [r for r in recs if r["predictor"] == label]
             counts.append(f"{label} {sum(r['inside'] for r in mine)}/{len(mine)}")
-        solv = c["solvent"] if c["solvent_key"] == "cdcl3" and c["solvent"].lower().startswith("cdcl3") \
+        solv = (
+            c["solvent"]
+            if c["solvent_key"] == "cdcl3" and c["solvent"].lower().startswith("cdcl3")
             else f"{c['solvent']} -> {c['solvent_key']}"
+        )
         p(f"  {c['compound']} [{c['folder']}, {solv}]: " + ", ".join(counts))
         for label in preds:
             for r in recs:
@@ -307,8 +371,10 @@ def report(res: dict, out=sys.stdout) -> None:
                     p(f"      {label:<8} {where:<14} {r['shift']:7.3f}  no window for this atom ({why})")
                 else:
                     off = r["shift"] - r["hi"] if r["shift"] > r["hi"] else r["shift"] - r["lo"]
-                    p(f"      {label:<8} {where:<14} {r['shift']:7.3f}  window [{r['lo']:.2f}, {r['hi']:.2f}]"
-                      f"  centre {r['centre']:.2f}  ({off:+.2f} outside, {r['source']})")
+                    p(
+                        f"      {label:<8} {where:<14} {r['shift']:7.3f}  window [{r['lo']:.2f}, {r['hi']:.2f}]"
+                        f"  centre {r['centre']:.2f}  ({off:+.2f} outside, {r['source']})"
+                    )
     if res["notes"]:
         p("")
         p("notes:")
@@ -323,14 +389,22 @@ def report(res: dict, out=sys.stdout) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--realdata", type=Path,
-                    default=Path(os.environ.get("VERIFY_REALDATA") or ROOT.parent / "shared" / "realdata"))
+    ap.add_argument(
+        "--realdata", type=Path, default=Path(os.environ.get("VERIFY_REALDATA") or ROOT.parent / "shared" / "realdata")
+    )
     ap.add_argument("--json", type=Path, help="write the per-H records (and the summaries) to this file")
-    ap.add_argument("--solvent-source", choices=("nmredata", "manifest"), default="nmredata",
-                    help="solvent of the NMReDATA record (default) or of the MANIFEST row")
+    ap.add_argument(
+        "--solvent-source",
+        choices=("nmredata", "manifest"),
+        default="nmredata",
+        help="solvent of the NMReDATA record (default) or of the MANIFEST row",
+    )
     ap.add_argument("--rules-only", action="store_true", help="score the rule predictor only")
-    ap.add_argument("--use-cache", action="store_true",
-                    help="let the learned predictors use the user's prediction cache (default: a fresh, empty one)")
+    ap.add_argument(
+        "--use-cache",
+        action="store_true",
+        help="let the learned predictors use the user's prediction cache (default: a fresh, empty one)",
+    )
     args = ap.parse_args(argv)
     if not (args.realdata / "MANIFEST.tsv").is_file():
         print(f"no MANIFEST.tsv in {args.realdata}", file=sys.stderr)
@@ -346,16 +420,31 @@ def main(argv: list[str] | None = None) -> int:
             tmp.cleanup()
     report(res)
     if args.json:
-        keep = ("predictor", "compound", "folder", "solvent", "solvent_key", "atom", "molfile_atom", "element",
-                "shift", "lo", "hi", "centre", "source", "inside")
+        keep = (
+            "predictor",
+            "compound",
+            "folder",
+            "solvent",
+            "solvent_key",
+            "atom",
+            "molfile_atom",
+            "element",
+            "shift",
+            "lo",
+            "hi",
+            "centre",
+            "source",
+            "inside",
+        )
         payload = {
             "schema": "verify-bench-prediction/1",
             "solvent_source": args.solvent_source,
             "compounds": res["compounds"],
             "summaries": res["summaries"],
             "timing_s_per_molecule": res["timing"],
-            "records": [{k: (round(r[k], 4) if isinstance(r[k], float) else r[k]) for k in keep}
-                        for r in res["records"]],
+            "records": [
+                {k: (round(r[k], 4) if isinstance(r[k], float) else r[k]) for k in keep} for r in res["records"]
+            ],
         }
         args.json.write_text(json.dumps(payload, indent=1) + "\n")
         print(f"\nwrote {len(res['records'])} per-H records to {args.json}")

@@ -42,10 +42,8 @@ def score_all(realdata: Path, lo_level: float = LO_LEVEL, hi_level: float = HI_L
     """`score_groups` records of the unwidened model windows, per compound folder."""
     from verify.solvents import find_solvent
     from verify.structure.hgroups import expected_groups
-    from verify.structure.learned import LearnedShiftPredictor, WindowCalibration
+    from verify.structure.learned import LearnedShiftPredictor, WindowCalibration, carbon_class
     from verify.structure.nmredata import find_assigned_spectra
-
-    from verify.structure.learned import carbon_class
 
     pred = NoWindowFill(LearnedShiftPredictor(window_calibration=WindowCalibration(lo_level, hi_level, 0.0, 0.0)))
     out: dict[str, list[dict]] = {}
@@ -85,8 +83,11 @@ def margin(records: list[dict], alpha: float) -> float:
 def figures(records: list[dict], margins: list[float]) -> dict:
     inside = [conformity(r) <= m for r, m in zip(records, margins)]
     widths = [r["width"] + 2 * m for r, m in zip(records, margins) if r["width"] is not None]
-    return {"n": len(records), "coverage": sum(inside) / len(records),
-            "median_width": statistics.median(widths) if widths else float("inf")}
+    return {
+        "n": len(records),
+        "coverage": sum(inside) / len(records),
+        "median_width": statistics.median(widths) if widths else float("inf"),
+    }
 
 
 def leave_one_out(scores: dict[str, list[dict]], alpha: float) -> tuple[dict, list[dict]]:
@@ -97,13 +98,27 @@ def leave_one_out(scores: dict[str, list[dict]], alpha: float) -> tuple[dict, li
         m = class_margins([r for o, rs in scores.items() if o != c for r in rs], alpha)
         held.extend(recs)
         ms.extend(m[r["carbon_class"]] for r in recs)
-        per.append({"compound": c, "margins_ppm": m, "n": len(recs),
-                    "inside": sum(conformity(r) <= m[r["carbon_class"]] for r in recs)})
+        per.append(
+            {
+                "compound": c,
+                "margins_ppm": m,
+                "n": len(recs),
+                "inside": sum(conformity(r) <= m[r["carbon_class"]] for r in recs),
+            }
+        )
     return figures(held, ms), per
 
 
-def write_table(path: Path, m: dict[str, float], alpha: float, insample: dict, loo: dict, n_compounds: int,
-                csp5_version: str, n_by_class: dict[str, int]) -> None:
+def write_table(
+    path: Path,
+    m: dict[str, float],
+    alpha: float,
+    insample: dict,
+    loo: dict,
+    n_compounds: int,
+    csp5_version: str,
+    n_by_class: dict[str, int],
+) -> None:
     m_counts = f"{n_by_class['sp2']} sp2 and {n_by_class['sp3']} sp3 C-H shifts"
     text = f"""# version: 2 ({date.today().isoformat()})
 # How the learned 1H predictor's windows are cut from csp5's quantile model CSP5q-1H (csp5 {csp5_version}, MIT;
@@ -112,18 +127,18 @@ def write_table(path: Path, m: dict[str, float], alpha: float, insample: dict, l
 # class (sp2: aromatic, vinylic, formyl; sp3); a group's window is the union of its atoms' windows.
 # Margins: split conformal prediction on quantile regression (CQR, Romano, Patterson and Candes 2019), one per
 # class (Mondrian; {m_counts}), at alpha = {alpha},
-# fitted by bench/calibrate_shift_windows.py --write on {insample['n']} assigned C-H shifts of
+# fitted by bench/calibrate_shift_windows.py --write on {insample["n"]} assigned C-H shifts of
 # {n_compounds} real spectra with NMReDATA assignments (../shared/realdata, MANIFEST.tsv; assignments by the
-# spectra's depositors). In sample: coverage {insample['coverage']:.1%}, median width {insample['median_width']:.2f} ppm.
-# Leave one compound out (margins fitted without the compound scored): coverage {loo['coverage']:.1%}, median width
-# {loo['median_width']:.2f} ppm: the figure to expect on new compounds.
+# spectra's depositors). In sample: coverage {insample["coverage"]:.1%}, median width {insample["median_width"]:.2f} ppm.
+# Leave one compound out (margins fitted without the compound scored): coverage {loo["coverage"]:.1%}, median width
+# {loo["median_width"]:.2f} ppm: the figure to expect on new compounds.
 # lo_level\t{LO_LEVEL}
 # hi_level\t{HI_LEVEL}
-# margin_sp2_ppm\t{m['sp2']:.3f}
-# margin_sp3_ppm\t{m['sp3']:.3f}
+# margin_sp2_ppm\t{m["sp2"]:.3f}
+# margin_sp3_ppm\t{m["sp3"]:.3f}
 evaluation\tcoverage\tmedian_width_ppm\tn_shifts
-in sample\t{insample['coverage']:.3f}\t{insample['median_width']:.3f}\t{insample['n']}
-leave one compound out\t{loo['coverage']:.3f}\t{loo['median_width']:.3f}\t{loo['n']}
+in sample\t{insample["coverage"]:.3f}\t{insample["median_width"]:.3f}\t{insample["n"]}
+leave one compound out\t{loo["coverage"]:.3f}\t{loo["median_width"]:.3f}\t{loo["n"]}
 """
     path.write_text(text)
 
@@ -146,21 +161,37 @@ def main(argv: list[str] | None = None) -> int:
     insample = figures(records, [m[r["carbon_class"]] for r in records])
     n_by_class = {k: sum(r["carbon_class"] == k for r in records) for k in CLASSES}
     loo, per = leave_one_out(scores, args.alpha)
-    print(f"{len(scores)} compounds, {insample['n']} assigned C-H shifts; {LO_LEVEL:.0%}-{HI_LEVEL:.0%} quantiles, "
-          f"alpha {args.alpha}")
+    print(
+        f"{len(scores)} compounds, {insample['n']} assigned C-H shifts; {LO_LEVEL:.0%}-{HI_LEVEL:.0%} quantiles, "
+        f"alpha {args.alpha}"
+    )
     print("conformal margins: " + ", ".join(f"{k} {m[k]:.3f} ppm ({n_by_class[k]} shifts)" for k in CLASSES))
-    print(f"  in sample:              coverage {insample['coverage']:.1%}, median width {insample['median_width']:.3f} ppm")
+    print(
+        f"  in sample:              coverage {insample['coverage']:.1%}, median width {insample['median_width']:.3f} ppm"
+    )
     print(f"  leave one compound out: coverage {loo['coverage']:.1%}, median width {loo['median_width']:.3f} ppm")
     for row in per:
         if row["inside"] < row["n"]:
-            print(f"    {row['compound']}: {row['inside']}/{row['n']} inside (margins "
-                  + ", ".join(f"{k} {v:.3f}" for k, v in row["margins_ppm"].items()) + ")")
+            print(
+                f"    {row['compound']}: {row['inside']}/{row['n']} inside (margins "
+                + ", ".join(f"{k} {v:.3f}" for k, v in row["margins_ppm"].items())
+                + ")"
+            )
     if args.json:
-        args.json.write_text(json.dumps({"margins_ppm": m, "insample": insample, "loo": loo, "per_compound": per},
-                                        indent=1) + "\n")
+        args.json.write_text(
+            json.dumps({"margins_ppm": m, "insample": insample, "loo": loo, "per_compound": per}, indent=1) + "\n"
+        )
     if args.write:
-        write_table(ROOT / "reference" / "shift_model.tsv", m, args.alpha, insample, loo, len(scores),
-                    version("csp5"), n_by_class)
+        write_table(
+            ROOT / "reference" / "shift_model.tsv",
+            m,
+            args.alpha,
+            insample,
+            loo,
+            len(scores),
+            version("csp5"),
+            n_by_class,
+        )
         print("wrote reference/shift_model.tsv")
     return 0
 

@@ -44,7 +44,7 @@ import tempfile
 import time
 import zlib
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -90,9 +90,12 @@ def _smiles_of(sample: Path) -> str:
 def _bruker(sample: Path) -> Seed:
     files = _tree(sample / "nmr" / "1", "nmr/1")
     files["compound.smi"] = (sample / "compound.smi").read_bytes()
-    return Seed("bruker", files, ["{dir}/compound.smi", "--nmr", "{dir}/nmr/1"],
-                {"nmr/1/acqus": "jcamp", "nmr/1/acqu": "jcamp", "nmr/1/fid": "binary",
-                 "nmr/1/pdata/1/procs": "jcamp"})
+    return Seed(
+        "bruker",
+        files,
+        ["{dir}/compound.smi", "--nmr", "{dir}/nmr/1"],
+        {"nmr/1/acqus": "jcamp", "nmr/1/acqu": "jcamp", "nmr/1/fid": "binary", "nmr/1/pdata/1/procs": "jcamp"},
+    )
 
 
 def _realdata_seed(kind: str, rel: str, smiles: str, flavours: dict[str, str]) -> Seed | None:
@@ -115,19 +118,31 @@ def _spinsolve(sample: Path) -> Seed:
         d = _write_spinsolve(Path(tmp) / "spinsolve", MTBE, n=8192)
         files = _tree(d, "spinsolve")
     files["compound.smi"] = b"COC(C)(C)C MTBE\n"
-    return Seed("magritek", files, ["{dir}/compound.smi", "--nmr", "{dir}/spinsolve"],
-                {"spinsolve/acqu.par": "par", "spinsolve/data.1d": "binary"})
+    return Seed(
+        "magritek",
+        files,
+        ["{dir}/compound.smi", "--nmr", "{dir}/spinsolve"],
+        {"spinsolve/acqu.par": "par", "spinsolve/data.1d": "binary"},
+    )
 
 
 def _ms(sample: Path, kind: str) -> Seed:
     raw = (sample / "ms.mzML").read_bytes()
     smi = (sample / "compound.smi").read_bytes()
     if kind == "mzml":
-        return Seed(kind, {"compound.smi": smi, "run.mzML": raw}, ["{dir}/compound.smi", "--ms", "{dir}/run.mzML"],
-                    {"run.mzML": "xml"})
+        return Seed(
+            kind,
+            {"compound.smi": smi, "run.mzML": raw},
+            ["{dir}/compound.smi", "--ms", "{dir}/run.mzML"],
+            {"run.mzML": "xml"},
+        )
     if kind == "mzml.gz":
-        return Seed(kind, {"compound.smi": smi, "run.mzML.gz": gzip.compress(raw, 6, mtime=0)},
-                    ["{dir}/compound.smi", "--ms", "{dir}/run.mzML.gz"], {"run.mzML.gz": "gzip"})
+        return Seed(
+            kind,
+            {"compound.smi": smi, "run.mzML.gz": gzip.compress(raw, 6, mtime=0)},
+            ["{dir}/compound.smi", "--ms", "{dir}/run.mzML.gz"],
+            {"run.mzML.gz": "gzip"},
+        )
     sys.path.insert(0, str(ROOT / "tests"))
     from test_ms_mzxml import _mzml_to_mzxml  # the tests' converter, so both agree
 
@@ -136,8 +151,12 @@ def _ms(sample: Path, kind: str) -> Seed:
         src.write_bytes(raw)
         dst = _mzml_to_mzxml(src, Path(tmp) / "run.mzXML")
         data = dst.read_bytes()
-    return Seed("mzxml", {"compound.smi": smi, "run.mzXML": data}, ["{dir}/compound.smi", "--ms", "{dir}/run.mzXML"],
-                {"run.mzXML": "xml"})
+    return Seed(
+        "mzxml",
+        {"compound.smi": smi, "run.mzXML": data},
+        ["{dir}/compound.smi", "--ms", "{dir}/run.mzXML"],
+        {"run.mzXML": "xml"},
+    )
 
 
 def _target(sample: Path, kind: str) -> Seed:
@@ -148,25 +167,40 @@ def _target(sample: Path, kind: str) -> Seed:
     if kind == "smiles":
         return Seed(kind, {}, ["{target}"], {"@target": "smiles"}, literal=smiles)
     if kind == "smi":
-        return Seed(kind, {"compound.smi": (sample / "compound.smi").read_bytes()}, ["{dir}/compound.smi"],
-                    {"compound.smi": "smiles"})
+        return Seed(
+            kind,
+            {"compound.smi": (sample / "compound.smi").read_bytes()},
+            ["{dir}/compound.smi"],
+            {"compound.smi": "smiles"},
+        )
     mol = Chem.MolFromSmiles(smiles)
     AllChem.Compute2DCoords(mol)
     mol.SetProp("_Name", sample.name)
     block = Chem.MolToMolBlock(mol)
     if kind == "mol":
         return Seed(kind, {"compound.mol": block.encode()}, ["{dir}/compound.mol"], {"compound.mol": "mol"})
-    return Seed(kind, {"compound.sdf": (block + "> <id>\n" + sample.name + "\n\n$$$$\n").encode()},
-                ["{dir}/compound.sdf"], {"compound.sdf": "mol"})
+    return Seed(
+        kind,
+        {"compound.sdf": (block + "> <id>\n" + sample.name + "\n\n$$$$\n").encode()},
+        ["{dir}/compound.sdf"],
+        {"compound.sdf": "mol"},
+    )
 
 
 def _plate(sample: Path) -> Seed:
     smi = _smiles_of(sample)
-    rows = ["well,compound_id,smiles,ms,solvent", f"A1,{sample.name},{smi},run.mzML,CDCl3",
-            "A2,ethanol,CCO,,", "B1,boc,CC(C)(C)OC(=O)N1CCCNCC1,,DMSO-d6"]
-    return Seed("plate", {"plate.csv": ("\n".join(rows) + "\n").encode(), "run.mzML": (sample / "ms.mzML").read_bytes()},
-                ["plate", "{dir}/plate.csv", "-o", "{dir}/report", "--workers", "1", "--quiet"],
-                {"plate.csv": "csv"})
+    rows = [
+        "well,compound_id,smiles,ms,solvent",
+        f"A1,{sample.name},{smi},run.mzML,CDCl3",
+        "A2,ethanol,CCO,,",
+        "B1,boc,CC(C)(C)OC(=O)N1CCCNCC1,,DMSO-d6",
+    ]
+    return Seed(
+        "plate",
+        {"plate.csv": ("\n".join(rows) + "\n").encode(), "run.mzML": (sample / "ms.mzML").read_bytes()},
+        ["plate", "{dir}/plate.csv", "-o", "{dir}/report", "--workers", "1", "--quiet"],
+        {"plate.csv": "csv"},
+    )
 
 
 # kind -> builder(sample folder) -> Seed or None (None: the kind's real-data seed is absent here)
@@ -176,15 +210,22 @@ KINDS = {
     "mol": lambda s: _target(s, "mol"),
     "sdf": lambda s: _target(s, "sdf"),
     "bruker": _bruker,
-    "varian": lambda s: _realdata_seed("varian", "nmr/1-methylhistidine_varian/HMDB00001.fid",
-                                       "CN1C=NC=C1CC(N)C(=O)O", {"PROCPAR": "procpar", "FID": "binary"}),
-    "jcamp": lambda s: _realdata_seed("jcamp", "nmr/ibuprofen_nanalysis60/1h.jdx", "CC(C)Cc1ccc(cc1)C(C)C(=O)O",
-                                      {"": "jcamp"}),
-    "jcamp-topspin": lambda s: _realdata_seed("jcamp-topspin", "nmr/coumarin/1h.fid.dx", "O=C1C=Cc2ccccc2O1",
-                                              {"": "jcamp"}),
+    "varian": lambda s: _realdata_seed(
+        "varian",
+        "nmr/1-methylhistidine_varian/HMDB00001.fid",
+        "CN1C=NC=C1CC(N)C(=O)O",
+        {"PROCPAR": "procpar", "FID": "binary"},
+    ),
+    "jcamp": lambda s: _realdata_seed(
+        "jcamp", "nmr/ibuprofen_nanalysis60/1h.jdx", "CC(C)Cc1ccc(cc1)C(C)C(=O)O", {"": "jcamp"}
+    ),
+    "jcamp-topspin": lambda s: _realdata_seed(
+        "jcamp-topspin", "nmr/coumarin/1h.fid.dx", "O=C1C=Cc2ccccc2O1", {"": "jcamp"}
+    ),
     "jeol": lambda s: _realdata_seed("jeol", "nmr/chloroform_jeol/50percCHCL3.jdf", "ClC(Cl)Cl", {"": "binary"}),
-    "kea": lambda s: _realdata_seed("kea", "nmr/toluene_tempone_kea/42", "Cc1ccccc1",
-                                    {"acqu.par": "par", "data.1d": "binary"}),
+    "kea": lambda s: _realdata_seed(
+        "kea", "nmr/toluene_tempone_kea/42", "Cc1ccccc1", {"acqu.par": "par", "data.1d": "binary"}
+    ),
     "magritek": _spinsolve,
     "mzml": lambda s: _ms(s, "mzml"),
     "mzml.gz": lambda s: _ms(s, "mzml.gz"),
@@ -207,7 +248,9 @@ def build_seed(kind: str, sample: Path | None = None) -> Seed | None:
     return seed
 
 
-def materialise(seed: Seed, folder: Path, files: dict[str, bytes] | None = None, literal: str | None = None) -> list[str]:
+def materialise(
+    seed: Seed, folder: Path, files: dict[str, bytes] | None = None, literal: str | None = None
+) -> list[str]:
     """Write the (damaged) files of a case into `folder`; the command line for verify.cli.main."""
     for rel, data in (files or seed.files).items():
         p = folder / rel
@@ -221,11 +264,30 @@ def materialise(seed: Seed, folder: Path, files: dict[str, bytes] | None = None,
 # Each mutation takes the bytes of one file (or the SMILES text) and `rng` (random.Random, or the tests'
 # Hypothesis-driven stand-in with the same randrange/choice/random methods) and returns the damaged bytes.
 
-BAD_NUMBERS = ["0", "-1", "inf", "-inf", "nan", "NaN", "1e308", "1e999", "-1e308", "99999999999999999999999",
-               "2147483648", "-2147483649", "1e-320", "", " ", "abc", "0x10", "1,5"]
+BAD_NUMBERS = [
+    "0",
+    "-1",
+    "inf",
+    "-inf",
+    "nan",
+    "NaN",
+    "1e308",
+    "1e999",
+    "-1e308",
+    "99999999999999999999999",
+    "2147483648",
+    "-2147483649",
+    "1e-320",
+    "",
+    " ",
+    "abc",
+    "0x10",
+    "1,5",
+]
 BAD_BYTES = [b"\xff\xfe", b"\x80\x81\x82", b"\xc3\x28", b"\x00", b"\xed\xa0\x80", b"\xf8\x88\x80\x80\x80"]
-PACKED = [struct.pack(f, v) for f in ("<d", ">d") for v in (math.nan, math.inf, -math.inf, 1e308, -1.0, 0.0)] + \
-         [struct.pack(f, v) for f in ("<i", ">i", "<q", ">q") for v in (-1, 0, 2 ** 31 - 1, -(2 ** 31))]
+PACKED = [struct.pack(f, v) for f in ("<d", ">d") for v in (math.nan, math.inf, -math.inf, 1e308, -1.0, 0.0)] + [
+    struct.pack(f, v) for f in ("<i", ">i", "<q", ">q") for v in (-1, 0, 2**31 - 1, -(2**31))
+]
 
 # a "key = value" line of each flavour of parameter text: group 1 the key part, group 2 the value
 _VALUE_LINES = {
@@ -260,14 +322,14 @@ def _lines(data: bytes) -> list[bytes]:
 def delete_lines(data: bytes, rng) -> bytes:
     lines = _lines(data)
     i = rng.randrange(len(lines))
-    del lines[i: i + 1 + rng.randrange(4)]
+    del lines[i : i + 1 + rng.randrange(4)]
     return b"\n".join(lines)
 
 
 def duplicate_lines(data: bytes, rng) -> bytes:
     lines = _lines(data)
     i = rng.randrange(len(lines))
-    lines[i:i] = lines[i: i + 1 + rng.randrange(3)] * rng.choice([1, 2, 10, 1000])
+    lines[i:i] = lines[i : i + 1 + rng.randrange(3)] * rng.choice([1, 2, 10, 1000])
     return b"\n".join(lines)
 
 
@@ -278,7 +340,7 @@ def bad_header_value(data: bytes, rng, flavour: str = "jcamp") -> bytes:
         return flip_bits(data, rng)
     m = rng.choice(hits)
     new = rng.choice(BAD_NUMBERS).encode() if rng.random() < 0.85 else rng.choice(BAD_BYTES)
-    return data[: m.start(2)] + new + data[m.end(2):]
+    return data[: m.start(2)] + new + data[m.end(2) :]
 
 
 def non_utf8(data: bytes, rng) -> bytes:
@@ -294,7 +356,7 @@ def packed_numbers(data: bytes, rng) -> bytes:
     span = min(len(data), 4096) if rng.random() < 0.5 else len(data)
     i = rng.randrange(span - 7) if span > 8 else 0
     w = rng.choice(PACKED)
-    return data[:i] + w + data[i + len(w):]
+    return data[:i] + w + data[i + len(w) :]
 
 
 def gzip_bomb(data: bytes, rng) -> bytes:
@@ -342,12 +404,43 @@ def binary_garbage(data: bytes, rng) -> bytes:
         return flip_bits(data, rng)
     m = rng.choice(m)
     new = rng.choice([b"!!!!", b"AAAA" * 3, b"=", b"", b"QUJD", b"\xff" * 8, b"A" * 1001])
-    return data[: m.start(2)] + new + data[m.end(2):]
+    return data[: m.start(2)] + new + data[m.end(2) :]
 
 
 # SMILES damage: what a chemist might paste, and what would bring a parser or a depiction to its knees
-SMILES_ATOMS = ["C", "N", "O", "c", "n", "[nH]", "Cl", "Br", "F", "S", "P", "[Na+]", "[Xx]", "[Og]", "[Uue]", "*",
-                "[2H]", "[999C]", "[C+99]", "[CH9]", "[C@@H]", "%99", "1", "=", "#", "(", ")", ".", "/", "\\", "$"]
+SMILES_ATOMS = [
+    "C",
+    "N",
+    "O",
+    "c",
+    "n",
+    "[nH]",
+    "Cl",
+    "Br",
+    "F",
+    "S",
+    "P",
+    "[Na+]",
+    "[Xx]",
+    "[Og]",
+    "[Uue]",
+    "*",
+    "[2H]",
+    "[999C]",
+    "[C+99]",
+    "[CH9]",
+    "[C@@H]",
+    "%99",
+    "1",
+    "=",
+    "#",
+    "(",
+    ")",
+    ".",
+    "/",
+    "\\",
+    "$",
+]
 
 
 def smiles_edit(text: bytes, rng) -> bytes:
@@ -373,9 +466,21 @@ def smiles_exotic(text: bytes, rng) -> bytes:
         "C1" + "c2ccccc2" * (n // 20 + 1) + "C1",
         ".".join(["CC"] * (n // 5 + 2)),  # many fragments
         "C" + "(C" * min(n, 2000) + ")" * min(n, 2000),  # deep branches
-        "[Xx]CC", "[Og]CC", "C[Uue]", "[C+99]", "[999C]CC", "C" * 10 + "[CH5]", "c1ccccc1" * (n // 6 + 1),
+        "[Xx]CC",
+        "[Og]CC",
+        "C[Uue]",
+        "[C+99]",
+        "[999C]CC",
+        "C" * 10 + "[CH5]",
+        "c1ccccc1" * (n // 6 + 1),
         text.decode("utf-8", "replace") + "." + "[Na+]" * 50,
-        "\u00a0" + text.decode("utf-8", "replace"), "C1CC", "c1cccc1", "", " ", "\t#", "C\x00C",
+        "\u00a0" + text.decode("utf-8", "replace"),
+        "C1CC",
+        "c1cccc1",
+        "",
+        " ",
+        "\t#",
+        "C\x00C",
     ]
     return rng.choice(choices).encode()
 
@@ -384,18 +489,43 @@ def csv_bad_row(data: bytes, rng) -> bytes:
     """A plate-map row with a bad well, a duplicate well, a missing or extra cell, a path to a device."""
     lines = _lines(data.rstrip(b"\n"))
     i = 1 + rng.randrange(max(1, len(lines) - 1))
-    bad = rng.choice([b"Z99,x,CCO,,", b"A1,dup,CCO,,", b"A3", b"A4,id,C1CC,,", b",,,,", b"A5,id,CCO,/dev/zero,",
-                      b"A6,id,CCO,../../../etc/passwd,", b"A7,id,CCO,missing.mzML,", b"A8,\"open quote,CCO,,",
-                      b"A9,id," + b"C" * 5000 + b",,", b"A10,id,CCO,,nosuchsolvent", b"P24,id,CCO,,",
-                      b"\xef\xbb\xbfA11,id,CCO,,", b"A12,=HYPERLINK(1),CCO,,", b"A1 ,id,[Og],,", b"a01,id,CCO,,"])
+    bad = rng.choice(
+        [
+            b"Z99,x,CCO,,",
+            b"A1,dup,CCO,,",
+            b"A3",
+            b"A4,id,C1CC,,",
+            b",,,,",
+            b"A5,id,CCO,/dev/zero,",
+            b"A6,id,CCO,../../../etc/passwd,",
+            b"A7,id,CCO,missing.mzML,",
+            b'A8,"open quote,CCO,,',
+            b"A9,id," + b"C" * 5000 + b",,",
+            b"A10,id,CCO,,nosuchsolvent",
+            b"P24,id,CCO,,",
+            b"\xef\xbb\xbfA11,id,CCO,,",
+            b"A12,=HYPERLINK(1),CCO,,",
+            b"A1 ,id,[Og],,",
+            b"a01,id,CCO,,",
+        ]
+    )
     lines.insert(i, bad)
     return b"\n".join(lines) + b"\n"
 
 
 def csv_header(data: bytes, rng) -> bytes:
     lines = _lines(data)
-    lines[0] = rng.choice([b"", b"well", b"well,well,smiles", b"compound_id,smiles", b"WELL;ID;SMILES",
-                           b"\xff\xfe" + lines[0], b"well,compound_id,smiles,ms,solvent," * 100])
+    lines[0] = rng.choice(
+        [
+            b"",
+            b"well",
+            b"well,well,smiles",
+            b"compound_id,smiles",
+            b"WELL;ID;SMILES",
+            b"\xff\xfe" + lines[0],
+            b"well,compound_id,smiles,ms,solvent," * 100,
+        ]
+    )
     return b"\n".join(lines)
 
 
@@ -403,12 +533,24 @@ def mol_counts(data: bytes, rng) -> bytes:
     """The molfile counts line or an atom line given absurd numbers or an unknown element."""
     lines = _lines(data)
     if len(lines) > 4 and rng.random() < 0.5:
-        lines[3] = rng.choice([b"999999  0  0  0  0  0  0  0  0  0999 V2000", b" -1 -1  0  0  0  0  0  0  0  0999 V2000",
-                               b"  3  2  0  0  0  0  0  0  0  0999 V3000", b"nan"])
+        lines[3] = rng.choice(
+            [
+                b"999999  0  0  0  0  0  0  0  0  0999 V2000",
+                b" -1 -1  0  0  0  0  0  0  0  0999 V2000",
+                b"  3  2  0  0  0  0  0  0  0  0999 V3000",
+                b"nan",
+            ]
+        )
     elif len(lines) > 5:
         i = 4 + rng.randrange(3)
-        lines[i] = rng.choice([b"       nan       inf    0.0000 C   0  0", b"    0.0000    0.0000    0.0000 Xx  0  0",
-                               b"    0.0000    0.0000    0.0000 Og  0  0", b"1e308 1e308 1e308 C 0 0"])
+        lines[i] = rng.choice(
+            [
+                b"       nan       inf    0.0000 C   0  0",
+                b"    0.0000    0.0000    0.0000 Xx  0  0",
+                b"    0.0000    0.0000    0.0000 Og  0  0",
+                b"1e308 1e308 1e308 C 0 0",
+            ]
+        )
     return b"\n".join(lines)
 
 
@@ -416,11 +558,26 @@ def mol_counts(data: bytes, rng) -> bytes:
 MUTATIONS = {
     "jcamp": [flip_bits, truncate, delete_lines, duplicate_lines, bad_header_value, bad_header_value, non_utf8],
     "par": [flip_bits, truncate, delete_lines, duplicate_lines, lambda d, r: bad_header_value(d, r, "par"), non_utf8],
-    "procpar": [flip_bits, truncate, delete_lines, duplicate_lines, lambda d, r: bad_header_value(d, r, "procpar"),
-                non_utf8],
+    "procpar": [
+        flip_bits,
+        truncate,
+        delete_lines,
+        duplicate_lines,
+        lambda d, r: bad_header_value(d, r, "procpar"),
+        non_utf8,
+    ],
     "binary": [flip_bits, truncate, packed_numbers, packed_numbers, non_utf8],
-    "xml": [flip_bits, truncate, delete_lines, duplicate_lines, xml_value, xml_value, non_utf8, xml_deep,
-            binary_garbage],
+    "xml": [
+        flip_bits,
+        truncate,
+        delete_lines,
+        duplicate_lines,
+        xml_value,
+        xml_value,
+        non_utf8,
+        xml_deep,
+        binary_garbage,
+    ],
     "gzip": [flip_bits, truncate, gzip_inner, gzip_inner, gzip_bomb],
     "csv": [truncate, delete_lines, duplicate_lines, csv_bad_row, csv_bad_row, csv_header, non_utf8],
     "mol": [flip_bits, truncate, delete_lines, duplicate_lines, mol_counts, mol_counts, non_utf8],
@@ -454,7 +611,8 @@ LEAKED_BUG = re.compile(
     r"UnboundLocalError|RecursionError|OverflowError|struct\.error|UnicodeEncodeError|UnicodeDecodeError)\b|"
     r"truth value of an array|codec can't (en|de)code|object has no attribute|unsupported operand|"
     r"not subscriptable|index out of range|unpack_from requires|invalid literal for int|could not convert|"
-    r"buffer size must be a multiple|can't multiply sequence|cannot reshape|object is not iterable")
+    r"buffer size must be a multiple|can't multiply sequence|cannot reshape|object is not iterable"
+)
 
 
 def classify(code: int | None, err: str, rss_mb: float, mem_mb: int, hung: bool) -> str:
@@ -508,14 +666,19 @@ def run_case(ctx, argv: list[str], folder: Path, timeout: float, mem_mb: int) ->
     err = (folder / "stderr").read_text(errors="replace") if (folder / "stderr").exists() else ""
     rss = float((folder / "rss").read_text() or 0) if (folder / "rss").exists() else 0.0
     code = None if hung else p.exitcode
-    return {"code": code, "stderr": err, "rss_mb": rss, "seconds": time.monotonic() - t0,
-            "class": classify(code, err, rss, mem_mb, hung)}
+    return {
+        "code": code,
+        "stderr": err,
+        "rss_mb": rss,
+        "seconds": time.monotonic() - t0,
+        "class": classify(code, err, rss, mem_mb, hung),
+    }
 
 
 def _repro(argv: list[str]) -> str:
     import shlex
 
-    return ("VERIFY_SHIFT_MODEL=rules PYTHONPATH=src python -m verify " + " ".join(shlex.quote(a) for a in argv))
+    return "VERIFY_SHIFT_MODEL=rules PYTHONPATH=src python -m verify " + " ".join(shlex.quote(a) for a in argv)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -529,10 +692,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--workdir", default=None, help="where cases run (default: a temporary folder)")
     ap.add_argument("--examples", type=int, default=4, help="cases listed per non-good class and kind")
     ap.add_argument("--jsonl", default=None, help="also write one JSON line per case here")
-    ap.add_argument("--case", type=int, action="append", default=None,
-                    help="only this case number (repeatable): rebuild its inputs, run it and keep its folder")
-    ap.add_argument("--learned-model", action="store_true",
-                    help="keep the learned shift model (slow: its load per case); default: the rule windows")
+    ap.add_argument(
+        "--case",
+        type=int,
+        action="append",
+        default=None,
+        help="only this case number (repeatable): rebuild its inputs, run it and keep its folder",
+    )
+    ap.add_argument(
+        "--learned-model",
+        action="store_true",
+        help="keep the learned shift model (slow: its load per case); default: the rule windows",
+    )
     args = ap.parse_args(argv)
 
     if not args.learned_model:
@@ -545,8 +716,10 @@ def main(argv: list[str] | None = None) -> int:
     samples = _sample_dirs()
     seeds: dict[str, list[Seed]] = {}
     for k in kinds:
-        pool = [build_seed(k, s) for s in (samples[:3] if k in ("smiles", "smi", "mol", "sdf", "bruker", "mzml")
-                                             else samples[:1])]
+        pool = [
+            build_seed(k, s)
+            for s in (samples[:3] if k in ("smiles", "smi", "mol", "sdf", "bruker", "mzml") else samples[:1])
+        ]
         pool = [s for s in pool if s is not None]
         if pool:
             seeds[k] = pool
@@ -557,8 +730,19 @@ def main(argv: list[str] | None = None) -> int:
     work.mkdir(parents=True, exist_ok=True)
 
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["verify.cli", "verify.pipeline", "verify.nmr.process", "verify.ms.read",
-                                "verify.plate.cli", "verify.report.html", "nmrglue", "scipy.signal", "pyteomics.mzml"])
+    ctx.set_forkserver_preload(
+        [
+            "verify.cli",
+            "verify.pipeline",
+            "verify.nmr.process",
+            "verify.ms.read",
+            "verify.plate.cli",
+            "verify.report.html",
+            "nmrglue",
+            "scipy.signal",
+            "pyteomics.mzml",
+        ]
+    )
 
     def one(i: int) -> dict:
         rng = random.Random(f"{args.seed}:{i}")
@@ -592,8 +776,10 @@ def main(argv: list[str] | None = None) -> int:
     report(results, args.examples, time.monotonic() - t0)
     if args.case:
         for r in results:
-            print(f"case {r['case']} {r['kind']} {r['mutation']}: {r['class']}, exit {r['code']}, in {r['folder']}\n"
-                  f"{r['stderr'].strip()}")
+            print(
+                f"case {r['case']} {r['kind']} {r['mutation']}: {r['class']}, exit {r['code']}, in {r['folder']}\n"
+                f"{r['stderr'].strip()}"
+            )
     return 0
 
 
@@ -620,8 +806,10 @@ def report(results: list[dict], n_examples: int, seconds: float) -> None:
                 continue
             shown[r["kind"]] += 1
             msg = (r["stderr"].strip().splitlines() or [""])[-1][:200]
-            print(f"  case {r['case']} {r['kind']} {r['mutation']} exit={r['code']} {r['seconds']:.1f}s "
-                  f"rss={r['rss_mb']:.0f}MB: {msg}")
+            print(
+                f"  case {r['case']} {r['kind']} {r['mutation']} exit={r['code']} {r['seconds']:.1f}s "
+                f"rss={r['rss_mb']:.0f}MB: {msg}"
+            )
             print(f"    cd {ROOT} && {_repro(r['argv'])}")
 
 

@@ -96,9 +96,19 @@ def _measure(sample_dir: str) -> dict:
     x = _line_points(truth, pr["zero_filled_to"], float(raw.sw_hz), float(raw.carrier_ppm), float(raw.sf_mhz))
     line = float(np.max(np.abs(_wrap(dp0 + dp1 * x))))
     chk = pr.get("phase_check", {})
-    return {"sample": d.name, "truth_p0": t0_, "truth_p1": t1_, "found_p0": f0, "found_p1": f1,
-            "dp0": dp0, "dp1": dp1, "line": line, "neg": chk.get("neg_fraction"), "ms": ms,
-            "chosen": chk.get("second_opinion", {}).get("chosen", "")}
+    return {
+        "sample": d.name,
+        "truth_p0": t0_,
+        "truth_p1": t1_,
+        "found_p0": f0,
+        "found_p1": f1,
+        "dp0": dp0,
+        "dp1": dp1,
+        "line": line,
+        "neg": chk.get("neg_fraction"),
+        "ms": ms,
+        "chosen": chk.get("second_opinion", {}).get("chosen", ""),
+    }
 
 
 def _stats(v):
@@ -120,7 +130,9 @@ def main(argv=None) -> int:
     warnings.simplefilter("ignore")
 
     if args.plate:
-        dirs = sorted(p.parent for p in Path(args.plate).glob("wells/*/truth.json") if (p.parent / "nmr" / "1" / "fid").exists())
+        dirs = sorted(
+            p.parent for p in Path(args.plate).glob("wells/*/truth.json") if (p.parent / "nmr" / "1" / "fid").exists()
+        )
     elif args.dir:
         dirs = sorted(p.parent for p in Path(args.dir).glob("*/truth.json"))
     else:
@@ -142,14 +154,21 @@ def main(argv=None) -> int:
         return 1
 
     if args.verbose:
-        print(f"{'sample':28s} {'truth p0':>9s} {'p1':>8s} {'found p0':>9s} {'p1':>8s} {'dp0':>7s} {'dp1':>7s} "
-              f"{'line':>6s} {'neg':>6s}  chosen")
+        print(
+            f"{'sample':28s} {'truth p0':>9s} {'p1':>8s} {'found p0':>9s} {'p1':>8s} {'dp0':>7s} {'dp1':>7s} "
+            f"{'line':>6s} {'neg':>6s}  chosen"
+        )
         for r in sorted(rows, key=lambda r: -r["line"]):
-            print(f"{r['sample'][:28]:28s} {r['truth_p0']:9.1f} {r['truth_p1']:8.1f} {r['found_p0']:9.1f} "
-                  f"{r['found_p1']:8.1f} {r['dp0']:7.1f} {r['dp1']:7.1f} {r['line']:6.1f} {r['neg']:6.3f}  {r['chosen']}")
+            print(
+                f"{r['sample'][:28]:28s} {r['truth_p0']:9.1f} {r['truth_p1']:8.1f} {r['found_p0']:9.1f} "
+                f"{r['found_p1']:8.1f} {r['dp0']:7.1f} {r['dp1']:7.1f} {r['line']:6.1f} {r['neg']:6.3f}  {r['chosen']}"
+            )
     print(f"spectra: {len(rows)}")
-    for key, label in (("dp0", "p0 error (wrapped, pivot at the first point)"), ("dp1", "p1 error"),
-                       ("line", "largest phase error at the lines")):
+    for key, label in (
+        ("dp0", "p0 error (wrapped, pivot at the first point)"),
+        ("dp1", "p1 error"),
+        ("line", "largest phase error at the lines"),
+    ):
         med, p95, mx = _stats([r[key] for r in rows])
         print(f"  {label:46s} median {med:6.2f}  95th pct {p95:6.2f}  max {mx:6.2f} deg")
     nbad = sum(r["line"] > BAD_DEG for r in rows)
@@ -157,8 +176,10 @@ def main(argv=None) -> int:
     print(f"  line error > {BAD_DEG:.0f} deg: {nbad}   > {INVERTED_DEG:.0f} deg (lines inverted): {ninv}")
     worst = sorted(rows, key=lambda r: -r["line"])[:5]
     print("  worst: " + ", ".join(f"{r['sample']} {r['line']:.0f}" for r in worst))
-    print(f"  process() median {statistics.median(r['ms'] for r in rows):.0f} ms per spectrum "
-          f"({args.workers} in parallel)")
+    print(
+        f"  process() median {statistics.median(r['ms'] for r in rows):.0f} ms per spectrum "
+        f"({args.workers} in parallel)"
+    )
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
     return 0

@@ -46,10 +46,19 @@ def driver(tmp_path):
 
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", f"--user-data-dir={tmp_path / 'chromium-profile'}",
-                 "--window-size=1400,1000"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}",
+        "--window-size=1400,1000",
+    ):
         opts.add_argument(flag)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     d = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
@@ -108,7 +117,8 @@ def test_plate_report_in_chromium(driver, tmp_path, plate_report):
     driver.execute_script("document.querySelector('.counts button[data-filter=\"consistent\"]').click()")
     shown = driver.execute_script(
         "return Array.from(document.querySelectorAll('tr[data-row]')).filter(r => r.offsetParent !== null)"
-        ".map(r => r.getAttribute('data-verdict'))")
+        ".map(r => r.getAttribute('data-verdict'))"
+    )
     assert shown and set(shown) == {"consistent"}
     driver.execute_script("document.querySelector('.counts button[data-filter=\"consistent\"]').click()")
     logs = driver.get_log("browser")
@@ -128,7 +138,8 @@ def test_plate_report_in_chromium(driver, tmp_path, plate_report):
     ids = driver.execute_script("return Array.from(document.querySelectorAll('section.well')).map(s => s.id)")
     assert ids == [f"well-{first}"]
     broken = driver.execute_script(
-        "return Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.alt)")
+        "return Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.alt)"
+    )
     assert broken == []
     assert driver.execute_script("return document.images.length") >= 1
     assert [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"] == []
@@ -144,17 +155,27 @@ def test_384_well_overview_is_small_and_paints_fast(driver, tmp_path):
     # the overview of a full 384-well plate: one stored result reused for every well (the overview shows the
     # verdicts, reasons and part badges only; each well's figures are on its own page)
     from test_report import _result
+
     from verify.report.html import plate_html
 
     data = json.loads(json.dumps(_result("suspicious").to_dict()))
     verdicts = ["consistent", "suspicious", "inconsistent", "error"]
-    recs = [{"well": f"{r}{c}", "compound_id": f"VRF-{k:05d}", "smiles": "C", "verdict": verdicts[k % 4],
-             "result": None if k % 4 == 3 else data, "error": "invalid SMILES" if k % 4 == 3 else None,
-             "fragment": None}
-            for k, (r, c) in enumerate((r, c) for r in "ABCDEFGHIJKLMNOP" for c in range(1, 25))]
+    recs = [
+        {
+            "well": f"{r}{c}",
+            "compound_id": f"VRF-{k:05d}",
+            "smiles": "C",
+            "verdict": verdicts[k % 4],
+            "result": None if k % 4 == 3 else data,
+            "error": "invalid SMILES" if k % 4 == 3 else None,
+            "fragment": None,
+        }
+        for k, (r, c) in enumerate((r, c) for r in "ABCDEFGHIJKLMNOP" for c in range(1, 25))
+    ]
     page = tmp_path / "index.html"
-    page.write_text(plate_html({"name": "P384", "title": "P384", "rows": "ABCDEFGHIJKLMNOP", "cols": 24,
-                                "map": "p.csv"}, recs))
+    page.write_text(
+        plate_html({"name": "P384", "title": "P384", "rows": "ABCDEFGHIJKLMNOP", "cols": 24, "map": "p.csv"}, recs)
+    )
     assert page.stat().st_size < 2_000_000
     driver.get(page.as_uri())
     assert driver.execute_script("return document.querySelectorAll('table.plate td[data-well]').length") == 384
@@ -163,14 +184,18 @@ def test_384_well_overview_is_small_and_paints_fast(driver, tmp_path):
     # navigation start, so waiting does not change what is asserted)
     from selenium.webdriver.support.ui import WebDriverWait
 
-    paint = WebDriverWait(driver, 10, poll_frequency=0.1).until(lambda d: d.execute_script(
-        "const p = performance.getEntriesByName('first-contentful-paint')[0]; return p ? p.startTime : null"))
+    paint = WebDriverWait(driver, 10, poll_frequency=0.1).until(
+        lambda d: d.execute_script(
+            "const p = performance.getEntriesByName('first-contentful-paint')[0]; return p ? p.startTime : null"
+        )
+    )
     assert paint < 1000, paint  # ms from navigation start
     assert [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"] == []
 
 
 def test_compound_page_in_chromium(driver, tmp_path):
     from test_report import _result
+
     from verify.report.html import compound_html
 
     page = tmp_path / "c.html"
@@ -195,14 +220,20 @@ def plate_report(tmp_path_factory, tmp_path, monkeypatch):
     if rep is None:
         from test_plate import BENZYL, make_plate
         from test_report import fake_check_compound
+
         import verify.pipeline
         from verify.cli import main
 
         monkeypatch.setattr(verify.pipeline, "check_compound", fake_check_compound)
-        m = make_plate(tmp_path / "fake", [
-            ("A1", "VRF-1", BENZYL, "good", "good", ""), ("A2", "VRF-2", BENZYL, "suspicious", "good", ""),
-            ("B5", "VRF-3", BENZYL, "missing", "absent", ""), ("H12", "VRF-4", "C1CC(", "good", "good", ""),
-        ])
+        m = make_plate(
+            tmp_path / "fake",
+            [
+                ("A1", "VRF-1", BENZYL, "good", "good", ""),
+                ("A2", "VRF-2", BENZYL, "suspicious", "good", ""),
+                ("B5", "VRF-3", BENZYL, "missing", "absent", ""),
+                ("H12", "VRF-4", "C1CC(", "good", "good", ""),
+            ],
+        )
         rep = tmp_path / "fake_report"
         assert main(["plate", str(m), "-o", str(rep), "--workers", "1", "-q"]) == 0
     data = json.loads((rep / "results.json").read_text())
@@ -214,9 +245,23 @@ def _pdf_pages(html: Path, pdf: Path, profile: Path) -> int:
     import re
     import subprocess
 
-    subprocess.run([CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                    f"--user-data-dir={profile}", f"--print-to-pdf={pdf}", "--no-pdf-header-footer", html.as_uri()],
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120, check=False)
+    subprocess.run(
+        [
+            CHROMIUM,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            f"--user-data-dir={profile}",
+            f"--print-to-pdf={pdf}",
+            "--no-pdf-header-footer",
+            html.as_uri(),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        timeout=120,
+        check=False,
+    )
     assert pdf.is_file() and pdf.stat().st_size > 10_000
     return len(re.findall(rb"/Type\s*/Page[^s]", pdf.read_bytes()))
 
@@ -244,7 +289,18 @@ def test_format_pdf_prints_the_compound_page(tmp_path, capsys):
 
     d = Path(__file__).resolve().parents[1] / "sample_spectra" / "boc_benzyl_diazepane"
     out = tmp_path / "report.pdf"
-    code = main([str(d / "compound.smi"), "--nmr", str(d / "nmr"), "--ms", str(d / "ms.mzML"),
-                 "--format", "pdf", "-o", str(out)])
+    code = main(
+        [
+            str(d / "compound.smi"),
+            "--nmr",
+            str(d / "nmr"),
+            "--ms",
+            str(d / "ms.mzML"),
+            "--format",
+            "pdf",
+            "-o",
+            str(out),
+        ]
+    )
     assert code == 0 and out.read_bytes().startswith(b"%PDF-")
     assert len(re.findall(rb"/Type\s*/Page[^s]", out.read_bytes())) == 1

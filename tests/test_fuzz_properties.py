@@ -29,8 +29,17 @@ _spec.loader.exec_module(fuzz)
 
 REAL_KINDS = {"varian", "jcamp", "jcamp-topspin", "jeol", "kea"}
 # the slow kinds (a whole NMR processing or a plate per accepted example) get fewer examples
-EXAMPLES = {"bruker": 4, "magritek": 4, "jcamp": 4, "jcamp-topspin": 4, "kea": 4, "varian": 6, "jeol": 8,
-            "plate": 3, "mzml.gz": 4}
+EXAMPLES = {
+    "bruker": 4,
+    "magritek": 4,
+    "jcamp": 4,
+    "jcamp-topspin": 4,
+    "kea": 4,
+    "varian": 6,
+    "jeol": 8,
+    "plate": 3,
+    "mzml.gz": 4,
+}
 
 
 class _DrawnRng:
@@ -79,8 +88,13 @@ def _check(kind: str, data, capsys) -> None:
 def _property(kind: str, capsys) -> None:
     """Hypothesis over the mutations of `kind`'s seed, derandomized, a few examples."""
 
-    @settings(derandomize=True, max_examples=EXAMPLES.get(kind, 8), deadline=None, database=None,
-              suppress_health_check=list(HealthCheck))
+    @settings(
+        derandomize=True,
+        max_examples=EXAMPLES.get(kind, 8),
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     @given(st.data())
     def run(data):
         _check(kind, data, capsys)

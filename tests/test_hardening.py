@@ -37,9 +37,21 @@ def test_unknown_element_is_a_clean_error(capsys):
     assert code == EXIT_DATAERR and "unexpected" not in err and "mass" in err
 
 
-@pytest.mark.parametrize("cell,expected", [("=HYPERLINK(1)", "'=HYPERLINK(1)"), ("+cmd", "'+cmd"), ("@SUM(A1)", "'@SUM(A1)"),
-                                           ("-2+3", "'-2+3"), ("\tx", "'\tx"), ("-0.5", "-0.5"), (-0.5, -0.5),
-                                           ("C1CCNCC1", "C1CCNCC1"), (float("nan"), ""), (None, "")])
+@pytest.mark.parametrize(
+    "cell,expected",
+    [
+        ("=HYPERLINK(1)", "'=HYPERLINK(1)"),
+        ("+cmd", "'+cmd"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("-2+3", "'-2+3"),
+        ("\tx", "'\tx"),
+        ("-0.5", "-0.5"),
+        (-0.5, -0.5),
+        ("C1CCNCC1", "C1CCNCC1"),
+        (float("nan"), ""),
+        (None, ""),
+    ],
+)
 def test_csv_cells_cannot_be_formulas(cell, expected):
     assert csv_cell(cell) == expected
 
@@ -118,9 +130,14 @@ def _procpar_entry(name: str, value, string: bool = False) -> str:
 def _varian(folder: Path, n: int = 1024, procpar_tail: str = "", cut: int = 0) -> Path:
     """A Varian .fid folder: procpar and a one-block int32 fid of `n` complex points, `cut` bytes short."""
     folder.mkdir()
-    (folder / "procpar").write_text(_procpar_entry("tn", "H1", True) + _procpar_entry("np", 2 * n)
-                                    + _procpar_entry("sw", 8000.0) + _procpar_entry("sfrq", 400.13)
-                                    + _procpar_entry("solvent", "cdcl3", True) + procpar_tail)
+    (folder / "procpar").write_text(
+        _procpar_entry("tn", "H1", True)
+        + _procpar_entry("np", 2 * n)
+        + _procpar_entry("sw", 8000.0)
+        + _procpar_entry("sfrq", 400.13)
+        + _procpar_entry("solvent", "cdcl3", True)
+        + procpar_tail
+    )
     head = struct.pack(">6ihhi", 1, 1, 2 * n, 4, 8 * n, 8 * n + 28, 0, 0x45, 1)
     data = head + b"\0" * 28 + np.arange(2 * n, dtype=">i4").tobytes()
     (folder / "fid").write_bytes(data[: len(data) - cut])
@@ -132,8 +149,10 @@ def test_truncated_varian_fid_says_what_its_header_needs(tmp_path, capsys):
     _one_line_65(capsys, main(["CCO", "--nmr", str(d)]), "truncated fid", "its header needs")
 
 
-@pytest.mark.parametrize("tail,words", [("gain 1 1 1e+30 -1e+30 0 2 1 0 1 64\n", ("unreadable parameter at byte",)),
-                                        ("\xff\xfe 1 1\n", ("not text",))])
+@pytest.mark.parametrize(
+    "tail,words",
+    [("gain 1 1 1e+30 -1e+30 0 2 1 0 1 64\n", ("unreadable parameter at byte",)), ("\xff\xfe 1 1\n", ("not text",))],
+)
 def test_damaged_procpar_names_the_byte(tmp_path, capsys, tail, words):
     d = _varian(tmp_path / "bad.fid", procpar_tail=tail)
     if "\xff" in tail:  # bytes that are not UTF-8, as a damaged disc gives them
@@ -142,14 +161,16 @@ def test_damaged_procpar_names_the_byte(tmp_path, capsys, tail, words):
 
 
 @pytest.mark.realdata
-@pytest.mark.parametrize("offset,word,words", [(24, b"\xff\xff", ("damaged JEOL header",)),
-                                               (None, None, ("truncated JEOL file", "its header says"))])
+@pytest.mark.parametrize(
+    "offset,word,words",
+    [(24, b"\xff\xff", ("damaged JEOL header",)), (None, None, ("truncated JEOL file", "its header says"))],
+)
 def test_damaged_jeol_header_and_sections_are_named(realdata, tmp_path, capsys, offset, word, words):
     raw = bytearray((realdata / "nmr/chloroform_jeol/50percCHCL3.jdf").read_bytes())
     if offset is None:
         raw = raw[: len(raw) // 5]  # cut inside the data: nmrglue's struct.error ("unpack_from requires ...")
     else:
-        raw[offset: offset + len(word)] = word  # a title byte that is not UTF-8 / a code nmrglue's tables lack
+        raw[offset : offset + len(word)] = word  # a title byte that is not UTF-8 / a code nmrglue's tables lack
     bad = tmp_path / "bad.jdf"
     bad.write_bytes(bytes(raw))
     _one_line_65(capsys, main(["ClC(Cl)Cl", "--nmr", str(bad)]), *words)

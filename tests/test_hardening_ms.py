@@ -35,18 +35,23 @@ def _spectrum(i, mz, it, level="1", rt_s=1.0, pol="MS:1000130"):
         f'<binaryDataArray encodedLength="0"><cvParam cvRef="MS" accession="{dt}" name="x" value=""/>'
         f'<cvParam cvRef="MS" accession="MS:1000576" name="no compression" value=""/>'
         f'<cvParam cvRef="MS" accession="{acc}" name="x" value=""/><binary>{_b64(a, np_dt)}</binary></binaryDataArray>'
-        for a, acc, dt, np_dt in ((mz, "MS:1000514", "MS:1000523", "<f8"), (it, "MS:1000515", "MS:1000521", "<f4")))
-    return (f'<spectrum index="{i}" id="scan={i + 1}" defaultArrayLength="{len(mz)}">'
-            f'<cvParam cvRef="MS" accession="MS:1000511" name="ms level" value="{level}"/>'
-            f'<cvParam cvRef="MS" accession="{pol}" name="polarity" value=""/>'
-            '<cvParam cvRef="MS" accession="MS:1000127" name="centroid spectrum" value=""/>'
-            '<scanList count="1"><scan><cvParam cvRef="MS" accession="MS:1000016" name="scan start time" '
-            f'value="{rt_s}" unitAccession="UO:0000010" unitName="second"/></scan></scanList>'
-            f'<binaryDataArrayList count="2">{arrays}</binaryDataArrayList></spectrum>\n')
+        for a, acc, dt, np_dt in ((mz, "MS:1000514", "MS:1000523", "<f8"), (it, "MS:1000515", "MS:1000521", "<f4"))
+    )
+    return (
+        f'<spectrum index="{i}" id="scan={i + 1}" defaultArrayLength="{len(mz)}">'
+        f'<cvParam cvRef="MS" accession="MS:1000511" name="ms level" value="{level}"/>'
+        f'<cvParam cvRef="MS" accession="{pol}" name="polarity" value=""/>'
+        '<cvParam cvRef="MS" accession="MS:1000127" name="centroid spectrum" value=""/>'
+        '<scanList count="1"><scan><cvParam cvRef="MS" accession="MS:1000016" name="scan start time" '
+        f'value="{rt_s}" unitAccession="UO:0000010" unitName="second"/></scan></scanList>'
+        f'<binaryDataArrayList count="2">{arrays}</binaryDataArrayList></spectrum>\n'
+    )
 
 
-_MZML_HEAD = ('<?xml version="1.0" encoding="utf-8"?>\n<mzML xmlns="http://psi.hupo.org/ms/mzml" version="1.1.0">\n'
-              '<run id="r1">\n<spectrumList count="1">\n')
+_MZML_HEAD = (
+    '<?xml version="1.0" encoding="utf-8"?>\n<mzML xmlns="http://psi.hupo.org/ms/mzml" version="1.1.0">\n'
+    '<run id="r1">\n<spectrumList count="1">\n'
+)
 _MZML_TAIL = "</spectrumList>\n</run>\n</mzML>\n"
 
 
@@ -128,9 +133,9 @@ _MZXML_HEAD = mzx._doc([mzx._scan(1, 1, 1.0, [100.0, 200.0], [5.0, 6.0])]).split
 def test_filler_bomb_stops_at_the_default_record_cap(tmp_path, name, head):
     """A valid header, then 200 MB of blanks (one text node lxml would hold whole): stopped by the default
     MAX_RECORD_GAP_BYTES (128 MB) within seconds, with a one-line error naming the cap."""
-    assert ms_read.MAX_RECORD_GAP_BYTES < 200 * 1024 ** 2
+    assert ms_read.MAX_RECORD_GAP_BYTES < 200 * 1024**2
     p = _gzip_bomb(tmp_path / name, head, b" ", 200)
-    assert p.stat().st_size < 2 * 1024 ** 2
+    assert p.stat().st_size < 2 * 1024**2
     t0 = time.perf_counter()
     done, exc = _in_thread(lambda: read_run(p), timeout=60)
     assert done, "a 200 MB filler stream was not stopped"
@@ -139,8 +144,9 @@ def test_filler_bomb_stops_at_the_default_record_cap(tmp_path, name, head):
     assert time.perf_counter() - t0 < 30
 
 
-@pytest.mark.parametrize("name,head", [("zeros.mzML.gz", _MZML_HEAD), ("zeros.mzXML.gz", _MZXML_HEAD),
-                                       ("zeros.mzML.gz", "")])
+@pytest.mark.parametrize(
+    "name,head", [("zeros.mzML.gz", _MZML_HEAD), ("zeros.mzXML.gz", _MZXML_HEAD), ("zeros.mzML.gz", "")]
+)
 def test_gigabytes_of_zeros_stop_at_once(tmp_path, name, head):
     p = _gzip_bomb(tmp_path / name, head, b"\0", 300)
     t0 = time.perf_counter()
@@ -228,8 +234,14 @@ def test_bad_ms_level_from_the_command_line_is_exit_65(tmp_path, capsys):
 
 def test_valid_ms_levels_still_read(tmp_path):
     p = tmp_path / "ok.mzML"
-    p.write_text(_mzml([_spectrum(0, [100.0, 191.1543], [1e3, 1e5], level="1"),
-                        _spectrum(1, [191.1543], [1e5], level="2.0", rt_s=2.0)]))
+    p.write_text(
+        _mzml(
+            [
+                _spectrum(0, [100.0, 191.1543], [1e3, 1e5], level="1"),
+                _spectrum(1, [191.1543], [1e5], level="2.0", rt_s=2.0),
+            ]
+        )
+    )
     run = read_run(p)
     assert run.n_scans == 1 and len(run.ms2) == 1
 
@@ -240,9 +252,15 @@ def test_valid_ms_levels_still_read(tmp_path):
 def test_non_finite_points_dropped_and_counted_mzml(tmp_path):
     nan, inf = float("nan"), float("inf")
     p = tmp_path / "nan.mzML"
-    p.write_text(_mzml([_spectrum(0, [100.0, 191.1543, 300.0], [1e3, 1e5, 2e3]),
-                        _spectrum(1, [nan, nan, nan], [1e3, 1e5, 2e3], rt_s=2.0),
-                        _spectrum(2, [100.0, 191.1543, inf], [nan, 1e5, 5.0], rt_s=3.0)]))
+    p.write_text(
+        _mzml(
+            [
+                _spectrum(0, [100.0, 191.1543, 300.0], [1e3, 1e5, 2e3]),
+                _spectrum(1, [nan, nan, nan], [1e3, 1e5, 2e3], rt_s=2.0),
+                _spectrum(2, [100.0, 191.1543, inf], [nan, 1e5, 5.0], rt_s=3.0),
+            ]
+        )
+    )
     run = read_run(p)
     assert np.isfinite(run.mz).all() and np.isfinite(run.intensity).all() and np.isfinite(run.tic).all()
     assert run.n_nonfinite == 5 and run.n_scans == 3
@@ -253,9 +271,15 @@ def test_non_finite_points_dropped_and_counted_mzml(tmp_path):
 def test_non_finite_points_dropped_and_counted_mzxml(tmp_path):
     nan, inf = float("nan"), float("inf")
     p = tmp_path / "nan.mzXML"
-    p.write_text(mzx._doc([mzx._scan(1, 1, 1.0, [100.0, 191.1543], [1e3, 1e5]),
-                           mzx._scan(2, 1, 2.0, [nan, 191.1543], [1e3, inf]),
-                           mzx._scan(3, 2, 2.5, [nan, 50.0], [1e3, 1e2], prec=191.1543)]))
+    p.write_text(
+        mzx._doc(
+            [
+                mzx._scan(1, 1, 1.0, [100.0, 191.1543], [1e3, 1e5]),
+                mzx._scan(2, 1, 2.0, [nan, 191.1543], [1e3, inf]),
+                mzx._scan(3, 2, 2.5, [nan, 50.0], [1e3, 1e2], prec=191.1543),
+            ]
+        )
+    )
     run = read_run(p)
     assert np.isfinite(run.mz).all() and np.isfinite(run.intensity).all()
     assert run.n_nonfinite == 3 and run.scan(1)[0].size == 0
@@ -276,8 +300,15 @@ def _spectra_of(path):
         for s in r:
             st = s["scanList"]["scan"][0]["scan start time"]
             rt = float(st) * (60.0 if getattr(st, "unit_info", "") == "minute" else 1.0)
-            out.append((s["ms level"], rt, "+" if "positive scan" in s else "-", np.array(s["m/z array"]),
-                        np.array(s["intensity array"])))
+            out.append(
+                (
+                    s["ms level"],
+                    rt,
+                    "+" if "positive scan" in s else "-",
+                    np.array(s["m/z array"]),
+                    np.array(s["intensity array"]),
+                )
+            )
     return out
 
 
@@ -299,11 +330,20 @@ def test_one_nan_scan_does_not_turn_a_good_sample_inconsistent(tmp_path, ms_help
     p = tmp_path / f"nan.{fmt}"
     if fmt == "mzML":
         pols = {"+": "MS:1000130", "-": "MS:1000129"}
-        p.write_text(_mzml([_spectrum(i, mz, it, level=str(lv), rt_s=rt, pol=pols[pol])
-                            for i, (lv, rt, pol, mz, it) in enumerate(spectra)]))
+        p.write_text(
+            _mzml(
+                [
+                    _spectrum(i, mz, it, level=str(lv), rt_s=rt, pol=pols[pol])
+                    for i, (lv, rt, pol, mz, it) in enumerate(spectra)
+                ]
+            )
+        )
     else:
-        p.write_text(mzx._doc([mzx._scan(i + 1, lv, rt, mz, it, pol, centroided=1)
-                               for i, (lv, rt, pol, mz, it) in enumerate(spectra)]))
+        p.write_text(
+            mzx._doc(
+                [mzx._scan(i + 1, lv, rt, mz, it, pol, centroided=1) for i, (lv, rt, pol, mz, it) in enumerate(spectra)]
+            )
+        )
     run = read_run(p)
     assert np.isfinite(run.mz).all() and run.n_nonfinite == n_nan
     res = check_ms(p, exp)
@@ -354,13 +394,18 @@ def test_mzml_array_of_a_wrong_length_names_the_spectrum(tmp_path, capsys):
     assert len(err.strip().splitlines()) == 1
 
 
-@pytest.mark.parametrize("attr, good, bad, words", [
-    ("peaksCount", 'peaksCount="2"', 'peaksCount="1e-320"', "peaksCount='1e-320' is not a whole number"),
-    ("retentionTime", 'retentionTime="PT2.000000S"', 'retentionTime="P\u00edT2S"', "retentionTime="),
-])
+@pytest.mark.parametrize(
+    "attr, good, bad, words",
+    [
+        ("peaksCount", 'peaksCount="2"', 'peaksCount="1e-320"', "peaksCount='1e-320' is not a whole number"),
+        ("retentionTime", 'retentionTime="PT2.000000S"', 'retentionTime="P\u00edT2S"', "retentionTime="),
+    ],
+)
 def test_damaged_mzxml_scan_attribute_is_named(tmp_path, attr, good, bad, words):
     # pyteomics converts these with int()/float() and its bare ValueError named neither the scan nor the value
-    text = mzx._doc([mzx._scan(1, 1, 1.0, [100.0, 191.1543], [1e3, 1e5]), mzx._scan(2, 1, 2.0, [100.0, 191.1543], [1e3, 1e5])])
+    text = mzx._doc(
+        [mzx._scan(1, 1, 1.0, [100.0, 191.1543], [1e3, 1e5]), mzx._scan(2, 1, 2.0, [100.0, 191.1543], [1e3, 1e5])]
+    )
     second = text.index('<scan num="2"')
     assert good in text[second:]
     p = tmp_path / "run.mzXML"

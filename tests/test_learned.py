@@ -18,14 +18,15 @@ from verify.structure.learned import (
     HybridShiftPredictor,
     LearnedShiftPredictor,
     PredictionCache,
-    WindowCalibration,
     calibration,
     canonical_order,
     h_window,
 )
 from verify.structure.target import read_target
 
-needs_csp5 = pytest.mark.skipif(not learned.csp5_installed(), reason="csp5/torch not installed (pip install -e .[model])")
+needs_csp5 = pytest.mark.skipif(
+    not learned.csp5_installed(), reason="csp5/torch not installed (pip install -e .[model])"
+)
 
 BOC_3PYRIDYL = "CC(C)(C)OC(=O)N1CCCN(Cc2cccnc2)CC1"
 BOC_4PYRIDYL = "CC(C)(C)OC(=O)N1CCCN(Cc2ccncc2)CC1"
@@ -97,8 +98,13 @@ def _fake_runner(calls):
                 reasons[smi] = "embedding failed"
                 continue
             mol = Chem.MolFromSmiles(smi)
-            payloads[smi] = {"atoms": {str(a.GetIdx()): [list(np.linspace(7.0, 8.0, 99))] * a.GetTotalNumHs()
-                                       for a in mol.GetAtoms() if a.GetTotalNumHs()}}
+            payloads[smi] = {
+                "atoms": {
+                    str(a.GetIdx()): [list(np.linspace(7.0, 8.0, 99))] * a.GetTotalNumHs()
+                    for a in mol.GetAtoms()
+                    if a.GetTotalNumHs()
+                }
+            }
         return payloads, reasons
 
     return run
@@ -108,8 +114,13 @@ def test_batch_per_solvent_cache_hits_and_failures_fall_back_to_rules(monkeypatc
     calls = []
     monkeypatch.setattr(learned, "_predict", _fake_runner(calls))
     model = Csp5Model(cache=PredictionCache(tmp_path / "p.sqlite"))
-    items = [("c1ccccc1", "cdcl3"), ("Cc1ccccc1", "cdcl3"), ("c1ccccc1", "dmso-d6"), ("c1ccccc1", "cdcl3"),
-             ("Brc1ccccc1", "cdcl3")]
+    items = [
+        ("c1ccccc1", "cdcl3"),
+        ("Cc1ccccc1", "cdcl3"),
+        ("c1ccccc1", "dmso-d6"),
+        ("c1ccccc1", "cdcl3"),
+        ("Brc1ccccc1", "cdcl3"),
+    ]
     model.prefetch(items)
     assert sorted(calls) == sorted([(("c1ccccc1", "Cc1ccccc1", "Brc1ccccc1"), "cdcl3"), (("c1ccccc1",), "dmso-d6")])
     model.prefetch(items)  # all cached or known to fail: no second call
@@ -166,8 +177,10 @@ def test_model_separates_3_and_4_pyridylmethyl():
     # the 3-pyridyl C4-H (gamma to N, about 7.6 ppm) lies wholly above the 4-pyridyl's beta-H (about 7.2)
     assert aro3[2].centre == pytest.approx(7.66, abs=0.15)
     assert aro3[2].lo > aro4[1].centre
-    rules = {g.label: g for g in build_expectation(read_target(BOC_3PYRIDYL), "CDCl3",
-                                                   predictor=learned.RuleShiftPredictor()).h_groups}
+    rules = {
+        g.label: g
+        for g in build_expectation(read_target(BOC_3PYRIDYL), "CDCl3", predictor=learned.RuleShiftPredictor()).h_groups
+    }
     for g in aro3:  # narrower than the rule window of the same environment
         assert g.hi - g.lo < rules[g.label].hi - rules[g.label].lo
 
@@ -187,8 +200,9 @@ def test_model_tells_the_two_faces_of_a_ring_ch2_apart():
     assert mol.GetAtomWithIdx(8).GetTotalNumHs() == 2
     methyls = [g for g in groups.values() if g.n_h == 3]
     assert all(len(g.h_centres) == 3 for g in methyls)  # one per H; the rules give none
-    rules = build_expectation(read_target("CC(C)[C@@H]1CC[C@@H](C)C[C@H]1O"), "CDCl3",
-                              predictor=learned.RuleShiftPredictor()).h_groups
+    rules = build_expectation(
+        read_target("CC(C)[C@@H]1CC[C@@H](C)C[C@H]1O"), "CDCl3", predictor=learned.RuleShiftPredictor()
+    ).h_groups
     assert all(g.h_centres == () for g in rules)
 
 
@@ -216,21 +230,29 @@ def test_helper_does_not_rerun_an_unguarded_script(tmp_path):
     # in the model's helper, which would start its own helper, and so on
     log = tmp_path / "runs.txt"
     script = tmp_path / "check.py"
-    script.write_text(textwrap.dedent(f"""
+    script.write_text(
+        textwrap.dedent(f"""
         with open({str(log)!r}, "a") as fh:
             fh.write("run\\n")
         from verify.expectation import build_expectation
         from verify.structure.target import read_target
         e = build_expectation(read_target({BOC_4PYRIDYL!r}), "CDCl3")
         print(e.shift_prediction["method"])
-    """))
+    """)
+    )
     env = {**os.environ, "VERIFY_CACHE_DIR": str(tmp_path / "cache")}
     out = subprocess.run([sys.executable, str(script)], env=env, capture_output=True, text=True, timeout=150)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["model"]
     assert log.read_text().splitlines() == ["run"]
-    piped = subprocess.run([sys.executable, "-"], input=script.read_text(), env={**env, "VERIFY_CACHE_DIR": str(
-        tmp_path / "cache2")}, capture_output=True, text=True, timeout=150)
+    piped = subprocess.run(
+        [sys.executable, "-"],
+        input=script.read_text(),
+        env={**env, "VERIFY_CACHE_DIR": str(tmp_path / "cache2")},
+        capture_output=True,
+        text=True,
+        timeout=150,
+    )
     assert piped.returncode == 0, piped.stderr
     assert piped.stdout.split() == ["model"] and log.read_text().splitlines() == ["run", "run"]
 
@@ -266,9 +288,14 @@ def test_plate_predicts_its_structures_in_one_batch_per_solvent(monkeypatch, tmp
     model = Csp5Model(cache=PredictionCache(tmp_path / "p.sqlite"))
     monkeypatch.setattr(learned, "shared_model", lambda: model)
     monkeypatch.setattr(learned, "csp5_installed", lambda: True)
-    jobs = [WellJob("A1", "c1", smiles="c1ccccc1CN"), WellJob("A2", "c2", smiles="NCc1ccccc1"),  # same structure
-            WellJob("A3", "c3", smiles="CCOC(C)=O", solvent="DMSO-d6"), WellJob("A4", "c4", smiles="C1CC1.Cl"),
-            WellJob("A5", "bad", smiles="not a smiles"), WellJob("A6", "e", smiles="CCO", error="ambiguous data")]
+    jobs = [
+        WellJob("A1", "c1", smiles="c1ccccc1CN"),
+        WellJob("A2", "c2", smiles="NCc1ccccc1"),  # same structure
+        WellJob("A3", "c3", smiles="CCOC(C)=O", solvent="DMSO-d6"),
+        WellJob("A4", "c4", smiles="C1CC1.Cl"),
+        WellJob("A5", "bad", smiles="not a smiles"),
+        WellJob("A6", "e", smiles="CCO", error="ambiguous data"),
+    ]
     assert prefetch_shift_predictions(jobs) == 3  # benzylamine and cyclopropane (HCl stripped); ethyl acetate
     assert sorted((len(b), s) for b, s in calls) == [(1, "dmso-d6"), (2, "cdcl3")]
     assert prefetch_shift_predictions(jobs) == 0  # all cached now

@@ -12,9 +12,9 @@ import sys
 import time
 
 import pytest
-
 from test_plate import BENZYL, make_plate, run
 from test_report import fake_check_compound
+
 from verify.cli import main
 from verify.limits import format_memory, parse_memory
 
@@ -37,10 +37,10 @@ def _hog(limit_mb: int = 1200) -> list:
 
 
 def test_parse_and_format_memory():
-    assert parse_memory("2GB") == parse_memory("2 g") == parse_memory("2048") == 2 * 1024 ** 3
-    assert parse_memory("512MiB") == parse_memory("0.5G") == 512 * 1024 ** 2
+    assert parse_memory("2GB") == parse_memory("2 g") == parse_memory("2048") == 2 * 1024**3
+    assert parse_memory("512MiB") == parse_memory("0.5G") == 512 * 1024**2
     assert parse_memory("0") == 0
-    assert format_memory(2 * 1024 ** 3) == "2 GB" and format_memory(300 * 1024 ** 2) == "300 MB"
+    assert format_memory(2 * 1024**3) == "2 GB" and format_memory(300 * 1024**2) == "300 MB"
     with pytest.raises(ValueError):
         parse_memory("lots")
 
@@ -54,10 +54,15 @@ def test_plate_kills_a_well_stuck_in_native_code_and_goes_on(tmp_path, capsys, m
         return fake_check_compound(target, nmr=nmr, ms=ms, **kw)
 
     monkeypatch.setattr(verify.pipeline, "check_compound", stall_for_macrocycle)
-    m = make_plate(tmp_path, [("A1", "VRF-1", BENZYL, "good", "good", ""),
-                              ("A2", "MAC", BENZYL, "good", "good", ""),
-                              ("A3", "VRF-3", BENZYL, "good", "good", ""),
-                              ("A4", "VRF-4", BENZYL, "good", "good", "")])
+    m = make_plate(
+        tmp_path,
+        [
+            ("A1", "VRF-1", BENZYL, "good", "good", ""),
+            ("A2", "MAC", BENZYL, "good", "good", ""),
+            ("A3", "VRF-3", BENZYL, "good", "good", ""),
+            ("A4", "VRF-4", BENZYL, "good", "good", ""),
+        ],
+    )
     t0 = time.monotonic()
     code, out, _ = run([str(m), "-o", str(tmp_path / "r"), "--workers", "2", "-q", "--timeout", "1"], capsys)
     assert time.monotonic() - t0 < 20
@@ -75,11 +80,15 @@ def test_plate_well_over_the_memory_limit_is_an_error_and_the_plate_goes_on(tmp_
         return fake_check_compound(target, nmr=nmr, ms=ms, **kw)
 
     monkeypatch.setattr(verify.pipeline, "check_compound", hog_for_a2)
-    m = make_plate(tmp_path, [("A1", "VRF-1", BENZYL, "good", "good", ""),
-                              ("A2", "HOG", BENZYL, "good", "good", ""),
-                              ("A3", "VRF-3", BENZYL, "good", "good", "")])
-    code, out, _ = run([str(m), "-o", str(tmp_path / "r"), "--workers", "2", "-q", "--max-memory", "300MB"],
-                       capsys)
+    m = make_plate(
+        tmp_path,
+        [
+            ("A1", "VRF-1", BENZYL, "good", "good", ""),
+            ("A2", "HOG", BENZYL, "good", "good", ""),
+            ("A3", "VRF-3", BENZYL, "good", "good", ""),
+        ],
+    )
+    code, out, _ = run([str(m), "-o", str(tmp_path / "r"), "--workers", "2", "-q", "--max-memory", "300MB"], capsys)
     assert code == 0 and "3 wells: 2 consistent, 1 error" in out
     assert "A2 HOG: error: ran out of memory (limit 300 MB, --max-memory)" in out
 
@@ -87,11 +96,17 @@ def test_plate_well_over_the_memory_limit_is_an_error_and_the_plate_goes_on(tmp_
 def test_single_command_stops_native_code_at_the_timeout(tmp_path):
     # the real command, drawing the macrocycle with CoordGen forced (verify lays out large rings without it)
     script = tmp_path / "coordgen.py"
-    script.write_text("import sys\nimport verify.report.plots\nverify.report.plots.COORDGEN_MAX_RING = 10 ** 6\n"
-                      "from verify.cli import main\nsys.exit(main(sys.argv[1:]))\n")
+    script.write_text(
+        "import sys\nimport verify.report.plots\nverify.report.plots.COORDGEN_MAX_RING = 10 ** 6\n"
+        "from verify.cli import main\nsys.exit(main(sys.argv[1:]))\n"
+    )
     t0 = time.monotonic()
-    r = subprocess.run([sys.executable, str(script), MACROCYCLE, "--format", "html", "-o", str(tmp_path / "x.html"),
-                        "--timeout", "5"], capture_output=True, text=True, timeout=60)
+    r = subprocess.run(
+        [sys.executable, str(script), MACROCYCLE, "--format", "html", "-o", str(tmp_path / "x.html"), "--timeout", "5"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert time.monotonic() - t0 < 30
     assert r.returncode == 75, r.stderr
     assert r.stderr == f"verify: error: {MACROCYCLE}: gave up after 5 s (--timeout)\n"

@@ -41,8 +41,21 @@ def component(iso, rt=60.0, sigma=3.0, height=1e6):
     return {"iso": iso, "rt": rt, "sigma": sigma, "height": height}
 
 
-def write_run(path, components=(), background=(), n_scans=120, rt_end=120.0, polarity="positive", profile=False,
-              seed=0, noise_n=60, mz_range=(100.0, 700.0), ms_levels=(1,), flat=False, resolution=60000.0):
+def write_run(
+    path,
+    components=(),
+    background=(),
+    n_scans=120,
+    rt_end=120.0,
+    polarity="positive",
+    profile=False,
+    seed=0,
+    noise_n=60,
+    mz_range=(100.0, 700.0),
+    ms_levels=(1,),
+    flat=False,
+    resolution=60000.0,
+):
     """A small LC-MS run: Gaussian elution profiles of isotope envelopes, constant background ions,
     random low-level noise centroids; RT written in minutes (psims' unit)."""
     rng = np.random.default_rng(seed)
@@ -52,9 +65,17 @@ def write_run(path, components=(), background=(), n_scans=120, rt_end=120.0, pol
         out.controlled_vocabularies()
         out.file_description(["MS1 spectrum", "profile spectrum" if profile else "centroid spectrum"])
         out.software_list([{"id": "psims-writer", "version": "1", "params": ["python-psims"]}])
-        out.instrument_configuration_list([out.InstrumentConfiguration(id="IC1", component_list=[], params=["Q Exactive"])])
-        out.data_processing_list([out.DataProcessing([out.ProcessingMethod(order=1, software_reference="psims-writer",
-                                                                          params=["Conversion to mzML"])], id="DP1")])
+        out.instrument_configuration_list(
+            [out.InstrumentConfiguration(id="IC1", component_list=[], params=["Q Exactive"])]
+        )
+        out.data_processing_list(
+            [
+                out.DataProcessing(
+                    [out.ProcessingMethod(order=1, software_reference="psims-writer", params=["Conversion to mzML"])],
+                    id="DP1",
+                )
+            ]
+        )
         with out.run(id="run1", instrument_configuration="IC1"):
             n_spec = n_scans * len(ms_levels)
             with out.spectrum_list(count=n_spec):
@@ -87,14 +108,24 @@ def write_run(path, components=(), background=(), n_scans=120, rt_end=120.0, pol
                         mz, it = _profile(mz, it, resolution)
                     for level in ms_levels:
                         k += 1
-                        params = [{"ms level": level}, "MS1 spectrum" if level == 1 else "MSn spectrum",
-                                  {"total ion current": float(it.sum())}]
+                        params = [
+                            {"ms level": level},
+                            "MS1 spectrum" if level == 1 else "MSn spectrum",
+                            {"total ion current": float(it.sum())},
+                        ]
                         prec = None
                         if level == 2:
                             prec = {"mz": float(mz[np.argmax(it)]), "intensity": float(it.max()), "charge": 1}
-                        out.write_spectrum(mz, it, id=f"scan={k}", polarity=f"{pol} scan",
-                                           centroided=not profile or level == 2, scan_start_time=rt / 60.0,
-                                           params=params, precursor_information=prec)
+                        out.write_spectrum(
+                            mz,
+                            it,
+                            id=f"scan={k}",
+                            polarity=f"{pol} scan",
+                            centroided=not profile or level == 2,
+                            scan_start_time=rt / 60.0,
+                            params=params,
+                            precursor_information=prec,
+                        )
     return path
 
 
@@ -121,8 +152,7 @@ BACKGROUND = [(250.1234, 2.0e5), (391.28429, 1.5e5)]  # unknown constant ion; DE
 
 def _good_run(tmp_path, name="good.mzML", shift=0.0, profile=False, **kw):
     exp = expectation(BENZYL_DIAZEPANE)
-    comps = [component(pattern(ion(exp, "[M+H]+"), shift)),
-             component(pattern(ion(exp, "[M+Na]+"), shift), height=8e4)]
+    comps = [component(pattern(ion(exp, "[M+H]+"), shift)), component(pattern(ion(exp, "[M+Na]+"), shift), height=8e4)]
     return exp, write_run(tmp_path / name, comps, BACKGROUND, profile=profile, **kw)
 
 
@@ -142,8 +172,17 @@ def test_correct_compound_is_consistent(tmp_path):
     assert len(mz) == len(it) > 0
     assert [c["label"] for c in res.isotope_comparison][:3] == ["M", "M+1", "M+2"]
     d = res.to_dict()
-    for key in ("verdict", "source", "rt_s", "isotope_score", "ms_purity", "main_ion", "ions", "peaks",
-                "chromatographic_peaks"):
+    for key in (
+        "verdict",
+        "source",
+        "rt_s",
+        "isotope_score",
+        "ms_purity",
+        "main_ion",
+        "ions",
+        "peaks",
+        "chromatographic_peaks",
+    ):
         assert key in d
     for p in d["peaks"]:
         assert set(("mz", "intensity", "ppm_error", "status", "assignment", "note", "theoretical_mz", "rt_s")) <= set(p)
@@ -200,9 +239,11 @@ def test_chlorine_pattern_missing_is_inconsistent(tmp_path):
 def test_boc_not_removed_named_as_impurity(tmp_path):
     exp = expectation(BENZYL_DIAZEPANE)
     boc = expectation(BOC_BENZYL)  # the Boc-protected precursor: Boc not removed
-    comps = [component(pattern(ion(exp, "[M+H]+"))),
-             component(pattern(ion(boc, "[M+H]+")), rt=90.0, height=3e5),
-             component(pattern(ion(boc, "[M+H]+")), rt=60.0, height=1.5e5)]  # some co-eluting too
+    comps = [
+        component(pattern(ion(exp, "[M+H]+"))),
+        component(pattern(ion(boc, "[M+H]+")), rt=90.0, height=3e5),
+        component(pattern(ion(boc, "[M+H]+")), rt=60.0, height=1.5e5),
+    ]  # some co-eluting too
     path = write_run(tmp_path / "boc.mzML", comps, BACKGROUND)
     res = check_ms(path, exp)
     assert res.verdict == "suspicious"
@@ -221,8 +262,11 @@ def test_boc_in_source_fragment_and_dication_consistent(tmp_path):
     mh = ion(exp, "[M+H]+")
     frag = mh.mz - 56.0626  # [M+H-C4H8]+
     dication = make_ion(exp.composition, "[M+2H]2+", "consistent", "", n_isotopes=3)
-    comps = [component(pattern(mh)), component([(frag, 1.0), (frag + 1.00335, 0.14)], height=3e5),
-             component(pattern(dication), height=1.5e5)]
+    comps = [
+        component(pattern(mh)),
+        component([(frag, 1.0), (frag + 1.00335, 0.14)], height=3e5),
+        component(pattern(dication), height=1.5e5),
+    ]
     path = write_run(tmp_path / "frag.mzML", comps, BACKGROUND)
     res = check_ms(path, exp)
     assert res.verdict == "consistent", [f.message for f in res.findings]
@@ -248,7 +292,9 @@ def test_saturated_ion_is_not_a_wrong_mass(tmp_path):
     mh = ion(exp, "[M+H]+")
     iso = [(mz * (1 + 8e-6) if off == 0 else mz, rel * (0.5 if off == 1 else 1.0)) for off, mz, rel in mh.isotopes]
     na = ion(exp, "[M+Na]+")
-    path = write_run(tmp_path / "sat.mzML", [component(iso, height=3e6), component(pattern(na), height=5e4)], BACKGROUND)
+    path = write_run(
+        tmp_path / "sat.mzML", [component(iso, height=3e6), component(pattern(na), height=5e4)], BACKGROUND
+    )
     res = check_ms(path, exp)
     assert res.verdict == "consistent", [f.message for f in res.findings]
     assert any(f.code == "ms.saturation" for f in res.findings)
@@ -351,8 +397,9 @@ def test_polarity_switching_and_ms2(tmp_path):
 
 def test_infusion_uses_whole_run(tmp_path):
     exp = expectation(BENZYL_DIAZEPANE)
-    path = write_run(tmp_path / "infusion.mzML", [component(pattern(ion(exp, "[M+H]+")))], BACKGROUND[1:], n_scans=30,
-                     flat=True)
+    path = write_run(
+        tmp_path / "infusion.mzML", [component(pattern(ion(exp, "[M+H]+")))], BACKGROUND[1:], n_scans=30, flat=True
+    )
     res = check_ms(path, exp)
     assert res.verdict == "consistent", [f.message for f in res.findings]
     assert any(f.code == "ms.infusion" for f in res.findings)
@@ -363,8 +410,10 @@ def test_runtime_does_not_import_psims():
     import subprocess
     import sys
 
-    code = ("import sys; from verify.ms.check import check_ms; from verify.ms import read; "
-            "print(any(m == 'psims' or m.startswith('psims.') for m in sys.modules))")
+    code = (
+        "import sys; from verify.ms.check import check_ms; from verify.ms import read; "
+        "print(any(m == 'psims' or m.startswith('psims.') for m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
 
@@ -372,9 +421,12 @@ def test_runtime_does_not_import_psims():
 def test_600_scan_run_under_half_a_second(tmp_path):
     exp = expectation(BENZYL_DIAZEPANE)
     comps = [component(pattern(ion(exp, "[M+H]+")), rt=300.0, sigma=4.0)]
-    comps += [component([(150 + 37.1 * k, 1.0), (151.0034 + 37.1 * k, 0.1)], rt=30 + 50 * k, height=3e5) for k in range(10)]
-    path = write_run(tmp_path / "big.mzML", comps, BACKGROUND, n_scans=600, rt_end=600.0, noise_n=400,
-                     mz_range=(100.0, 1000.0))
+    comps += [
+        component([(150 + 37.1 * k, 1.0), (151.0034 + 37.1 * k, 0.1)], rt=30 + 50 * k, height=3e5) for k in range(10)
+    ]
+    path = write_run(
+        tmp_path / "big.mzML", comps, BACKGROUND, n_scans=600, rt_end=600.0, noise_n=400, mz_range=(100.0, 1000.0)
+    )
     check_ms(path, exp)  # warm caches (reference tables, side products)
     t = time.perf_counter()
     res = check_ms(path, exp)
@@ -444,8 +496,11 @@ def test_negative_only_run_for_an_acid(tmp_path):
 def test_adduct_of_another_compound_does_not_outvote(tmp_path):
     exp = expectation(BENZYL_DIAZEPANE)
     mh, na, k = ion(exp, "[M+H]+"), ion(exp, "[M+Na]+"), ion(exp, "[M+K]+")
-    comps = [component(pattern(mh), height=5e5), component(pattern(na), height=3e5),
-             component([(k.mz, 1.0)], rt=100.0, height=7e5)]  # something else at the [M+K]+ m/z, later
+    comps = [
+        component(pattern(mh), height=5e5),
+        component(pattern(na), height=3e5),
+        component([(k.mz, 1.0)], rt=100.0, height=7e5),
+    ]  # something else at the [M+K]+ m/z, later
     path = write_run(tmp_path / "vote.mzML", comps, BACKGROUND)
     res = check_ms(path, exp)
     assert res.main_ion.name == "[M+H]+"
@@ -519,8 +574,10 @@ def test_dication_as_main_ion(tmp_path):
 
 def _boc_with_fragment(exp_boc, target_mh_mz, rt, height):
     """The Boc compound's [M+H]+ envelope plus its in-source Boc loss landing on the target's [M+H]+."""
-    return [component(pattern(ion(exp_boc, "[M+H]+")), rt=rt, height=height),
-            component([(target_mh_mz, 1.0), (target_mh_mz + 1.00335, 0.13)], rt=rt, height=0.08 * height)]
+    return [
+        component(pattern(ion(exp_boc, "[M+H]+")), rt=rt, height=height),
+        component([(target_mh_mz, 1.0), (target_mh_mz + 1.00335, 0.13)], rt=rt, height=0.08 * height),
+    ]
 
 
 def test_target_seen_only_as_in_source_fragment_of_boc_compound(tmp_path):
@@ -550,8 +607,10 @@ BOC_DIAZEPANE = "CC(C)(C)OC(=O)N1CCCNCC1"  # C10H20N2O2, [M+H]+ 201.1598, [M+H-C
 
 def _saturated(iso_ion, shift_ppm: float, m1_factor: float = 0.45):
     """A TOF-saturated envelope: monoisotopic peak shifted to higher m/z, M+1 suppressed by dead time."""
-    return [(mz * (1 + shift_ppm * 1e-6) if off == 0 else mz, rel * (m1_factor if off == 1 else 1.0))
-            for off, mz, rel in iso_ion.isotopes]
+    return [
+        (mz * (1 + shift_ppm * 1e-6) if off == 0 else mz, rel * (m1_factor if off == 1 else 1.0))
+        for off, mz, rel in iso_ion.isotopes
+    ]
 
 
 def _boc_loss_ion(exp):
@@ -571,9 +630,11 @@ def test_saturated_in_source_fragment_gets_the_saturated_tolerance(tmp_path, m1_
     exp = expectation(BOC_DIAZEPANE)
     mh = ion(exp, "[M+H]+")
     frag = _boc_loss_ion(exp)
-    comps = [component(_saturated(mh, 9.0), height=3e6),
-             component(_saturated(frag, 7.0, m1_factor), height=1.2e6),
-             component(pattern(ion(exp, "[M+Na]+")), height=1e5)]
+    comps = [
+        component(_saturated(mh, 9.0), height=3e6),
+        component(_saturated(frag, 7.0, m1_factor), height=1.2e6),
+        component(pattern(ion(exp, "[M+Na]+")), height=1e5),
+    ]
     path = write_run(tmp_path / "satfrag.mzML", comps, BACKGROUND)
     res = check_ms(path, exp)
     assert res.verdict == verdict, [f.message for f in res.findings]
@@ -591,8 +652,7 @@ def test_absent_target_main_component_hint_charge_halogen_and_adducts(tmp_path):
     exp = expectation(BENZYL_DIAZEPANE)
     other = expectation("CN1CCCN(Cc2ccc(Br)cc2)CC1")  # what was really injected
     dication = make_ion(other.composition, "[M+2H]2+", "consistent", "", n_isotopes=4)
-    comps = [component(pattern(ion(other, "[M+H]+")), rt=80.0),
-             component(pattern(dication), rt=80.0, height=2e5)]
+    comps = [component(pattern(ion(other, "[M+H]+")), rt=80.0), component(pattern(dication), rt=80.0, height=2e5)]
     path = write_run(tmp_path / "wrong.mzML", comps, BACKGROUND)
     res = check_ms(path, exp)
     assert res.verdict == "inconsistent"

@@ -38,18 +38,22 @@ def _scan(num, level, rt_s, mz, it, pol="+", prec=None, centroided=None, inner="
     c = f' centroided="{centroided}"' if centroided is not None else ""
     pre = f'<precursorMz precursorIntensity="0" activationMethod="HCD">{prec}</precursorMz>' if prec else ""
     comp = "zlib" if zlib_ else "none"
-    return (f'<scan num="{num}" msLevel="{level}" peaksCount="{len(mz)}" polarity="{pol}" '
-            f'retentionTime="PT{rt_s:.6f}S"{c}>{pre}<peaks precision="{precision}" byteOrder="network" '
-            f'contentType="m/z-int" compressionType="{comp}" compressedLen="0">{_peaks(mz, it, precision, zlib_)}'
-            f"</peaks>{inner}</scan>\n")
+    return (
+        f'<scan num="{num}" msLevel="{level}" peaksCount="{len(mz)}" polarity="{pol}" '
+        f'retentionTime="PT{rt_s:.6f}S"{c}>{pre}<peaks precision="{precision}" byteOrder="network" '
+        f'contentType="m/z-int" compressionType="{comp}" compressedLen="0">{_peaks(mz, it, precision, zlib_)}'
+        f"</peaks>{inner}</scan>\n"
+    )
 
 
 def _doc(scans, centroided=1):
-    return ('<?xml version="1.0" encoding="ISO-8859-1"?>\n'
-            '<mzXML xmlns="http://sashimi.sourceforge.net/schema_revision/mzXML_3.1">\n'
-            f'<msRun scanCount="{len(scans)}" startTime="PT0S" endTime="PT120S">\n'
-            f'<dataProcessing centroided="{centroided}"><software type="conversion" name="test" version="1"/>'
-            "</dataProcessing>\n" + "".join(scans) + "</msRun>\n</mzXML>\n")
+    return (
+        '<?xml version="1.0" encoding="ISO-8859-1"?>\n'
+        '<mzXML xmlns="http://sashimi.sourceforge.net/schema_revision/mzXML_3.1">\n'
+        f'<msRun scanCount="{len(scans)}" startTime="PT0S" endTime="PT120S">\n'
+        f'<dataProcessing centroided="{centroided}"><software type="conversion" name="test" version="1"/>'
+        "</dataProcessing>\n" + "".join(scans) + "</msRun>\n</mzXML>\n"
+    )
 
 
 def _mzml_to_mzxml(src, dst, zlib_=False):
@@ -60,14 +64,26 @@ def _mzml_to_mzxml(src, dst, zlib_=False):
     with mzml.read(str(src)) as r:
         for i, s in enumerate(r, 1):
             scan = s["scanList"]["scan"][0]
-            rt = float(scan["scan start time"]) * (60.0 if getattr(scan["scan start time"], "unit_info", "")
-                                                    == "minute" else 1.0)
+            rt = float(scan["scan start time"]) * (
+                60.0 if getattr(scan["scan start time"], "unit_info", "") == "minute" else 1.0
+            )
             pol = "+" if "positive scan" in s else "-"
             prec = None
             if s.get("ms level") == 2:
                 prec = s["precursorList"]["precursor"][0]["selectedIonList"]["selectedIon"][0]["selected ion m/z"]
-            scans.append(_scan(i, s["ms level"], rt, s["m/z array"], s["intensity array"], pol, prec,
-                               centroided=1 if "centroid spectrum" in s else 0, zlib_=zlib_))
+            scans.append(
+                _scan(
+                    i,
+                    s["ms level"],
+                    rt,
+                    s["m/z array"],
+                    s["intensity array"],
+                    pol,
+                    prec,
+                    centroided=1 if "centroid spectrum" in s else 0,
+                    zlib_=zlib_,
+                )
+            )
     dst.write_text(_doc(scans))
     return dst
 
@@ -82,8 +98,10 @@ def ms_helpers():
 
 def test_mzxml_run_contract(tmp_path):
     inner = _scan(2, 2, 1.5, [50.0, 60.0], [10.0, 20.0], prec=111.02)
-    scans = [_scan(1, 1, 2.0, [200.0, 100.0, 150.0], [6.0, 5.0, 0.0], inner=inner),  # MS2 nested in its MS1
-             _scan(3, 1, 1.0, [100.0, 200.0], [7.0, 8.0], pol="-", precision=32, zlib_=True)]
+    scans = [
+        _scan(1, 1, 2.0, [200.0, 100.0, 150.0], [6.0, 5.0, 0.0], inner=inner),  # MS2 nested in its MS1
+        _scan(3, 1, 1.0, [100.0, 200.0], [7.0, 8.0], pol="-", precision=32, zlib_=True),
+    ]
     p = tmp_path / "run.mzXML"
     p.write_text(_doc(scans))
     run = read_run(p)

@@ -20,9 +20,8 @@ pytestmark = pytest.mark.realdata
 # judged over a chromatographic peak or its isotope pattern scored, so every check of such a file must stop with
 # a one-line InputError (exit 65) that names the file and says there is no MS1 scan -- never a verdict.
 MS2_ONLY = {
-    "ms/msmint_uracil_HILICNeg15_FragSample_QExactive.mzXML":
-        "targeted HCD of m/z 111.02 at six collision energies, 1617 MS2 scans and no MS1 survey scan (the source "
-        "project, ms-mint, keeps it as the file its pipeline must skip)",
+    "ms/msmint_uracil_HILICNeg15_FragSample_QExactive.mzXML": "targeted HCD of m/z 111.02 at six collision energies, 1617 MS2 scans and no MS1 survey scan (the source "
+    "project, ms-mint, keeps it as the file its pipeline must skip)",
 }
 
 
@@ -44,7 +43,7 @@ def _observed(realdata):
         return list(csv.DictReader(fh, delimiter="\t"))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _check(path: str, smiles: str):
     exp = build_expectation(read_target(smiles))
     return exp, check_ms(path, exp)
@@ -57,8 +56,12 @@ def _cases():
     d = _realdata_dir()
     if not (d / "MANIFEST.tsv").is_file():
         return [pytest.param(None, None, None, id="no-realdata")]
-    return [pytest.param(r["path"], r["compound_name"], r["smiles"], id=f"{r['path'].split('/')[-1][:28]}-{r['compound_name'][:20]}")
-            for r in _manifest(d)]
+    return [
+        pytest.param(
+            r["path"], r["compound_name"], r["smiles"], id=f"{r['path'].split('/')[-1][:28]}-{r['compound_name'][:20]}"
+        )
+        for r in _manifest(d)
+    ]
 
 
 @pytest.mark.parametrize("rel, name, smiles", _cases())
@@ -124,8 +127,9 @@ def test_wrong_formula_at_a_present_mass_is_not_consistent(realdata):
 def test_profile_orbitrap_is_centroided(realdata):
     run = read_run(realdata / "ms" / "openms_nucleosides_QExactive.mzML")
     assert run.spectrum_mode == "profile" and run.n_scans == 380
-    _exp, res = _check(str(realdata / "ms" / "openms_nucleosides_QExactive.mzML"),
-                       "Nc1ncnc2c1ncn2[C@@H]1O[C@H](CO)[C@@H](O)[C@H]1O")
+    _exp, res = _check(
+        str(realdata / "ms" / "openms_nucleosides_QExactive.mzML"), "Nc1ncnc2c1ncn2[C@@H]1O[C@H](CO)[C@@H](O)[C@H]1O"
+    )
     assert abs(res.main_ion.ppm_error) < 2.5
     assert res.isotope_score > 0.9
     assert 0.2 < res.ms_purity < 0.8  # six nucleosides in the run
@@ -143,10 +147,13 @@ def test_polarity_switching_both_polarities(realdata):
     assert neg.found and abs(neg.mz - 182.08168) < 0.001
 
 
-@pytest.mark.parametrize("smiles, name", [
-    ("CCOP(=O)(NC(C)C)Oc1ccc(c(c1)C)SC", "fenamiphos"),
-    ("CCCCC(Cn1cncn1)(C#N)c2ccc(cc2)Cl", "myclobutanil"),
-])
+@pytest.mark.parametrize(
+    "smiles, name",
+    [
+        ("CCOP(=O)(NC(C)C)Oc1ccc(c(c1)C)SC", "fenamiphos"),
+        ("CCCCC(Cn1cncn1)(C#N)c2ccc(cc2)Cl", "myclobutanil"),
+    ],
+)
 def test_saturated_tripletof_ions(realdata, smiles, name):
     _exp, res = _check(str(realdata / "ms" / "openms_PestMix1_1ngSolventDDA20-50_TripleTOF6600.mzML"), smiles)
     assert any(f.code == "ms.saturation" for f in res.findings), name

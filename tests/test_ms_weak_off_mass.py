@@ -7,6 +7,7 @@ import pytest
 pytest.importorskip("psims.mzml.writer")
 
 from test_ms import BACKGROUND, BENZYL_DIAZEPANE, CL_BENZYL, component, expectation, ion, pattern, write_run  # noqa: E402
+
 from verify.ms.check import check_ms  # noqa: E402
 
 
@@ -15,8 +16,10 @@ def _run(tmp_path, target_height):
     only 8 ppm off (5 ppm tolerance) at `target_height`."""
     other = expectation(CL_BENZYL)
     exp = expectation(BENZYL_DIAZEPANE)
-    comps = [component(pattern(ion(other, "[M+H]+")), rt=45.0, height=2e6),
-             component(pattern(ion(exp, "[M+H]+"), 8.0), rt=80.0, height=target_height)]
+    comps = [
+        component(pattern(ion(other, "[M+H]+")), rt=45.0, height=2e6),
+        component(pattern(ion(exp, "[M+H]+"), 8.0), rt=80.0, height=target_height),
+    ]
     return exp, write_run(tmp_path / "run.mzML", comps, BACKGROUND)
 
 

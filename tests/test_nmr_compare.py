@@ -265,17 +265,28 @@ def test_impurity_pattern_needs_agreeing_free_signals_when_one_is_hidden():
 def _mult(ppm, lo, hi, mult, js, integral):
     from verify.nmr.peaks import Line, Multiplet
 
-    return Multiplet(ppm=ppm, lo=lo, hi=hi, lines=[Line(ppm, 1.0, 1.0, 0)], multiplicity=mult, j_hz=js,
-                     integral=integral, height=1.0, snr=100.0)
+    return Multiplet(
+        ppm=ppm,
+        lo=lo,
+        hi=hi,
+        lines=[Line(ppm, 1.0, 1.0, 0)],
+        multiplicity=mult,
+        j_hz=js,
+        integral=integral,
+        height=1.0,
+        snr=100.0,
+    )
 
 
 @pytest.mark.parametrize("host_integral,named", [(10.0, True), (1.0, False)])
 def test_hidden_impurity_line_must_fit_under_its_host(host_integral, named):
     # ethyl acetate's free 4.12 q and 1.26 t say 1 unit per H, so its 2.05 singlet carries 3 units: a
     # multiplet at 2.05 carrying less cannot hide it
-    mults = [_mult(4.12, 4.08, 4.16, "q", [7.1], 2.0),
-             _mult(2.08, 1.95, 2.20, "dt", [12.0, 6.0], host_integral),
-             _mult(1.26, 1.22, 1.30, "t", [7.1], 3.0)]
+    mults = [
+        _mult(4.12, 4.08, 4.16, "q", [7.1], 2.0),
+        _mult(2.08, 1.95, 2.20, "dt", [12.0, 6.0], host_integral),
+        _mult(1.26, 1.22, 1.30, "t", [7.1], 3.0),
+    ]
     hits = find_impurities(mults, find_solvent("CDCl3"))
     assert ("ethyl acetate" in [h.name for h in hits]) is named
 
@@ -306,8 +317,11 @@ def test_over_alkylation_named():
 
 
 def test_impurity_table_only_for_acquisition_solvent():
-    s = spectrum([(2.50, 0.1, [(1.9, 4)]), (1.99, 0.3, []), (4.03, 0.2, [(7.1, 3)]), (1.17, 0.3, [(7.1, 2)])],
-                 solvent="DMSO-d6", noise=0.01)
+    s = spectrum(
+        [(2.50, 0.1, [(1.9, 4)]), (1.99, 0.3, []), (4.03, 0.2, [(7.1, 3)]), (1.17, 0.3, [(7.1, 2)])],
+        solvent="DMSO-d6",
+        noise=0.01,
+    )
     mults, _ = find_multiplets(s.ppm, s.intensity, SF)
     hits = find_impurities(mults, find_solvent("DMSO-d6"))
     assert [h.name for h in hits] == ["ethyl acetate"]
@@ -441,7 +455,9 @@ def test_acetyl_rotamer_pair_with_hidden_ethyl_acetate_keeps_its_assignment():
         (2.07, 1.7, []),
         (2.035, 1.3, []),
         (1.84, 2, [(5.9, 4)]),
-        (2.05, 0.66, []), (4.12, 0.44, [(7.1, 3)]), (1.26, 0.66, [(7.1, 2)]),  # ethyl acetate, 22 mol %
+        (2.05, 0.66, []),
+        (4.12, 0.44, [(7.1, 3)]),
+        (1.26, 0.66, [(7.1, 2)]),  # ethyl acetate, 22 mol %
         (7.26, 0.05, []),
         (1.56, 0.3, [], 4.0),
     ]
@@ -456,12 +472,21 @@ def test_acetyl_rotamer_pair_with_hidden_ethyl_acetate_keeps_its_assignment():
 def test_water_with_a_long_exchange_tail_is_still_the_water_line():
     # p-propionotoluidide in CDCl3: water's lines sit at 1.65-1.70 but its integration range runs to 1.99
     # along the broad tail; a small triplet below it must not be taken for the water instead
-    from verify.nmr.solvent_lines import classify_solvent
     from verify.nmr.peaks import Line, Multiplet
+    from verify.nmr.solvent_lines import classify_solvent
 
     def mult(ppm, lo, hi, lines, name, j=()):
-        return Multiplet(ppm=ppm, lo=lo, hi=hi, lines=[Line(p, h, w, 0) for p, h, w in lines], multiplicity=name,
-                         j_hz=list(j), integral=1.0, height=max(h for _, h, _ in lines), snr=100.0)
+        return Multiplet(
+            ppm=ppm,
+            lo=lo,
+            hi=hi,
+            lines=[Line(p, h, w, 0) for p, h, w in lines],
+            multiplicity=name,
+            j_hz=list(j),
+            integral=1.0,
+            height=max(h for _, h, _ in lines),
+            snr=100.0,
+        )
 
     water = mult(1.673, 1.589, 1.989, [(1.703, 9e5, 7.0), (1.675, 7.8e5, 1.6), (1.65, 1.05e6, 20.5)], "m")
     small_t = mult(1.362, 1.319, 1.588, [(1.377, 1.3e5, 2.7), (1.362, 1.8e5, 4.2), (1.347, 1.3e5, 2.8)], "t", [7.7])
@@ -508,8 +533,9 @@ def test_signal_outside_the_1h_shift_range_is_an_artefact_not_suspicious():
     for sig in BENZYL_DIAZEPANE_SIGNALS + [(15.5, 0.5, [], 30.0), (-0.8, 0.5, [], 3.0)]:
         y += multiplet(ppm, *sig)
     y += np.random.default_rng(1).normal(0, 0.05, ppm.size)
-    res = check_spectrum(Spectrum1D(ppm=ppm, intensity=y, sf_mhz=SF, solvent="CDCl3", source="synthetic"),
-                         read_target(BENZYL_DIAZEPANE))
+    res = check_spectrum(
+        Spectrum1D(ppm=ppm, intensity=y, sf_mhz=SF, solvent="CDCl3", source="synthetic"), read_target(BENZYL_DIAZEPANE)
+    )
     edge = next(p for p in res.peaks if abs(p.ppm - 15.5) < 0.05)
     inside = next(p for p in res.peaks if abs(p.ppm + 0.8) < 0.02)
     assert edge.status == "solvent" and "outside" in edge.assignment

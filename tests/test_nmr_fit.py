@@ -88,7 +88,7 @@ def test_unexplained_region_keeps_its_sums():
     ppm = _axis()
     g = 0.5 * 3.0 / SF
     u1, u2 = (ppm - 2.50) / g, (ppm - 2.48) / g
-    y = 1.0 / (1 + u1 ** 2) + 1.0 / (1 + u2 ** 2) + 0.9 * u1 / (1 + u1 ** 2) + 0.9 * u2 / (1 + u2 ** 2)
+    y = 1.0 / (1 + u1**2) + 1.0 / (1 + u2**2) + 0.9 * u1 / (1 + u1**2) + 0.9 * u2 / (1 + u2**2)
     y += np.random.default_rng(1).normal(0.0, 1e-4, ppm.size)
     mults, noise = find_multiplets(ppm, y, SF)
     fit = fit_multiplets(ppm, y, mults, noise, SF)
@@ -117,9 +117,12 @@ def test_fit_json_and_curve():
     assert np.isnan(curve[0]) and np.nanmax(curve) == pytest.approx(float(np.max(y)), rel=0.02)
 
 
-@pytest.mark.parametrize("analogue", [
-    "CC(C)(C)OC(=O)N1CCCN(Cc2ccc(Cl)cc2F)CC1",  # one aromatic C-H of the tube's compound made C-F
-])
+@pytest.mark.parametrize(
+    "analogue",
+    [
+        "CC(C)(C)OC(=O)N1CCCN(Cc2ccc(Cl)cc2F)CC1",  # one aromatic C-H of the tube's compound made C-F
+    ],
+)
 def test_chcl3_no_longer_absorbs_a_wrong_h_count(analogue):
     # the bundled 4-chlorobenzyl sample in CDCl3: the residual CHCl3 line sits inside the aromatic
     # multiplet. Its fitted area bounds how much surplus it may explain, so an analogue with one aromatic

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 from rdkit import Chem
-
 from test_nmr_compare import spectrum
+
 from verify.nmr.check import check_nmr, check_spectrum
 from verify.structure.hgroups import _may_split
 from verify.structure.target import read_target
@@ -18,17 +18,35 @@ from verify.structure.target import read_target
 PY2 = "CC(C)(C)OC(=O)N1CCCN(Cc2ccccn2)CC1"
 PY3 = "CC(C)(C)OC(=O)N1CCCN(Cc2cccnc2)CC1"
 PY4 = "CC(C)(C)OC(=O)N1CCCN(Cc2ccncc2)CC1"
-RING = [(3.50, 2, [(6.0, 2)]), (3.43, 2, [(6.0, 2)]), (2.66, 2, [(5.5, 2)]), (2.60, 2, [(6.0, 2)]),
-        (1.82, 2, [(6.0, 4)]), (1.45, 9, [])]
+RING = [
+    (3.50, 2, [(6.0, 2)]),
+    (3.43, 2, [(6.0, 2)]),
+    (2.66, 2, [(5.5, 2)]),
+    (2.60, 2, [(6.0, 2)]),
+    (1.82, 2, [(6.0, 4)]),
+    (1.45, 9, []),
+]
 SIGNALS = {
     # H2 d (4J 2 Hz), H6 dd (4.8, 1.6), H4 dt (7.8, 1.9), H5 dd (7.8, 4.8)
-    PY3: [(8.52, 1, [(2.0, 1)]), (8.48, 1, [(4.8, 1), (1.6, 1)]), (7.66, 1, [(7.8, 1), (1.9, 2)]),
-          (7.25, 1, [(7.8, 1), (4.8, 1)]), (3.60, 2, [])] + RING,
+    PY3: [
+        (8.52, 1, [(2.0, 1)]),
+        (8.48, 1, [(4.8, 1), (1.6, 1)]),
+        (7.66, 1, [(7.8, 1), (1.9, 2)]),
+        (7.25, 1, [(7.8, 1), (4.8, 1)]),
+        (3.60, 2, []),
+    ]
+    + RING,
     # AA'XX' read as two 2H doublets
     PY4: [(8.52, 2, [(6.0, 1)]), (7.26, 2, [(6.0, 1)]), (3.60, 2, [])] + RING,
     # H6 d, H4 td, H3 d, H5 dd; the CH2 next to C2 of the pyridine is further downfield
-    PY2: [(8.54, 1, [(4.9, 1)]), (7.64, 1, [(7.7, 2), (1.8, 1)]), (7.42, 1, [(7.8, 1)]),
-          (7.15, 1, [(7.5, 1), (4.9, 1)]), (3.76, 2, [])] + RING,
+    PY2: [
+        (8.54, 1, [(4.9, 1)]),
+        (7.64, 1, [(7.7, 2), (1.8, 1)]),
+        (7.42, 1, [(7.8, 1)]),
+        (7.15, 1, [(7.5, 1), (4.9, 1)]),
+        (3.76, 2, []),
+    ]
+    + RING,
 }
 
 
@@ -44,12 +62,13 @@ def test_pyridylmethyl_regioisomers_are_told_apart(data, checked):
 
 def test_equivalent_aromatic_h_are_one_signal_but_rotamers_and_diastereotopic_may_split():
     def split_of(smi, label_part):
-        from verify.structure.shifts import RuleShiftPredictor
         from verify.structure.hgroups import expected_groups
+        from verify.structure.shifts import RuleShiftPredictor
 
         m = Chem.MolFromSmiles(smi)
-        return {g.label: g.may_split for g in expected_groups(m, "cdcl3", RuleShiftPredictor())
-                if label_part in g.label}
+        return {
+            g.label: g.may_split for g in expected_groups(m, "cdcl3", RuleShiftPredictor()) if label_part in g.label
+        }
 
     assert not any(split_of(PY4, "aromatic").values())  # the 2H pairs of a 4-pyridyl
     assert all(split_of("CN(C)C(=O)c1ccccc1", "N-CH3").values())  # amide rotamers: two N-CH3 singlets
@@ -120,8 +139,14 @@ def test_hrms_rules_out_an_alternative_of_another_formula():
     from verify.pipeline import _rule_out_by_hrms
     from verify.structure.alternatives import Alternative
 
-    homologue = AlternativeFit(Alternative("CCN1CCCNCC1", "homologue", "one CH2 more in the chain"), "C7H16N2",
-                               misfit=2.0, advantage=9.0, same_formula=False, clean=True)
+    homologue = AlternativeFit(
+        Alternative("CCN1CCCNCC1", "homologue", "one CH2 more in the chain"),
+        "C7H16N2",
+        misfit=2.0,
+        advantage=9.0,
+        same_formula=False,
+        clean=True,
+    )
     findings = alternative_findings([homologue])
     assert [f.code for f in findings] == ["nmr.alternative_fits"]
     nmr = SimpleNamespace(alternatives=[homologue], findings=list(findings), verdict=verdict_from_findings(findings))
@@ -146,17 +171,29 @@ def test_real_aspirin_checked_as_its_meta_isomer_names_aspirin(realdata):
 
 # ------------------------------------------------------------------------------- ring patterns
 PMB = "COc1ccc(CN2CCCNCC2)cc1"  # 1-(4-methoxybenzyl)-1,4-diazepane, CDCl3
-PMB_SIGNALS = [(7.22, 2, [(8.6, 1)]), (6.86, 2, [(8.6, 1)]), (3.80, 3, []), (3.56, 2, []), (2.93, 2, [(6.0, 2)]),
-               (2.89, 2, [(5.5, 2)]), (2.66, 4, [(5.8, 2)]), (1.77, 2, [(6.0, 4)]), (1.56, 0.3, [], 4.0)]
+PMB_SIGNALS = [
+    (7.22, 2, [(8.6, 1)]),
+    (6.86, 2, [(8.6, 1)]),
+    (3.80, 3, []),
+    (3.56, 2, []),
+    (2.93, 2, [(6.0, 2)]),
+    (2.89, 2, [(5.5, 2)]),
+    (2.66, 4, [(5.8, 2)]),
+    (1.77, 2, [(6.0, 4)]),
+    (1.56, 0.3, [], 4.0),
+]
 
 
 def test_ortho_ring_h_counts_set_the_expected_pattern():
-    from verify.structure.shifts import RuleShiftPredictor
     from verify.structure.hgroups import expected_groups
+    from verify.structure.shifts import RuleShiftPredictor
 
     def counts(smi):
-        return sorted(g.ortho_h for g in expected_groups(Chem.MolFromSmiles(smi), "cdcl3", RuleShiftPredictor())
-                      if g.ortho_h is not None)
+        return sorted(
+            g.ortho_h
+            for g in expected_groups(Chem.MolFromSmiles(smi), "cdcl3", RuleShiftPredictor())
+            if g.ortho_h is not None
+        )
 
     assert counts(PMB) == [1, 1]  # two doublets
     assert counts("COc1ccccc1CN1CCCNCC1") == [1, 1, 2, 2]  # d, d, t, t
@@ -177,11 +214,23 @@ CL2 = "CC(C)(C)OC(=O)N1CCCN(Cc2ccccc2Cl)CC1"
 CL3 = "CC(C)(C)OC(=O)N1CCCN(Cc2cccc(Cl)c2)CC1"
 CL_SIGNALS = {
     # H6 dd, H3 dd, H5 td, H4 td: every H of a 1,2-ring has an ortho neighbour
-    CL2: [(7.49, 1, [(7.6, 1), (1.6, 1)]), (7.33, 1, [(7.8, 1), (1.4, 1)]), (7.22, 1, [(7.5, 2), (1.4, 1)]),
-          (7.17, 1, [(7.6, 2), (1.8, 1)]), (3.73, 2, [])] + RING,
+    CL2: [
+        (7.49, 1, [(7.6, 1), (1.6, 1)]),
+        (7.33, 1, [(7.8, 1), (1.4, 1)]),
+        (7.22, 1, [(7.5, 2), (1.4, 1)]),
+        (7.17, 1, [(7.6, 2), (1.8, 1)]),
+        (3.73, 2, []),
+    ]
+    + RING,
     # H2 a narrow t of meta couplings only, H5 t, H4 dt, H6 d
-    CL3: [(7.34, 1, [(1.8, 2)]), (7.22, 1, [(7.7, 2)]), (7.20, 1, [(7.8, 1), (1.8, 2)]),
-          (7.12, 1, [(7.4, 1)]), (3.56, 2, [])] + RING,
+    CL3: [
+        (7.34, 1, [(1.8, 2)]),
+        (7.22, 1, [(7.7, 2)]),
+        (7.20, 1, [(7.8, 1), (1.8, 2)]),
+        (7.12, 1, [(7.4, 1)]),
+        (3.56, 2, []),
+    ]
+    + RING,
 }
 
 
@@ -216,9 +265,16 @@ def test_ortho_couplings_are_counted_from_the_multiplet_name():
 N_ETHYL = "CCN1CCCN(C(=O)OC(C)(C)C)CC1"
 N_METHYL = "CN1CCCN(C(=O)OC(C)(C)C)CC1"
 # ring N-CH2 on the N-ethyl side as resolved dd (the ethyl CH2 quartet beside them), CH3 triplet
-N_ETHYL_SIGNALS = [(3.47, 2, [(6.0, 2)]), (3.41, 2, [(6.2, 2)]), (2.66, 2, [(6.0, 1), (5.0, 1)]),
-                   (2.57, 2, [(5.6, 2)]), (2.50, 2, [(7.1, 3)]), (1.80, 2, [(6.0, 4)]), (1.46, 9, []),
-                   (1.04, 3, [(7.1, 2)])]
+N_ETHYL_SIGNALS = [
+    (3.47, 2, [(6.0, 2)]),
+    (3.41, 2, [(6.2, 2)]),
+    (2.66, 2, [(6.0, 1), (5.0, 1)]),
+    (2.57, 2, [(5.6, 2)]),
+    (2.50, 2, [(7.1, 3)]),
+    (1.80, 2, [(6.0, 4)]),
+    (1.46, 9, []),
+    (1.04, 3, [(7.1, 2)]),
+]
 
 
 def test_a_methyl_singlet_cannot_sit_alone_on_a_vicinal_dd():
@@ -232,9 +288,16 @@ def test_a_methyl_singlet_cannot_sit_alone_on_a_vicinal_dd():
 BENZOYL = "CN1CCCN(C(=O)c2ccccc2)CC1"
 # the benzoyl m- and p-H overlap at 7.46 (3H) with amide-rotamer-broadened lines: the two triplets merge
 # into an apparent d, which is no first-order doublet of either group
-BENZOYL_SIGNALS = [(7.46, 3, [(7.5, 1), (1.5, 1)], 2.5), (7.36, 2, [(7.5, 1), (1.5, 1)], 2.5),
-                   (3.74, 2, [(6.0, 2)], 6.0), (3.45, 2, [(6.0, 2)], 6.0), (2.70, 2, [(5.5, 2)]),
-                   (2.55, 2, [(6.0, 2)]), (2.38, 3, []), (1.95, 2, [(6.0, 4)], 3.0)]
+BENZOYL_SIGNALS = [
+    (7.46, 3, [(7.5, 1), (1.5, 1)], 2.5),
+    (7.36, 2, [(7.5, 1), (1.5, 1)], 2.5),
+    (3.74, 2, [(6.0, 2)], 6.0),
+    (3.45, 2, [(6.0, 2)], 6.0),
+    (2.70, 2, [(5.5, 2)]),
+    (2.55, 2, [(6.0, 2)]),
+    (2.38, 3, []),
+    (1.95, 2, [(6.0, 4)], 3.0),
+]
 
 
 def test_merged_broad_lines_are_not_read_as_a_first_order_doublet():
@@ -251,7 +314,8 @@ def test_merged_broad_lines_are_not_read_as_a_first_order_doublet():
     assert any(f.code == "nmr.multiplicity_mismatch" for f in res.findings)
     # the benzoyl m- and p-H are predicted within a few Hz of each other (delta-nu / J < 3 at 400 MHz): second
     # order, so even without the width guard no first-order pattern is asked of them
-    res = check_spectrum(spectrum(BENZOYL_SIGNALS), read_target(BENZOYL),
-                         th=replace(NMR_THRESHOLDS, pattern_max_width_ratio=1e9))
+    res = check_spectrum(
+        spectrum(BENZOYL_SIGNALS), read_target(BENZOYL), th=replace(NMR_THRESHOLDS, pattern_max_width_ratio=1e9)
+    )
     assert not any(f.code == "nmr.multiplicity_mismatch" for f in res.findings)
     assert any(g["strongly_coupled_with"] for g in res.to_dict()["groups"])

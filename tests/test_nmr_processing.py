@@ -14,13 +14,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import _realdata_dir
 
 from verify.errors import InputError, MissingInputError
 from verify.nmr.process import load_spectrum
 from verify.nmr.read import read_nmr
 from verify.nmr.spectrum import RawFID, Spectrum1D
-
-from conftest import _realdata_dir
 
 # Bruker experiments whose source kept the spectrometer's own processed spectrum (pdata/1/1r)
 PDATA_SETS = [
@@ -40,8 +39,8 @@ PHASE_FLAGGED: set[str] = set()
 # Data sets whose files carry no ppm scale at all: referencing method "none" (and only for these)
 NO_SHIFT_REFERENCE = {
     "nmr/toluene_tempone_kea/42": "Magritek Kea (Prospa) at 14 MHz, neat toluene + 10 mM TEMPONE: no lock, no "
-                                  "deuterated solvent, acqu.par has no lowestFrequency/reference: offsets from the "
-                                  "transmitter only",
+    "deuterated solvent, acqu.par has no lowestFrequency/reference: offsets from the "
+    "transmitter only",
 }
 
 
@@ -164,10 +163,13 @@ def test_pdata_reader_axis(realdata):
 
 
 @pytest.mark.realdata
-@pytest.mark.parametrize("bruker,jcamp", [
-    ("nmr/aspirin_bruker/1", "nmr/aspirin_nmrdataset1/1h.fid.dx"),
-    ("nmr/1-naphthoic_acid_bruker/1", "nmr/1-naphthoic_acid_nmrdataset1/1h.fid.dx"),
-])
+@pytest.mark.parametrize(
+    "bruker,jcamp",
+    [
+        ("nmr/aspirin_bruker/1", "nmr/aspirin_nmrdataset1/1h.fid.dx"),
+        ("nmr/1-naphthoic_acid_bruker/1", "nmr/1-naphthoic_acid_nmrdataset1/1h.fid.dx"),
+    ],
+)
 def test_bruker_folder_and_its_jcamp_fid_agree(realdata, bruker, jcamp):
     a = _load(realdata / bruker)
     b = _load(realdata / jcamp)
@@ -397,8 +399,19 @@ def test_nonexistent_and_garbage(tmp_path):
 # ----------------------------------------------------------------------------- synthetic, no real data
 
 
-def _write_synthetic_bruker(d: Path, lines, *, sf=400.13, sw=8000.0, td=32768, carrier_ppm=4.7,
-                            file_error_ppm=0.05, group_delay=67.98, phase0_deg=60.0, t2=0.5):
+def _write_synthetic_bruker(
+    d: Path,
+    lines,
+    *,
+    sf=400.13,
+    sw=8000.0,
+    td=32768,
+    carrier_ppm=4.7,
+    file_error_ppm=0.05,
+    group_delay=67.98,
+    phase0_deg=60.0,
+    t2=0.5,
+):
     import nmrglue as ng
 
     n = td // 2
@@ -418,10 +431,25 @@ def _write_synthetic_bruker(d: Path, lines, *, sf=400.13, sw=8000.0, td=32768, c
     bf1 = sf
     o1 = carrier_ppm * bf1
     acqus = {
-        "TD": td, "SW_h": sw, "SW": sw / (bf1 + o1 * 1e-6), "SFO1": bf1 + o1 * 1e-6, "BF1": bf1, "O1": o1,
-        "NUC1": "1H", "SOLVENT": "CDCl3", "DECIM": 1, "DSPFVS": 20, "GRPDLY": group_delay, "AQ_mod": 3,
-        "DTYPA": 2, "BYTORDA": 0, "PARMODE": 0, "NS": 1, "PULPROG": "zg30",
-        "_coreheader": ["##TITLE= synthetic"], "_comments": [],
+        "TD": td,
+        "SW_h": sw,
+        "SW": sw / (bf1 + o1 * 1e-6),
+        "SFO1": bf1 + o1 * 1e-6,
+        "BF1": bf1,
+        "O1": o1,
+        "NUC1": "1H",
+        "SOLVENT": "CDCl3",
+        "DECIM": 1,
+        "DSPFVS": 20,
+        "GRPDLY": group_delay,
+        "AQ_mod": 3,
+        "DTYPA": 2,
+        "BYTORDA": 0,
+        "PARMODE": 0,
+        "NS": 1,
+        "PULPROG": "zg30",
+        "_coreheader": ["##TITLE= synthetic"],
+        "_comments": [],
     }
     dic = {"acqus": acqus}
     d.mkdir(parents=True, exist_ok=True)
@@ -464,7 +492,6 @@ def test_processed_jcamp_rereferenced_like_our_fid(realdata):
     assert corr >= 0.99 and abs(shift) <= 0.002
 
 
-
 # ----------------------------------------------------------------------------- presaturated water, truncated FIDs
 
 
@@ -497,8 +524,10 @@ def test_presat_water_does_not_bend_the_baseline(realdata):
 def test_varian_spectrometer_phase_agrees(realdata):
     """Our automatic phase in our frame is the spectrometer's rp with the sign flipped (the Varian FID is
     mirrored): HMDB00005 rp=203 -> p0 ~ -203 = 157; HMDB00001 rp=-5.9 -> p0 ~ 6 (lp = 0 on both)."""
-    for rel, rp in [("nmr/2-ketobutyric_acid_varian/HMDB00005.fid", 202.96),
-                    ("nmr/1-methylhistidine_varian/HMDB00001.fid", -5.85)]:
+    for rel, rp in [
+        ("nmr/2-ketobutyric_acid_varian/HMDB00005.fid", 202.96),
+        ("nmr/1-methylhistidine_varian/HMDB00001.fid", -5.85),
+    ]:
         s = _load(realdata / rel)
         pr = s.processing
         # compare at the centre of the window (p0 + p1/2 in nmrglue's convention)
@@ -555,10 +584,19 @@ def _simulated_bruker(d: Path, p0_err, p1_err, *, tms_h=1.0, baseline=(0.003, -0
     """A Bruker folder from the sample generator with a known phase error; returns (folder, truth)."""
     from verify.samples import nmr as nsim
 
-    lines = [nsim.Line(0.0, tms_h, 0.8), nsim.Line(7.26, 0.2, 0.8), nsim.Line(3.70, 3.0, 0.9),
-             nsim.Line(2.30, 3.0, 0.9), nsim.Line(8.05, 1.0, 1.0), nsim.Line(8.03, 1.0, 1.0),
-             nsim.Line(7.45, 1.0, 1.0), nsim.Line(7.43, 1.0, 1.0), nsim.Line(5.25, 1.0, 1.2),
-             nsim.Line(1.27, 1.5, 0.9), nsim.Line(1.25, 1.5, 0.9)]
+    lines = [
+        nsim.Line(0.0, tms_h, 0.8),
+        nsim.Line(7.26, 0.2, 0.8),
+        nsim.Line(3.70, 3.0, 0.9),
+        nsim.Line(2.30, 3.0, 0.9),
+        nsim.Line(8.05, 1.0, 1.0),
+        nsim.Line(8.03, 1.0, 1.0),
+        nsim.Line(7.45, 1.0, 1.0),
+        nsim.Line(7.43, 1.0, 1.0),
+        nsim.Line(5.25, 1.0, 1.2),
+        nsim.Line(1.27, 1.5, 0.9),
+        nsim.Line(1.25, 1.5, 0.9),
+    ]
     spec = nsim.NmrSpec(field=400, p0_err=p0_err, p1_err=p1_err, baseline=baseline, snr=20000.0)
     dic, raw, truth = nsim.simulate(spec, lines, np.random.default_rng(seed))
     nsim.write_bruker(d, dic, raw)
@@ -576,8 +614,7 @@ def _line_phase_error(s: Spectrum1D, truth: dict, ppms) -> float:
     return float(np.max(np.abs((dp0 + dp1 * x + 180.0) % 360.0 - 180.0)))
 
 
-@pytest.mark.parametrize("p0_err, p1_err", [(90.0, 0.0), (180.0, 0.0), (-135.0, 0.0), (60.0, 35.0),
-                                            (-170.0, -40.0)])
+@pytest.mark.parametrize("p0_err, p1_err", [(90.0, 0.0), (180.0, 0.0), (-135.0, 0.0), (60.0, 35.0), (-170.0, -40.0)])
 def test_autophase_recovers_known_errors(tmp_path, p0_err, p1_err):
     """Zero-order errors of 90, 180 and -135 degrees and first-order errors with a baseline distortion
     (offset and one Fourier period across the window: corrupt first FID points) come back within a few
@@ -644,7 +681,7 @@ def test_generator_baseline_roll_is_periodic(tmp_path):
     step = abs(np.median(y[:k]) - np.median(y[-k:])) / tallest
     assert step < 0.1 * baseline[1], step
     # the sine term: +-tilt/2 at a quarter and three quarters of the window, about the offset
-    q = [np.median(y[j - k // 2: j + k // 2]) / tallest for j in (y.size // 4, 3 * y.size // 4)]
+    q = [np.median(y[j - k // 2 : j + k // 2]) / tallest for j in (y.size // 4, 3 * y.size // 4)]
     assert abs(abs(q[0] - q[1]) - baseline[1]) < 0.15 * baseline[1], q
 
 
@@ -697,10 +734,26 @@ def _delayed_fid(delay_points: float, p0_err: float = 60.0, seed: int = 3):
     first-order phase is a time shift of p1_err/360 points: the FID starts that late), and its truth."""
     from verify.samples import nmr as nsim
 
-    lines = [nsim.Line(0.0, 1.0, 1.0), nsim.Line(1.20, 3.0, 1.0), nsim.Line(2.10, 3.0, 1.0), nsim.Line(3.70, 2.0, 1.0),
-             nsim.Line(5.30, 1.0, 1.0), nsim.Line(7.30, 2.0, 1.0), nsim.Line(9.80, 1.0, 1.0), nsim.Line(11.4, 1.0, 3.0)]
-    spec = nsim.NmrSpec(field=400, td=32768, o1p=6.0, p0_err=p0_err, p1_err=360.0 * delay_points, grpdly=0.0,
-                        baseline=(0.002, 0.001, 0.002), snr=5000.0)
+    lines = [
+        nsim.Line(0.0, 1.0, 1.0),
+        nsim.Line(1.20, 3.0, 1.0),
+        nsim.Line(2.10, 3.0, 1.0),
+        nsim.Line(3.70, 2.0, 1.0),
+        nsim.Line(5.30, 1.0, 1.0),
+        nsim.Line(7.30, 2.0, 1.0),
+        nsim.Line(9.80, 1.0, 1.0),
+        nsim.Line(11.4, 1.0, 3.0),
+    ]
+    spec = nsim.NmrSpec(
+        field=400,
+        td=32768,
+        o1p=6.0,
+        p0_err=p0_err,
+        p1_err=360.0 * delay_points,
+        grpdly=0.0,
+        baseline=(0.002, 0.001, 0.002),
+        snr=5000.0,
+    )
     _, raw, truth = nsim.simulate(spec, lines, np.random.default_rng(seed))
     return raw, truth, [ln.ppm for ln in lines]
 
@@ -713,8 +766,15 @@ def test_stated_acquisition_delay_is_a_negative_group_delay(delay_points):
     from verify.nmr.process import process
 
     raw, truth, ppms = _delayed_fid(delay_points)
-    r = RawFID(data=raw, sw_hz=truth["sw_h"], sf_mhz=truth["bf1"], carrier_ppm=6.0, group_delay=-delay_points,
-               vendor="jcamp", source="simulated")
+    r = RawFID(
+        data=raw,
+        sw_hz=truth["sw_h"],
+        sf_mhz=truth["bf1"],
+        carrier_ppm=6.0,
+        group_delay=-delay_points,
+        vendor="jcamp",
+        source="simulated",
+    )
     s = process(r, solvent="CDCl3")
     pr = s.processing
     si = pr["zero_filled_to"]

@@ -91,8 +91,10 @@ def test_jeol_solvent_names_map_to_the_project_solvents():
 
 def test_prospa_acqu_par_parser(tmp_path):
     p = tmp_path / "acqu.par"
-    p.write_text('b1Freq = 14.2445d\nbandwidth = 10\nacqTime = 1.64e+003\nexperiment = "1Pulse"\n'
-                 "position = [34,293]\nno equals sign on this line\n = orphan value\nrxPhase = -118.8f\n")
+    p.write_text(
+        'b1Freq = 14.2445d\nbandwidth = 10\nacqTime = 1.64e+003\nexperiment = "1Pulse"\n'
+        "position = [34,293]\nno equals sign on this line\n = orphan value\nrxPhase = -118.8f\n"
+    )
     par = parse_acqu_par(p)
     assert par["b1Freq"] == pytest.approx(14.2445)
     assert par["bandwidth"] == 10.0 and par["acqTime"] == 1640.0 and par["rxPhase"] == pytest.approx(-118.8)
@@ -104,9 +106,15 @@ def test_prospa_acqu_par_parser(tmp_path):
 
 
 @pytest.mark.realdata
-@pytest.mark.parametrize("rel, solvent_key, gd", [
-    (RUTIN, "dmso", 53 / 32 + 18), (RESVERATROL, "cd3od", 40 / 24 + 18),
-    (EPICATECHIN, "cd3od", 53 / 32 + 18), (CHLOROFORM, "acetone", 17.0)])
+@pytest.mark.parametrize(
+    "rel, solvent_key, gd",
+    [
+        (RUTIN, "dmso", 53 / 32 + 18),
+        (RESVERATROL, "cd3od", 40 / 24 + 18),
+        (EPICATECHIN, "cd3od", 53 / 32 + 18),
+        (CHLOROFORM, "acetone", 17.0),
+    ],
+)
 def test_jeol_files_read(realdata, rel, solvent_key, gd):
     raw = read_nmr(realdata / rel)
     assert isinstance(raw, RawFID) and raw.vendor == "jeol" and raw.nucleus == "1H"
@@ -318,8 +326,8 @@ def _write_spinsolve(folder: Path, lines, n=16384, dtype=504, solvent="CDCl3", n
     (folder / "acqu.par").write_text(
         f'Sample = "MTBE"\nSolvent = "{solvent}"\nb1Freq = {SPINSOLVE_SF}\nbandwidth = {SPINSOLVE_SW / 1000:g}\n'
         f'dwellTime = {1e6 / SPINSOLVE_SW:g}\nexperiment = "1D PROTON"\nlowestFrequency = {low:.4f}\n'
-        f"nrPnts = {n}\nnrScans = 4\n" + (f'rxChannel = "{nucleus}"\n' if nucleus else "") + "rxGain = 31\n"
-        + par_extra)
+        f"nrPnts = {n}\nnrScans = 4\n" + (f'rxChannel = "{nucleus}"\n' if nucleus else "") + "rxGain = 31\n" + par_extra
+    )
     return folder
 
 
@@ -401,17 +409,28 @@ def _write_topspin_ntuples(path, ppm, real, sf_mhz, solvent, symbols="X, R, I, N
 
     def page(sym, y, k):
         rows = [f"##PAGE= N={k}", f"##NPOINTS= {n}", f"##DATA TABLE= (X++({sym}..{sym})), XYDATA"]
-        rows += [f"{i} " + " ".join(str(v) for v in y[i:i + 10]) for i in range(0, n, 10)]
+        rows += [f"{i} " + " ".join(str(v) for v in y[i : i + 10]) for i in range(0, n, 10)]
         return rows
 
     head = [
-        "##TITLE= processed export", "##JCAMP-DX= 5.00 $$ Bruker JCAMP library", "##DATA TYPE= NMR SPECTRUM",
-        "##DATA CLASS= NTUPLES", "##ORIGIN= Bruker BioSpin GmbH", "##OWNER= nmr",
-        f"##.OBSERVE FREQUENCY= {sf_mhz:.8f}", "##.OBSERVE NUCLEUS= ^1H", f"##.SOLVENT NAME= {solvent}",
-        f"##$SF= {sf_mhz:.8f}", f"##$OFFSET= {ppm[0]:.6f}", "##NTUPLES= NMR SPECTRUM",
-        "##VAR_NAME= FREQUENCY, SPECTRUM/REAL, SPECTRUM/IMAG, PAGE NUMBER", f"##SYMBOL= {symbols}",
-        "##VAR_TYPE= INDEPENDENT, DEPENDENT, DEPENDENT, PAGE", "##VAR_FORM= AFFN, ASDF, ASDF, AFFN",
-        f"##VAR_DIM= {n}, {n}, {n}, 2", "##UNITS= HZ, ARBITRARY UNITS, ARBITRARY UNITS,",
+        "##TITLE= processed export",
+        "##JCAMP-DX= 5.00 $$ Bruker JCAMP library",
+        "##DATA TYPE= NMR SPECTRUM",
+        "##DATA CLASS= NTUPLES",
+        "##ORIGIN= Bruker BioSpin GmbH",
+        "##OWNER= nmr",
+        f"##.OBSERVE FREQUENCY= {sf_mhz:.8f}",
+        "##.OBSERVE NUCLEUS= ^1H",
+        f"##.SOLVENT NAME= {solvent}",
+        f"##$SF= {sf_mhz:.8f}",
+        f"##$OFFSET= {ppm[0]:.6f}",
+        "##NTUPLES= NMR SPECTRUM",
+        "##VAR_NAME= FREQUENCY, SPECTRUM/REAL, SPECTRUM/IMAG, PAGE NUMBER",
+        f"##SYMBOL= {symbols}",
+        "##VAR_TYPE= INDEPENDENT, DEPENDENT, DEPENDENT, PAGE",
+        "##VAR_FORM= AFFN, ASDF, ASDF, AFFN",
+        f"##VAR_DIM= {n}, {n}, {n}, 2",
+        "##UNITS= HZ, ARBITRARY UNITS, ARBITRARY UNITS,",
         f"##FIRST= {ppm[0] * sf_mhz:.6f}, {ints[0] * factor:.6g}, 0, 1",
         f"##LAST= {ppm[-1] * sf_mhz:.6f}, {ints[-1] * factor:.6g}, 0, 2",
         f"##FACTOR= 1.0, {factor:.10g}, {factor:.10g}, 1",

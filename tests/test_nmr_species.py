@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from rdkit import Chem
-
 from test_nmr_compare import BENZYL_DIAZEPANE, BENZYL_DIAZEPANE_SIGNALS, spectrum
+
 from verify.nmr.check import check_spectrum
 from verify.structure.species import basic_amines, protonated_forms
 from verify.structure.target import read_target
@@ -15,9 +15,20 @@ from verify.structure.target import read_target
 BOC_BENZYL = "CC(C)(C)OC(=O)N1CCCN(Cc2ccccc2)CC1"
 # tert-butyl 4-benzyl-1,4-diazepane-1-carboxylate hydrochloride in DMSO-d6: N+-H 10.6 (br), ArH 7.56/7.46,
 # ArCH2N+ 4.36, carbamate N-CH2 3.55/3.46, N+-CH2 3.36/3.18, C6H2 1.98, tBu 1.40; DMSO 2.50, water 3.33
-SALT_DMSO = [(10.6, 1, [], 25.0), (7.56, 2, [(7.0, 1)]), (7.46, 3, [(7.0, 2)]), (4.36, 2, []), (3.55, 2, [(6.0, 2)]),
-             (3.46, 2, [(6.0, 2)]), (3.36, 2, [(6.0, 2)]), (3.18, 2, [(6.0, 2)]), (1.98, 2, [(6.0, 4)]), (1.40, 9, []),
-             (2.50, 0.2, []), (3.33, 0.6, [], 4.0)]
+SALT_DMSO = [
+    (10.6, 1, [], 25.0),
+    (7.56, 2, [(7.0, 1)]),
+    (7.46, 3, [(7.0, 2)]),
+    (4.36, 2, []),
+    (3.55, 2, [(6.0, 2)]),
+    (3.46, 2, [(6.0, 2)]),
+    (3.36, 2, [(6.0, 2)]),
+    (3.18, 2, [(6.0, 2)]),
+    (1.98, 2, [(6.0, 4)]),
+    (1.40, 9, []),
+    (2.50, 0.2, []),
+    (3.33, 0.6, [], 4.0),
+]
 
 
 def test_protonated_forms_protonate_only_basic_amines():
@@ -50,9 +61,18 @@ def test_free_base_spectrum_stays_the_free_base():
 
 # 1-benzyl-1,4-diazepane dihydrochloride in D2O: N-H+ exchanged for D (no signal), ArH 7.52 (5H), ArCH2N+ 4.44,
 # ring N+-CH2 3.62/3.55/3.50/3.41 (about 1-benzylpiperazine dihydrochloride's 3.6), C6H2 2.27; HOD 4.79
-SALT_D2O = [(7.54, 2, [(7.5, 1)]), (7.51, 2, [(7.5, 2)]), (7.49, 1, [(7.3, 2)]), (4.44, 2, [], 3.0),
-            (3.62, 2, [(6.0, 2)], 4.0), (3.55, 2, [(5.6, 2)], 4.0), (3.50, 2, [(6.0, 2)], 4.0),
-            (3.41, 2, [(6.0, 2)], 4.0), (2.27, 2, [(6.0, 4)]), (4.79, 5.0, [], 3.0)]
+SALT_D2O = [
+    (7.54, 2, [(7.5, 1)]),
+    (7.51, 2, [(7.5, 2)]),
+    (7.49, 1, [(7.3, 2)]),
+    (4.44, 2, [], 3.0),
+    (3.62, 2, [(6.0, 2)], 4.0),
+    (3.55, 2, [(5.6, 2)], 4.0),
+    (3.50, 2, [(6.0, 2)], 4.0),
+    (3.41, 2, [(6.0, 2)], 4.0),
+    (2.27, 2, [(6.0, 4)]),
+    (4.79, 5.0, [], 3.0),
+]
 
 
 def test_d2o_salt_is_read_as_the_salt_and_its_n_h_are_exchanged_not_missing():

@@ -161,8 +161,11 @@ def test_interleaved_explicit_h_and_multi_atom_lines(tmp_path):
     molblock, order = _interleaved_isopropanol()
     written = Chem.MolFromMolBlock(molblock, removeHs=False)
     num = {old: order.index(old) + 1 for old in range(len(order))}  # original index -> 1-based molfile number
-    h_on_c1 = next(nb.GetIdx() for nb in Chem.AddHs(Chem.MolFromSmiles("CC(C)O")).GetAtomWithIdx(1).GetNeighbors()
-                   if nb.GetAtomicNum() == 1)
+    h_on_c1 = next(
+        nb.GetIdx()
+        for nb in Chem.AddHs(Chem.MolFromSmiles("CC(C)O")).GetAtomWithIdx(1).GetNeighbors()
+        if nb.GetAtomicNum() == 1
+    )
     h_on_o = next(nb.GetIdx() for nb in written.GetAtomWithIdx(num[3] - 1).GetNeighbors() if nb.GetAtomicNum() == 1)
     lines = [
         f"c1, 25.1, {num[0]}\\",  # 13C of a methyl: ignored
@@ -191,8 +194,9 @@ def test_one_line_for_both_h_of_a_ch2_gives_one_value(tmp_path):
     mol = Chem.AddHs(Chem.MolFromSmiles("CCO"))
     hs = [nb.GetIdx() + 1 for nb in mol.GetAtomWithIdx(1).GetNeighbors() if nb.GetAtomicNum() == 1]
     together = read_assignments(_write(tmp_path / "a.sdf", Chem.MolToMolBlock(mol), [f"h, 3.65, {hs[0]}, {hs[1]}"]))
-    apart = read_assignments(_write(tmp_path / "b.sdf", Chem.MolToMolBlock(mol),
-                                    [f"ha, 3.60, {hs[0]}", f"hb, 3.70, {hs[1]}"]))
+    apart = read_assignments(
+        _write(tmp_path / "b.sdf", Chem.MolToMolBlock(mol), [f"ha, 3.60, {hs[0]}", f"hb, 3.70, {hs[1]}"])
+    )
     assert together.h_shifts == {1: (3.65,)}
     assert apart.h_shifts == {1: (3.60, 3.70)}
 
@@ -206,8 +210,11 @@ def _write(p: Path, molblock: str, lines: list[str], **kw) -> Path:
     "text, words",
     [
         ("just some text\nwithout a molfile\n", "M  END"),
-        ("\n  x\n\n  1  0  0  0  0  0  0  0  0  0999 V2000\n    0.0    0.0    0.0 Xx  0  0\nM  END\n"
-         ">  <NMREDATA_ASSIGNMENT>\nh1, 1.0, H1\n\n$$$$\n", "molfile"),
+        (
+            "\n  x\n\n  1  0  0  0  0  0  0  0  0  0999 V2000\n    0.0    0.0    0.0 Xx  0  0\nM  END\n"
+            ">  <NMREDATA_ASSIGNMENT>\nh1, 1.0, H1\n\n$$$$\n",
+            "molfile",
+        ),
         (None, "no NMREDATA_ASSIGNMENT"),
         ("atom-out-of-range", "names atom 99"),
     ],
@@ -257,7 +264,13 @@ def test_bench_metric_on_a_hand_made_case():
     h_shifts = {0: (1.5, 2.5), 1: (3.1,), 2: (3.5,), 3: (9.0,), 4: (0.9,), 5: (7.0,)}
     recs = bench.score_groups(groups, h_shifts, exchangeable=frozenset({3}))
     assert [(r["atom"], r["shift"], r["inside"]) for r in recs] == [
-        (0, 1.5, True), (0, 2.5, False), (1, 3.1, True), (2, 3.5, True), (4, 0.9, False), (5, 7.0, False)]
+        (0, 1.5, True),
+        (0, 2.5, False),
+        (1, 3.1, True),
+        (2, 3.5, True),
+        (4, 0.9, False),
+        (5, 7.0, False),
+    ]
     assert recs[0]["abs_err"] == pytest.approx(0.3) and recs[0]["width"] == pytest.approx(1.0)
     assert recs[1]["abs_err"] == pytest.approx(1.3)
     assert recs[2]["centre"] == pytest.approx(3.25) and recs[2]["abs_err"] == pytest.approx(0.15)

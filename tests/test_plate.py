@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from test_report import BOC_BENZYL, fake_check_compound, fake_pipeline  # noqa: F401  (fixture)
+
 from verify.cli import main
 from verify.plate.map import PlateMapError, parse_well, read_plate_map
 
@@ -59,9 +59,11 @@ def test_parse_well_forms():
 
 
 def test_csv_map_paths_extra_columns_and_96_geometry(tmp_path):
-    m = write(tmp_path / "sub" / "p.csv",
-              "# plate 7\nWell,Compound_ID,SMILES,NMR,MS,chemist,notes\n"
-              "A01,VRF-1,CCO,nmr/a1,ms/a1.mzML,AB,first\nb2,VRF-2,CCN,,,CD,\n")
+    m = write(
+        tmp_path / "sub" / "p.csv",
+        "# plate 7\nWell,Compound_ID,SMILES,NMR,MS,chemist,notes\n"
+        "A01,VRF-1,CCO,nmr/a1,ms/a1.mzML,AB,first\nb2,VRF-2,CCN,,,CD,\n",
+    )
     pm = read_plate_map(m)
     assert [w.well for w in pm.wells] == ["A01", "B02"]  # the map writes A01: so do the outputs
     assert pm.padded and pm.label("C", 3) == "C03"
@@ -137,21 +139,26 @@ def test_exit_codes(tmp_path, capsys):
 
 
 def test_plate_exit_zero_whatever_the_verdicts_and_fail_on(tmp_path, capsys, fake_pipeline):
-    m = make_plate(tmp_path, [("A1", "ok", BENZYL, "good", "good", ""),
-                              ("A2", "sus", BENZYL, "suspicious", "good", ""),
-                              ("A3", "bad", BENZYL, "missing", "good", "")])
+    m = make_plate(
+        tmp_path,
+        [
+            ("A1", "ok", BENZYL, "good", "good", ""),
+            ("A2", "sus", BENZYL, "suspicious", "good", ""),
+            ("A3", "bad", BENZYL, "missing", "good", ""),
+        ],
+    )
     args = [str(m), "-o", str(tmp_path / "r"), "--workers", "1", "-q"]
     code, out, _ = run(args, capsys)
     assert code == 0 and "1 consistent, 1 suspicious, 1 inconsistent" in out
     assert run(args + ["--fail-on", "inconsistent"], capsys)[0] == 2
-    m2 = make_plate(tmp_path / "b", [("A1", "ok", BENZYL, "good", "good", ""),
-                                     ("A2", "sus", BENZYL, "suspicious", "good", "")])
+    m2 = make_plate(
+        tmp_path / "b", [("A1", "ok", BENZYL, "good", "good", ""), ("A2", "sus", BENZYL, "suspicious", "good", "")]
+    )
     a2 = [str(m2), "-o", str(tmp_path / "r2"), "--workers", "1", "-q"]
     assert run(a2 + ["--fail-on", "suspicious"], capsys)[0] == 1
     assert run(a2 + ["--fail-on", "inconsistent"], capsys)[0] == 0
     # a well with no data was never checked: the strict gate stops it, the lenient one does not
-    m3 = make_plate(tmp_path / "c", [("A1", "ok", BENZYL, "good", "good", ""),
-                                     ("A2", "none", BENZYL, None, None, "")])
+    m3 = make_plate(tmp_path / "c", [("A1", "ok", BENZYL, "good", "good", ""), ("A2", "none", BENZYL, None, None, "")])
     a3 = [str(m3), "-o", str(tmp_path / "r3"), "--workers", "1", "-q"]
     code, out, _ = run(a3, capsys)
     assert code == 0 and "1 consistent, 1 unchecked" in out
@@ -170,13 +177,16 @@ def test_scheduler_without_the_dask_extra_is_a_usage_error(tmp_path, capsys, mon
 
 
 def test_several_maps_share_one_run_and_get_a_report_each(tmp_path, capsys, fake_pipeline):
-    a = make_plate(tmp_path / "a", [("A1", "ok", BENZYL, "good", "good", ""),
-                                    ("A2", "sus", BENZYL, "suspicious", "good", "")])
-    b = make_plate(tmp_path / "b", [("A1", "ok", BENZYL, "good", "good", ""),
-                                    ("B3", "bad", BENZYL, "missing", "good", "")])
+    a = make_plate(
+        tmp_path / "a", [("A1", "ok", BENZYL, "good", "good", ""), ("A2", "sus", BENZYL, "suspicious", "good", "")]
+    )
+    b = make_plate(
+        tmp_path / "b", [("A1", "ok", BENZYL, "good", "good", ""), ("B3", "bad", BENZYL, "missing", "good", "")]
+    )
     a, b = a.rename(a.with_name("plate_a.csv")), b.rename(b.with_name("plate_b.csv"))
-    code, out, err = run([str(a), str(b), "-o", str(tmp_path / "qc"), "--workers", "2", "--fail-on", "suspicious"],
-                         capsys)
+    code, out, err = run(
+        [str(a), str(b), "-o", str(tmp_path / "qc"), "--workers", "2", "--fail-on", "suspicious"], capsys
+    )
     assert code == 2  # the worse of the two plates (an inconsistent well in b)
     assert "plate_a: 2 wells: 1 consistent, 1 suspicious (2 checked, 0 unchanged)" in out
     assert "plate_b: 2 wells: 1 consistent, 1 inconsistent (2 checked, 0 unchanged)" in out
@@ -189,8 +199,9 @@ def test_several_maps_share_one_run_and_get_a_report_each(tmp_path, capsys, fake
     # a re-run of both checks nothing; one store file may hold both plates
     code, out, _ = run([str(a), str(b), "-o", str(tmp_path / "qc"), "-q"], capsys)
     assert code == 0 and out.count("(0 checked, 2 unchanged)") == 2
-    code, out, _ = run([str(a), str(b), "-o", str(tmp_path / "qc2"), "--store", str(tmp_path / "all.sqlite"), "-q"],
-                       capsys)
+    code, out, _ = run(
+        [str(a), str(b), "-o", str(tmp_path / "qc2"), "--store", str(tmp_path / "all.sqlite"), "-q"], capsys
+    )
     assert code == 0 and out.count("(2 checked, 0 unchanged)") == 2
     con = sqlite3.connect(tmp_path / "all.sqlite")
     assert con.execute("SELECT COUNT(*) FROM wells").fetchone()[0] == 4
@@ -205,15 +216,18 @@ def test_several_maps_share_one_run_and_get_a_report_each(tmp_path, capsys, fake
 
 # ------------------------------------------------------------------------- bad wells, outputs, store
 def _bad_plate(tmp_path):
-    return make_plate(tmp_path, [
-        ("A1", "VRF-1", BOC_BENZYL, "good", "good", "AB"),
-        ("A2", "VRF-2", BENZYL, "corrupt", "good", "AB"),  # corrupt NMR: partial, MS verdict kept
-        ("A3", "VRF-3", "C1CC(", "good", "good", "CD"),  # invalid SMILES
-        ("A4", "VRF-4", BENZYL, "nofile", "good", "CD"),  # path in the map, file absent: partial
-        ("B1", "VRF-5", BENZYL, "crash", "good", ""),  # a bug in the NMR code: partial
-        ("B2", "VRF-6", BENZYL, None, None, ""),  # no data at all
-        ("H12", "VRF-7", "Cl.C1CNCCN(C1)Cc1ccccc1", None, "good", "EF"),  # salt, MS only
-    ])
+    return make_plate(
+        tmp_path,
+        [
+            ("A1", "VRF-1", BOC_BENZYL, "good", "good", "AB"),
+            ("A2", "VRF-2", BENZYL, "corrupt", "good", "AB"),  # corrupt NMR: partial, MS verdict kept
+            ("A3", "VRF-3", "C1CC(", "good", "good", "CD"),  # invalid SMILES
+            ("A4", "VRF-4", BENZYL, "nofile", "good", "CD"),  # path in the map, file absent: partial
+            ("B1", "VRF-5", BENZYL, "crash", "good", ""),  # a bug in the NMR code: partial
+            ("B2", "VRF-6", BENZYL, None, None, ""),  # no data at all
+            ("H12", "VRF-7", "Cl.C1CNCCN(C1)Cc1ccccc1", None, "good", "EF"),  # salt, MS only
+        ],
+    )
 
 
 def test_bad_wells_do_not_stop_the_plate(tmp_path, capsys, fake_pipeline):
@@ -230,8 +244,20 @@ def test_bad_wells_do_not_stop_the_plate(tmp_path, capsys, fake_pipeline):
     assert "7/7" in err  # plain progress lines when not a terminal
 
     rows = list(csv.DictReader((out_dir / "results.csv").open()))
-    assert list(rows[0]) == ["well", "compound_id", "smiles", "verdict", "score", "nmr_verdict", "ms_verdict",
-                             "main_ion_ppm_error", "ms_purity", "reasons", "part_errors", "chemist"]
+    assert list(rows[0]) == [
+        "well",
+        "compound_id",
+        "smiles",
+        "verdict",
+        "score",
+        "nmr_verdict",
+        "ms_verdict",
+        "main_ion_ppm_error",
+        "ms_purity",
+        "reasons",
+        "part_errors",
+        "chemist",
+    ]
     assert [r["well"] for r in rows] == ["A1", "A2", "A3", "A4", "B1", "B2", "H12"]
     by = {r["well"]: r for r in rows}
     assert by["A1"]["verdict"] == "consistent" and by["A1"]["nmr_verdict"] == "consistent"
@@ -240,7 +266,11 @@ def test_bad_wells_do_not_stop_the_plate(tmp_path, capsys, fake_pipeline):
     assert by["A2"]["nmr_verdict"] == "error" and "truncated FID" in by["A2"]["reasons"]
     assert by["A2"]["part_errors"].startswith("1H NMR: ") and "truncated FID" in by["A2"]["part_errors"]
     assert by["A3"]["verdict"] == "error" and by["A3"]["part_errors"] == "" and by["A1"]["part_errors"] == ""
-    assert by["H12"]["verdict"] == "consistent" and by["H12"]["nmr_verdict"] == "" and by["H12"]["ms_verdict"] == "consistent"
+    assert (
+        by["H12"]["verdict"] == "consistent"
+        and by["H12"]["nmr_verdict"] == ""
+        and by["H12"]["ms_verdict"] == "consistent"
+    )
 
     data = json.loads((out_dir / "results.json").read_text())
     assert data["schema"] == "verify-plate/1"
@@ -281,19 +311,22 @@ def _section(rep: Path, well: str) -> str:
     """The report section of one well, from its page."""
     html = _page(rep, well)
     start = html.index(f'id="well-{well}"')
-    return html[start:html.index("</section>", start)]
+    return html[start : html.index("</section>", start)]
 
 
 def test_partial_wells_keep_the_readable_part(tmp_path, capsys, fake_pipeline):
     """One unreadable data file of two: the well keeps the other's verdict (capped at suspicious, an
     inconsistent one kept), records the failed part; both unreadable stays an error."""
-    m = make_plate(tmp_path, [
-        ("A1", "good", BENZYL, "good", "good", ""),
-        ("A2", "nmr-bad", BENZYL, "corrupt", "good", ""),
-        ("A3", "ms-bad", BENZYL, "good", "corrupt", ""),
-        ("A4", "both-bad", BENZYL, "corrupt", "corrupt", ""),
-        ("A5", "wrong", BENZYL, "missing", "corrupt", ""),  # the NMR alone proves it wrong
-    ])
+    m = make_plate(
+        tmp_path,
+        [
+            ("A1", "good", BENZYL, "good", "good", ""),
+            ("A2", "nmr-bad", BENZYL, "corrupt", "good", ""),
+            ("A3", "ms-bad", BENZYL, "good", "corrupt", ""),
+            ("A4", "both-bad", BENZYL, "corrupt", "corrupt", ""),
+            ("A5", "wrong", BENZYL, "missing", "corrupt", ""),  # the NMR alone proves it wrong
+        ],
+    )
     rep = tmp_path / "rep"
     args = [str(m), "-o", str(rep), "--workers", "2", "-q"]
     code, out, _ = run(args, capsys)
@@ -336,8 +369,9 @@ def test_partial_wells_keep_the_readable_part(tmp_path, capsys, fake_pipeline):
 
 def test_partial_well_fails_the_plate_like_an_error(tmp_path, capsys, fake_pipeline):
     """--fail-on: an unreadable data file gives exit 2 whether it made its well an error or partial."""
-    m = make_plate(tmp_path, [("A1", "ok", BENZYL, "good", "good", ""),
-                              ("A2", "ms-bad", BENZYL, "good", "corrupt", "")])
+    m = make_plate(
+        tmp_path, [("A1", "ok", BENZYL, "good", "good", ""), ("A2", "ms-bad", BENZYL, "good", "corrupt", "")]
+    )
     args = [str(m), "-o", str(tmp_path / "r"), "--workers", "1", "-q"]
     assert run(args, capsys)[0] == 0
     assert run(args + ["--fail-on", "inconsistent"], capsys)[0] == 2
@@ -357,8 +391,13 @@ def test_partial_wells_on_real_data(tmp_path, capsys, samples):
         return d
 
     good, wrong = "boc_benzyl_diazepane", "fail_wrong_compound"
-    dirs = {"A1": copy(good, "A1"), "A2": copy(good, "A2"), "A3": copy(good, "A3"), "A4": copy(good, "A4"),
-            "A5": copy(wrong, "A5")}
+    dirs = {
+        "A1": copy(good, "A1"),
+        "A2": copy(good, "A2"),
+        "A3": copy(good, "A3"),
+        "A4": copy(good, "A4"),
+        "A5": copy(wrong, "A5"),
+    }
 
     def truncate(fid: Path):
         fid.write_bytes(fid.read_bytes()[:50_000])
@@ -400,8 +439,11 @@ def test_partial_wells_on_real_data(tmp_path, capsys, samples):
     assert str(dirs["A5"] / "nmr" / "1") in w["A5"]["part_errors"]["nmr"]
 
     rows = {r["well"]: r for r in csv.DictReader((rep / "results.csv").open())}
-    assert (rows["A2"]["verdict"], rows["A2"]["nmr_verdict"], rows["A2"]["ms_verdict"]) == \
-        ("suspicious", "error", "consistent")
+    assert (rows["A2"]["verdict"], rows["A2"]["nmr_verdict"], rows["A2"]["ms_verdict"]) == (
+        "suspicious",
+        "error",
+        "consistent",
+    )
     assert "truncated" in rows["A2"]["part_errors"] and rows["A1"]["part_errors"] == ""
     a2 = _section(rep, "A2")
     assert "part-error" in a2 and "truncated" in a2 and "<h3>HRMS" in a2 and "img" in a2
@@ -510,9 +552,11 @@ def test_find_data_in_dirs_by_id_well_and_title(tmp_path, capsys, fake_pipeline)
     ms = tmp_path / "ms"
     for f in ("VRF-1.mzML", "B1.mzML.gz", "x_VRF-3_pos.mzXML", "dup_A4.mzML", "VRF-4.mzML"):
         write(ms / f, "good")
-    m = write(tmp_path / "map" / "p.csv",
-              "well,compound_id,smiles\nA1,VRF-1,CCN\nB1,VRF-2,CCN\nC1,VRF-3,CCN\nA4,VRF-4,CCN\nD1,VRF-9,CCN\n"
-              "E1,VRF-6,CCN\nE2,VRF-7,CCN\n")
+    m = write(
+        tmp_path / "map" / "p.csv",
+        "well,compound_id,smiles\nA1,VRF-1,CCN\nB1,VRF-2,CCN\nC1,VRF-3,CCN\nA4,VRF-4,CCN\nD1,VRF-9,CCN\n"
+        "E1,VRF-6,CCN\nE2,VRF-7,CCN\n",
+    )
     from verify.plate.cli import build_jobs
 
     pm = read_plate_map(m)
@@ -535,8 +579,9 @@ def test_find_data_in_dirs_by_id_well_and_title(tmp_path, capsys, fake_pipeline)
     write(ms / "VRF-1_rerun" / "VRF-1.mzML", "good")
     jobs = {j.well: j for j in build_jobs(pm, nmr, ms, None, 5.0)}
     assert jobs["A1"].ms is None and "several LC-MS data sets" in jobs["A1"].error
-    code, out, _ = run([str(m), "--nmr-dir", str(nmr), "--ms-dir", str(ms), "-o", str(tmp_path / "r"),
-                        "--workers", "1", "-q"], capsys)
+    code, out, _ = run(
+        [str(m), "--nmr-dir", str(nmr), "--ms-dir", str(ms), "-o", str(tmp_path / "r"), "--workers", "1", "-q"], capsys
+    )
     assert code == 0 and "A1 VRF-1: error: several LC-MS data sets" in out
 
 
@@ -640,7 +685,9 @@ def test_demo_plate_runs_and_reports_every_well(tmp_path_factory):
     print(f"demo plate: {agree}/96 verdicts agree with truth.csv")
     html = (rep / "index.html").read_text()
     for w in rows:
-        assert f'href="wells/{rows[w]["well"]}.html"' in html and f'id="well-{rows[w]["well"]}"' in _page(rep, rows[w]["well"])
+        assert f'href="wells/{rows[w]["well"]}.html"' in html and f'id="well-{rows[w]["well"]}"' in _page(
+            rep, rows[w]["well"]
+        )
     assert len(html.encode()) < 1_000_000  # the overview only: the figures live on the wells' pages
 
 
@@ -710,8 +757,7 @@ def test_slow_well_times_out_and_is_retried_next_run(tmp_path, capsys, monkeypat
         return fake_check_compound(target, nmr=nmr, ms=ms, **kw)
 
     monkeypatch.setattr(verify.pipeline, "check_compound", slow_for_a2)
-    m = make_plate(tmp_path, [("A1", "VRF-1", BENZYL, "good", "good", ""),
-                              ("A2", "VRF-2", BENZYL, "good", "good", "")])
+    m = make_plate(tmp_path, [("A1", "VRF-1", BENZYL, "good", "good", ""), ("A2", "VRF-2", BENZYL, "good", "good", "")])
     args = [str(m), "-o", str(tmp_path / "r"), "--workers", "1", "-q", "--timeout", "0.5"]
     t0 = time.monotonic()
     code, out, _ = run(args, capsys)
@@ -740,9 +786,14 @@ def test_out_of_memory_or_timeout_in_one_part_is_the_whole_wells_transient_error
         return fake_check_compound(target, nmr=nmr, ms=ms, **kw)
 
     monkeypatch.setattr(verify.pipeline, "check_compound", flaky)
-    m = make_plate(tmp_path, [("A1", "VRF-1", BENZYL, "good", "good", ""),
-                              ("A2", "VRF-2", BENZYL, "good", "good", ""),
-                              ("A3", "VRF-3", BENZYL, "good", "good", "")])
+    m = make_plate(
+        tmp_path,
+        [
+            ("A1", "VRF-1", BENZYL, "good", "good", ""),
+            ("A2", "VRF-2", BENZYL, "good", "good", ""),
+            ("A3", "VRF-3", BENZYL, "good", "good", ""),
+        ],
+    )
     args = [str(m), "-o", str(tmp_path / "r"), "--workers", "1", "-q", "--timeout", "0.5"]
     code, out, _ = run(args, capsys)
     assert code == 0 and "3 wells: 1 consistent, 2 error" in out and "partial" not in out

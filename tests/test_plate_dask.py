@@ -16,7 +16,9 @@ distributed = pytest.importorskip("distributed", reason="the dask extra (distrib
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_spectra"
 WELLS = [  # (well, sample folder); the last has an NMR path that does not exist (an error part)
-    ("A1", "benzyl_diazepane"), ("A2", "boc_benzyl_diazepane"), ("B1", "fail_wrong_compound"),
+    ("A1", "benzyl_diazepane"),
+    ("A2", "boc_benzyl_diazepane"),
+    ("B1", "fail_wrong_compound"),
     ("B2", "methoxybenzyl_diazepane"),
 ]
 
@@ -57,9 +59,13 @@ def _comparable(w: dict) -> dict:
             res[part].pop("source", None)
             res[part].pop("timings", None)
             (res[part].get("processing") or {}).pop("timings", None)
-    return {"verdict": r["verdict"], "status": r["status"], "error": r.get("error"),
-            "findings": [(f["severity"], f["code"]) for f in res.get("findings", [])],
-            "peaks": [(p["ppm"], p["integral"], p["status"]) for p in (res.get("nmr") or {}).get("peaks", [])]}
+    return {
+        "verdict": r["verdict"],
+        "status": r["status"],
+        "error": r.get("error"),
+        "findings": [(f["severity"], f["code"]) for f in res.get("findings", [])],
+        "peaks": [(p["ppm"], p["integral"], p["status"]) for p in (res.get("nmr") or {}).get("peaks", [])],
+    }
 
 
 def test_cluster_gives_the_local_pool_records(tmp_path, cluster, capsys):

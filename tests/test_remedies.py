@@ -22,8 +22,15 @@ def _sps():
 
 
 def test_every_side_product_kind_has_a_sourced_remedy():
-    kinds = {sp.kind for sp in _sps()} | {"boc_not_removed", "over_alkylation", "alcohol", "aldehyde",
-                                          "starting_material", "dealkylation", "salt"}
+    kinds = {sp.kind for sp in _sps()} | {
+        "boc_not_removed",
+        "over_alkylation",
+        "alcohol",
+        "aldehyde",
+        "starting_material",
+        "dealkylation",
+        "salt",
+    }
     rows = {r["kind"]: r for r in table("remedies.tsv")}
     assert kinds <= set(rows)
     assert all(r["source"] and r["remedy"] for r in rows.values())
@@ -46,15 +53,21 @@ def test_a_warning_naming_a_side_product_gets_its_remedy_and_info_does_not():
 
 
 def test_codes_name_their_kind_and_each_kind_is_given_once():
-    found = [Finding("warning", "nmr.alcohol_byproduct", "a benzylic CH2OH signal at 4.68 ppm"),
-             Finding("warning", "ms.side_product", "named impurity: alcohol from aldehyde reduction [M+H]+")]
+    found = [
+        Finding("warning", "nmr.alcohol_byproduct", "a benzylic CH2OH signal at 4.68 ppm"),
+        Finding("warning", "ms.side_product", "named impurity: alcohol from aldehyde reduction [M+H]+"),
+    ]
     out = remedy_findings(found, _sps())
     assert [f.code for f in out] == ["remedy.alcohol"]
 
 
 def test_salt_and_impurities_from_their_amount():
-    out = remedy_findings([], _sps(), [{"name": "triethylamine", "mol_percent": 37.0},
-                                       {"name": "acetone", "mol_percent": 50.0}], salt_read=True)
+    out = remedy_findings(
+        [],
+        _sps(),
+        [{"name": "triethylamine", "mol_percent": 37.0}, {"name": "acetone", "mol_percent": 50.0}],
+        salt_read=True,
+    )
     assert [f.code for f in out] == ["remedy.salt", "remedy.impurity"]  # acetone: no remedy row
     assert "Et3N" in out[1].message
     few = remedy_findings([], _sps(), [{"name": "triethylamine", "mol_percent": 4.0}])
@@ -66,8 +79,9 @@ def _manifest() -> dict[str, dict]:
     return {r["sample"]: r for r in csv.DictReader(lines, delimiter="\t")}
 
 
-@pytest.mark.parametrize("sample,kind", [("fail_over_alkylation", "over_alkylation"),
-                                         ("fail_boc_not_removed", "boc_not_removed")])
+@pytest.mark.parametrize(
+    "sample,kind", [("fail_over_alkylation", "over_alkylation"), ("fail_boc_not_removed", "boc_not_removed")]
+)
 def test_failed_samples_carry_their_remedy_and_keep_their_verdict(sample, kind):
     from verify.pipeline import check_compound
 

@@ -42,13 +42,28 @@ class FakeNmr:
             "referencing": {"method": "TMS", "offset_ppm": 0.0},
             "processing": {"lb_hz": 0.3},
             "peaks": [
-                {"ppm": p.ppm, "range": [p.lo, p.hi], "multiplicity": p.multiplicity, "j_hz": p.j_hz,
-                 "integral": p.integral, "status": p.status, "assignment": p.assignment, "note": p.note}
+                {
+                    "ppm": p.ppm,
+                    "range": [p.lo, p.hi],
+                    "multiplicity": p.multiplicity,
+                    "j_hz": p.j_hz,
+                    "integral": p.integral,
+                    "status": p.status,
+                    "assignment": p.assignment,
+                    "note": p.note,
+                }
                 for p in self.peaks
             ],
             "groups": [
-                {"id": g.group.id, "n_h": g.group.n_h, "label": g.group.label, "window": [g.group.lo, g.group.hi],
-                 "found": g.found, "peak_ppm": g.peak_ppm, "integral": g.integral}
+                {
+                    "id": g.group.id,
+                    "n_h": g.group.n_h,
+                    "label": g.group.label,
+                    "window": [g.group.lo, g.group.hi],
+                    "found": g.found,
+                    "peak_ppm": g.peak_ppm,
+                    "integral": g.integral,
+                }
                 for g in self.groups
             ],
         }
@@ -71,8 +86,12 @@ class FakeMs:
     source: str = ""
 
     def to_dict(self):
-        ion = lambda i: {k: getattr(i, k) for k in ("name", "theoretical_mz", "found", "mz", "ppm_error",
-                                                     "intensity", "isotope_score")}
+        def ion(i):
+            return {
+                k: getattr(i, k)
+                for k in ("name", "theoretical_mz", "found", "mz", "ppm_error", "intensity", "isotope_score")
+            }
+
         return {
             "verdict": self.verdict,
             "source": self.source,
@@ -81,10 +100,16 @@ class FakeMs:
             "ms_purity": self.ms_purity,
             "main_ion": ion(self.main_ion) if self.main_ion else None,
             "ions": [ion(i) for i in self.ions],
-            "peaks": [{k: getattr(p, k) for k in ("mz", "intensity", "ppm_error", "status", "assignment", "note",
-                                                  "theoretical_mz", "rt_s")} for p in self.peaks],
-            "chromatographic_peaks": [{"mz": 150.1, "rt_s": 200.0, "area_share": 0.04, "status": "suspicious",
-                                       "assignment": ""}],
+            "peaks": [
+                {
+                    k: getattr(p, k)
+                    for k in ("mz", "intensity", "ppm_error", "status", "assignment", "note", "theoretical_mz", "rt_s")
+                }
+                for p in self.peaks
+            ],
+            "chromatographic_peaks": [
+                {"mz": 150.1, "rt_s": 200.0, "area_share": 0.04, "status": "suspicious", "assignment": ""}
+            ],
         }
 
 
@@ -97,19 +122,47 @@ def fake_nmr(target, path: str, mode: str = "good", n_points: int = 65536) -> Fa
         found = not (mode == "missing" and k == 0)
         if found:
             c = g.mid
-            y += g.n_h * 0.002 ** 2 / ((ppm - c) ** 2 + 0.002 ** 2)
-            peaks.append(SimpleNamespace(ppm=c, lo=c - 0.02, hi=c + 0.02, multiplicity=g.multiplicity or "s",
-                                         j_hz=[7.1] if g.multiplicity == "t" else [], integral=float(g.n_h),
-                                         status="consistent", assignment=f"{g.id} {g.label}", note=""))
-        groups.append(SimpleNamespace(group=g, found=found, peak_ppm=g.mid if found else None,
-                                      integral=float(g.n_h) if found else None))
-    for c, st, name, h in ((7.26, "solvent", "CHCl3", 0.3), (0.0, "solvent", "TMS", 12.0),
-                           (2.05, "impurity", "ethyl acetate", 0.4), (5.3, "suspicious", "", 0.5)):
+            y += g.n_h * 0.002**2 / ((ppm - c) ** 2 + 0.002**2)
+            peaks.append(
+                SimpleNamespace(
+                    ppm=c,
+                    lo=c - 0.02,
+                    hi=c + 0.02,
+                    multiplicity=g.multiplicity or "s",
+                    j_hz=[7.1] if g.multiplicity == "t" else [],
+                    integral=float(g.n_h),
+                    status="consistent",
+                    assignment=f"{g.id} {g.label}",
+                    note="",
+                )
+            )
+        groups.append(
+            SimpleNamespace(
+                group=g, found=found, peak_ppm=g.mid if found else None, integral=float(g.n_h) if found else None
+            )
+        )
+    for c, st, name, h in (
+        (7.26, "solvent", "CHCl3", 0.3),
+        (0.0, "solvent", "TMS", 12.0),
+        (2.05, "impurity", "ethyl acetate", 0.4),
+        (5.3, "suspicious", "", 0.5),
+    ):
         if st == "suspicious" and mode == "good":
             continue
-        y += h * 0.002 ** 2 / ((ppm - c) ** 2 + 0.002 ** 2)
-        peaks.append(SimpleNamespace(ppm=c, lo=c - 0.01, hi=c + 0.01, multiplicity="s", j_hz=[], integral=h,
-                                     status=st, assignment=name, note=""))
+        y += h * 0.002**2 / ((ppm - c) ** 2 + 0.002**2)
+        peaks.append(
+            SimpleNamespace(
+                ppm=c,
+                lo=c - 0.01,
+                hi=c + 0.01,
+                multiplicity="s",
+                j_hz=[],
+                integral=h,
+                status=st,
+                assignment=name,
+                note="",
+            )
+        )
     findings = []
     if mode == "missing":
         findings.append(Finding("error", "nmr.group_missing", f"expected {exp.h_groups[0].label} not found"))
@@ -122,30 +175,78 @@ def fake_nmr(target, path: str, mode: str = "good", n_points: int = 65536) -> Fa
 def fake_ms(exp, path: str, mode: str = "good") -> FakeMs:
     mh = exp.ion("[M+H]+") or exp.ions[0]
     rt = np.linspace(0, 300, 600)
-    eic = SimpleNamespace(rt_s=rt, intensity=1e6 * np.exp(-0.5 * ((rt - 150) / 3) ** 2), ion=mh.name, apex_s=150.0,
-                          start_s=140.0, end_s=160.0)
+    eic = SimpleNamespace(
+        rt_s=rt,
+        intensity=1e6 * np.exp(-0.5 * ((rt - 150) / 3) ** 2),
+        ion=mh.name,
+        apex_s=150.0,
+        start_s=140.0,
+        end_s=160.0,
+    )
     ions, peaks = [], []
     for i in exp.ions:
         found = i.name in ("[M+H]+", "[M+Na]+") and mode != "absent"
-        ions.append(SimpleNamespace(name=i.name, theoretical_mz=i.mz, found=found, mz=i.mz * (1 + 1.2e-6) if found else None,
-                                    ppm_error=1.2 if found else None, intensity=1e6 if found else None,
-                                    isotope_score=0.97 if found else None))
+        ions.append(
+            SimpleNamespace(
+                name=i.name,
+                theoretical_mz=i.mz,
+                found=found,
+                mz=i.mz * (1 + 1.2e-6) if found else None,
+                ppm_error=1.2 if found else None,
+                intensity=1e6 if found else None,
+                isotope_score=0.97 if found else None,
+            )
+        )
         if found:
-            peaks.append(SimpleNamespace(mz=i.mz * (1 + 1.2e-6), intensity=1e6 if i.name == "[M+H]+" else 1e5,
-                                         ppm_error=1.2, status="consistent", assignment=i.name, note="",
-                                         theoretical_mz=i.mz, rt_s=150.0))
-    peaks.append(SimpleNamespace(mz=391.2591, intensity=2e5, ppm_error=None, status="impurity",
-                                 assignment="Boc not removed", note="", theoretical_mz=None, rt_s=150.0))
+            peaks.append(
+                SimpleNamespace(
+                    mz=i.mz * (1 + 1.2e-6),
+                    intensity=1e6 if i.name == "[M+H]+" else 1e5,
+                    ppm_error=1.2,
+                    status="consistent",
+                    assignment=i.name,
+                    note="",
+                    theoretical_mz=i.mz,
+                    rt_s=150.0,
+                )
+            )
+    peaks.append(
+        SimpleNamespace(
+            mz=391.2591,
+            intensity=2e5,
+            ppm_error=None,
+            status="impurity",
+            assignment="Boc not removed",
+            note="",
+            theoretical_mz=None,
+            rt_s=150.0,
+        )
+    )
     mz = np.sort(np.r_[np.random.default_rng(1).uniform(100, 600, 300), [p.mz for p in peaks]])
     inten = np.where(np.isin(mz, [p.mz for p in peaks]), 0, np.random.default_rng(2).uniform(1e3, 3e4, len(mz)))
     for p in peaks:
         inten[np.searchsorted(mz, p.mz)] = p.intensity
-    iso = [{"label": lab, "mz": mh.mz + k * 1.00336, "theoretical": t, "observed": t * (1.03 if k else 1.0)}
-           for k, (lab, t) in enumerate((("M", 1.0), ("M+1", 0.195), ("M+2", 0.022)))]
+    iso = [
+        {"label": lab, "mz": mh.mz + k * 1.00336, "theoretical": t, "observed": t * (1.03 if k else 1.0)}
+        for k, (lab, t) in enumerate((("M", 1.0), ("M+1", 0.195), ("M+2", 0.022)))
+    ]
     findings = [] if mode == "good" else [Finding("error", "ms.no_ion", "no expected ion found")]
     main = next((i for i in ions if i.found), None)
-    return FakeMs(verdict_from_findings(findings), findings, exp, peaks, ions, 150.0, 0.97, 0.91, main, eic,
-                  (mz, inten), iso, source=path)
+    return FakeMs(
+        verdict_from_findings(findings),
+        findings,
+        exp,
+        peaks,
+        ions,
+        150.0,
+        0.97,
+        0.91,
+        main,
+        eic,
+        (mz, inten),
+        iso,
+        source=path,
+    )
 
 
 def fake_check_compound(target, nmr=None, ms=None, solvent=None, ppm=5.0):
@@ -240,8 +341,15 @@ def test_ms_panels():
     assert "EIC [M+H]+" in svg and "Isotope pattern" in svg and "Spectrum at the apex" in svg
     assert "Boc not removed" in svg and "391.2591" in svg  # labels keep their decimals
     # parts may be missing
-    svg2 = ms_panels_svg(SimpleNamespace(eic=None, apex_spectrum=None, isotope_comparison=[{"label": "M",
-                                         "theoretical": 1.0, "observed": None}], ions=[], peaks=[]))
+    svg2 = ms_panels_svg(
+        SimpleNamespace(
+            eic=None,
+            apex_spectrum=None,
+            isotope_comparison=[{"label": "M", "theoretical": 1.0, "observed": None}],
+            ions=[],
+            peaks=[],
+        )
+    )
     assert "no chromatographic peak" in svg2
     assert ms_panels_svg(SimpleNamespace(eic=None, apex_spectrum=None, isotope_comparison=[])) is None
 
@@ -263,7 +371,7 @@ def test_compound_html_is_self_contained_and_complete():
     assert "expected" in html and "not found" in html  # finding in words
     assert "Observed peaks" in html and "Expected groups and integrals" in html
     assert "Expected ions" in html and "[M+H]+" in html
-    assert 'vd-inconsistent' in html
+    assert "vd-inconsistent" in html
 
 
 def test_compound_html_without_data_shows_expectation():
@@ -301,16 +409,30 @@ def test_csv_row_and_reasons():
     from verify.report.tables import CSV_COLUMNS, csv_header, csv_row
 
     r = _result("suspicious")
-    rec = {"well": "B3", "compound_id": "VRF-1", "smiles": BOC_BENZYL, "verdict": r.verdict,
-           "result": json.loads(json.dumps(r.to_dict())), "extra": {"chemist": "AB", "verdict": "x"}}
+    rec = {
+        "well": "B3",
+        "compound_id": "VRF-1",
+        "smiles": BOC_BENZYL,
+        "verdict": r.verdict,
+        "result": json.loads(json.dumps(r.to_dict())),
+        "extra": {"chemist": "AB", "verdict": "x"},
+    }
     row = csv_row(rec, ["chemist", "verdict"])
     assert list(row) == csv_header(["chemist", "verdict"]) == CSV_COLUMNS + ["chemist", "map_verdict"]
     assert row["verdict"] == "suspicious" and row["nmr_verdict"] == "suspicious" and row["ms_verdict"] == "consistent"
     assert row["main_ion_ppm_error"] == "1.20" and row["ms_purity"] == "0.910"
     assert "unexplained singlet" in row["reasons"]
     assert row["chemist"] == "AB" and row["map_verdict"] == "x"
-    err = csv_row({"well": "C1", "compound_id": "X", "smiles": "C1CC", "verdict": "error",
-                   "error": "well C1: invalid SMILES 'C1CC'"}, [])
+    err = csv_row(
+        {
+            "well": "C1",
+            "compound_id": "X",
+            "smiles": "C1CC",
+            "verdict": "error",
+            "error": "well C1: invalid SMILES 'C1CC'",
+        },
+        [],
+    )
     assert err["verdict"] == "error" and "invalid SMILES" in err["reasons"] and err["nmr_verdict"] == ""
 
 
@@ -320,10 +442,23 @@ def test_plate_html_grid_counts_and_sections():
     r = _result()
     d = json.loads(json.dumps(r.to_dict()))
     recs = [
-        {"well": "A1", "compound_id": "VRF-1", "smiles": BOC_BENZYL, "verdict": "consistent", "result": d,
-         "fragment": compound_section(r, well="A1", compound_id="VRF-1", data=d)},
-        {"well": "H12", "compound_id": "VRF-2", "smiles": "C1C", "verdict": "error", "error": "invalid SMILES",
-         "result": None, "fragment": None},
+        {
+            "well": "A1",
+            "compound_id": "VRF-1",
+            "smiles": BOC_BENZYL,
+            "verdict": "consistent",
+            "result": d,
+            "fragment": compound_section(r, well="A1", compound_id="VRF-1", data=d),
+        },
+        {
+            "well": "H12",
+            "compound_id": "VRF-2",
+            "smiles": "C1C",
+            "verdict": "error",
+            "error": "invalid SMILES",
+            "result": None,
+            "fragment": None,
+        },
     ]
     html = plate_html({"name": "P1", "rows": "ABCDEFGH", "cols": 12, "map": "p.csv"}, recs)
     assert html.count('<td class="empty"') == 94
@@ -358,7 +493,9 @@ def test_text_findings_name_the_technique_that_raised_them():
     assert any(f["code"].startswith("nmr.") and f["severity"] != "info" for f in data["findings"])
     for ln, f in zip(after, data["findings"]):
         assert ln.startswith(f"  [{f['severity']}] ")
-        assert ("] 1H NMR: " in ln) == f["code"].startswith("nmr.") and ("] HRMS: " in ln) == f["code"].startswith("ms.")
+        assert ("] 1H NMR: " in ln) == f["code"].startswith("nmr.") and ("] HRMS: " in ln) == f["code"].startswith(
+            "ms."
+        )
 
 
 # ------------------------------------------------------------------------------------ readable figures
@@ -402,9 +539,9 @@ def test_spread_labels_never_overlap():
 
 
 def _nmr_info(r):
-    from verify.report.plots import nmr_figure
-
     from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from verify.report.plots import nmr_figure
 
     fig, info = nmr_figure(r.nmr)
     FigureCanvasAgg(fig).draw()  # the real text extents
@@ -435,9 +572,19 @@ def test_nmr_integral_labels_do_not_overlap():
     r = _result("suspicious")
     # crowd the aromatic region: seven more integrated multiplets within 0.25 ppm
     for k in range(7):
-        r.nmr.peaks.append(SimpleNamespace(ppm=7.12 + 0.035 * k, lo=7.11 + 0.035 * k, hi=7.13 + 0.035 * k,
-                                           multiplicity="m", j_hz=[], integral=1.0 + k / 10, status="impurity",
-                                           assignment="", note=""))
+        r.nmr.peaks.append(
+            SimpleNamespace(
+                ppm=7.12 + 0.035 * k,
+                lo=7.11 + 0.035 * k,
+                hi=7.13 + 0.035 * k,
+                multiplicity="m",
+                j_hz=[],
+                integral=1.0 + k / 10,
+                status="impurity",
+                assignment="",
+                note="",
+            )
+        )
     fig, info = _nmr_info(r)
     labels = info["integral_labels"]
     integrated = [p for p in r.nmr.peaks if p.status != "solvent"]
@@ -459,6 +606,7 @@ def test_nmr_integral_labels_do_not_overlap():
 
 def _sample_ms(name):
     from conftest import SAMPLES
+
     from verify.ms.check import check_ms
 
     d = SAMPLES / name
@@ -494,8 +642,9 @@ def test_target_absent_shows_the_main_peak_spectrum():
     svg = ms_panels_svg(ms)
     assert "Spectrum of the main peak" in svg and "the target is not detected" in svg
     assert "unexplained m/z" in svg  # the run's peaks are marked on the chromatogram
-    tgt = read_target((Path(__file__).parents[1] / "sample_spectra/fail_missing_in_lcms/compound.smi")
-                      .read_text().split()[0])
+    tgt = read_target(
+        (Path(__file__).parents[1] / "sample_spectra/fail_missing_in_lcms/compound.smi").read_text().split()[0]
+    )
     html = compound_section(CompoundResult(tgt, ms.expectation, None, ms, []))
     assert "nothing to plot" not in html and len(_svg_images(html)) == 2
 

@@ -10,14 +10,25 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from verify.score import (SCORE_CUTS, ScoreCuts, band_score, compound_score, ms_quality_terms, nmr_quality_terms,
-                          quality, verdict_for)
+from verify.score import (
+    SCORE_CUTS,
+    ScoreCuts,
+    band_score,
+    compound_score,
+    ms_quality_terms,
+    nmr_quality_terms,
+    quality,
+    verdict_for,
+)
 
 SAMPLES = Path(__file__).resolve().parents[1] / "sample_spectra"
 
 
-@given(band=st.sampled_from(["consistent", "suspicious", "inconsistent"]), n=st.integers(0, 30),
-       q=st.floats(-1, 2) | st.just(float("nan")) | st.just(float("inf")))
+@given(
+    band=st.sampled_from(["consistent", "suspicious", "inconsistent"]),
+    n=st.integers(0, 30),
+    q=st.floats(-1, 2) | st.just(float("nan")) | st.just(float("inf")),
+)
 def test_the_verdict_cut_from_the_score_is_the_findings_band(band, n, q):
     s = band_score(band, n, q)
     assert 0.0 <= s <= 1.0

@@ -87,8 +87,15 @@ def test_hill_formula_order():
 
 @pytest.mark.parametrize(
     "smiles",
-    [BOC_DIAZEPANE, BENZYL_DIAZEPANE, BOC_BENZYL, "C1CNCCNC1", "CC(=O)Oc1ccccc1C(=O)O",
-     "O=C(c1ccccc1)N1CCCN(Cc2ccc(F)cc2)CC1", "OC[C@H]1O[C@H](O)[C@H](O)[C@@H](O)[C@@H]1O"],
+    [
+        BOC_DIAZEPANE,
+        BENZYL_DIAZEPANE,
+        BOC_BENZYL,
+        "C1CNCCNC1",
+        "CC(=O)Oc1ccccc1C(=O)O",
+        "O=C(c1ccccc1)N1CCCN(Cc2ccc(F)cc2)CC1",
+        "OC[C@H]1O[C@H](O)[C@H](O)[C@@H](O)[C@@H]1O",
+    ],
 )
 def test_group_counts_sum_to_formula_h(smiles):
     e = build_expectation(read_target(smiles))
@@ -206,6 +213,7 @@ def test_side_products_for_deprotected_benzyl_diazepane():
 
 # --- free alpha-amino acids (zwitterions in D2O) -------------------------------------------------------
 
+
 def _groups(smiles, solvent):
     return build_expectation(read_target(smiles), solvent).h_groups
 
@@ -270,6 +278,7 @@ def test_amine_ch2_in_d2o_allows_the_protonated_amine():
 
 # --- aromatic solvents (ASIS) ---------------------------------------------------------------------------
 
+
 def test_c6d6_windows_widen_by_the_documented_margins():
     # ethyl acetate, Fulmer 2010 Table 1: CDCl3 2.05/4.12/1.26, C6D6 1.65/3.89/0.92
     cd = {g.label: g for g in _groups("CC(=O)OCC", "CDCl3")}
@@ -321,8 +330,11 @@ def test_bicyclic_ch2_near_aryl_gets_higher_upper_edge():
     mol = Chem.MolFromSmiles(FENCHYL_THIAZOLE)
     # the methano bridge C7 (between the two bridgeheads) and C6 (next to the methyl bridgehead)
     ri = mol.GetRingInfo()
-    bridge = next(a.GetIdx() for a in mol.GetAtoms()
-                  if a.GetTotalNumHs() == 2 and all(ri.NumAtomRings(n.GetIdx()) == 2 for n in a.GetNeighbors()))
+    bridge = next(
+        a.GetIdx()
+        for a in mol.GetAtoms()
+        if a.GetTotalNumHs() == 2 and all(ri.NumAtomRings(n.GetIdx()) == 2 for n in a.GetNeighbors())
+    )
     assert len(near) == 2 and sum(g.n_h for g in near) == 4
     # NMReDATA assignment of this compound: H-7 at 2.73 (d, 2J 10 Hz) and 1.34
     g7 = next(g for g in near if bridge in g.atoms)
@@ -339,8 +351,15 @@ def test_rigid_bicyclic_ch2_reaches_its_deshielded_h():
     # cocaine H-4ax 2.45 / H-4eq 1.73 (NMReDATA, cheminfo nmr-dataset1): the tropane C4 window reaches 2.45;
     # the same CH2 in an open-chain analogue (no rigid ring) does not
     mol = Chem.MolFromSmiles(COCAINE)
-    c4 = next(a.GetIdx() for a in mol.GetAtoms() if a.GetTotalNumHs() == 2 and a.IsInRing()
-              and any(n.GetTotalNumHs() == 1 and any(x.GetSymbol() == "O" for x in n.GetNeighbors()) for n in a.GetNeighbors()))
+    c4 = next(
+        a.GetIdx()
+        for a in mol.GetAtoms()
+        if a.GetTotalNumHs() == 2
+        and a.IsInRing()
+        and any(
+            n.GetTotalNumHs() == 1 and any(x.GetSymbol() == "O" for x in n.GetNeighbors()) for n in a.GetNeighbors()
+        )
+    )
     g4 = next(g for g in _groups(COCAINE, "CDCl3") if c4 in g.atoms)
     assert g4.lo <= 1.73 and 2.45 <= g4.hi + 0.10  # (+ the comparison's in-window slack)
     open_chain = _groups("COC(=O)C(CCN(C)C)C(OC(=O)c1ccccc1)CC(C)N(C)C", "CDCl3")
@@ -382,7 +401,11 @@ def test_peptide_residue_alpha_windows():
 
 @pytest.mark.parametrize(
     "smiles,beta",
-    [("CC(C)C[C@H](N)C(=O)O", (1.70,)), ("N[C@@H](CCC(=O)O)C(=O)O", (2.05, 2.12)), ("OC(=O)[C@@H]1CCCN1", (2.02, 2.34))],
+    [
+        ("CC(C)C[C@H](N)C(=O)O", (1.70,)),
+        ("N[C@@H](CCC(=O)O)C(=O)O", (2.05, 2.12)),
+        ("OC(=O)[C@@H]1CCCN1", (2.02, 2.34)),
+    ],
 )
 def test_alkyl_beta_ch2_of_amino_acids_in_d2o(smiles, beta):
     # HMDB0000687 leucine 1.70, HMDB0000148 glutamate 2.05/2.12, HMDB0000162 proline 2.02/2.34
@@ -393,6 +416,7 @@ def test_alkyl_beta_ch2_of_amino_acids_in_d2o(smiles, beta):
 
 
 # --- the windows on real spectra: the structure's own rules must not let a close analogue pass -------------
+
 
 @pytest.mark.realdata
 @pytest.mark.parametrize(
@@ -444,8 +468,10 @@ def test_permanent_cation_is_seen_as_itself_not_protonated():
     assert by["[M]+"].priority == 1
 
 
-@pytest.mark.parametrize("smiles,n_ammonium", [("c1ccc(CN2CCCNCC2)cc1", 0), ("c1ccc(CN2CCC[NH2+]CC2)cc1", 1),
-                                               ("c1ccc(C[NH+]2CCC[NH2+]CC2)cc1", 2)])
+@pytest.mark.parametrize(
+    "smiles,n_ammonium",
+    [("c1ccc(CN2CCCNCC2)cc1", 0), ("c1ccc(CN2CCC[NH2+]CC2)cc1", 1), ("c1ccc(C[NH+]2CCC[NH2+]CC2)cc1", 2)],
+)
 def test_ring_c6_window_moves_downfield_with_each_ammonium_nitrogen(smiles, n_ammonium):
     from verify.structure.diazepane import find_diazepanes
 
@@ -469,7 +495,10 @@ def test_ammonium_ring_ch2_window_in_d2o_is_its_own_and_the_free_base_falls_back
     assert c2.window("d2o") == pytest.approx((3.10, 3.70))
     assert c2.window("dmso") == pytest.approx((3.05, 3.50)) and c2.window("cd3od") == c2.window("dmso")
     assert c2.window("cdcl3") == pytest.approx((3.10, 3.60))
-    assert not (c2.window("dmso")[0] <= 3.62 <= c2.window("dmso")[1]) and c2.window("d2o")[0] <= 3.62 <= c2.window("d2o")[1]
+    assert (
+        not (c2.window("dmso")[0] <= 3.62 <= c2.window("dmso")[1])
+        and c2.window("d2o")[0] <= 3.62 <= c2.window("d2o")[1]
+    )
     w = RuleShiftPredictor().predict(Chem.AddHs(salt), "d2o")
     assert (w[c2.atom_idx].lo, w[c2.atom_idx].hi) == pytest.approx((3.10, 3.70))
     # a ring N without a D2O row (the free base's N-benzyl side) keeps the DMSO-d6 window in D2O
@@ -488,8 +517,10 @@ def test_coupling_partners_come_from_the_graph_with_the_tables_j_ranges():
     groups = {g.label: g for g in expected_groups(mol, "cdcl3", RuleShiftPredictor())}
     by_id = {g.id: g for g in groups.values()}
     aro = [g for g in groups.values() if g.label.startswith("aromatic")]
-    assert len(aro) == 2 and all([(c.partner, c.kind) for c in g.couplings] ==
-                                 [(next(h.id for h in aro if h is not g), "aromatic ortho")] for g in aro)
+    assert len(aro) == 2 and all(
+        [(c.partner, c.kind) for c in g.couplings] == [(next(h.id for h in aro if h is not g), "aromatic ortho")]
+        for g in aro
+    )
     c6 = next(g for g in groups.values() if "C6H2" in g.label)
     assert sorted(by_id[c.partner].label[:13] for c in c6.couplings) == ["diazepane C5H", "diazepane C7H"]
     assert all(c.kind == "vicinal sp3" and (c.j_lo_hz, c.j_hi_hz) == j_ranges()["vicinal sp3"] for c in c6.couplings)

@@ -158,8 +158,11 @@ def test_text_report_fits_100_columns_verdict_first_and_verbose_adds_the_expecta
     assert code == 0 and max(len(ln) for ln in out.splitlines()) <= 100
     lines = out.splitlines()
     verdict = next(i for i, ln in enumerate(lines) if ln.startswith("Verdict: CONSISTENT"))
-    assert verdict < next(i for i, ln in enumerate(lines) if ln.startswith("1H NMR: ")) \
+    assert (
+        verdict
+        < next(i for i, ln in enumerate(lines) if ln.startswith("1H NMR: "))
         < next(i for i, ln in enumerate(lines) if ln.startswith("HRMS: "))
+    )
     assert "Expected 1H groups" not in out and "ms_purity" not in out and "isotope_score" not in out
     assert "MS purity (ion current): 100 %" in out and "retention time: 2.04 min" in out
     code, full, _ = run_cli(argv + ["--verbose"], capsys)

@@ -37,12 +37,15 @@ def test_long_literal_smiles_is_not_taken_for_a_file_name():
     assert t.mol.GetNumHeavyAtoms() == 122 and t.source == "literal"
 
 
-@pytest.mark.parametrize("smiles,reason", [
-    ("CC(C", "extra open parentheses"),
-    ("C1CC", "unclosed ring"),
-    ("C(C)(C)(C)(C)C", "valence"),
-    ("CXC", "syntax error"),
-])
+@pytest.mark.parametrize(
+    "smiles,reason",
+    [
+        ("CC(C", "extra open parentheses"),
+        ("C1CC", "unclosed ring"),
+        ("C(C)(C)(C)(C)C", "valence"),
+        ("CXC", "syntax error"),
+    ],
+)
 def test_invalid_smiles_says_what_rdkit_found(smiles, reason, capfd):
     with pytest.raises(InputError) as ei:
         read_target(smiles)
@@ -78,7 +81,7 @@ def test_many_fragments_and_huge_structures_are_refused_quickly():
 def test_latin1_molfile_is_read_and_binary_is_refused(tmp_path):
     block = Chem.MolToMolBlock(Chem.MolFromSmiles("CCO"))
     p = tmp_path / "ethanol.mol"
-    p.write_bytes(("Éthanol (échantillon)" + block[block.index("\n"):]).encode("latin-1"))
+    p.write_bytes(("Éthanol (échantillon)" + block[block.index("\n") :]).encode("latin-1"))
     t = read_target(str(p))
     assert t.name == "Éthanol (échantillon)" and t.smiles == "CCO"
     b = tmp_path / "junk.sdf"

@@ -62,8 +62,9 @@ def test_reference_override_and_missing_table(tmp_path, monkeypatch):
     text = (tmp_path / "adducts.tsv").read_text(encoding="utf-8")
     default = reference.table_version("adducts.tsv")
     assert default and f"# version: {default}" in text
-    (tmp_path / "adducts.tsv").write_text(text.replace(f"# version: {default}", "# version: 99 (override)"),
-                                          encoding="utf-8")
+    (tmp_path / "adducts.tsv").write_text(
+        text.replace(f"# version: {default}", "# version: 99 (override)"), encoding="utf-8"
+    )
     (tmp_path / "solvents.tsv").unlink()
     monkeypatch.setenv("VERIFY_REFERENCE", str(tmp_path))
     assert reference.table_version("adducts.tsv") == "99 (override)"
@@ -85,13 +86,21 @@ def _outer_site_dirs() -> list[str]:
     """The site-packages folders on this interpreter's path (where the dependencies are), nothing else: the
     checkout's src/ (editable install or PYTHONPATH) is left out; a venv inside the checkout (.ci/run makes
     one there) is kept."""
-    return [p for p in dict.fromkeys(sys.path) if Path(p).name in ("site-packages", "dist-packages")
-            and Path(p).is_dir() and not Path(p).resolve().is_relative_to((ROOT / "src").resolve())]
+    return [
+        p
+        for p in dict.fromkeys(sys.path)
+        if Path(p).name in ("site-packages", "dist-packages")
+        and Path(p).is_dir()
+        and not Path(p).resolve().is_relative_to((ROOT / "src").resolve())
+    ]
 
 
 def _clean_env(cache_dir: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONPATH", "VERIFY_REFERENCE", "VERIFY_SAMPLE_SPECTRA", "PYTHONHOME", "VIRTUAL_ENV")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("PYTHONPATH", "VERIFY_REFERENCE", "VERIFY_SAMPLE_SPECTRA", "PYTHONHOME", "VIRTUAL_ENV")
+    }
     env["VERIFY_CACHE_DIR"] = cache_dir
     return env
 
@@ -105,8 +114,12 @@ def test_wheel_installs_and_runs_without_checkout(tmp_path):
 
     # 1. sdist, then the wheel from the sdist (python -m build's default), offline.
     dist = tmp_path / "dist"
-    r = subprocess.run([sys.executable, "-m", "build", "--no-isolation", "--outdir", str(dist), str(ROOT)],
-                       capture_output=True, text=True, timeout=600)
+    r = subprocess.run(
+        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(dist), str(ROOT)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     wheels = list(dist.glob("verify-*.whl"))
     assert len(wheels) == 1 and list(dist.glob("verify-*.tar.gz")), list(dist.iterdir())
@@ -127,14 +140,34 @@ def test_wheel_installs_and_runs_without_checkout(tmp_path):
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=300)
     py = venv / "bin" / "python"
-    site = subprocess.run([str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-                          capture_output=True, text=True, check=True).stdout.strip()
+    site = subprocess.run(
+        [str(py), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     env = _clean_env(os.environ.get("VERIFY_CACHE_DIR") or str(tmp_path / "cache"))
     # --force-reinstall: a verify already visible to pip (src/verify.egg-info, written by the build) is no
     # reason to skip the wheel.
-    r = subprocess.run([sys.executable, "-m", "pip", "--python", str(py), "install", "--no-index", "--no-deps",
-                        "--force-reinstall", "--quiet", str(wheel)], env=env, capture_output=True, text=True,
-                       timeout=600)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(py),
+            "install",
+            "--no-index",
+            "--no-deps",
+            "--force-reinstall",
+            "--quiet",
+            str(wheel),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-3000:]
     # After the install, for the same reason (this venv's editable verify would be visible to pip).
     Path(site, "_outer_dependencies.pth").write_text("\n".join(_outer_site_dirs()) + "\n")
@@ -143,12 +176,17 @@ def test_wheel_installs_and_runs_without_checkout(tmp_path):
     work.mkdir()
 
     def run(*args, timeout=600):
-        return subprocess.run([str(a) for a in args], cwd=work, env=env, capture_output=True, text=True,
-                              timeout=timeout)
+        return subprocess.run(
+            [str(a) for a in args], cwd=work, env=env, capture_output=True, text=True, timeout=timeout
+        )
 
     # 3. The imported package and its tables live in the new venv, not in the checkout.
-    r = run(py, "-c", "import json, sys, verify, verify.reference as ref, verify.samples.tables as t; "
-                      "print(json.dumps([verify.__file__, str(ref.reference_dir()), str(t.compounds_path()), sys.path]))")
+    r = run(
+        py,
+        "-c",
+        "import json, sys, verify, verify.reference as ref, verify.samples.tables as t; "
+        "print(json.dumps([verify.__file__, str(ref.reference_dir()), str(t.compounds_path()), sys.path]))",
+    )
     assert r.returncode == 0, r.stderr
     mod, tables, compounds, path = json.loads(r.stdout)
     venv_real = venv.resolve()
@@ -156,15 +194,25 @@ def test_wheel_installs_and_runs_without_checkout(tmp_path):
         assert Path(f).resolve().is_relative_to(venv_real), f
         assert not Path(f).resolve().is_relative_to(ROOT.resolve()), f
     # nothing of the checkout's sources on the path (a venv inside the checkout, as .ci/run makes, may be)
-    assert not any(p and (Path(p).resolve() == ROOT.resolve()
-                          or Path(p).resolve().is_relative_to((ROOT / "src").resolve())) for p in path), path
+    assert not any(
+        p and (Path(p).resolve() == ROOT.resolve() or Path(p).resolve().is_relative_to((ROOT / "src").resolve()))
+        for p in path
+    ), path
 
     # 4. One compound: SMILES + the bundled sample FID and mzML, through the installed console script.
     manifest = _manifest()
     sample = "boc_benzyl_diazepane"
     d = SAMPLES / sample
-    r = run(venv / "bin" / "verify", manifest[sample]["smiles"], "--nmr", d / "nmr", "--ms", d / "ms.mzML",
-            "--format", "json")
+    r = run(
+        venv / "bin" / "verify",
+        manifest[sample]["smiles"],
+        "--nmr",
+        d / "nmr",
+        "--ms",
+        d / "ms.mzML",
+        "--format",
+        "json",
+    )
     assert r.stdout, r.stderr
     res = json.loads(r.stdout)
     assert res["verdict"] == manifest[sample]["expected_overall"], res["findings"]

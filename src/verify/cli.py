@@ -19,16 +19,8 @@ import argparse
 import sys
 
 from . import __version__
-from .errors import EXIT_DATAERR, EXIT_USAGE, VERDICT_EXIT, InputError, UsageError, VerifyError
+from .errors import EXIT_DATAERR, VERDICT_EXIT, UsageError, UsageErrorParser, VerifyError
 from .limits import CheckCrashed, LimitExceeded, add_limit_options, check_limit_options, run_limited
-
-
-class UsageErrorParser(argparse.ArgumentParser):
-    """argparse that reports a bad command line as UsageError (exit 64) instead of exiting 2."""
-
-    def error(self, message):  # argparse would exit 2, which is our "inconsistent"
-        # one "verify: error:" prefix (main prints it); the command to ask for help instead of its name again
-        raise UsageError(f"{message} (see '{self.prog} --help')")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,17 +42,29 @@ def build_parser() -> argparse.ArgumentParser:
         "plates: verify plate MAP --help",
     )
     p.add_argument("target", metavar="TARGET", help="structure: .smi/.smiles, .mol/.sdf, or a literal SMILES")
-    p.add_argument("--nmr", metavar="PATH", help="raw 1H FID: Bruker folder or fid, Varian .fid folder, JCAMP-DX, "
-                   "JEOL .jdf, Magritek Spinsolve/Kea folder")
-    p.add_argument("--ms", metavar="PATH", help="LC-MS or infusion run as mzML or mzXML (.mzML, .mzML.gz, .mzXML, "
-                   ".mzXML.gz)")
+    p.add_argument(
+        "--nmr",
+        metavar="PATH",
+        help="raw 1H FID: Bruker folder or fid, Varian .fid folder, JCAMP-DX, JEOL .jdf, Magritek Spinsolve/Kea folder",
+    )
+    p.add_argument(
+        "--ms", metavar="PATH", help="LC-MS or infusion run as mzML or mzXML (.mzML, .mzML.gz, .mzXML, .mzXML.gz)"
+    )
     p.add_argument("--solvent", metavar="NAME", help="NMR solvent (overrides the file's; default CDCl3 without NMR)")
     p.add_argument("--ppm", type=float, default=5.0, help="HRMS m/z tolerance in ppm (default 5)")
-    p.add_argument("--format", choices=("text", "json", "html", "pdf"), default="text",
-                   help="text (default), json, html, or pdf (the HTML page printed by headless Chromium, A4)")
+    p.add_argument(
+        "--format",
+        choices=("text", "json", "html", "pdf"),
+        default="text",
+        help="text (default), json, html, or pdf (the HTML page printed by headless Chromium, A4)",
+    )
     p.add_argument("-o", "--output", metavar="FILE", help="write the report here instead of stdout")
-    p.add_argument("-v", "--verbose", action="store_true",
-                   help="text: also print what the structure predicts (ions, 1H groups, ring windows)")
+    p.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="text: also print what the structure predicts (ions, 1H groups, ring windows)",
+    )
     add_limit_options(p, "the check")
     p.add_argument("--version", action="version", version=f"verify {__version__}")
     return p
@@ -103,8 +107,9 @@ def run(argv: list[str]) -> int:
 
         require_chromium()  # before the check, not after it: a missing printer is a usage error
     try:
-        text, verdict = run_limited(lambda: _check_and_render(args), args.timeout, args.max_memory,
-                                    prepare=_import_pipeline)
+        text, verdict = run_limited(
+            lambda: _check_and_render(args), args.timeout, args.max_memory, prepare=_import_pipeline
+        )
     except (LimitExceeded, CheckCrashed) as exc:  # raised by the limit, which does not know the input's name
         raise exc.__class__(exc.message, args.target) from None
     if args.format == "pdf":

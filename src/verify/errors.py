@@ -11,6 +11,8 @@ Exit codes (the command's contract):
 
 from __future__ import annotations
 
+import argparse
+
 EXIT_CONSISTENT = 0
 EXIT_SUSPICIOUS = 1
 EXIT_INCONSISTENT = 2
@@ -68,3 +70,13 @@ class OutputIOError(VerifyError):
     """Writing an output failed part-way: disk full, I/O error (exit 74, EX_IOERR)."""
 
     exit_code = EXIT_IOERR
+
+
+class UsageErrorParser(argparse.ArgumentParser):
+    """argparse that reports a bad command line as UsageError (exit 64) instead of exiting 2.
+
+    Shared by `verify` and `verify plate` (verify.plate.cli), which therefore need not import each other."""
+
+    def error(self, message):  # argparse would exit 2, which is our "inconsistent"
+        # one "verify: error:" prefix (main prints it); the command to ask for help instead of its name again
+        raise UsageError(f"{message} (see '{self.prog} --help')")

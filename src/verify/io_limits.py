@@ -55,8 +55,15 @@ def require_regular(path: str | os.PathLike, what: str = "input", allow_dir: boo
         if allow_dir:
             return p
         raise InputError(f"{what} is a folder, expected a file", p)
-    kind = ("a FIFO (named pipe)" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
-            else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file")
+    kind = (
+        "a FIFO (named pipe)"
+        if stat.S_ISFIFO(mode)
+        else "a socket"
+        if stat.S_ISSOCK(mode)
+        else "a device"
+        if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+        else "not a regular file"
+    )
     raise InputError(f"{what} is {kind}; only regular files and folders are read", p)
 
 
@@ -98,8 +105,9 @@ def read_capped(path: str | os.PathLike, limit: int, what: str = "input") -> byt
     except OSError as exc:
         raise InputError(f"cannot read {what} ({exc.strerror or exc.__class__.__name__})", p) from None
     if len(raw) > limit:
-        raise InputError(f"{what} is larger than {limit // (1024 * 1024)} MB (the limit for such a file); "
-                         "not a genuine one", p)
+        raise InputError(
+            f"{what} is larger than {limit // (1024 * 1024)} MB (the limit for such a file); not a genuine one", p
+        )
     return raw
 
 
@@ -141,8 +149,10 @@ def header_number(value, key: str, path, lo: float, hi: float, unit: str = "", w
     if not math.isfinite(v):
         raise InputError(f"{what}: {key} = {v} is not a finite number", path)
     if not lo <= v <= hi:
-        raise InputError(f"{what}: {key} = {v:g}{u} is outside the physical range {lo:g} to {hi:g}{u} "
-                         "(damaged or not a 1H header)", path)
+        raise InputError(
+            f"{what}: {key} = {v:g}{u} is outside the physical range {lo:g} to {hi:g}{u} (damaged or not a 1H header)",
+            path,
+        )
     return v
 
 
@@ -173,8 +183,15 @@ class CappedStream:
         How the two limits are named in the messages (the module constants the caller defines).
     """
 
-    def __init__(self, fh, path, max_bytes: int, max_gap: int, boundaries: tuple[bytes, ...],
-                 names: tuple[str, str] = ("byte limit", "element limit")):
+    def __init__(
+        self,
+        fh,
+        path,
+        max_bytes: int,
+        max_gap: int,
+        boundaries: tuple[bytes, ...],
+        names: tuple[str, str] = ("byte limit", "element limit"),
+    ):
         self._fh = fh
         self._path = path
         self.max_bytes, self.max_gap = int(max_bytes), int(max_gap)
@@ -194,23 +211,28 @@ class CappedStream:
         start = self.pos
         self.pos += len(data)
         if self.pos > self.max_bytes:
-            raise InputError(f"more than {self.max_bytes // (1024 * 1024)} MB of data (decompressed) in one run: "
-                             f"stopped at the {self._names[0]}; a decompression bomb or not a genuine file",
-                             self._path)
+            raise InputError(
+                f"more than {self.max_bytes // (1024 * 1024)} MB of data (decompressed) in one run: "
+                f"stopped at the {self._names[0]}; a decompression bomb or not a genuine file",
+                self._path,
+            )
         buf = self._tail + data
         hit = max(buf.rfind(b) for b in self._boundaries)
         if hit >= 0:
             self._last_boundary = start - len(self._tail) + hit
-        self._tail = buf[-self._keep:] if self._keep else b""
+        self._tail = buf[-self._keep :] if self._keep else b""
         if self.pos - self._last_boundary > self.max_gap:
-            raise InputError(f"{self.max_gap // (1024 * 1024)} MB of data without a record boundary "
-                             f"({self._boundaries[0].decode()}...): stopped at the {self._names[1]}; filler such as a "
-                             "decompression bomb, not a genuine file", self._path)
+            raise InputError(
+                f"{self.max_gap // (1024 * 1024)} MB of data without a record boundary "
+                f"({self._boundaries[0].decode()}...): stopped at the {self._names[1]}; filler such as a "
+                "decompression bomb, not a genuine file",
+                self._path,
+            )
         return data
 
     def readinto(self, b) -> int:
         data = self.read(len(b))
-        b[:len(data)] = data
+        b[: len(data)] = data
         return len(data)
 
     def readable(self) -> bool:

@@ -25,17 +25,33 @@ import select
 import signal
 import sys
 import time
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from .errors import EXIT_SOFTWARE, EXIT_TEMPFAIL, VerifyError
 
-__all__ = ["DEFAULT_MAX_MEMORY", "DEFAULT_TIMEOUT_S", "KILL_GRACE_S", "CheckCrashed", "LimitExceeded",
-           "MemoryLimitExceeded", "TimeLimitExceeded", "add_limit_options", "die_with_parent", "format_memory",
-           "kill_tree", "lift_memory_limit", "limit_memory", "memory_message", "parse_memory", "run_limited",
-           "timeout_message"]
+__all__ = [
+    "DEFAULT_MAX_MEMORY",
+    "DEFAULT_TIMEOUT_S",
+    "KILL_GRACE_S",
+    "CheckCrashed",
+    "LimitExceeded",
+    "MemoryLimitExceeded",
+    "TimeLimitExceeded",
+    "add_limit_options",
+    "die_with_parent",
+    "format_memory",
+    "kill_tree",
+    "lift_memory_limit",
+    "limit_memory",
+    "memory_message",
+    "parse_memory",
+    "run_limited",
+    "timeout_message",
+]
 
 DEFAULT_TIMEOUT_S = 600.0  # the slowest real check measured is about 60 s (a cold model on a macrocycle)
-DEFAULT_MAX_MEMORY = 2 * 1024 ** 3  # a real check adds a few hundred MB of address space at most
+DEFAULT_MAX_MEMORY = 2 * 1024**3  # a real check adds a few hundred MB of address space at most
 # a plate worker is first stopped from inside (SIGALRM, which keeps the worker and its loaded model);
 # only a worker still busy this long after its limit (stuck in native code) is killed
 KILL_GRACE_S = 2.0
@@ -65,7 +81,7 @@ class CheckCrashed(VerifyError):
 
 # ------------------------------------------------------------------------------------------- options
 _MEMORY = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(?:(k|m|g)(?:i?b)?)?\s*$", re.IGNORECASE)
-_UNIT = {"k": 1024, "m": 1024 ** 2, "g": 1024 ** 3, None: 1024 ** 2}  # a bare number is MB
+_UNIT = {"k": 1024, "m": 1024**2, "g": 1024**3, None: 1024**2}  # a bare number is MB
 
 
 def parse_memory(text: str) -> int:
@@ -96,9 +112,9 @@ def parse_memory(text: str) -> int:
 
 def format_memory(n: int) -> str:
     """Bytes as the user would write them: ``2 GB``, ``1.5 GB``, ``300 MB``."""
-    if n >= 1024 ** 3:
-        return f"{n / 1024 ** 3:.3g} GB"
-    return f"{n / 1024 ** 2:.3g} MB"
+    if n >= 1024**3:
+        return f"{n / 1024**3:.3g} GB"
+    return f"{n / 1024**2:.3g} MB"
 
 
 def timeout_message(seconds: float) -> str:
@@ -128,12 +144,21 @@ def add_limit_options(parser, what: str) -> None:
         except ValueError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
 
-    parser.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT_S, metavar="S",
-                        help=f"give {what} up after S seconds, native code included (default "
-                             f"{DEFAULT_TIMEOUT_S:g}, 0 = never)")
-    parser.add_argument("--max-memory", type=memory, default=DEFAULT_MAX_MEMORY, metavar="SIZE",
-                        help=f"memory {what} may take, e.g. 2GB or 500MB (default {format_memory(DEFAULT_MAX_MEMORY)}, "
-                             f"0 = no limit; Linux)")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=DEFAULT_TIMEOUT_S,
+        metavar="S",
+        help=f"give {what} up after S seconds, native code included (default {DEFAULT_TIMEOUT_S:g}, 0 = never)",
+    )
+    parser.add_argument(
+        "--max-memory",
+        type=memory,
+        default=DEFAULT_MAX_MEMORY,
+        metavar="SIZE",
+        help=f"memory {what} may take, e.g. 2GB or 500MB (default {format_memory(DEFAULT_MAX_MEMORY)}, "
+        f"0 = no limit; Linux)",
+    )
 
 
 def check_limit_options(args) -> None:
@@ -245,7 +270,7 @@ def _descendants(pid: int) -> list[int]:
         try:
             with open(f"/proc/{name}/stat") as f:
                 stat = f.read()
-            ppid = int(stat[stat.rindex(")") + 2:].split()[1])  # the name in (...) may hold spaces
+            ppid = int(stat[stat.rindex(")") + 2 :].split()[1])  # the name in (...) may hold spaces
         except (OSError, ValueError, IndexError):
             continue
         children.setdefault(ppid, []).append(int(name))
@@ -282,8 +307,9 @@ def _can_fork() -> bool:
     return hasattr(os, "fork") and hasattr(select, "select")
 
 
-def run_limited(fn: Callable[[], T], timeout: float | None, max_memory: int | None,
-                prepare: Callable[[], None] | None = None) -> T:
+def run_limited(
+    fn: Callable[[], T], timeout: float | None, max_memory: int | None, prepare: Callable[[], None] | None = None
+) -> T:
     """Run ``fn()`` in a forked child under the limits and hand back what it returns or raises.
 
     The parent only waits on a pipe: when the child overruns `timeout` it is killed with its own
@@ -358,8 +384,9 @@ def run_limited(fn: Callable[[], T], timeout: float | None, max_memory: int | No
     try:
         kind, payload = pickle.loads(b"".join(chunks))
     except Exception:  # nothing, or half an answer: the child died on the way
-        raise CheckCrashed(f"the check died ({_signal_name(status)}): a crash in a native library, or the "
-                           f"machine ran out of memory") from None
+        raise CheckCrashed(
+            f"the check died ({_signal_name(status)}): a crash in a native library, or the machine ran out of memory"
+        ) from None
     if kind == "ok":
         return payload
     raise payload

@@ -54,9 +54,17 @@ class CompoundResult:
             fit = getattr(self.nmr, "fit", None)  # None: no fitted model (a result built without one)
             terms.update({f"nmr.{k}": v for k, v in nmr_quality_terms(self.nmr.groups, self.nmr.peaks, fit).items()})
         if self.ms is not None:
-            terms.update({f"ms.{k}": v for k, v in
-                          ms_quality_terms(self.ms.main_ion, self.ms.isotope_score, self.ms.ms_purity,
-                                           getattr(self.ms, "ppm_tolerance", None)).items()})
+            terms.update(
+                {
+                    f"ms.{k}": v
+                    for k, v in ms_quality_terms(
+                        self.ms.main_ion,
+                        self.ms.isotope_score,
+                        self.ms.ms_purity,
+                        getattr(self.ms, "ppm_tolerance", None),
+                    ).items()
+                }
+            )
         return compound_score(band, n_at_band, terms)
 
     @property
@@ -81,23 +89,25 @@ class CompoundResult:
         from .report.safe import json_safe
 
         e = self.expectation
-        return json_safe({
-            "schema": SCHEMA,
-            "target": {
-                "name": self.target.name,
-                "smiles": self.target.smiles,
-                "input_smiles": self.target.input_smiles,
-                "formula": e.formula,
-                "monoisotopic_mass": round(e.monoisotopic_mass, 6),
-            },
-            "expected": e.to_dict(),
-            "verdict": self.verdict,
-            "score": None if (sc := self.score) is None else sc.to_dict(),
-            "checked_by": self.checked_by,
-            "nmr": None if self.nmr is None else self.nmr.to_dict(),
-            "ms": None if self.ms is None else self.ms.to_dict(),
-            "findings": [f.to_dict() for f in self.all_findings()],
-        })
+        return json_safe(
+            {
+                "schema": SCHEMA,
+                "target": {
+                    "name": self.target.name,
+                    "smiles": self.target.smiles,
+                    "input_smiles": self.target.input_smiles,
+                    "formula": e.formula,
+                    "monoisotopic_mass": round(e.monoisotopic_mass, 6),
+                },
+                "expected": e.to_dict(),
+                "verdict": self.verdict,
+                "score": None if (sc := self.score) is None else sc.to_dict(),
+                "checked_by": self.checked_by,
+                "nmr": None if self.nmr is None else self.nmr.to_dict(),
+                "ms": None if self.ms is None else self.ms.to_dict(),
+                "findings": [f.to_dict() for f in self.all_findings()],
+            }
+        )
 
 
 def check_compound(
@@ -157,8 +167,13 @@ def _remedies(tgt: Target, nmr_result, ms_result) -> list[Finding]:
         sps = []
     found = [f for p in parts for f in p.findings]
     salt_read = nmr_result is not None and nmr_result.species != "free base" and not tgt.notes
-    return remedy_findings(found, sps, nmr_result.impurities if nmr_result is not None else None, salt_read,
-                           NMR_THRESHOLDS.side_product_warn_mol_percent)
+    return remedy_findings(
+        found,
+        sps,
+        nmr_result.impurities if nmr_result is not None else None,
+        salt_read,
+        NMR_THRESHOLDS.side_product_warn_mol_percent,
+    )
 
 
 def _not_supplied(has_nmr: bool, has_ms: bool) -> list[Finding]:
@@ -166,14 +181,24 @@ def _not_supplied(has_nmr: bool, has_ms: bool) -> list[Finding]:
     if has_nmr and has_ms:
         return []
     if not has_nmr and not has_ms:
-        return [Finding("info", "check.no_data",
-                        "expectation only: no NMR or MS data were given, so nothing was verified")]
+        return [
+            Finding("info", "check.no_data", "expectation only: no NMR or MS data were given, so nothing was verified")
+        ]
     if has_nmr:
-        return [Finding("info", "check.ms_not_supplied",
-                        "no LC-MS data were given: mass and formula are unchecked; the verdict rests on 1H NMR alone")]
-    return [Finding("info", "check.nmr_not_supplied",
-                    "no 1H NMR data were given: the structure's connectivity is unchecked; the verdict rests on "
-                    "HRMS alone")]
+        return [
+            Finding(
+                "info",
+                "check.ms_not_supplied",
+                "no LC-MS data were given: mass and formula are unchecked; the verdict rests on 1H NMR alone",
+            )
+        ]
+    return [
+        Finding(
+            "info",
+            "check.nmr_not_supplied",
+            "no 1H NMR data were given: the structure's connectivity is unchecked; the verdict rests on HRMS alone",
+        )
+    ]
 
 
 def _rule_out_by_hrms(nmr_result, ms_result) -> None:

@@ -24,6 +24,7 @@ except ImportError:  # Python 3.10
 
 from .errors import InputError
 
+
 def reference_dir() -> Traversable:
     """Folder holding the reference tables.
 
@@ -43,8 +44,10 @@ def reference_dir() -> Traversable:
         return Path(env)
     root = resources.files("verify") / "reference_tables"
     if not (root / "adducts.tsv").is_file():
-        raise InputError("reference tables not found in the installed package (verify/reference_tables); "
-                         "reinstall verify or set VERIFY_REFERENCE to a folder holding them")
+        raise InputError(
+            "reference tables not found in the installed package (verify/reference_tables); "
+            "reinstall verify or set VERIFY_REFERENCE to a folder holding them"
+        )
     return root
 
 
@@ -72,7 +75,7 @@ def _open(name: str) -> IO[str]:
     return path.open("r", newline="", encoding="utf-8")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load(name: str) -> tuple:
     with _open(name) as fh:
         lines = [ln for ln in fh if ln.strip() and not ln.lstrip().startswith("#")]
@@ -88,7 +91,7 @@ def table(name: str) -> list[dict]:
     return [dict(r) for r in _load(name)]
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def table_meta(name: str) -> dict:
     """`# key<TAB>value` lines of a table's header block (numbers converted)."""
     meta = {}

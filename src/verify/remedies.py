@@ -36,8 +36,13 @@ def remedy_table() -> dict[str, str]:
     return {row["kind"]: row["remedy"] for row in table("remedies.tsv")}
 
 
-def remedy_findings(findings: list[Finding], side_products: list, impurities: list[dict] | None = None,
-                    salt_read: bool = False, impurity_min_mol_percent: float = 10.0) -> list[Finding]:
+def remedy_findings(
+    findings: list[Finding],
+    side_products: list,
+    impurities: list[dict] | None = None,
+    salt_read: bool = False,
+    impurity_min_mol_percent: float = 10.0,
+) -> list[Finding]:
     """Info findings with the usual remedy for what the findings name.
 
     Parameters

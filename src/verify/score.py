@@ -82,8 +82,11 @@ def band_score(band: str, n_at_band: int, quality: float, cuts: ScoreCuts = SCOR
     if band not in VERDICTS:
         raise ValueError(f"unknown verdict class {band!r}")
     q = min(1.0, max(0.0, float(quality))) if math.isfinite(quality) else 0.0
-    lo, hi = {"consistent": (cuts.consistent, 1.0), "suspicious": (cuts.inconsistent, cuts.consistent),
-              "inconsistent": (0.0, cuts.inconsistent)}[band]
+    lo, hi = {
+        "consistent": (cuts.consistent, 1.0),
+        "suspicious": (cuts.inconsistent, cuts.consistent),
+        "inconsistent": (0.0, cuts.inconsistent),
+    }[band]
     if band == "consistent":
         return lo + (hi - lo) * q
     # the top is open: the best suspicious compound still ranks below the worst consistent one
@@ -112,8 +115,10 @@ def nmr_quality_terms(groups, peaks, fit=None, cuts: ScoreCuts = SCORE_CUTS) -> 
         terms["shift"] = sum(off) / len(off)
     counted = [g for g in found if not g.group.exchangeable and g.integral is not None]
     if counted:
-        errs = [_clip(abs(g.integral - g.group.n_h) / max(cuts.integral_full_h, cuts.integral_full_fraction * g.group.n_h))
-                for g in counted]
+        errs = [
+            _clip(abs(g.integral - g.group.n_h) / max(cuts.integral_full_h, cuts.integral_full_fraction * g.group.n_h))
+            for g in counted
+        ]
         terms["integral"] = sum(errs) / len(errs)
     own = [p for p in peaks if p.status in ("consistent", "suspicious") and math.isfinite(p.integral)]
     total = sum(max(p.integral, 0.0) for p in own)
@@ -127,8 +132,9 @@ def nmr_quality_terms(groups, peaks, fit=None, cuts: ScoreCuts = SCORE_CUTS) -> 
     return terms
 
 
-def ms_quality_terms(main_ion, isotope_score: float | None, ms_purity: float | None,
-                     ppm_tolerance: float | None) -> dict[str, float]:
+def ms_quality_terms(
+    main_ion, isotope_score: float | None, ms_purity: float | None, ppm_tolerance: float | None
+) -> dict[str, float]:
     """0-1 badness terms of an HRMS check: `mass_error` (|error| of the main ion over the tolerance),
     `isotopes` (1 - isotope score), `purity` (1 - MS purity). A term without data is left out; a target
     ion not found leaves all three out (the findings already say so)."""
@@ -161,17 +167,29 @@ class CompoundScore:
     cuts: ScoreCuts = SCORE_CUTS
 
     def to_dict(self) -> dict:
-        return {"value": round(self.value, 3), "quality": round(self.quality, 3),
-                "terms": {k: round(v, 3) for k, v in self.terms.items()}, "cuts": self.cuts.to_dict()}
+        return {
+            "value": round(self.value, 3),
+            "quality": round(self.quality, 3),
+            "terms": {k: round(v, 3) for k, v in self.terms.items()},
+            "cuts": self.cuts.to_dict(),
+        }
 
 
-def compound_score(band: str, n_at_band: int, terms: dict[str, float],
-                   cuts: ScoreCuts = SCORE_CUTS) -> CompoundScore:
+def compound_score(band: str, n_at_band: int, terms: dict[str, float], cuts: ScoreCuts = SCORE_CUTS) -> CompoundScore:
     """Score a compound from its findings' band (see `band_score`) and its quality terms."""
     q = quality(terms)
     value = band_score(band, n_at_band, q, cuts)
     return CompoundScore(value, verdict_for(value, cuts), q, dict(terms), cuts)
 
 
-__all__ = ["SCORE_CUTS", "CompoundScore", "ScoreCuts", "band_score", "compound_score", "ms_quality_terms",
-           "nmr_quality_terms", "quality", "verdict_for"]
+__all__ = [
+    "SCORE_CUTS",
+    "CompoundScore",
+    "ScoreCuts",
+    "band_score",
+    "compound_score",
+    "ms_quality_terms",
+    "nmr_quality_terms",
+    "quality",
+    "verdict_for",
+]

@@ -14,8 +14,12 @@ from __future__ import annotations
 import importlib.util
 import sys
 
-_PSIMS_NAMES = ("psims", "psims.controlled_vocabulary", "psims.controlled_vocabulary.controlled_vocabulary",
-                "psims.controlled_vocabulary.relationship")
+_PSIMS_NAMES = (
+    "psims",
+    "psims.controlled_vocabulary",
+    "psims.controlled_vocabulary.controlled_vocabulary",
+    "psims.controlled_vocabulary.relationship",
+)
 
 
 class _LazyRelationshipMeta(type):

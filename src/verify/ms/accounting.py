@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .isotopes import C13_DELTA, detect_charge
 from .ions import KnownIon
+from .isotopes import C13_DELTA, detect_charge
 from .thresholds import MsThresholds
 
 
@@ -27,8 +27,9 @@ class AccountedIon:
     isotopes: tuple = ()  # theoretical ((offset, mz, relative), ...) when the ion is a known one
 
 
-def match_known(mz: float, known: list[KnownIon], known_mz: np.ndarray, tol_ppm: float,
-                charge: int | None = None) -> tuple[KnownIon, float] | None:
+def match_known(
+    mz: float, known: list[KnownIon], known_mz: np.ndarray, tol_ppm: float, charge: int | None = None
+) -> tuple[KnownIon, float] | None:
     """Closest known ion within tolerance (status order consistent > impurity > solvent on ties)."""
     tol = mz * tol_ppm * 1e-6
     a = np.searchsorted(known_mz, mz - tol, "left")
@@ -51,9 +52,17 @@ def sorted_known(known: list[KnownIon]) -> tuple[list[KnownIon], np.ndarray]:
     return ks, np.array([k.mz for k in ks])
 
 
-def account_spectrum(mz: np.ndarray, inten: np.ndarray, main_intensity: float, known: list[KnownIon],
-                     ppm: float, th: MsThresholds, is_background=None, preassigned: dict | None = None,
-                     dl: float = 0.0) -> list[AccountedIon]:
+def account_spectrum(
+    mz: np.ndarray,
+    inten: np.ndarray,
+    main_intensity: float,
+    known: list[KnownIon],
+    ppm: float,
+    th: MsThresholds,
+    is_background=None,
+    preassigned: dict | None = None,
+    dl: float = 0.0,
+) -> list[AccountedIon]:
     """Status for every ion >= account_rel x main ion. `is_background(mz) -> bool` says whether an ion
     is present all run long; `preassigned` maps an index of `mz` to an AccountedIon (the target's
     measured ions)."""
@@ -72,8 +81,17 @@ def account_spectrum(mz: np.ndarray, inten: np.ndarray, main_intensity: float, k
         m = match_known(float(mz[i]), ks, kmz, ppm, z)
         if m:
             ion, err = m
-            out[int(i)] = AccountedIon(float(mz[i]), float(inten[i]), ion.status, ion.assignment, ion.note,
-                                       ion.mz, err, abs(ion.charge), isotopes=ion.isotopes)
+            out[int(i)] = AccountedIon(
+                float(mz[i]),
+                float(inten[i]),
+                ion.status,
+                ion.assignment,
+                ion.note,
+                ion.mz,
+                err,
+                abs(ion.charge),
+                isotopes=ion.isotopes,
+            )
     # pass 2: isotopes of labelled ions (most intense parent first)
     for i in sorted(cand, key=lambda j: mz[j]):
         if int(i) in out:
@@ -88,19 +106,31 @@ def account_spectrum(mz: np.ndarray, inten: np.ndarray, main_intensity: float, k
             if parent.isotopes:  # the parent's own theoretical pattern (Cl2/Cl3, Br2: M+4, M+6 ...)
                 mono = parent.isotopes[0][1]
                 for off, imz, rel in parent.isotopes[1:]:
-                    if (abs(d - (imz - mono)) <= th.isotope_window_da / z + mz[i] * ppm * 1e-6
-                            and inten[i] <= 2.2 * max(rel, 0.05) * parent.intensity):
+                    if (
+                        abs(d - (imz - mono)) <= th.isotope_window_da / z + mz[i] * ppm * 1e-6
+                        and inten[i] <= 2.2 * max(rel, 0.05) * parent.intensity
+                    ):
                         hit = off
                         break
-            for k in (() if hit else (1, 2, 3, 4)):
+            for k in () if hit else (1, 2, 3, 4):
                 limit = 1.3 if k == 1 else 2.2  # M+2 of Br2 is ~2x M
-                if (abs(d - k * C13_DELTA / z) <= th.isotope_window_da / z + mz[i] * ppm * 1e-6
-                        and inten[i] <= limit * parent.intensity):
+                if (
+                    abs(d - k * C13_DELTA / z) <= th.isotope_window_da / z + mz[i] * ppm * 1e-6
+                    and inten[i] <= limit * parent.intensity
+                ):
                     hit = k
                     break
             if hit:
-                out[int(i)] = AccountedIon(float(mz[i]), float(inten[i]), parent.status,
-                                           f"{parent.assignment} isotope M+{hit}", "", None, None, z)
+                out[int(i)] = AccountedIon(
+                    float(mz[i]),
+                    float(inten[i]),
+                    parent.status,
+                    f"{parent.assignment} isotope M+{hit}",
+                    "",
+                    None,
+                    None,
+                    z,
+                )
                 break
     # pass 3: background, else unexplained
     for i in cand:
@@ -108,8 +138,9 @@ def account_spectrum(mz: np.ndarray, inten: np.ndarray, main_intensity: float, k
             continue
         z = detect_charge(mz, inten, float(mz[i]), float(inten[i]), ppm)
         if is_background is not None and is_background(float(mz[i])):
-            out[int(i)] = AccountedIon(float(mz[i]), float(inten[i]), "solvent", "background (present all run long)",
-                                       "", None, None, z)
+            out[int(i)] = AccountedIon(
+                float(mz[i]), float(inten[i]), "solvent", "background (present all run long)", "", None, None, z
+            )
         else:
             note = f"charge {z}+" if z and z > 1 else ""
             out[int(i)] = AccountedIon(float(mz[i]), float(inten[i]), "suspicious", "unexplained", note, None, None, z)
@@ -124,8 +155,15 @@ def account_spectrum(mz: np.ndarray, inten: np.ndarray, main_intensity: float, k
                 continue
             z = b.charge or 1
             d = a.mz - b.mz
-            k = next((k for k in (1, 2, 3, 4) if abs(d - k * C13_DELTA / z) <= th.isotope_window_da / z
-                      + a.mz * ppm * 1e-6 and a.intensity <= (1.3 if k == 1 else 2.2) * b.intensity), None)
+            k = next(
+                (
+                    k
+                    for k in (1, 2, 3, 4)
+                    if abs(d - k * C13_DELTA / z) <= th.isotope_window_da / z + a.mz * ppm * 1e-6
+                    and a.intensity <= (1.3 if k == 1 else 2.2) * b.intensity
+                ),
+                None,
+            )
             if k:
                 a.status, a.assignment, a.note = b.status, f"{b.assignment} isotope M+{k}", f"of m/z {b.mz:.4f}"
                 break

@@ -16,12 +16,12 @@ from pathlib import Path
 import numpy as np
 
 from ..findings import Finding, verdict_from_findings
+from ..structure.side_products import side_products
 from .accounting import AccountedIon, account_spectrum, match_known, sorted_known
 from .chromatogram import Chromatogram, Eic, RunIndex, base_peak_chromatogram, combine, find_peaks, is_infusion
 from .features import Feature, find_features
 from .ions import KnownIon, contaminant_ions, has_acidic_group, reagent_ions, side_product_ions, target_ions
 from .isotopes import IsotopeFit, compare_isotopes, detect_charge, detection_limit, window_sum
-from ..structure.side_products import side_products
 from .read import Run, read_run
 from .thresholds import THRESHOLDS, MsThresholds
 
@@ -44,10 +44,16 @@ class MsPeak:
 
     def to_dict(self) -> dict:
         return {
-            "mz": _r(self.mz, 5), "intensity": _r(self.intensity, 1), "ppm_error": _r(self.ppm_error, 2),
-            "status": self.status, "assignment": self.assignment, "note": self.note,
-            "theoretical_mz": _r(self.theoretical_mz, 5), "rt_s": _r(self.rt_s, 2),
-            "isotope_score": _r(self.isotope_score, 3), "relative": _r(self.relative, 4),
+            "mz": _r(self.mz, 5),
+            "intensity": _r(self.intensity, 1),
+            "ppm_error": _r(self.ppm_error, 2),
+            "status": self.status,
+            "assignment": self.assignment,
+            "note": self.note,
+            "theoretical_mz": _r(self.theoretical_mz, 5),
+            "rt_s": _r(self.rt_s, 2),
+            "isotope_score": _r(self.isotope_score, 3),
+            "relative": _r(self.relative, 4),
         }
 
 
@@ -65,9 +71,15 @@ class IonMatch:
 
     def to_dict(self) -> dict:
         return {
-            "name": self.name, "theoretical_mz": _r(self.theoretical_mz, 5), "found": self.found,
-            "mz": _r(self.mz, 5), "ppm_error": _r(self.ppm_error, 2), "intensity": _r(self.intensity, 1),
-            "isotope_score": _r(self.isotope_score, 3), "polarity": self.polarity, "note": self.note,
+            "name": self.name,
+            "theoretical_mz": _r(self.theoretical_mz, 5),
+            "found": self.found,
+            "mz": _r(self.mz, 5),
+            "ppm_error": _r(self.ppm_error, 2),
+            "intensity": _r(self.intensity, 1),
+            "isotope_score": _r(self.isotope_score, 3),
+            "polarity": self.polarity,
+            "note": self.note,
         }
 
 
@@ -106,9 +118,16 @@ class MsResult:
             "peaks": [p.to_dict() for p in self.peaks],
             "chromatographic_peaks": self.chromatographic_peaks,
             "isotope_comparison": self.isotope_comparison,
-            "eic": None if self.eic is None else {
-                "ion": self.eic.ion, "apex_s": _r(self.eic.apex_s, 2), "start_s": _r(self.eic.start_s, 2),
-                "end_s": _r(self.eic.end_s, 2), "fwhm_s": _r(self.eic.fwhm_s, 2), "area": _r(self.eic.area, 1)},
+            "eic": None
+            if self.eic is None
+            else {
+                "ion": self.eic.ion,
+                "apex_s": _r(self.eic.apex_s, 2),
+                "start_s": _r(self.eic.start_s, 2),
+                "end_s": _r(self.eic.end_s, 2),
+                "fwhm_s": _r(self.eic.fwhm_s, 2),
+                "area": _r(self.eic.area, 1),
+            },
             "run": self.run_info,
         }
 
@@ -146,8 +165,13 @@ class _PolarityData:
         self._bg_cache: dict = {}
 
 
-def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThresholds | None = None,
-             reagents: list[tuple[str, str]] | None = None) -> MsResult:
+def check_ms(
+    path: str | Path,
+    expectation,
+    ppm: float = 5.0,
+    thresholds: MsThresholds | None = None,
+    reagents: list[tuple[str, str]] | None = None,
+) -> MsResult:
     """Check an mzML run against the expectation built from the intended structure.
 
     `reagents`: optional [(name, SMILES or formula)] of starting materials / reagents the chemist used;
@@ -160,13 +184,24 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
     findings: list[Finding] = []
     pols_in_run = sorted(p for p in run.polarities if p != 0) or [0]
     pdata = {p: _PolarityData(run, p) for p in pols_in_run}
-    run_info = {"scans_ms1": run.n_scans, "spectra": run.n_spectra, "ms2": len(run.ms2),
-                "spectrum_mode": run.spectrum_mode, "rt_unit_in_file": run.rt_unit,
-                "polarities": [_POL_NAME[p] for p in pols_in_run],
-                "rt_range_s": [_r(run.rt_s[0], 2), _r(run.rt_s[-1], 2)], "ppm": tol}
+    run_info = {
+        "scans_ms1": run.n_scans,
+        "spectra": run.n_spectra,
+        "ms2": len(run.ms2),
+        "spectrum_mode": run.spectrum_mode,
+        "rt_unit_in_file": run.rt_unit,
+        "polarities": [_POL_NAME[p] for p in pols_in_run],
+        "rt_range_s": [_r(run.rt_s[0], 2), _r(run.rt_s[-1], 2)],
+        "ppm": tol,
+    }
     if run.spectrum_mode != "centroid":
-        findings.append(Finding("info", "ms.profile_centroided",
-                                f"MS1 data are {run.spectrum_mode} in the file; centroided here (local maxima, Gaussian apex fit)."))
+        findings.append(
+            Finding(
+                "info",
+                "ms.profile_centroided",
+                f"MS1 data are {run.spectrum_mode} in the file; centroided here (local maxima, Gaussian apex fit).",
+            )
+        )
 
     def pdata_for(pol: int):
         if pol in pdata:
@@ -205,25 +240,42 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
     acidic = has_acidic_group(mol)
     if not cands:
         for ion in expectation.ions:
-            ions_out.append(IonMatch(ion.name, ion.mz, False, polarity=ion.polarity,
-                                     note="" if pdata_for(_POL[ion.polarity]) else f"no {ion.polarity} scans in the run"))
+            ions_out.append(
+                IonMatch(
+                    ion.name,
+                    ion.mz,
+                    False,
+                    polarity=ion.polarity,
+                    note="" if pdata_for(_POL[ion.polarity]) else f"no {ion.polarity} scans in the run",
+                )
+            )
         findings += _polarity_findings(pols_in_run, expectation, acidic, found=False)
         if fragment_only:
             ion0, p0 = fragment_only[0]
-            findings.append(Finding("error", "ms.no_expected_ion",
-                                    f"{ion0.name} m/z {ion0.mz:.4f} appears only at {_min(p0.apex_s)} under a "
-                                    f">= {th.fragment_ratio:g}x taller Boc-protected ion (m/z "
-                                    f"{ion0.mz + boc_delta / abs(ion0.charge):.4f}, Boc not removed): it is that compound's "
-                                    "in-source loss of Boc (-100.0524), not the target. The target itself is not detected."))
+            findings.append(
+                Finding(
+                    "error",
+                    "ms.no_expected_ion",
+                    f"{ion0.name} m/z {ion0.mz:.4f} appears only at {_min(p0.apex_s)} under a "
+                    f">= {th.fragment_ratio:g}x taller Boc-protected ion (m/z "
+                    f"{ion0.mz + boc_delta / abs(ion0.charge):.4f}, Boc not removed): it is that compound's "
+                    "in-source loss of Boc (-100.0524), not the target. The target itself is not detected.",
+                )
+            )
         elif not any(f.code == "ms.wrong_polarity" for f in findings):
             best = sorted(expectation.ions, key=lambda i: i.priority)
             names = ", ".join(f"{i.name} {i.mz:.4f}" for i in best if pdata_for(_POL[i.polarity]))[:200]
-            findings.append(Finding("error", "ms.no_expected_ion",
-                                    f"none of the expected ions ({names}) forms a chromatographic peak within "
-                                    f"{tol * th.search_factor:g} ppm in the run: the compound is not detected."))
+            findings.append(
+                Finding(
+                    "error",
+                    "ms.no_expected_ion",
+                    f"none of the expected ions ({names}) forms a chromatographic peak within "
+                    f"{tol * th.search_factor:g} ppm in the run: the compound is not detected.",
+                )
+            )
         features = []
         feat_pd = {}
-        for pol, pd in pdata.items():
+        for pd in pdata.values():
             fs = _label_features(find_features(pd.idx, tol, th), mol, tol, th, None, extra=extra)
             features += fs
             feat_pd.update((id(f), pd) for f in fs)
@@ -232,10 +284,16 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
         if top:
             t = max(top, key=lambda f: f.share)
             hint = _unknown_hint(feat_pd[id(t)], t, features, expectation, tol, th, extra)
-            findings.append(Finding("info", "ms.main_component",
-                                    f"the run's largest chromatographic peak is m/z {t.mz:.4f} at {_min(t.rt_s)} "
-                                    f"({t.share * 100:.0f}% of the ion current; {t.assignment or 'unexplained'}"
-                                    + (f"; {hint}" if hint else "") + ")."))
+            findings.append(
+                Finding(
+                    "info",
+                    "ms.main_component",
+                    f"the run's largest chromatographic peak is m/z {t.mz:.4f} at {_min(t.rt_s)} "
+                    f"({t.share * 100:.0f}% of the ion current; {t.assignment or 'unexplained'}"
+                    + (f"; {hint}" if hint else "")
+                    + ").",
+                )
+            )
         # the figures show what the run does hold: its BPC and the spectrum of its largest peak
         spectrum, spec_rt, spec_of = None, None, ""
         bpc_pd = pdata[pols_in_run[0]]
@@ -244,11 +302,21 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
             win = np.nonzero((bpc_pd.run.rt_s >= t.start_s - 1e-6) & (bpc_pd.run.rt_s <= t.end_s + 1e-6))[0]
             if len(win):
                 spectrum, spec_rt, spec_of = combine(bpc_pd.run, win, tol), t.rt_s, f"main peak m/z {t.mz:.4f}"
-        return MsResult(verdict_from_findings(findings), findings, expectation, str(path), ions=ions_out,
-                        chromatographic_peaks=chrom, peaks=_feature_peaks(features, th), run_info=run_info,
-                        apex_spectrum=spectrum, spectrum_rt_s=spec_rt, spectrum_of=spec_of,
-                        chromatogram=base_peak_chromatogram(bpc_pd.run, _POL_NAME[bpc_pd.pol]),
-                        ppm_tolerance=tol)
+        return MsResult(
+            verdict_from_findings(findings),
+            findings,
+            expectation,
+            str(path),
+            ions=ions_out,
+            chromatographic_peaks=chrom,
+            peaks=_feature_peaks(features, th),
+            run_info=run_info,
+            apex_spectrum=spectrum,
+            spectrum_rt_s=spec_rt,
+            spectrum_of=spec_of,
+            chromatogram=base_peak_chromatogram(bpc_pd.run, _POL_NAME[bpc_pd.pol]),
+            ppm_tolerance=tol,
+        )
 
     main = _choose_main(cands)
     off_mass = None  # the warning when the main ion is a little outside the tolerance
@@ -257,8 +325,14 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
     e = main.eic
     if main.infusion:
         scans = np.arange(prun.n_scans)
-        e.apex_s, e.start_s, e.end_s = float(prun.rt_s[int(np.argmax(e.intensity))]), float(prun.rt_s[0]), float(prun.rt_s[-1])
-        findings.append(Finding("info", "ms.infusion", "flat ion current: treated as an infusion run, all scans combined."))
+        e.apex_s, e.start_s, e.end_s = (
+            float(prun.rt_s[int(np.argmax(e.intensity))]),
+            float(prun.rt_s[0]),
+            float(prun.rt_s[-1]),
+        )
+        findings.append(
+            Finding("info", "ms.infusion", "flat ion current: treated as an infusion run, all scans combined.")
+        )
     else:
         p = main.peak
         seg = np.arange(p.start_i, p.end_i + 1)
@@ -284,8 +358,9 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
     run_info["run_max_intensity"] = _r(run_max, 1)
     saturated = _is_saturated(apex_int, fit, run_max, th)
     if saturated:
-        fit = compare_isotopes(pd.idx, scans, ion.isotopes, ion.charge, obs_mz, tol, th, saturated=True,
-                               spectrum=(spec_mz, spec_int))
+        fit = compare_isotopes(
+            pd.idx, scans, ion.isotopes, ion.charge, obs_mz, tol, th, saturated=True, spectrum=(spec_mz, spec_int)
+        )
     main_match = IonMatch(ion.name, ion.mz, True, obs_mz, err, i_m, fit.score, ion.polarity)
 
     # mass verdict
@@ -294,38 +369,77 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
         pass
     elif saturated and aerr <= th.saturation_factor * tol:
         main_match.note = "saturated"
-        findings.append(Finding("info", "ms.saturation",
-                                f"{ion.name} at m/z {obs_mz:.4f} is {err:+.1f} ppm off but saturated (apex {apex_int:.3g}, "
-                                f"M+1 at {fit.m1_ratio * 100:.0f}% of the expected): mass judged with a "
-                                f"{th.saturation_factor * tol:g} ppm tolerance; the weaker ions below carry the accurate mass."))
+        findings.append(
+            Finding(
+                "info",
+                "ms.saturation",
+                f"{ion.name} at m/z {obs_mz:.4f} is {err:+.1f} ppm off but saturated (apex {apex_int:.3g}, "
+                f"M+1 at {fit.m1_ratio * 100:.0f}% of the expected): mass judged with a "
+                f"{th.saturation_factor * tol:g} ppm tolerance; the weaker ions below carry the accurate mass.",
+            )
+        )
     elif aerr <= th.suspicious_factor * tol:
-        off_mass = Finding("warning", "ms.mass_error",
-                           f"{ion.name} found at m/z {obs_mz:.4f}, {err:+.1f} ppm from {ion.mz:.4f} "
-                           f"(tolerance {tol:g} ppm): outside tolerance.")
+        off_mass = Finding(
+            "warning",
+            "ms.mass_error",
+            f"{ion.name} found at m/z {obs_mz:.4f}, {err:+.1f} ppm from {ion.mz:.4f} "
+            f"(tolerance {tol:g} ppm): outside tolerance.",
+        )
         findings.append(off_mass)
     else:
-        findings.append(Finding("error", "ms.mass_error",
-                                f"{ion.name} found only at m/z {obs_mz:.4f}, {err:+.1f} ppm from {ion.mz:.4f}: more than "
-                                f"{th.suspicious_factor * tol:g} ppm off, the mass contradicts the formula {expectation.formula}."))
+        findings.append(
+            Finding(
+                "error",
+                "ms.mass_error",
+                f"{ion.name} found only at m/z {obs_mz:.4f}, {err:+.1f} ppm from {ion.mz:.4f}: more than "
+                f"{th.suspicious_factor * tol:g} ppm off, the mass contradicts the formula {expectation.formula}.",
+            )
+        )
     if saturated and aerr <= tol:
-        findings.append(Finding("info", "ms.saturation",
-                                f"{ion.name} is very intense (apex {apex_int:.3g}) with M+1 at {fit.m1_ratio * 100:.0f}% of the "
-                                "expected: detector saturation; M+1 not scored."))
+        findings.append(
+            Finding(
+                "info",
+                "ms.saturation",
+                f"{ion.name} is very intense (apex {apex_int:.3g}) with M+1 at {fit.m1_ratio * 100:.0f}% of the "
+                "expected: detector saturation; M+1 not scored.",
+            )
+        )
     # isotope verdict
     if fit.score is None:
-        findings.append(Finding("info", "ms.isotope_unchecked",
-                                f"{ion.name} too weak for its isotopes to be judged (M intensity {i_m:.3g})."))
+        findings.append(
+            Finding(
+                "info",
+                "ms.isotope_unchecked",
+                f"{ion.name} too weak for its isotopes to be judged (M intensity {i_m:.3g}).",
+            )
+        )
     elif fit.decisive and fit.score < th.isotope_good:
-        findings.append(Finding("error", "ms.isotope_mismatch",
-                                f"isotope pattern of {ion.name} contradicts {expectation.formula}: " + "; ".join(fit.decisive)
-                                + f" (score {fit.score:.2f})."))
+        findings.append(
+            Finding(
+                "error",
+                "ms.isotope_mismatch",
+                f"isotope pattern of {ion.name} contradicts {expectation.formula}: "
+                + "; ".join(fit.decisive)
+                + f" (score {fit.score:.2f}).",
+            )
+        )
     elif fit.score < th.isotope_good:
-        findings.append(Finding("warning", "ms.isotope_mismatch",
-                                f"isotope pattern of {ion.name} only weakly matches {expectation.formula} (score {fit.score:.2f}): "
-                                + _iso_text(fit.comparison)))
+        findings.append(
+            Finding(
+                "warning",
+                "ms.isotope_mismatch",
+                f"isotope pattern of {ion.name} only weakly matches {expectation.formula} (score {fit.score:.2f}): "
+                + _iso_text(fit.comparison),
+            )
+        )
     if fit.charge and fit.charge != abs(ion.charge):
-        findings.append(Finding("warning", "ms.charge_state",
-                                f"isotope spacing at m/z {obs_mz:.4f} says charge {fit.charge}, {ion.name} has charge {abs(ion.charge)}."))
+        findings.append(
+            Finding(
+                "warning",
+                "ms.charge_state",
+                f"isotope spacing at m/z {obs_mz:.4f} says charge {fit.charge}, {ion.name} has charge {abs(ion.charge)}.",
+            )
+        )
 
     # ---- 3. the other expected ions, in the combined spectra of each polarity ----------------------
     combined = {main.pol: (spec_mz, spec_int, dl, pd, scans)}
@@ -336,8 +450,11 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
             continue
         opd = pdata_for(opol)
         if opd is None:
-            ions_out.append(IonMatch(other.name, other.mz, False, polarity=other.polarity,
-                                     note=f"no {other.polarity} scans in the run"))
+            ions_out.append(
+                IonMatch(
+                    other.name, other.mz, False, polarity=other.polarity, note=f"no {other.polarity} scans in the run"
+                )
+            )
             continue
         key = opol if opol in combined else None
         if key is None:
@@ -359,8 +476,11 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
                 oapex = float(osd.idx.eic(float(omz[k]), tol).intensity[oscans].max(initial=0.0))
                 if _is_saturated(oapex, ofit, run_max, th):
                     note = _saturated_note(oerr, tol, th)
-            ions_out.append(IonMatch(other.name, other.mz, True, float(omz[k]), oerr, float(oint[k]), ofit.score,
-                                     other.polarity, note))
+            ions_out.append(
+                IonMatch(
+                    other.name, other.mz, True, float(omz[k]), oerr, float(oint[k]), ofit.score, other.polarity, note
+                )
+            )
         else:
             ions_out.append(IonMatch(other.name, other.mz, False, polarity=other.polarity))
     findings += _polarity_findings(pols_in_run, expectation, acidic, found=True)
@@ -370,15 +490,36 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
     known = [k for k in known if k.polarity == main.pol or main.pol == 0]
     idx_main = int(np.argmin(np.abs(spec_mz - obs_mz)))
     tgt_iso = {k.assignment: k.isotopes for k in known if k.status == "consistent"}
-    pre = {idx_main: AccountedIon(float(spec_mz[idx_main]), float(spec_int[idx_main]), "consistent",
-                                  f"target {ion.name}", "saturated" if saturated else "", ion.mz, err, abs(ion.charge),
-                                  isotopes=tgt_iso.get(f"target {ion.name}", ion.isotopes))}
+    pre = {
+        idx_main: AccountedIon(
+            float(spec_mz[idx_main]),
+            float(spec_int[idx_main]),
+            "consistent",
+            f"target {ion.name}",
+            "saturated" if saturated else "",
+            ion.mz,
+            err,
+            abs(ion.charge),
+            isotopes=tgt_iso.get(f"target {ion.name}", ion.isotopes),
+        )
+    }
     for im in ions_out:
         if im.found and im.mz is not None and _POL.get(im.polarity) == main.pol and im is not main_match:
             j = int(np.argmin(np.abs(spec_mz - im.mz)))
-            pre.setdefault(j, AccountedIon(float(spec_mz[j]), float(spec_int[j]), "consistent", f"target {im.name}",
-                                           im.note, im.theoretical_mz, im.ppm_error, None,
-                                           isotopes=tgt_iso.get(f"target {im.name}", ())))
+            pre.setdefault(
+                j,
+                AccountedIon(
+                    float(spec_mz[j]),
+                    float(spec_int[j]),
+                    "consistent",
+                    f"target {im.name}",
+                    im.note,
+                    im.theoretical_mz,
+                    im.ppm_error,
+                    None,
+                    isotopes=tgt_iso.get(f"target {im.name}", ()),
+                ),
+            )
 
     # target ions outside the tolerance but within the saturated-ion tolerance (in-source fragments,
     # adducts): matched when they are saturated themselves, like the main ion (the TOF detector shifts
@@ -404,8 +545,20 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
     peaks: list[MsPeak] = []
     for a in accounted:
         iso = fit.score if a.assignment == f"target {ion.name}" else None
-        peaks.append(MsPeak(a.mz, a.intensity, a.ppm_error, a.status, a.assignment, a.note, a.theoretical_mz,
-                            rt_apex, iso, a.relative))
+        peaks.append(
+            MsPeak(
+                a.mz,
+                a.intensity,
+                a.ppm_error,
+                a.status,
+                a.assignment,
+                a.note,
+                a.theoretical_mz,
+                rt_apex,
+                iso,
+                a.relative,
+            )
+        )
     # named side products: name -> (text, severity); a warning from 10 % (of the target ion when it
     # co-elutes, of the ion current as its own peak), below that named as info, as unexplained ions are;
     # judged on the whole percent the finding prints, so that "10 %" never reads as below the cut
@@ -416,22 +569,33 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
         if name not in sp_seen or (sev == "warning" and sp_seen[name][1] == "info"):
             sp_seen[name] = (text, sev)
 
-    unexplained = [a for a in accounted if a.assignment == "unexplained" and a.relative >= th.unexplained_rel
-                   and "split centroid" not in a.note]
+    unexplained = [
+        a
+        for a in accounted
+        if a.assignment == "unexplained" and a.relative >= th.unexplained_rel and "split centroid" not in a.note
+    ]
     for a in accounted:
         if a.status == "impurity" and "isotope" not in a.assignment:
             name = a.assignment.rsplit(" [", 1)[0]
-            seen(name, f"{a.assignment} at m/z {a.mz:.4f} ({a.ppm_error:+.1f} ppm), "
-                       f"{a.relative * 100:.0f}% of the target ion, co-eluting at {_min(rt_apex)}",
-                 round(a.relative * 100) >= th.unexplained_rel * 100)
+            seen(
+                name,
+                f"{a.assignment} at m/z {a.mz:.4f} ({a.ppm_error:+.1f} ppm), "
+                f"{a.relative * 100:.0f}% of the target ion, co-eluting at {_min(rt_apex)}",
+                round(a.relative * 100) >= th.unexplained_rel * 100,
+            )
 
     # ---- 5. other chromatographic peaks, MS purity -------------------------------------------------
-    found_list = [(im.mz, im.name, im.theoretical_mz, im.ppm_error) for im in ions_out
-                  if im.found and im.mz is not None and _POL.get(im.polarity) == main.pol]
-    found_list += [(a.mz, a.assignment.removeprefix("target "), a.theoretical_mz, a.ppm_error)
-                   for a in sat_found.values()]
-    features = _label_features(find_features(pd.idx, tol, th), mol, tol, th, (e.start_s, e.end_s), found_list,
-                               extra=extra)
+    found_list = [
+        (im.mz, im.name, im.theoretical_mz, im.ppm_error)
+        for im in ions_out
+        if im.found and im.mz is not None and _POL.get(im.polarity) == main.pol
+    ]
+    found_list += [
+        (a.mz, a.assignment.removeprefix("target "), a.theoretical_mz, a.ppm_error) for a in sat_found.values()
+    ]
+    features = _label_features(
+        find_features(pd.idx, tol, th), mol, tol, th, (e.start_s, e.end_s), found_list, extra=extra
+    )
     if main.infusion:
         tgt = sum(a.intensity for a in accounted if a.status == "consistent")
         rest = sum(a.intensity for a in accounted if a.status in ("suspicious", "impurity"))
@@ -447,35 +611,59 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
     if off_mass is not None and purity is not None and purity < th.other_peak_share:
         # off-mass AND a trace of the ion current: a coincidental ion near the target's m/z, not evidence for it
         findings[findings.index(off_mass)] = Finding(
-            "error", "ms.mass_error",
+            "error",
+            "ms.mass_error",
             f"{off_mass.message[:-1]}, and it carries only {purity * 100:.1f}% of the ion current: a weak ion outside "
-            f"the tolerance is no evidence for the formula {expectation.formula}.")
+            f"the tolerance is no evidence for the formula {expectation.formula}.",
+        )
     other_unexplained = []
     for f in features:
         if f.background or f.isotope_of is not None or f.share < th.other_peak_share:
             continue
         if f.status == "impurity":
             name = f.assignment.rsplit(" [", 1)[0]
-            seen(name, f"{f.assignment} at m/z {f.mz:.4f} ({f.ppm_error:+.1f} ppm), RT {_min(f.rt_s)}, "
-                       f"{f.share * 100:.0f}% of the ion current", round(f.share * 100) >= th.other_peak_warn_share * 100)
+            seen(
+                name,
+                f"{f.assignment} at m/z {f.mz:.4f} ({f.ppm_error:+.1f} ppm), RT {_min(f.rt_s)}, "
+                f"{f.share * 100:.0f}% of the ion current",
+                round(f.share * 100) >= th.other_peak_warn_share * 100,
+            )
         elif f.status == "suspicious" and f.share >= th.other_peak_warn_share:
             if e.start_s - 1e-6 <= f.rt_s <= e.end_s + 1e-6 and any(
-                    abs(a.mz - f.mz) <= f.mz * tol * th.search_factor * 1e-6 for a in unexplained):
+                abs(a.mz - f.mz) <= f.mz * tol * th.search_factor * 1e-6 for a in unexplained
+            ):
                 continue  # co-elutes with the target: already an ms.unexplained_ion, not another peak
             other_unexplained.append(f)
-    for name, (text, sev) in sp_seen.items():
+    for text, sev in sp_seen.values():
         findings.append(Finding(sev, "ms.side_product", f"named impurity: {text}."))
     if unexplained:
         lst = ", ".join(f"m/z {a.mz:.4f} ({a.relative * 100:.0f}%)" for a in unexplained[:6])
-        findings.append(Finding("warning", "ms.unexplained_ion",
-                                f"{len(unexplained)} unexplained ion(s) co-elute with the target at {_min(rt_apex)}: {lst}."))
+        findings.append(
+            Finding(
+                "warning",
+                "ms.unexplained_ion",
+                f"{len(unexplained)} unexplained ion(s) co-elute with the target at {_min(rt_apex)}: {lst}.",
+            )
+        )
     if other_unexplained:
-        lst = ", ".join(f"m/z {f.mz:.4f} at {_min(f.rt_s)} ({f.share * 100:.0f}%"
-                        + ("" if f.assignment == "unexplained" else f", {f.assignment}") + ")" for f in other_unexplained[:6])
-        findings.append(Finding("warning", "ms.other_component",
-                                f"other chromatographic peak(s) carry a real share of the ion current: {lst}."))
-    n_ms2 = sum(1 for s in run.ms2 if s.precursor_mz and abs(s.precursor_mz - obs_mz) < 0.02
-                and e.start_s - 5 <= s.rt_s <= e.end_s + 5)
+        lst = ", ".join(
+            f"m/z {f.mz:.4f} at {_min(f.rt_s)} ({f.share * 100:.0f}%"
+            + ("" if f.assignment == "unexplained" else f", {f.assignment}")
+            + ")"
+            for f in other_unexplained[:6]
+        )
+        findings.append(
+            Finding(
+                "warning",
+                "ms.other_component",
+                f"other chromatographic peak(s) carry a real share of the ion current: {lst}.",
+            )
+        )
+    n_ms2 = sum(
+        1
+        for s in run.ms2
+        if s.precursor_mz and abs(s.precursor_mz - obs_mz) < 0.02 and e.start_s - 5 <= s.rt_s <= e.end_s + 5
+    )
     run_info["ms2_of_main_ion"] = n_ms2
     run_info["combined_scans"] = int(len(scans))
     run_info["infusion"] = bool(main.infusion)
@@ -484,15 +672,35 @@ def check_ms(path: str | Path, expectation, ppm: float = 5.0, thresholds: MsThre
         ions_out.append(main_match)
     peaks += _feature_peaks(features, th, exclude_rt=(e.start_s, e.end_s))
     chrom = _chrom_dicts(features, th)
-    findings.insert(0, Finding("info", "ms.found",
-                               f"{ion.name} m/z {obs_mz:.4f} ({err:+.1f} ppm) at {_min(rt_apex)}"
-                               + (f", isotope score {fit.score:.2f}" if fit.score is not None else "")
-                               + (f", MS purity {purity * 100:.0f}%" if purity is not None else "") + "."))
+    findings.insert(
+        0,
+        Finding(
+            "info",
+            "ms.found",
+            f"{ion.name} m/z {obs_mz:.4f} ({err:+.1f} ppm) at {_min(rt_apex)}"
+            + (f", isotope score {fit.score:.2f}" if fit.score is not None else "")
+            + (f", MS purity {purity * 100:.0f}%" if purity is not None else "")
+            + ".",
+        ),
+    )
     return MsResult(
-        verdict=verdict_from_findings(findings), findings=findings, expectation=expectation, source=str(path),
-        peaks=peaks, ions=ions_out, rt_s=rt_apex, isotope_score=fit.score, ms_purity=purity, main_ion=main_match,
-        eic=e, apex_spectrum=(spec_mz, spec_int), isotope_comparison=fit.comparison, chromatographic_peaks=chrom,
-        run_info=run_info, chromatogram=base_peak_chromatogram(prun, _POL_NAME[main.pol]), ppm_tolerance=tol,
+        verdict=verdict_from_findings(findings),
+        findings=findings,
+        expectation=expectation,
+        source=str(path),
+        peaks=peaks,
+        ions=ions_out,
+        rt_s=rt_apex,
+        isotope_score=fit.score,
+        ms_purity=purity,
+        main_ion=main_match,
+        eic=e,
+        apex_spectrum=(spec_mz, spec_int),
+        isotope_comparison=fit.comparison,
+        chromatographic_peaks=chrom,
+        run_info=run_info,
+        chromatogram=base_peak_chromatogram(prun, _POL_NAME[main.pol]),
+        ppm_tolerance=tol,
     )
 
 
@@ -517,9 +725,19 @@ def _saturated_note(err: float, tol: float, th: MsThresholds) -> str:
     return f"saturated: {err:+.1f} ppm, judged with a {th.saturation_factor * tol:g} ppm tolerance"
 
 
-def _saturated_target_ions(known: list[KnownIon], spec_mz: np.ndarray, spec_int: np.ndarray, i_m: float, pd,
-                           scans: np.ndarray, run_max: float, tol: float, th: MsThresholds, pre: dict,
-                           dl: float) -> dict[int, AccountedIon]:
+def _saturated_target_ions(
+    known: list[KnownIon],
+    spec_mz: np.ndarray,
+    spec_int: np.ndarray,
+    i_m: float,
+    pd,
+    scans: np.ndarray,
+    run_max: float,
+    tol: float,
+    th: MsThresholds,
+    pre: dict,
+    dl: float,
+) -> dict[int, AccountedIon]:
     """Target ions (in-source fragments, adducts) found in the combined spectrum between the tolerance and
     the saturated-ion tolerance, and saturated themselves (intense, M+1 suppressed): index -> AccountedIon."""
     out: dict[int, AccountedIon] = {}
@@ -542,22 +760,35 @@ def _saturated_target_ions(known: list[KnownIon], spec_mz: np.ndarray, spec_int:
         apex = float(pd.idx.eic(float(spec_mz[j]), tol).intensity[scans].max(initial=0.0))
         if not _is_saturated(apex, ofit, run_max, th):
             continue
-        out[j] = AccountedIon(float(spec_mz[j]), float(spec_int[j]), "consistent", k.assignment,
-                              "; ".join(x for x in (k.note, _saturated_note(err, tol, th)) if x), k.mz, err,
-                              abs(k.charge), isotopes=k.isotopes)
+        out[j] = AccountedIon(
+            float(spec_mz[j]),
+            float(spec_int[j]),
+            "consistent",
+            k.assignment,
+            "; ".join(x for x in (k.note, _saturated_note(err, tol, th)) if x),
+            k.mz,
+            err,
+            abs(k.charge),
+            isotopes=k.isotopes,
+        )
     return out
 
 
 # M+2 and M+4 relative to M for halogen counts (37Cl/35Cl 0.3198, 81Br/79Br 0.9728, binomial)
 _HALOGENS = (
-    ("one Cl", 0.320, 0.0), ("two Cl", 0.640, 0.102), ("three Cl", 0.959, 0.307),
-    ("one Br", 0.973, 0.0), ("one Br and one Cl", 1.293, 0.311), ("two Br", 1.946, 0.946),
+    ("one Cl", 0.320, 0.0),
+    ("two Cl", 0.640, 0.102),
+    ("three Cl", 0.959, 0.307),
+    ("one Br", 0.973, 0.0),
+    ("one Br and one Cl", 1.293, 0.311),
+    ("two Br", 1.946, 0.946),
 )
 _CL_BR_M2 = 1.9975  # 37Cl - 35Cl 1.99705, 81Br - 79Br 1.99795
 
 
 def _halogen_text(m2: float, m4: float | None) -> str:
     """Name the Cl/Br count whose M+2 (and M+4) fits the observed ratios; '' when none does."""
+
     def fits(obs, exp, extra=0.0):
         return abs(obs - exp) <= 0.04 + extra + 0.15 * exp
 
@@ -572,13 +803,15 @@ def _halogen_text(m2: float, m4: float | None) -> str:
     return ""
 
 
-def _unknown_hint(pd, f: Feature, features: list[Feature], expectation, tol: float, th: MsThresholds,
-                  extra: list[KnownIon]) -> str:
+def _unknown_hint(
+    pd, f: Feature, features: list[Feature], expectation, tol: float, th: MsThresholds, extra: list[KnownIon]
+) -> str:
     """What a chemist wants to know about the run's main unknown peak when the target is absent: its
     charge, Cl/Br from the M+2 (and M+4) ratio, its neutral mass and difference from the target, a
     co-eluting [M+Na]+/[M+2H]2+ of the same neutral, and the nearest side product or reagent ion."""
-    from ..structure.masses import ELECTRON_MASS
     from pyteomics import mass as pmass
+
+    from ..structure.masses import ELECTRON_MASS
 
     proton = pmass.nist_mass["H"][1][0] - ELECTRON_MASS
     sodium = pmass.nist_mass["Na"][23][0] - ELECTRON_MASS
@@ -619,18 +852,28 @@ def _unknown_hint(pd, f: Feature, features: list[Feature], expectation, tol: flo
     for name, mz_other in (("[M+Na]+", neutral + sodium), ("[M+2H]2+", (neutral + 2 * proton) / 2)):
         if pd.pol < 0 or (name == "[M+2H]2+" and zz == 2) or (name == "[M+Na]+" and zz != 1):
             continue
-        if any(g is not f and not g.background and abs(g.mz - mz_other) <= mz_other * tol * 1e-6
-               and f.start_s - 1e-6 <= g.rt_s <= f.end_s + 1e-6 for g in features):
+        if any(
+            g is not f
+            and not g.background
+            and abs(g.mz - mz_other) <= mz_other * tol * 1e-6
+            and f.start_s - 1e-6 <= g.rt_s <= f.end_s + 1e-6
+            for g in features
+        ):
             parts.append(f"its {name} m/z {mz_other:.4f} co-elutes")
     # nearest named side product / reagent ion, also a little outside the tolerance (unknown calibration)
     if f.assignment in ("", "unexplained"):
-        named = [k for k in side_product_ions(expectation.mol) + list(extra) + list(contaminant_ions())
-                 if k.status == "impurity" and (k.charge > 0) == (pd.pol >= 0)]
+        named = [
+            k
+            for k in side_product_ions(expectation.mol) + list(extra) + list(contaminant_ions())
+            if k.status == "impurity" and (k.charge > 0) == (pd.pol >= 0)
+        ]
         wide = tol * th.search_factor
         near = [(abs((f.mz - k.mz) / k.mz * 1e6), k) for k in named if abs(f.mz - k.mz) <= k.mz * wide * 1e-6]
         if near:
             d, k = min(near, key=lambda x: x[0])
-            parts.append(f"{(f.mz - k.mz) / k.mz * 1e6:+.1f} ppm from {k.assignment}, outside the {tol:g} ppm tolerance")
+            parts.append(
+                f"{(f.mz - k.mz) / k.mz * 1e6:+.1f} ppm from {k.assignment}, outside the {tol:g} ppm tolerance"
+            )
     return "; ".join(parts)
 
 
@@ -638,6 +881,7 @@ def _choose_main(cands: list[_Candidate]) -> _Candidate:
     """The expected ions' peaks are grouped by retention time; the group with the most ion current
     (summed over its co-eluting adducts) is the compound, and its most intense ion the main ion. A lone
     adduct-like ion of another compound at another RT thus cannot outvote co-eluting [M+H]+/[M+Na]+."""
+
     def together(a: _Candidate, b: _Candidate) -> bool:
         if a.infusion or b.infusion:
             return a.infusion and b.infusion
@@ -662,18 +906,35 @@ def _polarity_findings(pols: list[int], expectation, acidic: bool, found: bool) 
     if pols == [-1] and not acidic:
         if found:
             return []
-        return [Finding("error", "ms.wrong_polarity",
-                        f"the run has negative-ion scans only, but {expectation.target.name or expectation.formula} has no acidic "
-                        f"group ({expectation.n_basic_nitrogens} basic nitrogen(s)): it ionises in positive mode "
-                        "([M+H]+). Nothing in this run can confirm or refute it; record ESI+.")]
+        return [
+            Finding(
+                "error",
+                "ms.wrong_polarity",
+                f"the run has negative-ion scans only, but {expectation.target.name or expectation.formula} has no acidic "
+                f"group ({expectation.n_basic_nitrogens} basic nitrogen(s)): it ionises in positive mode "
+                "([M+H]+). Nothing in this run can confirm or refute it; record ESI+.",
+            )
+        ]
     if pols == [1] and not found and acidic and expectation.n_basic_nitrogens == 0:
-        return [Finding("warning", "ms.wrong_polarity",
-                        "the run has positive-ion scans only and this acid has no basic nitrogen: ESI- may be needed.")]
+        return [
+            Finding(
+                "warning",
+                "ms.wrong_polarity",
+                "the run has positive-ion scans only and this acid has no basic nitrogen: ESI- may be needed.",
+            )
+        ]
     return []
 
 
-def _label_features(features: list[Feature], mol, tol: float, th: MsThresholds, target_window,
-                    target_found: list | None = None, extra: list | None = None) -> list[Feature]:
+def _label_features(
+    features: list[Feature],
+    mol,
+    tol: float,
+    th: MsThresholds,
+    target_window,
+    target_found: list | None = None,
+    extra: list | None = None,
+) -> list[Feature]:
     known = target_ions(mol) + side_product_ions(mol) + list(extra or []) + list(contaminant_ions())
     ks, kmz = sorted_known(known)
     for f in sorted(features, key=lambda f: f.isotope_of is not None):
@@ -683,8 +944,11 @@ def _label_features(features: list[Feature], mol, tol: float, th: MsThresholds, 
             f.status = f.isotope_of.status
             f.assignment = f"isotope of m/z {f.isotope_of.mz:.4f}"
             continue
-        seen = [(mz, name, theo, err) for mz, name, theo, err in (target_found or [])
-                if abs(f.mz - mz) <= mz * tol * 1e-6 and target_window[0] - 1e-6 <= f.rt_s <= target_window[1] + 1e-6]
+        seen = [
+            (mz, name, theo, err)
+            for mz, name, theo, err in (target_found or [])
+            if abs(f.mz - mz) <= mz * tol * 1e-6 and target_window[0] - 1e-6 <= f.rt_s <= target_window[1] + 1e-6
+        ]
         if seen:
             f.status, f.assignment = "consistent", f"target {seen[0][1]}"
             f.theoretical_mz, f.ppm_error = seen[0][2], (f.mz - seen[0][2]) / seen[0][2] * 1e6
@@ -695,8 +959,11 @@ def _label_features(features: list[Feature], mol, tol: float, th: MsThresholds, 
             continue
         k, err = m
         f.theoretical_mz, f.ppm_error = k.mz, err
-        if k.status == "consistent" and target_window is not None and not (
-                target_window[0] - 1e-6 <= f.rt_s <= target_window[1] + 1e-6):
+        if (
+            k.status == "consistent"
+            and target_window is not None
+            and not (target_window[0] - 1e-6 <= f.rt_s <= target_window[1] + 1e-6)
+        ):
             f.status = "suspicious"
             f.assignment = f"isomer? same m/z as {k.assignment} at another retention time"
         elif k.status == "consistent" and target_window is None:
@@ -711,9 +978,18 @@ def _chrom_dicts(features: list[Feature], th: MsThresholds) -> list[dict]:
     for f in sorted(features, key=lambda f: -f.share):
         if f.background or f.isotope_of is not None or f.share < th.other_peak_share:
             continue
-        out.append({"mz": _r(f.mz, 5), "rt_s": _r(f.rt_s, 2), "area_share": _r(f.share, 4), "status": f.status,
-                    "assignment": f.assignment, "start_s": _r(f.start_s, 2), "end_s": _r(f.end_s, 2),
-                    "ppm_error": _r(f.ppm_error, 2)})
+        out.append(
+            {
+                "mz": _r(f.mz, 5),
+                "rt_s": _r(f.rt_s, 2),
+                "area_share": _r(f.share, 4),
+                "status": f.status,
+                "assignment": f.assignment,
+                "start_s": _r(f.start_s, 2),
+                "end_s": _r(f.end_s, 2),
+                "ppm_error": _r(f.ppm_error, 2),
+            }
+        )
     return out
 
 
@@ -725,7 +1001,17 @@ def _feature_peaks(features: list[Feature], th: MsThresholds, exclude_rt=None) -
             continue
         if exclude_rt is not None and exclude_rt[0] - 1e-6 <= f.rt_s <= exclude_rt[1] + 1e-6:
             continue
-        out.append(MsPeak(f.mz, f.height, f.ppm_error, f.status, f.assignment,
-                          (f.note + "; " if f.note else "") + f"other chromatographic peak, {f.share * 100:.0f}% of the ion current",
-                          f.theoretical_mz, f.rt_s))
+        out.append(
+            MsPeak(
+                f.mz,
+                f.height,
+                f.ppm_error,
+                f.status,
+                f.assignment,
+                (f.note + "; " if f.note else "")
+                + f"other chromatographic peak, {f.share * 100:.0f}% of the ion current",
+                f.theoretical_mz,
+                f.rt_s,
+            )
+        )
     return out

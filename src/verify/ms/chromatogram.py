@@ -27,8 +27,15 @@ class Eic:
     area: float | None = None  # peak area (intensity x s)
 
     def to_dict(self) -> dict:
-        return {"ion": self.ion, "mz": self.mz, "apex_s": self.apex_s, "start_s": self.start_s, "end_s": self.end_s,
-                "rt_s": self.rt_s.tolist(), "intensity": self.intensity.tolist()}
+        return {
+            "ion": self.ion,
+            "mz": self.mz,
+            "apex_s": self.apex_s,
+            "start_s": self.start_s,
+            "end_s": self.end_s,
+            "rt_s": self.rt_s.tolist(),
+            "intensity": self.intensity.tolist(),
+        }
 
 
 @dataclass
@@ -136,8 +143,9 @@ def smooth(y: np.ndarray) -> np.ndarray:
     return np.convolve(np.pad(y.astype(float), 2, mode="edge"), k, mode="valid")
 
 
-def find_peaks(rt: np.ndarray, y: np.ndarray, min_scans: int = 3, edge: float = 0.05,
-               max_peaks: int = 6, min_rel: float = 0.02) -> list[ChromPeak]:
+def find_peaks(
+    rt: np.ndarray, y: np.ndarray, min_scans: int = 3, edge: float = 0.05, max_peaks: int = 6, min_rel: float = 0.02
+) -> list[ChromPeak]:
     """Chromatographic peaks, tallest first: apex of the smoothed trace, limits where it falls below
     `edge` x apex or reaches a valley, area by the trapezoid rule on the raw trace."""
     n = len(y)
@@ -158,20 +166,34 @@ def find_peaks(rt: np.ndarray, y: np.ndarray, min_scans: int = 3, edge: float = 
         while lo > 0 and free[lo - 1] and ys[lo - 1] > floor and not (ys[lo - 1] > ys[lo] * 1.05 and ys[lo] < 0.5 * h):
             lo -= 1
         hi = a
-        while hi < n - 1 and free[hi + 1] and ys[hi + 1] > floor and not (ys[hi + 1] > ys[hi] * 1.05 and ys[hi] < 0.5 * h):
+        while (
+            hi < n - 1 and free[hi + 1] and ys[hi + 1] > floor and not (ys[hi + 1] > ys[hi] * 1.05 and ys[hi] < 0.5 * h)
+        ):
             hi += 1
-        free[lo:hi + 1] = False
-        seg = y[lo:hi + 1]
+        free[lo : hi + 1] = False
+        seg = y[lo : hi + 1]
         n_on = int(np.count_nonzero(seg > 0))
         if n_on < min(min_scans, n):
             continue
         raw_apex = lo + int(np.argmax(seg))
-        area = float(_trapz(seg, rt[lo:hi + 1])) if hi > lo else float(seg.sum())
+        area = float(_trapz(seg, rt[lo : hi + 1])) if hi > lo else float(seg.sum())
         half = y[raw_apex] / 2
         above = np.nonzero(seg >= half)[0]
         fwhm = float(rt[lo + above[-1]] - rt[lo + above[0]]) if len(above) > 1 else 0.0
-        peaks.append(ChromPeak(raw_apex, lo, hi, float(rt[raw_apex]), float(rt[lo]), float(rt[hi]),
-                               float(y[raw_apex]), area, fwhm, n_on))
+        peaks.append(
+            ChromPeak(
+                raw_apex,
+                lo,
+                hi,
+                float(rt[raw_apex]),
+                float(rt[lo]),
+                float(rt[hi]),
+                float(y[raw_apex]),
+                area,
+                fwhm,
+                n_on,
+            )
+        )
         if top is None:
             top = h
         if len(peaks) >= max_peaks:

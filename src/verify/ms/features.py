@@ -21,7 +21,7 @@ class Feature:
     height: float
     area: float  # own area
     background: bool = False
-    isotope_of: "Feature | None" = None
+    isotope_of: Feature | None = None
     total_area: float = 0.0  # own + its isotopes' areas
     share: float = 0.0
     status: str = "suspicious"
@@ -60,9 +60,19 @@ def find_features(idx: RunIndex, ppm: float, th: MsThresholds) -> list[Feature]:
         presence = float(on.mean())
         flat = presence >= th.background_presence and y.max() <= th.background_flatness * np.median(y[on])
         if flat and n >= 10:
-            feats.append(Feature(float(cmz[c]), float(run.rt_s[int(np.argmax(y))]), float(run.rt_s[0]),
-                                 float(run.rt_s[-1]), float(y.max()), float(_trapz(y, run.rt_s)) if n > 1 else float(y.sum()),
-                                 background=True, status="solvent", assignment="background (present all run long)"))
+            feats.append(
+                Feature(
+                    float(cmz[c]),
+                    float(run.rt_s[int(np.argmax(y))]),
+                    float(run.rt_s[0]),
+                    float(run.rt_s[-1]),
+                    float(y.max()),
+                    float(_trapz(y, run.rt_s)) if n > 1 else float(y.sum()),
+                    background=True,
+                    status="solvent",
+                    assignment="background (present all run long)",
+                )
+            )
             continue
         for p in find_peaks(run.rt_s, y, min_scans=th.min_scans, edge=th.peak_edge_fraction, max_peaks=3, min_rel=0.1):
             seg = slice(p.start_i, p.end_i + 1)
@@ -103,7 +113,9 @@ def _isotope_parent(f: Feature, kept: list[Feature], dt: float, ppm: float, th: 
         for z in (1, 2, 3):
             for k in (1, 2, 3, 4):
                 limit = 1.3 if k == 1 else 2.2
-                if (abs(d - k * C13_DELTA / z) <= th.isotope_window_da / z + g.mz * ppm * 1e-6
-                        and f.height <= limit * g.height):
+                if (
+                    abs(d - k * C13_DELTA / z) <= th.isotope_window_da / z + g.mz * ppm * 1e-6
+                    and f.height <= limit * g.height
+                ):
                     return g
     return None

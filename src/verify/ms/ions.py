@@ -73,8 +73,9 @@ def parse_adduct(name: str) -> tuple[int, str, str, int]:
     return multimer, hill_formula(add) if add else "", hill_formula(remove) if remove else "", z
 
 
-def make_ion(counts: Counter, adduct: str, status: str, assignment: str, note: str = "",
-             n_isotopes: int = 0) -> KnownIon | None:
+def make_ion(
+    counts: Counter, adduct: str, status: str, assignment: str, note: str = "", n_isotopes: int = 0
+) -> KnownIon | None:
     multimer, add, remove, z = parse_adduct(adduct)
     try:
         comp = ion_composition(Counter(counts), multimer, add, remove)
@@ -87,8 +88,9 @@ def make_ion(counts: Counter, adduct: str, status: str, assignment: str, note: s
     if n_isotopes:
         from ..structure.masses import ELECTRON_MASS
 
-        iso = tuple((p.offset, (p.mass - z * ELECTRON_MASS) / abs(z), p.relative)
-                    for p in isotope_pattern(comp, n_isotopes))
+        iso = tuple(
+            (p.offset, (p.mass - z * ELECTRON_MASS) / abs(z), p.relative) for p in isotope_pattern(comp, n_isotopes)
+        )
     return KnownIon(mz, z, status, assignment, note, hill_formula(comp), iso)
 
 
@@ -140,13 +142,19 @@ def _side_product_ions(smiles: str) -> tuple[KnownIon, ...]:
             continue
         counts = composition(spmol)
         basic = count_basic_nitrogens(spmol)
-        for name, pol in _adduct_names():
+        for name, _pol in _adduct_names():
             if name == "[M+2H]2+" and basic < 2:
                 continue
             if name.startswith("[2M"):
                 continue
-            ion = make_ion(counts, name, "impurity", f"{sp.name} {name}",
-                           f"{sp.formula}, {sp.delta_mass:+.4f} Da from the target", n_isotopes=3)
+            ion = make_ion(
+                counts,
+                name,
+                "impurity",
+                f"{sp.name} {name}",
+                f"{sp.formula}, {sp.delta_mass:+.4f} Da from the target",
+                n_isotopes=3,
+            )
             if ion:
                 out.append(ion)
     return tuple(out)
@@ -176,8 +184,9 @@ def contaminant_ions() -> tuple[KnownIon, ...]:
             # reagents are the sample's own impurities; everything else is LC-MS background
             status = "impurity" if row["class"] == "reagent" else "solvent"
             for adduct in str(row["adducts"]).split(","):
-                ion = make_ion(counts, adduct.strip(), status, f"{label} {adduct.strip()}",
-                               f"{row['class']}; {row['source']}")
+                ion = make_ion(
+                    counts, adduct.strip(), status, f"{label} {adduct.strip()}", f"{row['class']}; {row['source']}"
+                )
                 if ion:
                     out.append(ion)
     return tuple(out)
@@ -193,8 +202,14 @@ def reagent_ions(reagents) -> list[KnownIon]:
         else:
             counts = parse_formula(spec)
         for adduct, _pol in _adduct_names():
-            ion = make_ion(counts, adduct, "impurity", f"{name} {adduct}", f"{hill_formula(counts)}, given as a reagent",
-                           n_isotopes=3)
+            ion = make_ion(
+                counts,
+                adduct,
+                "impurity",
+                f"{name} {adduct}",
+                f"{hill_formula(counts)}, given as a reagent",
+                n_isotopes=3,
+            )
             if ion:
                 out.append(ion)
     return out

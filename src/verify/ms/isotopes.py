@@ -41,10 +41,12 @@ class IsotopeFit:
     notes: list[str] = field(default_factory=list)
 
 
-def detect_charge(mz: np.ndarray, inten: np.ndarray, mono_mz: float, mono_int: float, ppm: float,
-                  expected: int | None = None) -> int | None:
+def detect_charge(
+    mz: np.ndarray, inten: np.ndarray, mono_mz: float, mono_int: float, ppm: float, expected: int | None = None
+) -> int | None:
     """|z| from the 13C spacing after M: z > 1 needs both M+1 (at +1.00335/z, 5-150 % of M) and M+2
     (at +2 x 1.00335/z, >= 1 %) so that a stray centroid does not make a charge; z = 1 needs M+1."""
+
     def peak(delta: float, z: int) -> float:
         half = 0.004 / z + mono_mz * ppm * 1e-6
         s, _ = window_sum(mz, inten, mono_mz + delta, half)
@@ -67,8 +69,17 @@ def _scan_sums(idx, scans: np.ndarray, centre: float, half: float) -> np.ndarray
     return out
 
 
-def compare_isotopes(idx, scans: np.ndarray, isotopes: tuple, charge: int, obs_mono_mz: float, ppm: float,
-                     th: MsThresholds, saturated: bool = False, spectrum: tuple | None = None) -> IsotopeFit:
+def compare_isotopes(
+    idx,
+    scans: np.ndarray,
+    isotopes: tuple,
+    charge: int,
+    obs_mono_mz: float,
+    ppm: float,
+    th: MsThresholds,
+    saturated: bool = False,
+    spectrum: tuple | None = None,
+) -> IsotopeFit:
     """Observed M+1, M+2, ... (relative to M) against theory, measured scan by scan over `scans` of
     the run behind `idx` (a RunIndex): in each scan an isotope counts only where it would be above
     that scan's detection limit (its weakest centroid x isotope_detect_factor), so thresholded centroid
@@ -97,12 +108,19 @@ def compare_isotopes(idx, scans: np.ndarray, isotopes: tuple, charge: int, obs_m
         label = f"M+{off}"
         if not usable.any():
             obs_all = float(k_scan.sum() / i_m)
-            comparison.append({"label": label, "mz": round(theo_mz, 5), "theoretical": round(rel, 4),
-                               "observed": round(obs_all, 4) if k_scan.any() else None})
+            comparison.append(
+                {
+                    "label": label,
+                    "mz": round(theo_mz, 5),
+                    "theoretical": round(rel, 4),
+                    "observed": round(obs_all, 4) if k_scan.any() else None,
+                }
+            )
             continue
         obs = float(k_scan[usable].sum() / m_scan[usable].sum())
-        comparison.append({"label": label, "mz": round(theo_mz, 5), "theoretical": round(rel, 4),
-                           "observed": round(obs, 4)})
+        comparison.append(
+            {"label": label, "mz": round(theo_mz, 5), "theoretical": round(rel, 4), "observed": round(obs, 4)}
+        )
         if off == 1:
             fit.m1_ratio = obs / rel if rel > 0 else None
         if usable.sum() >= 4 and k_scan[usable].std() > 0 and m_scan[usable].std() > 0:

@@ -58,12 +58,23 @@ _COMPRESSION = {
 _MINUTE_UNITS = {"UO:0000031", "minute", "min"}
 _HOUR_UNITS = {"UO:0000032", "hour"}
 _NAME_TO_ACC = {  # for params that arrive by name (resolved referenceable param groups)
-    "ms level": _MS_LEVEL, "MS1 spectrum": _MS1_SPECTRUM, "MSn spectrum": _MSN_SPECTRUM,
-    "positive scan": _POSITIVE, "negative scan": _NEGATIVE, "centroid spectrum": _CENTROID,
-    "profile spectrum": _PROFILE, "scan start time": _SCAN_START, "total ion current": _TIC,
-    "m/z array": _MZ_ARRAY, "intensity array": _INT_ARRAY, "64-bit float": "MS:1000523",
-    "32-bit float": "MS:1000521", "64-bit integer": "MS:1000522", "32-bit integer": "MS:1000519",
-    "zlib compression": "MS:1000574", "no compression": "MS:1000576",
+    "ms level": _MS_LEVEL,
+    "MS1 spectrum": _MS1_SPECTRUM,
+    "MSn spectrum": _MSN_SPECTRUM,
+    "positive scan": _POSITIVE,
+    "negative scan": _NEGATIVE,
+    "centroid spectrum": _CENTROID,
+    "profile spectrum": _PROFILE,
+    "scan start time": _SCAN_START,
+    "total ion current": _TIC,
+    "m/z array": _MZ_ARRAY,
+    "intensity array": _INT_ARRAY,
+    "64-bit float": "MS:1000523",
+    "32-bit float": "MS:1000521",
+    "64-bit integer": "MS:1000522",
+    "32-bit integer": "MS:1000519",
+    "zlib compression": "MS:1000574",
+    "no compression": "MS:1000576",
 }
 MS2_PEAKS_KEPT = 50
 MAX_MS_LEVEL = 100  # MSn beyond MS10 is not done on any instrument; a larger "ms level" is damage, not data
@@ -71,15 +82,23 @@ MAX_MS_LEVEL = 100  # MSn beyond MS10 is not done on any instrument; a larger "m
 # Decompression caps (issue 12). gzip expands filler ~1000-fold, so a few MB of .mzML.gz can hold gigabytes of it.
 # The largest runs this tool reads (a 1-2 h LC-MS run stored in profile mode) are a few GB of mzML; a stream that
 # decompresses past this cap is refused, with a one-line error, instead of being read for minutes.
-MAX_DECOMPRESSED_BYTES = 16 * 1024 ** 3
+MAX_DECOMPRESSED_BYTES = 16 * 1024**3
 # No genuine record needs more than this between two tags: the largest text node is one base64 array (6 million
 # uncompressed 64-bit values are ~64 MB). More is filler that lxml would hold whole in memory; applies to plain
 # files as well as to gzip streams.
-MAX_RECORD_GAP_BYTES = 128 * 1024 ** 2
+MAX_RECORD_GAP_BYTES = 128 * 1024**2
 _CAP_NAMES = ("decompressed size cap (MAX_DECOMPRESSED_BYTES)", "record size cap (MAX_RECORD_GAP_BYTES)")
 # tags that end a gap: records, their arrays, and the index of an indexed file (one <offset> per spectrum)
-MZML_BOUNDARIES = (b"<spectrum", b"</spectrum", b"<binary", b"</binary", b"<chromatogram", b"</chromatogram",
-                   b"<offset", b"</offset")
+MZML_BOUNDARIES = (
+    b"<spectrum",
+    b"</spectrum",
+    b"<binary",
+    b"</binary",
+    b"<chromatogram",
+    b"</chromatogram",
+    b"<offset",
+    b"</offset",
+)
 FAST_ITERATION = True  # False: pyteomics' own `iterfind("spectrum")` (same results, slower; see bench)
 
 
@@ -130,7 +149,7 @@ class Run:
         """Scan index of every centroid (for vectorised work)."""
         return np.repeat(np.arange(self.n_scans), np.diff(self.offsets))
 
-    def select(self, polarity: int | None) -> "Run":
+    def select(self, polarity: int | None) -> Run:
         """A view of the run restricted to one polarity (all scans when None or when unknown)."""
         if polarity is None:
             return self
@@ -140,10 +159,26 @@ class Run:
         counts = np.diff(self.offsets)[keep]
         offsets = np.zeros(len(keep) + 1, dtype=np.int64)
         np.cumsum(counts, out=offsets[1:])
-        idx = np.concatenate([np.arange(self.offsets[i], self.offsets[i + 1]) for i in keep]) if len(keep) else np.zeros(0, dtype=np.int64)
-        return Run(self.path, self.rt_s[keep], self.polarity[keep], self.tic[keep], offsets, self.mz[idx],
-                   self.intensity[idx], [m for m in self.ms2 if m.polarity in (polarity, 0)], self.spectrum_mode,
-                   self.rt_unit, self.n_spectra, self.notes, self.n_nonfinite)
+        idx = (
+            np.concatenate([np.arange(self.offsets[i], self.offsets[i + 1]) for i in keep])
+            if len(keep)
+            else np.zeros(0, dtype=np.int64)
+        )
+        return Run(
+            self.path,
+            self.rt_s[keep],
+            self.polarity[keep],
+            self.tic[keep],
+            offsets,
+            self.mz[idx],
+            self.intensity[idx],
+            [m for m in self.ms2 if m.polarity in (polarity, 0)],
+            self.spectrum_mode,
+            self.rt_unit,
+            self.n_spectra,
+            self.notes,
+            self.n_nonfinite,
+        )
 
 
 def centroid_profile(mz: np.ndarray, intensity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -214,8 +249,7 @@ class _LeanMzML(mzml.MzML):
         each element and its already-read siblings are freed as soon as it is converted."""
         from lxml import etree
 
-        for _ev, el in etree.iterparse(self, events=("end",), tag="{*}spectrum", huge_tree=True,
-                                       remove_comments=True):
+        for _ev, el in etree.iterparse(self, events=("end",), tag="{*}spectrum", huge_tree=True, remove_comments=True):
             yield self._lean_spectrum(el)
             el.clear(keep_tail=True)
             parent = el.getparent()
@@ -242,15 +276,29 @@ class _LeanMzML(mzml.MzML):
             for child in el:
                 tag = _local(child.tag)
                 if tag == "cvParam":
-                    yield child.get("accession"), child.get("value", ""), child.get("unitAccession") or child.get("unitName") or ""
+                    yield (
+                        child.get("accession"),
+                        child.get("value", ""),
+                        child.get("unitAccession") or child.get("unitName") or "",
+                    )
                 elif tag == "referenceableParamGroupRef":
                     yield from self._group_params(child)
                 elif tag != stop and tag != "binary" and len(child):
                     stack.append(child)
 
     def _lean_spectrum(self, element) -> dict:
-        info = {"id": element.get("id"), "ms_level": None, "polarity": 0, "mode": None, "rt": None,
-                "rt_unit": "", "tic": None, "precursor_mz": None, "mz": None, "intensity": None}
+        info = {
+            "id": element.get("id"),
+            "ms_level": None,
+            "polarity": 0,
+            "mode": None,
+            "rt": None,
+            "rt_unit": "",
+            "tic": None,
+            "precursor_mz": None,
+            "mz": None,
+            "intensity": None,
+        }
         for acc, value, unit in self._params(element, stop="binaryDataArrayList"):
             if acc == _MS_LEVEL:
                 info["ms_level"] = ms_level(value, f"spectrum {info['id']}")
@@ -291,8 +339,9 @@ class _LeanMzML(mzml.MzML):
             if compression not in self.compression_type_map:
                 raise ValueError(f"unsupported binary compression '{compression}' (pynumpress not installed)")
             if text.strip():
-                arr = decode_binary(self.decode_data_array, text, compression, dtype or np.float64,
-                                    f"spectrum {info['id']}")
+                arr = decode_binary(
+                    self.decode_data_array, text, compression, dtype or np.float64, f"spectrum {info['id']}"
+                )
             else:
                 arr = np.zeros(0)
             info[kind] = arr
@@ -312,8 +361,9 @@ def ms_level(value, where: str) -> int:
     except (TypeError, ValueError, OverflowError):
         v = float("nan")
     if not (math.isfinite(v) and v == int(v) and 1 <= v <= MAX_MS_LEVEL):
-        raise BadSpectrum(f"{where}: ms level {str(value)[:40]!r} is not a whole number from 1 to {MAX_MS_LEVEL}; "
-                          "damaged file")
+        raise BadSpectrum(
+            f"{where}: ms level {str(value)[:40]!r} is not a whole number from 1 to {MAX_MS_LEVEL}; damaged file"
+        )
     return int(v)
 
 
@@ -358,8 +408,9 @@ def decode_binary(decode, text: str, compression, dtype, where: str) -> np.ndarr
         raise BadSpectrum(f"{where}: binary array's compressed stream is damaged ({exc}); damaged file") from None
     except ValueError:
         size = np.dtype(dtype).itemsize
-        raise BadSpectrum(f"{where}: binary array is not a whole number of {size}-byte values; damaged file or a "
-                          "wrong data type") from None
+        raise BadSpectrum(
+            f"{where}: binary array is not a whole number of {size}-byte values; damaged file or a wrong data type"
+        ) from None
 
 
 class _CappedRun(CappedStream):
@@ -444,7 +495,7 @@ def read_run(path: str | Path, keep_ms2: bool = True) -> Run:
     try:
         with _open(p) as fh:
             reader = _LeanMzML(fh, use_index=False, cv=NO_CV, read_schema=False, huge_tree=True)
-            for spec in (reader.iter_spectra() if FAST_ITERATION else reader.iterfind("spectrum")):
+            for spec in reader.iter_spectra() if FAST_ITERATION else reader.iterfind("spectrum"):
                 b.n_spectra += 1
                 level = spec["ms_level"] or 1
                 mz, inten = spec["mz"], spec["intensity"]
@@ -464,7 +515,16 @@ def read_run(path: str | Path, keep_ms2: bool = True) -> Run:
         raise
     except BadSpectrum as exc:
         raise InputError(str(exc), p) from None
-    except (etree.XMLSyntaxError, EOFError, zlib.error, PyteomicsError, ValueError, OSError, KeyError, TypeError) as exc:
+    except (
+        etree.XMLSyntaxError,
+        EOFError,
+        zlib.error,
+        PyteomicsError,
+        ValueError,
+        OSError,
+        KeyError,
+        TypeError,
+    ) as exc:
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"truncated or corrupt mzML after {b.n_spectra} spectra ({msg})", p) from None
     return b.build()
@@ -498,8 +558,9 @@ class RunBuilder:
         self.n_nonfinite = 0  # points dropped (NaN / infinite m/z or intensity)
         self.n_nonfinite_scans = 0
 
-    def add(self, level: int, rt_s: float, polarity: int, mode: str | None, mz, inten,
-            precursor_mz: float | None = None) -> None:
+    def add(
+        self, level: int, rt_s: float, polarity: int, mode: str | None, mz, inten, precursor_mz: float | None = None
+    ) -> None:
         """Add one spectrum (retention time already in seconds; mode None: decided from the data)."""
         self.levels[level] = self.levels.get(level, 0) + 1
         mz = np.asarray(mz, dtype=np.float64)
@@ -546,10 +607,16 @@ class RunBuilder:
             if self.n_spectra:
                 levels = ", ".join(f"{n} at MS{lv}" for lv, n in sorted(self.levels.items())) or "none with peaks"
                 prec = sorted(self.precursors)
-                pre = (f"; precursor m/z {', '.join(f'{x:g}' for x in prec[:4])}{' ...' if len(prec) > 4 else ''}"
-                       if prec else "")
-                raise InputError(f"no MS1 scans in the run ({self.n_spectra} spectra: {levels}{pre}); the HRMS check "
-                                 "needs MS1 (full-scan) spectra to find the compound's ions", p)
+                pre = (
+                    f"; precursor m/z {', '.join(f'{x:g}' for x in prec[:4])}{' ...' if len(prec) > 4 else ''}"
+                    if prec
+                    else ""
+                )
+                raise InputError(
+                    f"no MS1 scans in the run ({self.n_spectra} spectra: {levels}{pre}); the HRMS check "
+                    "needs MS1 (full-scan) spectra to find the compound's ions",
+                    p,
+                )
             raise InputError("no spectra in the run", p)
         offsets = np.zeros(len(self.counts) + 1, dtype=np.int64)
         np.cumsum(self.counts, out=offsets[1:])
@@ -570,8 +637,10 @@ class RunBuilder:
             n_nonfinite=self.n_nonfinite,
         )
         if self.n_nonfinite:
-            run.notes.append(f"{self.n_nonfinite} points with a NaN or infinite m/z or intensity dropped from "
-                             f"{self.n_nonfinite_scans} of {self.n_spectra} spectra")
+            run.notes.append(
+                f"{self.n_nonfinite} points with a NaN or infinite m/z or intensity dropped from "
+                f"{self.n_nonfinite_scans} of {self.n_spectra} spectra"
+            )
         if np.any(np.diff(rt_arr) < 0):
             order = np.argsort(rt_arr, kind="stable")
             run = _reorder(run, order)

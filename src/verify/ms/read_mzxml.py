@@ -46,8 +46,17 @@ _INT = re.compile(r"^\s*[+-]?\d+\s*$")
 # scan attributes pyteomics converts (mzXML 3.2 schema types): a damaged value fails there as a bare
 # ValueError with no name; checked first, so the message says which attribute of which scan
 _INT_ATTRS = ("peaksCount", "scanCount")
-_FLOAT_ATTRS = ("lowMz", "highMz", "basePeakMz", "basePeakIntensity", "totIonCurrent", "startMz", "endMz",
-                "collisionEnergy", "ionisationEnergy")
+_FLOAT_ATTRS = (
+    "lowMz",
+    "highMz",
+    "basePeakMz",
+    "basePeakIntensity",
+    "totIonCurrent",
+    "startMz",
+    "endMz",
+    "collisionEnergy",
+    "ionisationEnergy",
+)
 
 
 def _check_scan_values(element, where: str) -> None:
@@ -55,11 +64,18 @@ def _check_scan_values(element, where: str) -> None:
         v = element.get(name)
         if v is None:
             continue
-        ok = (_INT.match(v) if name in _INT_ATTRS else
-              (_DURATION.match(v) or _FLOAT.match(v)) if name == "retentionTime" else _FLOAT.match(v))
+        ok = (
+            _INT.match(v)
+            if name in _INT_ATTRS
+            else (_DURATION.match(v) or _FLOAT.match(v))
+            if name == "retentionTime"
+            else _FLOAT.match(v)
+        )
         if not ok:
-            raise BadSpectrum(f"{where}: {name}={v[:20]!r} is not a {'whole number' if name in _INT_ATTRS else 'number'}"
-                              "; damaged file")
+            raise BadSpectrum(
+                f"{where}: {name}={v[:20]!r} is not a {'whole number' if name in _INT_ATTRS else 'number'}"
+                "; damaged file"
+            )
 
 
 def _mzxml_class():
@@ -163,8 +179,9 @@ def read_mzxml(path: str | Path, keep_ms2: bool = True) -> Run:
                     # pyteomics gives minutes (unit_info "minute") for the xs:duration attribute
                     unit = getattr(rt, "unit_info", "minute")
                     rt_s = float(rt) * (60.0 if unit in ("minute", None) else 1.0)
-                    b.units.add({"minute": "minute", "hour": "hour"}.get(_duration_unit(scan.get("_rt_text")),
-                                                                         "second"))
+                    b.units.add(
+                        {"minute": "minute", "hour": "hour"}.get(_duration_unit(scan.get("_rt_text")), "second")
+                    )
                 pol = {"+": 1, "-": -1}.get(str(scan.get("polarity", "")).strip(), 0)
                 flag = scan.get("centroided")
                 if flag is None:
@@ -177,8 +194,18 @@ def read_mzxml(path: str | Path, keep_ms2: bool = True) -> Run:
         raise
     except BadSpectrum as exc:
         raise InputError(str(exc), p) from None
-    except (etree.XMLSyntaxError, EOFError, zlib.error, gzip.BadGzipFile, PyteomicsError, ValueError, OSError,
-            KeyError, TypeError, IndexError) as exc:
+    except (
+        etree.XMLSyntaxError,
+        EOFError,
+        zlib.error,
+        gzip.BadGzipFile,
+        PyteomicsError,
+        ValueError,
+        OSError,
+        KeyError,
+        TypeError,
+        IndexError,
+    ) as exc:
         msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise InputError(f"truncated or corrupt mzXML after {b.n_spectra} scans ({msg})", p) from None
     return b.build()

@@ -37,7 +37,14 @@ from .peaks import Multiplet
 from .records import Comparison
 from .thresholds import NMR_THRESHOLDS, NmrThresholds
 
-__all__ = ["ALTERNATIVE_CODES", "AlternativeFit", "alternative_findings", "best_species", "misfit", "score_alternatives"]
+__all__ = [
+    "ALTERNATIVE_CODES",
+    "AlternativeFit",
+    "alternative_findings",
+    "best_species",
+    "misfit",
+    "score_alternatives",
+]
 
 ALTERNATIVE_CODES = ("nmr.alternative_fits", "nmr.alternative_not_excluded", "nmr.alternative_ruled_out")
 
@@ -58,9 +65,15 @@ class AlternativeFit:
     ruled_out_by: str = ""  # "HRMS" when the MS evidence excludes its formula (set by the pipeline)
 
     def to_dict(self) -> dict:
-        return {**self.alternative.to_dict(), "formula": self.formula, "misfit": round(self.misfit, 2),
-                "advantage": round(self.advantage, 2),
-                "same_formula": self.same_formula, "clean": self.clean, "ruled_out_by": self.ruled_out_by}
+        return {
+            **self.alternative.to_dict(),
+            "formula": self.formula,
+            "misfit": round(self.misfit, 2),
+            "advantage": round(self.advantage, 2),
+            "same_formula": self.same_formula,
+            "clean": self.clean,
+            "ruled_out_by": self.ruled_out_by,
+        }
 
 
 def _sigma(g) -> float:
@@ -130,8 +143,13 @@ def _shift_misfit(placed: list[tuple[float, float, float, int]], th: NmrThreshol
     return total
 
 
-def score_alternatives(mults: list[Multiplet], target_cmp: Comparison, expectation: Expectation, sf_mhz: float,
-                      th: NmrThresholds = NMR_THRESHOLDS) -> list[AlternativeFit]:
+def score_alternatives(
+    mults: list[Multiplet],
+    target_cmp: Comparison,
+    expectation: Expectation,
+    sf_mhz: float,
+    th: NmrThresholds = NMR_THRESHOLDS,
+) -> list[AlternativeFit]:
     """Score every competing structure of the target on the same multiplets.
 
     Parameters
@@ -188,23 +206,41 @@ def alternative_findings(fits: list[AlternativeFit], th: NmrThresholds = NMR_THR
     out = []
     ruled = [f for f in fits if f.ruled_out_by and f.clean and f.advantage > -th.alternative_margin]
     if ruled:
-        out.append(Finding("info", "nmr.alternative_ruled_out",
-                           "; ".join(f"{f.alternative.description} ({f.formula}) fits the 1H spectrum about as well "
-                                     f"or better, but {f.ruled_out_by} found the target's formula" for f in ruled)))
+        out.append(
+            Finding(
+                "info",
+                "nmr.alternative_ruled_out",
+                "; ".join(
+                    f"{f.alternative.description} ({f.formula}) fits the 1H spectrum about as well "
+                    f"or better, but {f.ruled_out_by} found the target's formula"
+                    for f in ruled
+                ),
+            )
+        )
     for f in fits:
         if f.ruled_out_by or not f.clean:
             continue
         a = f.alternative
         what = f"{a.description}: {a.smiles} ({f.formula})"
         if f.advantage >= th.alternative_margin:
-            out.append(Finding("warning", "nmr.alternative_fits",
-                               f"the 1H spectrum fits a competing structure better than the target, {what}; misfit "
-                               f"{f.misfit:.1f} against {f.misfit + f.advantage:.1f} (lower is better)"
-                               + ("" if f.same_formula else "; HRMS tells their formulas apart")))
+            out.append(
+                Finding(
+                    "warning",
+                    "nmr.alternative_fits",
+                    f"the 1H spectrum fits a competing structure better than the target, {what}; misfit "
+                    f"{f.misfit:.1f} against {f.misfit + f.advantage:.1f} (lower is better)"
+                    + ("" if f.same_formula else "; HRMS tells their formulas apart"),
+                )
+            )
         elif f.advantage > -th.alternative_margin and f.same_formula:
-            out.append(Finding("info", "nmr.alternative_not_excluded",
-                               f"1H alone does not exclude {what}: it fits the spectrum about as well as the target "
-                               f"(misfit {f.misfit:.1f} against {f.misfit + f.advantage:.1f})"))
+            out.append(
+                Finding(
+                    "info",
+                    "nmr.alternative_not_excluded",
+                    f"1H alone does not exclude {what}: it fits the spectrum about as well as the target "
+                    f"(misfit {f.misfit:.1f} against {f.misfit + f.advantage:.1f})",
+                )
+            )
     return out
 
 
@@ -218,12 +254,15 @@ def _salt_evidence(cmp: Comparison, exp: Expectation, registered_salt: bool) -> 
     solvent = exp.solvent
     if solvent is not None and solvent.exchanges_labile_h:
         return True
-    return any(gc.found and gc.in_window and gc.group.exchangeable and "ammonium" in gc.group.label.lower()
-               for gc in cmp.groups)
+    return any(
+        gc.found and gc.in_window and gc.group.exchangeable and "ammonium" in gc.group.label.lower()
+        for gc in cmp.groups
+    )
 
 
-def best_species(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
-                 th: NmrThresholds = NMR_THRESHOLDS) -> tuple[Expectation, Comparison, str, list[Finding]]:
+def best_species(
+    mults: list[Multiplet], expectation: Expectation, sf_mhz: float, th: NmrThresholds = NMR_THRESHOLDS
+) -> tuple[Expectation, Comparison, str, list[Finding]]:
     """Read the spectrum as the free base and as each ammonium salt form of the target; keep the best.
 
     The form the chemist registered (a salt when counter-ions were stripped or a charged amine was
@@ -237,10 +276,9 @@ def best_species(mults: list[Multiplet], expectation: Expectation, sf_mhz: float
         salt)", ...) and an info finding saying which form was read when it is not the free base or when
         a salt was registered.
     """
-    from .compare import compare
-    from ..structure.species import protonated_forms
-
     from ..structure.side_products import side_products
+    from ..structure.species import protonated_forms
+    from .compare import compare
 
     try:  # this chemistry's side products are those of the neutral parent, whatever form is read
         sps = side_products(expectation.mol)
@@ -263,9 +301,14 @@ def best_species(mults: list[Multiplet], expectation: Expectation, sf_mhz: float
     # the registered form starts with the preference
     best = (misfit(base, th) - (0.0 if registered_salt else th.species_margin), expectation, base, "free base")
     for form in forms:
-        tgt = Target(name=expectation.target.name, smiles=form.smiles, mol=Chem.Mol(form.mol),
-                     input_smiles=expectation.target.input_smiles, notes=list(expectation.target.notes),
-                     source=expectation.target.source)
+        tgt = Target(
+            name=expectation.target.name,
+            smiles=form.smiles,
+            mol=Chem.Mol(form.mol),
+            input_smiles=expectation.target.input_smiles,
+            notes=list(expectation.target.notes),
+            source=expectation.target.source,
+        )
         exp = build_expectation(tgt, solvent)
         cmp = compare(mults, exp, sf_mhz, th, side_products=sps)
         if not _salt_evidence(cmp, exp, registered_salt):
@@ -276,11 +319,21 @@ def best_species(mults: list[Multiplet], expectation: Expectation, sf_mhz: float
     _, exp, cmp, name = best
     findings = []
     if name != "free base":
-        findings.append(Finding("info", "nmr.species",
-                                f"the spectrum is read as the {name} of the target, {exp.target.smiles}: its N-CH "
-                                "signals sit where the protonated amine puts them"))
+        findings.append(
+            Finding(
+                "info",
+                "nmr.species",
+                f"the spectrum is read as the {name} of the target, {exp.target.smiles}: its N-CH "
+                "signals sit where the protonated amine puts them",
+            )
+        )
     elif registered_salt:
-        findings.append(Finding("info", "nmr.species",
-                                "registered as a salt, but the spectrum fits the free base better (free-based in "
-                                "the work-up, or the counter-ion exchanged)"))
+        findings.append(
+            Finding(
+                "info",
+                "nmr.species",
+                "registered as a salt, but the spectrum fits the free base better (free-based in "
+                "the work-up, or the counter-ion exchanged)",
+            )
+        )
     return exp, cmp, name, findings

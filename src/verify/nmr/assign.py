@@ -131,10 +131,17 @@ class Assignment:
         return self.first_scale / self.scale_factor if self.scale_factor > 0 else self.first_scale
 
 
-def assign(mults: list[Multiplet], groups: list[HGroup], free_surplus: dict[int, float],
-           eligible: list[int], th: NmrThresholds = NMR_THRESHOLDS, exchangeable_allowed: bool = True,
-           solvent_key: str = "cdcl3", allowance: dict[int, float] | None = None,
-           sf_mhz: float | None = None) -> Assignment:
+def assign(
+    mults: list[Multiplet],
+    groups: list[HGroup],
+    free_surplus: dict[int, float],
+    eligible: list[int],
+    th: NmrThresholds = NMR_THRESHOLDS,
+    exchangeable_allowed: bool = True,
+    solvent_key: str = "cdcl3",
+    allowance: dict[int, float] | None = None,
+    sf_mhz: float | None = None,
+) -> Assignment:
     """Scale and assignment by linear programming (scipy.optimize.linprog / HiGHS; deterministic).
 
     Variables: x[g,j] >= 0 H of group g placed on multiplet j (edges only where j lies within
@@ -183,8 +190,11 @@ def assign(mults: list[Multiplet], groups: list[HGroup], free_surplus: dict[int,
                 continue
             # 0 inside the window, up to 0.2 within the slack (ties go to the signal inside the window),
             # 0.5-2 beyond it
-            c = 0.2 * d / th.window_slack_ppm if d <= th.window_slack_ppm else 0.5 + 1.5 * (
-                d - th.window_slack_ppm) / max(th.max_outside_ppm - th.window_slack_ppm, 1e-6)
+            c = (
+                0.2 * d / th.window_slack_ppm
+                if d <= th.window_slack_ppm
+                else 0.5 + 1.5 * (d - th.window_slack_ppm) / max(th.max_outside_ppm - th.window_slack_ppm, 1e-6)
+            )
             if g.exchangeable:
                 c += _exchangeable_cost(g, m, solvent_key)
             elif g.multiplicity == "s" and _vicinal_pattern(m):
@@ -197,8 +207,12 @@ def assign(mults: list[Multiplet], groups: list[HGroup], free_surplus: dict[int,
                 # rather missing (1.5/H) with the hump unexplained (1/H) than placed there
             elif g.multiplicity == "s" and g.n_h >= 3 and not _has_singlet_line(m):
                 c += 1.6  # ... and a line standing out of its signal (dearer than leaving it missing)
-            elif m.multiplicity == "br s" and m.lines and m.lines[0].width_hz > 2.5 * th.broad_hz \
-                    and "rotamer" not in g.note:
+            elif (
+                m.multiplicity == "br s"
+                and m.lines
+                and m.lines[0].width_hz > 2.5 * th.broad_hz
+                and "rotamer" not in g.note
+            ):
                 c += 1.05  # a C-H is not a lone 15+ Hz wide hump (that is exchange or baseline), unless
                 # amide/carbamate rotamers exchanging at an intermediate rate broaden it (ring N-CH2 next to N-acyl)
             elif g.multiplicity not in ("s", "br s", "") and _sharp_singlet(m):
@@ -208,8 +222,16 @@ def assign(mults: list[Multiplet], groups: list[HGroup], free_surplus: dict[int,
     span_hz = 2 * th.max_j_hz if sf_mhz else None
 
     def solve(edges, costs):
-        return _solve(edges, costs, groups, eligible, a, free_surplus, allowance or {},
-                      _apart(edges, groups, mults, sf_mhz, span_hz))
+        return _solve(
+            edges,
+            costs,
+            groups,
+            eligible,
+            a,
+            free_surplus,
+            allowance or {},
+            _apart(edges, groups, mults, sf_mhz, span_hz),
+        )
 
     sol, edges = solve(edges, costs)
     # a group smeared thinly over many small signals explains noise and impurities: drop placements
@@ -315,8 +337,15 @@ def _solve(edges, costs, groups, eligible, a, free_surplus, allowance, apart=())
         if apart:
             sol = _solve_one_signal(c, a_ub, b_ub, a_eq, b_eq, bounds, edges, groups, apart, nm)
         else:
-            res = linprog(c, A_ub=a_ub if nm else None, b_ub=b_ub if nm else None,
-                          A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+            res = linprog(
+                c,
+                A_ub=a_ub if nm else None,
+                b_ub=b_ub if nm else None,
+                A_eq=a_eq,
+                b_eq=b_eq,
+                bounds=bounds,
+                method="highs",
+            )
             sol = res.x if res.status == 0 else None
     if sol is None:
         sol = np.zeros(nv)
@@ -343,13 +372,15 @@ def _solve_one_signal(c, a_ub, b_ub, a_eq, b_eq, bounds, edges, groups, apart, n
     for r, (e, f) in enumerate(apart):
         excl[r, col[e]] = excl[r, col[f]] = 1.0
     pad = np.zeros((a_eq.shape[0], nb))
-    cons = [LinearConstraint(np.hstack([a_eq, pad]), b_eq, b_eq),
-            LinearConstraint(link, -np.inf, 0.0), LinearConstraint(excl, -np.inf, 1.0)]
+    cons = [
+        LinearConstraint(np.hstack([a_eq, pad]), b_eq, b_eq),
+        LinearConstraint(link, -np.inf, 0.0),
+        LinearConstraint(excl, -np.inf, 1.0),
+    ]
     if nm:
         cons.append(LinearConstraint(np.hstack([a_ub, np.zeros((a_ub.shape[0], nb))]), -np.inf, b_ub))
     lo = np.array([b[0] for b in bounds] + [0.0] * nb, dtype=float)
     hi = np.array([np.inf if b[1] is None else b[1] for b in bounds] + [1.0] * nb, dtype=float)
     integrality = np.concatenate([np.zeros(nv), np.ones(nb)])
-    res = milp(cc, constraints=cons, integrality=integrality, bounds=Bounds(lo, hi),
-               options={"time_limit": 5.0})
+    res = milp(cc, constraints=cons, integrality=integrality, bounds=Bounds(lo, hi), options={"time_limit": 5.0})
     return res.x[:nv] if res.x is not None and res.status in (0, 1) else None

@@ -117,8 +117,11 @@ class NmrResult:
             "side_products": self.side_products,
             "findings": [f.to_dict() for f in self.findings],
             "alternatives": [a.to_dict() for a in self.alternatives],
-            "species": {"form": self.species, "smiles": self.species_smiles,
-                        "diazepane_rings": [r.to_dict(sol.key if sol else None) for r in self.species_rings]},
+            "species": {
+                "form": self.species,
+                "smiles": self.species_smiles,
+                "diazepane_rings": [r.to_dict(sol.key if sol else None) for r in self.species_rings],
+            },
             "fit": None if self.fit is None else self.fit.to_dict(self.scale, ppm=s.ppm),
         }
 
@@ -136,8 +139,9 @@ def _load(path: Path, solvent: Solvent | None) -> Spectrum1D:
         raise InputError(f"cannot read or process the NMR data ({type(exc).__name__}: {exc})", path) from None
 
 
-def check_spectrum(spectrum: Spectrum1D, target, solvent: Solvent | None = None,
-                   th: NmrThresholds = NMR_THRESHOLDS) -> NmrResult:
+def check_spectrum(
+    spectrum: Spectrum1D, target, solvent: Solvent | None = None, th: NmrThresholds = NMR_THRESHOLDS
+) -> NmrResult:
     """The comparison part of check_nmr on a spectrum already in memory (used by tests and benches)."""
     findings: list[Finding] = []
     solv = solvent
@@ -145,14 +149,24 @@ def check_spectrum(spectrum: Spectrum1D, target, solvent: Solvent | None = None,
     if file_solvent is not None and file_solvent.key != solvent.key:
         # obeyed (the chemist may know the file is wrong), but a contradiction is never silent: in the wrong
         # solvent a compound line can be taken for residual solvent, or the residual line left unexplained
-        findings.append(Finding("warning", "nmr.solvent_contradicts_file",
-                                f"--solvent {solvent.name} was given but the acquisition file names {file_solvent.name}: "
-                                f"checked in {solvent.name}; solvent lines and shift windows follow that choice"))
+        findings.append(
+            Finding(
+                "warning",
+                "nmr.solvent_contradicts_file",
+                f"--solvent {solvent.name} was given but the acquisition file names {file_solvent.name}: "
+                f"checked in {solvent.name}; solvent lines and shift windows follow that choice",
+            )
+        )
     if solv is None and spectrum.solvent:
         solv = find_solvent(spectrum.solvent)
         if solv is None:
-            findings.append(Finding("info", "nmr.solvent_unknown",
-                                    f"solvent {spectrum.solvent!r} of the file is not in reference/solvents.tsv; CDCl3 assumed"))
+            findings.append(
+                Finding(
+                    "info",
+                    "nmr.solvent_unknown",
+                    f"solvent {spectrum.solvent!r} of the file is not in reference/solvents.tsv; CDCl3 assumed",
+                )
+            )
     if solv is None:
         if not spectrum.solvent:
             findings.append(Finding("info", "nmr.solvent_assumed", "the data name no solvent; CDCl3 assumed"))
@@ -172,8 +186,16 @@ def check_spectrum(spectrum: Spectrum1D, target, solvent: Solvent | None = None,
     if not mults:
         findings.append(Finding("error", "nmr.no_signals", "no signal above the noise in the spectrum"))
         groups = [GroupMatch(g, False) for g in expectation.h_groups]
-        return NmrResult("inconsistent", findings, expectation, spectrum, [], groups, noise, expected_h=sum(
-            g.n_h for g in expectation.h_groups if not g.exchangeable))
+        return NmrResult(
+            "inconsistent",
+            findings,
+            expectation,
+            spectrum,
+            [],
+            groups,
+            noise,
+            expected_h=sum(g.n_h for g in expectation.h_groups if not g.exchangeable),
+        )
     # the free base or an ammonium salt form of it, whichever the spectrum shows (see best_species)
     read_as, cmp, species, species_notes = best_species(mults, expectation, float(spectrum.sf_mhz), th)
     findings += cmp.findings + species_notes
@@ -184,14 +206,25 @@ def check_spectrum(spectrum: Spectrum1D, target, solvent: Solvent | None = None,
     if pc.get("passed") is False:
         # the automatic phase left much negative signal area: lines carry dispersive tails, so
         # integrals and small signals near big ones are less reliable (re-phase by hand to confirm)
-        findings.append(Finding("info", "nmr.phase_low_confidence",
-                                f"automatic phasing left {100 * float(pc.get('neg_fraction', 0.0)):.0f} % of the signal area "
-                                "negative: integrals and small signals beside large ones are less reliable"))
+        findings.append(
+            Finding(
+                "info",
+                "nmr.phase_low_confidence",
+                f"automatic phasing left {100 * float(pc.get('neg_fraction', 0.0)):.0f} % of the signal area "
+                "negative: integrals and small signals beside large ones are less reliable",
+            )
+        )
     humps = [m for m in mults if m.flag == "baseline hump"]
     if humps:
-        findings.append(Finding("info", "nmr.baseline_hump",
-                                f"{len(humps)} broad baseline hump(s) (> {th.hump_hz:.0f} Hz wide) at "
-                                + ", ".join(f"{m.ppm:.1f}" for m in humps) + " ppm ignored"))
+        findings.append(
+            Finding(
+                "info",
+                "nmr.baseline_hump",
+                f"{len(humps)} broad baseline hump(s) (> {th.hump_hz:.0f} Hz wide) at "
+                + ", ".join(f"{m.ppm:.1f}" for m in humps)
+                + " ppm ignored",
+            )
+        )
     peaks = []
     for p in cmp.peaks:
         keep = p.h >= th.report_min_h or p.status == "consistent"
@@ -200,29 +233,64 @@ def check_spectrum(spectrum: Spectrum1D, target, solvent: Solvent | None = None,
         if not keep:
             continue
         m = p.mult
-        peaks.append(NmrPeak(ppm=m.ppm, lo=m.lo, hi=m.hi, multiplicity=m.multiplicity, j_hz=list(m.j_hz),
-                             integral=p.h, status=p.status, assignment=p.assignment, note=p.note))
+        peaks.append(
+            NmrPeak(
+                ppm=m.ppm,
+                lo=m.lo,
+                hi=m.hi,
+                multiplicity=m.multiplicity,
+                j_hz=list(m.j_hz),
+                integral=p.h,
+                status=p.status,
+                assignment=p.assignment,
+                note=p.note,
+            )
+        )
     groups = []
     for gc in cmp.groups:
         note = ""
         if gc.found and len(gc.peaks) > 1:
             note = "spread over " + ", ".join(f"{x:.2f}" for x in gc.peaks) + " ppm"
         if not gc.found and gc.group.exchangeable:
-            note = (f"exchanged for D in {solv.name}: no 1H signal expected" if solv.exchanges_labile_h
-                    else "exchangeable H: not required")
+            note = (
+                f"exchanged for D in {solv.name}: no 1H signal expected"
+                if solv.exchanges_labile_h
+                else "exchangeable H: not required"
+            )
         if gc.found and not gc.in_window:
             note = (note + "; " if note else "") + f"{gc.distance_ppm:.2f} ppm outside the window"
-        groups.append(GroupMatch(gc.group, gc.found, gc.peak_ppm, gc.integral, gc.in_window, note,
-                                 list(gc.strongly_coupled_with)))
+        groups.append(
+            GroupMatch(gc.group, gc.found, gc.peak_ppm, gc.integral, gc.in_window, note, list(gc.strongly_coupled_with))
+        )
     if cmp.expected_h:
-        findings.append(Finding("info", "nmr.h_total",
-                                f"target signals integrate to {cmp.observed_h:.1f} H for {cmp.expected_h} non-exchangeable H expected "
-                                f"(scale chosen by the best fit of all integrals to the expected groups)"))
+        findings.append(
+            Finding(
+                "info",
+                "nmr.h_total",
+                f"target signals integrate to {cmp.observed_h:.1f} H for {cmp.expected_h} non-exchangeable H expected "
+                f"(scale chosen by the best fit of all integrals to the expected groups)",
+            )
+        )
     verdict = verdict_from_findings(findings)
-    return NmrResult(verdict, findings, expectation, spectrum, peaks, groups, noise, cmp.scale, cmp.observed_h,
-                     cmp.expected_h, [{"name": h.name, "mol_percent": round(h.mol_percent, 1)} for h in cmp.impurities
-                                      if h.mol_percent > 0], cmp.side_products, fits, species, read_as.target.smiles,
-                     fit, list(read_as.diazepanes))
+    return NmrResult(
+        verdict,
+        findings,
+        expectation,
+        spectrum,
+        peaks,
+        groups,
+        noise,
+        cmp.scale,
+        cmp.observed_h,
+        cmp.expected_h,
+        [{"name": h.name, "mol_percent": round(h.mol_percent, 1)} for h in cmp.impurities if h.mol_percent > 0],
+        cmp.side_products,
+        fits,
+        species,
+        read_as.target.smiles,
+        fit,
+        list(read_as.diazepanes),
+    )
 
 
 def check_nmr(path, target, solvent: Solvent | None = None, th: NmrThresholds = NMR_THRESHOLDS) -> NmrResult:

@@ -35,7 +35,17 @@ from ..structure.hgroups import HGroup
 from .assign import assign
 from .impurities import _nearest_impurity_hint, _nh, find_impurities
 from .peaks import Multiplet
-from .records import Comparison, GroupCall, ImpurityHit, ObservedPeak, _interval_gap, _join, _line_span, _signal_bounds, _split_j
+from .records import (
+    Comparison,
+    GroupCall,
+    ImpurityHit,
+    ObservedPeak,
+    _interval_gap,
+    _join,
+    _line_span,
+    _signal_bounds,
+    _split_j,
+)
 from .solvent_lines import _exchange_averaged_water, classify_solvent, hidden_solvent_share
 from .thresholds import NMR_THRESHOLDS, NmrThresholds
 
@@ -79,9 +89,14 @@ def _side_severity(mol_percent: float, th: NmrThresholds) -> str:
     return "warning" if round(mol_percent) >= th.side_product_warn_mol_percent else "info"
 
 
-def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
-            th: NmrThresholds = NMR_THRESHOLDS, side_products: list | None = None,
-            water_line_is_compound: bool = False) -> Comparison:
+def compare(
+    mults: list[Multiplet],
+    expectation: Expectation,
+    sf_mhz: float,
+    th: NmrThresholds = NMR_THRESHOLDS,
+    side_products: list | None = None,
+    water_line_is_compound: bool = False,
+) -> Comparison:
     """Classify every multiplet, scale integrals to H, assign the expected groups, name side products.
 
     `side_products`: verify.structure.side_products.side_products(target.mol) (computed when None).
@@ -103,7 +118,9 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
     findings: list[Finding] = []
 
     # water hydrogen-bonds to the compound's amines and exchanges with its N-H/O-H: it moves downfield
-    drift = th.water_exchange_drift_ppm if (expectation.n_basic_nitrogens or any(g.exchangeable for g in groups)) else 0.0
+    drift = (
+        th.water_exchange_drift_ppm if (expectation.n_basic_nitrogens or any(g.exchangeable for g in groups)) else 0.0
+    )
     solv = classify_solvent(mults, solvent, th, drift, water_line_is_compound)
     for i, (kind, label, itself) in solv.items():
         peaks[i].solvent_label = label
@@ -148,9 +165,18 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
             if len(lines) > 1:
                 k = min(range(len(lines)), key=lambda n: abs(lines[n].ppm - p_))
                 if abs(lines[k].ppm - p_) <= th.impurity_tol_ppm:
-                    shapes[i] = replace(shapes[i], lines=lines[:k] + lines[k + 1:])
-    solved = assign(shapes, groups, free_surplus, eligible, th, exch_ok,
-                    solvent.key if solvent is not None else "cdcl3", allowance, sf_mhz)
+                    shapes[i] = replace(shapes[i], lines=lines[:k] + lines[k + 1 :])
+    solved = assign(
+        shapes,
+        groups,
+        free_surplus,
+        eligible,
+        th,
+        exch_ok,
+        solvent.key if solvent is not None else "cdcl3",
+        allowance,
+        sf_mhz,
+    )
     x, miss = solved.placed, solved.missing
     scale = solved.units_per_h
     for i, p in enumerate(peaks):
@@ -168,8 +194,12 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
         # look again. A coupled group (a ring CH2 quintet) on that singlet is a misplacement, not proof.
         singlet_ids = {g.id for g in groups if g.multiplicity == "s" and not g.exchangeable}
         seen = [i for i, v in solv.items() if v[0] == "water" and v[2]]
-        if seen and all(peaks[i].h > 0 and set(peaks[i].placed) <= singlet_ids
-                        and sum(peaks[i].placed.values()) >= th.found_fraction * peaks[i].h for i in seen):
+        if seen and all(
+            peaks[i].h > 0
+            and set(peaks[i].placed) <= singlet_ids
+            and sum(peaks[i].placed.values()) >= th.found_fraction * peaks[i].h
+            for i in seen
+        ):
             return compare(mults, expectation, sf_mhz, th, side_products, water_line_is_compound=True)
 
     # groups
@@ -189,15 +219,32 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
         for j, v in pl:
             tot = sum(peaks[j].placed.values()) or 1.0
             integ += peaks[j].h * v / tot
-        gcalls.append(GroupCall(g, bool(found), round(m.ppm, 3), round(integ, 2), placed,
-                                dist <= th.window_slack_ppm, dist, [round(mults[j].ppm, 3) for j, _ in pl],
-                                sum(mults[j].ppm * v for j, v in pl) / placed))
+        gcalls.append(
+            GroupCall(
+                g,
+                bool(found),
+                round(m.ppm, 3),
+                round(integ, 2),
+                placed,
+                dist <= th.window_slack_ppm,
+                dist,
+                [round(mults[j].ppm, 3) for j, _ in pl],
+                sum(mults[j].ppm * v for j, v in pl) / placed,
+            )
+        )
 
     # strongly coupled partners at this field (delta-nu / J) from the predicted shifts: where the assignment put
     # the groups would be circular (two groups piled on one multiplet would excuse themselves)
     shift_of = {g.id: g.mid for g in groups if not g.exchangeable}
-    gcalls = [replace(gc, strongly_coupled_with=tuple(strong_partners(
-        gc.group.couplings, shift_of, gc.group.id, sf_mhz, th.strong_coupling_ratio))) for gc in gcalls]
+    gcalls = [
+        replace(
+            gc,
+            strongly_coupled_with=tuple(
+                strong_partners(gc.group.couplings, shift_of, gc.group.id, sf_mhz, th.strong_coupling_ratio)
+            ),
+        )
+        for gc in gcalls
+    ]
 
     # multiplets whose lines are about as narrow as the spectrum's own: lines much wider are several
     # unresolved lines merged (overlapping multiplets, strong coupling)
@@ -230,11 +277,20 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
             # named from side_product_min_h per H, or as soon as it would otherwise count as unexplained
             if peaks[j].surplus_h >= min(9 * th.side_product_min_h, min_h) and _line_span(mults[j]) < 0.08:
                 mol = 100 * peaks[j].surplus_h / 9
-                _name_side(peaks[j], boc_name, f"tert-butyl 9H singlet of a Boc group the target does not have; ~{mol:.0f} mol %")
+                _name_side(
+                    peaks[j],
+                    boc_name,
+                    f"tert-butyl 9H singlet of a Boc group the target does not have; ~{mol:.0f} mol %",
+                )
                 named_sp.append(boc_name)
-                findings.append(Finding(_side_severity(mol, th), "nmr.boc_not_removed",
-                                        f"{boc_name}: a 9H-type singlet at {mults[j].ppm:.2f} ppm ({peaks[j].surplus_h:.2f} H, "
-                                        f"about {mol:.0f} mol %) is a Boc tert-butyl group, and the target has no Boc"))
+                findings.append(
+                    Finding(
+                        _side_severity(mol, th),
+                        "nmr.boc_not_removed",
+                        f"{boc_name}: a 9H-type singlet at {mults[j].ppm:.2f} ppm ({peaks[j].surplus_h:.2f} H, "
+                        f"about {mol:.0f} mol %) is a Boc tert-butyl group, and the target has no Boc",
+                    )
+                )
                 break
     if "aldehyde" in sp_kinds:
         lo, hi = SIDE_WINDOWS["aldehyde"][col]
@@ -245,26 +301,43 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
             nm_ = sp_kinds["aldehyde"]
             _name_side(peaks[j], nm_, f"aldehyde CHO; ~{mol:.0f} mol %")
             named_sp.append(nm_)
-            findings.append(Finding(_side_severity(mol, th), "nmr.aldehyde_leftover",
-                                    f"{nm_}: an aldehyde CHO signal at {mults[j].ppm:.2f} ppm ({peaks[j].surplus_h:.2f} H, about {mol:.0f} mol %)"))
+            findings.append(
+                Finding(
+                    _side_severity(mol, th),
+                    "nmr.aldehyde_leftover",
+                    f"{nm_}: an aldehyde CHO signal at {mults[j].ppm:.2f} ppm ({peaks[j].surplus_h:.2f} H, about {mol:.0f} mol %)",
+                )
+            )
     if "alcohol" in sp_kinds:
         lo, hi = SIDE_WINDOWS["alcohol"][col]
-        oh = [j for j in unexplained_in(lo, hi) if peaks[j].surplus_h >= 2 * th.side_product_min_h
-              and (mults[j].multiplicity in ("s", "br s", "d") or mults[j].hi - mults[j].lo < 0.05)]
+        oh = [
+            j
+            for j in unexplained_in(lo, hi)
+            if peaks[j].surplus_h >= 2 * th.side_product_min_h
+            and (mults[j].multiplicity in ("s", "br s", "d") or mults[j].hi - mults[j].lo < 0.05)
+        ]
         if oh:
             j = max(oh, key=lambda k: peaks[k].surplus_h)
             mol = 100 * peaks[j].surplus_h / 2
             nm_ = sp_kinds["alcohol"]
             _name_side(peaks[j], nm_, f"ArCH2OH; ~{mol:.0f} mol %")
             named_sp.append(nm_)
-            findings.append(Finding(_side_severity(mol, th), "nmr.alcohol_byproduct",
-                                    f"{nm_}: a benzylic CH2OH signal at {mults[j].ppm:.2f} ppm ({peaks[j].surplus_h:.2f} H, about {mol:.0f} mol %)"))
+            findings.append(
+                Finding(
+                    _side_severity(mol, th),
+                    "nmr.alcohol_byproduct",
+                    f"{nm_}: a benzylic CH2OH signal at {mults[j].ppm:.2f} ppm ({peaks[j].surplus_h:.2f} H, about {mol:.0f} mol %)",
+                )
+            )
     if "over_alkylation" in sp_kinds:
         ratio = _class_ratios(peaks, groups, eligible, free_surplus)
         blo, bhi = SIDE_WINDOWS["benzylic"][col]
         alo, ahi = SIDE_WINDOWS["aromatic"][col]
-        bj = [j for j in eligible if blo <= mults[j].ppm <= bhi and j not in solv and j not in imp_of
-              and peaks[j].kind != "side_product"]
+        bj = [
+            j
+            for j in eligible
+            if blo <= mults[j].ppm <= bhi and j not in solv and j not in imp_of and peaks[j].kind != "side_product"
+        ]
         b_sur = sum(peaks[j].surplus_h for j in bj)
         rr = ratio.get("rest")
         n_b = sum(g.n_h for g in groups if _class(g) == "benzylic")
@@ -272,33 +345,52 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
 
         def region_h(lo_: float, hi_: float, singlets: bool = False) -> float:
             # multiplets with a solvent line inside but wider than it (CHCl3 under the aromatic H) count
-            return sum(peaks[j].h for j in eligible if lo_ <= mults[j].ppm <= hi_ and j not in imp_of
-                       and (peaks[j].kind not in ("solvent", "reference", "artefact", "side_product")
-                            or (j in solv and not solv[j][2]))
-                       and (not singlets or (mults[j].hi - mults[j].lo <= 0.08
-                                             and (len(mults[j].lines) <= 2 or not _split_j(mults[j])))))
+            return sum(
+                peaks[j].h
+                for j in eligible
+                if lo_ <= mults[j].ppm <= hi_
+                and j not in imp_of
+                and (
+                    peaks[j].kind not in ("solvent", "reference", "artefact", "side_product")
+                    or (j in solv and not solv[j][2])
+                )
+                and (
+                    not singlets
+                    or (mults[j].hi - mults[j].lo <= 0.08 and (len(mults[j].lines) <= 2 or not _split_j(mults[j])))
+                )
+            )
 
         # N-benzyl CH2 are singlets: ring CH2 multiplets of other species in the same window do not count
         rb = region_h(blo, bhi, singlets=True) / n_b if n_b else None
         ra = region_h(alo, ahi) / n_a if n_a else None
         excess_b = (rb / rr - 1) if rb and rr else 0.0
         excess_a = (ra / rr - 1) if ra and rr else 0.0
-        if (b_sur >= 4 * th.side_product_min_h or excess_b >= th.over_alkylation_excess) and \
-                excess_a >= th.over_alkylation_excess and b_sur + excess_b > 0:
+        if (
+            (b_sur >= 4 * th.side_product_min_h or excess_b >= th.over_alkylation_excess)
+            and excess_a >= th.over_alkylation_excess
+            and b_sur + excess_b > 0
+        ):
             nm_ = sp_kinds["over_alkylation"]
             # target 2H ArCH2 + f * 4H: (2 + 4f) / 2 = 1 + excess (relative to the ring signals, which
             # the side product also doubles) -> f ~ excess / (2 - 2 excess) for a symmetric dibenzyl product
             f = max(excess_b, 0.0) / max(2 - 2 * max(excess_b, 0.0), 0.5)
             mol = 100 * max(f, b_sur / 4)
             for j in bj:
-                peaks[j].note = _join(peaks[j].note, f"benzylic CH2 {100 * excess_b:.0f} % above the ring signals: {nm_}")
+                peaks[j].note = _join(
+                    peaks[j].note, f"benzylic CH2 {100 * excess_b:.0f} % above the ring signals: {nm_}"
+                )
                 if not peaks[j].placed:
                     _name_side(peaks[j], nm_, f"~{mol:.0f} mol %")
             named_sp.append(nm_)
-            findings.append(Finding(_side_severity(mol, th), "nmr.over_alkylation",
-                                    f"{nm_}: the benzylic CH2 ({blo:.2f}-{bhi:.2f} ppm) integrates {100 * excess_b:.0f} % and the "
-                                    f"aromatic H {100 * excess_a:.0f} % above what the ring signals predict: a second benzyl "
-                                    f"group on the ring (about {mol:.0f} mol %)"))
+            findings.append(
+                Finding(
+                    _side_severity(mol, th),
+                    "nmr.over_alkylation",
+                    f"{nm_}: the benzylic CH2 ({blo:.2f}-{bhi:.2f} ppm) integrates {100 * excess_b:.0f} % and the "
+                    f"aromatic H {100 * excess_a:.0f} % above what the ring signals predict: a second benzyl "
+                    f"group on the ring (about {mol:.0f} mol %)",
+                )
+            )
 
     # statuses
     imp_findings = []
@@ -314,7 +406,9 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
                 continue
             peaks[i].kind = "impurity"
             peaks[i].assignment = h.name
-            peaks[i].note = _join(peaks[i].note, f"{h.kind}; ~{h.mol_percent:.0f} mol %" if h.kind else f"~{h.mol_percent:.0f} mol %")
+            peaks[i].note = _join(
+                peaks[i].note, f"{h.kind}; ~{h.mol_percent:.0f} mol %" if h.kind else f"~{h.mol_percent:.0f} mol %"
+            )
         for i in h.hidden:
             peaks[i].note = _join(peaks[i].note, f"includes a {h.name} signal")
         sp_kind = REAGENT_SIDE_KIND.get(h.name)
@@ -322,12 +416,19 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
             code = {"aldehyde": "nmr.aldehyde_leftover", "alcohol": "nmr.alcohol_byproduct"}[sp_kind]
             if code not in {f.code for f in findings}:
                 named_sp.append(sp_kinds[sp_kind])
-                imp_findings.append(Finding(_side_severity(h.mol_percent, th), code,
-                                            f"{sp_kinds[sp_kind]}: {h.name} signals present "
-                                                             f"(about {h.mol_percent:.0f} mol % of the compound)"))
+                imp_findings.append(
+                    Finding(
+                        _side_severity(h.mol_percent, th),
+                        code,
+                        f"{sp_kinds[sp_kind]}: {h.name} signals present "
+                        f"(about {h.mol_percent:.0f} mol % of the compound)",
+                    )
+                )
             continue
         sev = "warning" if h.mol_percent > th.impurity_warn_mol_percent else "info"
-        imp_findings.append(Finding(sev, "nmr.impurity", f"{h.name} present (about {h.mol_percent:.0f} mol % of the compound)"))
+        imp_findings.append(
+            Finding(sev, "nmr.impurity", f"{h.name} present (about {h.mol_percent:.0f} mol % of the compound)")
+        )
     findings += imp_findings
 
     findings += _exchange_averaged_water(mults, peaks, groups, gcalls, solv, imp_of, eligible, solvent, sf_mhz, th)
@@ -371,8 +472,11 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
             # nothing organic the structure or a listed impurity has comes there: an edge or baseline
             # artefact (a real metal hydride or chelated enol would need its own group in the structure)
             p.kind, p.status, p.assignment = "artefact", "solvent", "outside the 1H shift range"
-            p.note = _join(p.note, f"no 1H of the structure or of a listed impurity is expected outside "
-                                   f"{range_lo:.1f}-{range_hi:.1f} ppm: taken as an artefact")
+            p.note = _join(
+                p.note,
+                f"no 1H of the structure or of a listed impurity is expected outside "
+                f"{range_lo:.1f}-{range_hi:.1f} ppm: taken as an artefact",
+            )
             out_of_range.append(j)
             continue
         p.kind = "unexplained"
@@ -431,7 +535,9 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
     for ri, reg in enumerate(regions):
         obs, placed = reg_obs[ri], reg_placed[ri]
         ids = "+".join(dict.fromkeys(g for j in reg for g in peaks[j].placed))
-        where = f"{mults[reg[0]].ppm:.2f} ppm" if len(reg) == 1 else f"{mults[reg[-1]].lo:.2f}-{mults[reg[0]].hi:.2f} ppm"
+        where = (
+            f"{mults[reg[0]].ppm:.2f} ppm" if len(reg) == 1 else f"{mults[reg[-1]].lo:.2f}-{mults[reg[0]].hi:.2f} ppm"
+        )
         # a solvent line inside, or an exchangeable OH/NH (its integral follows exchange with water):
         # surplus in that region is not counted
         free = any(free_surplus.get(j, 1.0) < 1.0 or exch_ids & set(peaks[j].placed) for j in reg)
@@ -440,27 +546,61 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
         total_deficit += max(0.0, deficit)
         if deficit > tol_h(placed):
             flagged.add(ri)
-            findings.append(Finding("warning", "nmr.integral_mismatch",
-                                    f"the signal(s) at {where} integrate to {obs:.2f} H where {ids} need {_h(placed)} H"))
-        elif not free and -deficit - allowed > tol_h(placed) \
-                and -deficit - allowed >= min_h and not regroupable(ri, -deficit - allowed):
+            findings.append(
+                Finding(
+                    "warning",
+                    "nmr.integral_mismatch",
+                    f"the signal(s) at {where} integrate to {obs:.2f} H where {ids} need {_h(placed)} H",
+                )
+            )
+        elif (
+            not free
+            and -deficit - allowed > tol_h(placed)
+            and -deficit - allowed >= min_h
+            and not regroupable(ri, -deficit - allowed)
+        ):
             flagged.add(ri)
-            findings.append(Finding("warning", "nmr.integral_mismatch",
-                                    f"the signal(s) at {where} integrate to {obs:.2f} H where {ids} account for {_h(placed)} H "
-                                    f"({-deficit:.2f} H more: an overlapping impurity?)"))
+            findings.append(
+                Finding(
+                    "warning",
+                    "nmr.integral_mismatch",
+                    f"the signal(s) at {where} integrate to {obs:.2f} H where {ids} account for {_h(placed)} H "
+                    f"({-deficit:.2f} H more: an overlapping impurity?)",
+                )
+            )
             for j in reg:
                 if peaks[j].surplus_h >= th.report_min_h:
                     peaks[j].note = _join(peaks[j].note, f"{peaks[j].surplus_h:.2f} H more than assigned")
     # exchangeable H the assignment left unplaced: a broad N-H/O-H may lie under any region (not in D2O/CD3OD)
-    unplaced_exch = sum(max(0.0, gc.group.n_h - gc.placed_h) for gc in gcalls if gc.group.exchangeable) if exch_ok else 0.0
-    findings += _leave_one_out_counts(regions, reg_obs, reg_placed, peaks, mults, groups, free_surplus,
-                                      exch_ids, flagged, tol_h, th, unplaced_exch, allowed_h)
+    unplaced_exch = (
+        sum(max(0.0, gc.group.n_h - gc.placed_h) for gc in gcalls if gc.group.exchangeable) if exch_ok else 0.0
+    )
+    findings += _leave_one_out_counts(
+        regions,
+        reg_obs,
+        reg_placed,
+        peaks,
+        mults,
+        groups,
+        free_surplus,
+        exch_ids,
+        flagged,
+        tol_h,
+        th,
+        unplaced_exch,
+        allowed_h,
+    )
     exp_nonex = sum(g.n_h for g in groups if not g.exchangeable)
     missing_h = sum(miss.get(gi, 0.0) for gi, g in enumerate(groups) if not g.exchangeable)
     if exp_nonex and total_deficit + missing_h > max(th.integral_wrong_h * 2, th.h_count_wrong_fraction * exp_nonex):
-        findings.append(Finding("error", "nmr.h_count_wrong",
-                                f"the spectrum lacks {total_deficit + missing_h:.1f} of the {exp_nonex} non-exchangeable H the "
-                                f"structure needs (signals too small for their groups, or absent)"))
+        findings.append(
+            Finding(
+                "error",
+                "nmr.h_count_wrong",
+                f"the spectrum lacks {total_deficit + missing_h:.1f} of the {exp_nonex} non-exchangeable H the "
+                f"structure needs (signals too small for their groups, or absent)",
+            )
+        )
 
     # groups: missing / outside window
     missing = [gc for gc in gcalls if not gc.found and not gc.group.exchangeable]
@@ -468,19 +608,34 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
         g = gc.group
         where = f"{g.lo:.2f}-{g.hi:.2f} ppm"
         extra = f" (only {gc.placed_h:.1f} H placed)" if gc.placed_h > 0 else ""
-        findings.append(Finding("error", "nmr.group_missing",
-                                f"{g.id} ({g.n_h}H, {g.label}) expected at {where}: no matching signal{extra}"))
+        findings.append(
+            Finding(
+                "error",
+                "nmr.group_missing",
+                f"{g.id} ({g.n_h}H, {g.label}) expected at {where}: no matching signal{extra}",
+            )
+        )
     for gc in gcalls:
         if gc.found and not gc.in_window and not gc.group.exchangeable:
             g = gc.group
-            findings.append(Finding("warning", "nmr.group_shifted",
-                                    f"{g.id} ({g.n_h}H, {g.label}) found at {gc.peak_ppm:.2f} ppm, {gc.distance_ppm:.2f} ppm outside "
-                                    f"its predicted window {g.lo:.2f}-{g.hi:.2f}"))
+            findings.append(
+                Finding(
+                    "warning",
+                    "nmr.group_shifted",
+                    f"{g.id} ({g.n_h}H, {g.label}) found at {gc.peak_ppm:.2f} ppm, {gc.distance_ppm:.2f} ppm outside "
+                    f"its predicted window {g.lo:.2f}-{g.hi:.2f}",
+                )
+            )
     if out_of_range:
         desc = ", ".join(f"{mults[j].ppm:.2f}" for j in out_of_range[:8])
-        findings.append(Finding("info", "nmr.out_of_range",
-                                f"{len(out_of_range)} signal(s) outside {range_lo:.1f}-{range_hi:.1f} ppm ({desc}) taken as "
-                                "edge/baseline artefacts: no 1H of the structure or of a listed impurity comes there"))
+        findings.append(
+            Finding(
+                "info",
+                "nmr.out_of_range",
+                f"{len(out_of_range)} signal(s) outside {range_lo:.1f}-{range_hi:.1f} ppm ({desc}) taken as "
+                "edge/baseline artefacts: no 1H of the structure or of a listed impurity comes there",
+            )
+        )
     # unexplained
     big = [j for j in unexplained if peaks[j].h >= min_h]
     minor = [j for j in unexplained if peaks[j].h < min_h]
@@ -488,28 +643,63 @@ def compare(mults: list[Multiplet], expectation: Expectation, sf_mhz: float,
     big = [j for j in big if j not in major]
     if major:
         desc = ", ".join(f"{mults[j].ppm:.2f} ({mults[j].multiplicity}, {peaks[j].h:.2f} H)" for j in major[:8])
-        findings.append(Finding("error", "nmr.unexplained_major",
-                                f"signal(s) as large as a whole group of the compound that the structure does not explain: {desc}"))
+        findings.append(
+            Finding(
+                "error",
+                "nmr.unexplained_major",
+                f"signal(s) as large as a whole group of the compound that the structure does not explain: {desc}",
+            )
+        )
     if big:
         desc = ", ".join(f"{mults[j].ppm:.2f} ({mults[j].multiplicity}, {peaks[j].h:.2f} H)" for j in big[:8])
-        findings.append(Finding("warning", "nmr.unexplained_peak",
-                                f"{len(big)} signal(s) not explained by the target, solvent or a known impurity: {desc}"))
+        findings.append(
+            Finding(
+                "warning",
+                "nmr.unexplained_peak",
+                f"{len(big)} signal(s) not explained by the target, solvent or a known impurity: {desc}",
+            )
+        )
     minor_h = sum(peaks[j].h for j in minor)
     exp_total = sum(g.n_h for g in groups if not g.exchangeable) or 1
     if minor_h > max(th.unexplained_total_h, th.unexplained_total_fraction * exp_total):
-        findings.append(Finding("warning", "nmr.unexplained_minor",
-                                f"{len(minor)} small unexplained signals add up to {minor_h:.2f} H"))
-    observed_h = sum(sum(p.placed.values()) + (p.surplus_h if free_surplus.get(j, 1.0) >= 1.0 else 0.0)
-                     for j, p in enumerate(peaks) if p.kind == "target")
+        findings.append(
+            Finding(
+                "warning", "nmr.unexplained_minor", f"{len(minor)} small unexplained signals add up to {minor_h:.2f} H"
+            )
+        )
+    observed_h = sum(
+        sum(p.placed.values()) + (p.surplus_h if free_surplus.get(j, 1.0) >= 1.0 else 0.0)
+        for j, p in enumerate(peaks)
+        if p.kind == "target"
+    )
     exp_h = sum(g.n_h for g in groups if not g.exchangeable)
-    return Comparison(scale=scale, peaks=peaks, groups=gcalls, findings=findings,
-                      impurities=[h for h in hits if h.mol_percent > 0],
-                      side_products=named_sp, observed_h=observed_h, expected_h=exp_h)
+    return Comparison(
+        scale=scale,
+        peaks=peaks,
+        groups=gcalls,
+        findings=findings,
+        impurities=[h for h in hits if h.mol_percent > 0],
+        side_products=named_sp,
+        observed_h=observed_h,
+        expected_h=exp_h,
+    )
 
 
-def _leave_one_out_counts(regions, reg_obs, reg_placed, peaks, mults, groups, free_surplus, exch_ids,
-                          flagged: set[int], tol_h, th: NmrThresholds, unplaced_exch_h: float = 0.0,
-                          allowed_h: list[float] | None = None) -> list[Finding]:
+def _leave_one_out_counts(
+    regions,
+    reg_obs,
+    reg_placed,
+    peaks,
+    mults,
+    groups,
+    free_surplus,
+    exch_ids,
+    flagged: set[int],
+    tol_h,
+    th: NmrThresholds,
+    unplaced_exch_h: float = 0.0,
+    allowed_h: list[float] | None = None,
+) -> list[Finding]:
     """H count of each clean region measured on the scale of the other clean regions (jackknife).
 
     The assignment's scale is the best fit of all integrals, so one region with a wrong H count (a 4-fluoro-
@@ -549,15 +739,25 @@ def _leave_one_out_counts(regions, reg_obs, reg_placed, peaks, mults, groups, fr
         off = implied - reg_placed[ri]
         if off > 0:
             measured = allowed_h[ri] > 0 and not any(free_surplus.get(j, 1.0) < 1.0 for j in reg)
-            off = max(0.0, off - allowed_h[ri] - unplaced_exch_h) if measured else (
-                0.0 if additive[ri] else max(0.0, off - unplaced_exch_h))
+            off = (
+                max(0.0, off - allowed_h[ri] - unplaced_exch_h)
+                if measured
+                else (0.0 if additive[ri] else max(0.0, off - unplaced_exch_h))
+            )
         if abs(off) <= max(tol_h(reg_placed[ri]), th.integral_loo_min_h):
             continue
-        where = f"{mults[reg[0]].ppm:.2f} ppm" if len(reg) == 1 else f"{mults[reg[-1]].lo:.2f}-{mults[reg[0]].hi:.2f} ppm"
-        out.append(Finding("warning", "nmr.integral_mismatch",
-                           f"the signal(s) at {where} integrate to {implied:.2f} H against the compound's other "
-                           f"signals, where {'+'.join(ids)} {'need' if off < 0 else 'account for'} "
-                           f"{_h(reg_placed[ri])} H (a different count of H there?)"))
+        where = (
+            f"{mults[reg[0]].ppm:.2f} ppm" if len(reg) == 1 else f"{mults[reg[-1]].lo:.2f}-{mults[reg[0]].hi:.2f} ppm"
+        )
+        out.append(
+            Finding(
+                "warning",
+                "nmr.integral_mismatch",
+                f"the signal(s) at {where} integrate to {implied:.2f} H against the compound's other "
+                f"signals, where {'+'.join(ids)} {'need' if off < 0 else 'account for'} "
+                f"{_h(reg_placed[ri])} H (a different count of H there?)",
+            )
+        )
     return out
 
 
@@ -578,8 +778,9 @@ def _class(g: HGroup) -> str:
     return "rest"
 
 
-def _class_ratios(peaks: list[ObservedPeak], groups: list[HGroup], eligible: list[int],
-                  free_surplus: dict[int, float]) -> dict[str, float]:
+def _class_ratios(
+    peaks: list[ObservedPeak], groups: list[HGroup], eligible: list[int], free_surplus: dict[int, float]
+) -> dict[str, float]:
     """Observed/expected H for benzylic CH2, aromatic CH and all other non-exchangeable target groups.
 
     Observed H of a multiplet are shared among the groups placed on it in proportion to their H;
@@ -621,8 +822,12 @@ _SIGMA_PER_WIDTH = 1.0 / 3.29
 
 def _clean_ortho_pattern(m: Multiplet, name: str, n_lines: int) -> bool:
     """A resolved first-order pattern of aromatic-ortho couplings only (a 2-line d, a 3-line t)."""
-    return (m.multiplicity == name and len(m.lines) == n_lines and bool(m.j_hz)
-            and all(_FIRST_ORDER_J[0] <= j <= _FIRST_ORDER_J[1] for j in m.j_hz))
+    return (
+        m.multiplicity == name
+        and len(m.lines) == n_lines
+        and bool(m.j_hz)
+        and all(_FIRST_ORDER_J[0] <= j <= _FIRST_ORDER_J[1] for j in m.j_hz)
+    )
 
 
 _SPINS = {"d": 1, "t": 2, "q": 3, "quint": 4, "sext": 5, "sept": 6}
@@ -630,9 +835,11 @@ _ORTHO_RANGE_HZ = (4.0, 10.0)  # 3J between ring C-H: 6.5-9.5 in benzenes, 4.5-5
 # meta 4J stays below 3 Hz and para 5J below 1 Hz, so the count of couplings in this range is the count
 # of ring H ortho to the one observed
 _RING_H = ("no", "one", "two")
-_ORTHO_WANT = ("meta couplings only: a narrow singlet or a 1-3 Hz d/t",
-               "one 4-10 Hz coupling: a d, dd or dt",
-               "two 4-10 Hz couplings: a t, dd or td")
+_ORTHO_WANT = (
+    "meta couplings only: a narrow singlet or a 1-3 Hz d/t",
+    "one 4-10 Hz coupling: a d, dd or dt",
+    "two 4-10 Hz couplings: a t, dd or td",
+)
 
 
 def _ortho_couplings(m: Multiplet) -> int | None:
@@ -649,8 +856,14 @@ def _ortho_couplings(m: Multiplet) -> int | None:
     return sum(_SPINS[c] for c, j in zip(letters, m.j_hz) if lo <= j <= hi)
 
 
-def _outer_lines_of_neighbours(unexplained: list[int], mults: list[Multiplet], peaks: list[ObservedPeak],
-                               min_h: float, sf_mhz: float, th: NmrThresholds = NMR_THRESHOLDS) -> list[int]:
+def _outer_lines_of_neighbours(
+    unexplained: list[int],
+    mults: list[Multiplet],
+    peaks: list[ObservedPeak],
+    min_h: float,
+    sf_mhz: float,
+    th: NmrThresholds = NMR_THRESHOLDS,
+) -> list[int]:
     """Give a minor line beside a target multiplet to that multiplet; return the signals still unexplained.
 
     A small signal (below the reporting threshold) whose line lies within one coupling (th.max_j_hz) of a
@@ -668,7 +881,9 @@ def _outer_lines_of_neighbours(unexplained: list[int], mults: list[Multiplet], p
                 if not (0 <= k < len(mults)) or peaks[k].kind != "target" or not mults[k].lines:
                     continue
                 gap_hz = min(abs(a.ppm - b.ppm) for a in m.lines for b in mults[k].lines) * sf_mhz
-                narrow = max(L.width_hz for L in m.lines) <= 2.0 * float(np.median([L.width_hz for L in mults[k].lines]))
+                narrow = max(L.width_hz for L in m.lines) <= 2.0 * float(
+                    np.median([L.width_hz for L in mults[k].lines])
+                )
                 if gap_hz <= th.max_j_hz and narrow and (host is None or gap_hz < host[1]):
                     host = (k, gap_hz)
         if host is None:
@@ -680,9 +895,15 @@ def _outer_lines_of_neighbours(unexplained: list[int], mults: list[Multiplet], p
     return still
 
 
-def _pattern_mismatches(gcalls: list[GroupCall], x: dict, groups: list[HGroup], mults: list[Multiplet],
-                        peaks: list[ObservedPeak], th: NmrThresholds = NMR_THRESHOLDS,
-                        readable: set[int] | None = None) -> list[Finding]:
+def _pattern_mismatches(
+    gcalls: list[GroupCall],
+    x: dict,
+    groups: list[HGroup],
+    mults: list[Multiplet],
+    peaks: list[ObservedPeak],
+    th: NmrThresholds = NMR_THRESHOLDS,
+    readable: set[int] | None = None,
+) -> list[Finding]:
     """Aromatic CH whose ring neighbours forbid the pattern they were placed on.
 
     An aromatic C-H with two ring C-H ortho to it has two 7-9 Hz couplings (a triplet or dd): it cannot sit
@@ -692,6 +913,7 @@ def _pattern_mismatches(gcalls: list[GroupCall], x: dict, groups: list[HGroup], 
     mismatch that trading signals with another group of the same H count would cure is the assignment's
     arbitrary pick between equal optima (the o- and m-H of a phenyl), not the structure's fault.
     """
+
     def why_not(g: HGroup, j: int, leaving: str = "") -> str:
         # leaving: a group taken off mults[j] (a trade of signals being tried)
         if peaks[j].solvent_label:
@@ -734,17 +956,27 @@ def _pattern_mismatches(gcalls: list[GroupCall], x: dict, groups: list[HGroup], 
             continue
         # a swap with a group of the same H count that cures both is the assignment's free pick, not a misfit
         # and costs the shifts little: a swap across the ring (a p-OMe H on an o-H's signal) is no free pick
-        if any(groups[gi2].n_h == g.n_h and groups[gi2].ortho_h is not None
-               and not why_not(g, j2, groups[gi2].id) and not why_not(groups[gi2], j, g.id)
-               and (swap_cost(g, j2) + swap_cost(groups[gi2], j) - swap_cost(g, j) - swap_cost(groups[gi2], j2))
-               / g.n_h <= th.pattern_swap_misfit
-               for gi2, j2 in main.items() if gi2 != gi):
+        if any(
+            groups[gi2].n_h == g.n_h
+            and groups[gi2].ortho_h is not None
+            and not why_not(g, j2, groups[gi2].id)
+            and not why_not(groups[gi2], j, g.id)
+            and (swap_cost(g, j2) + swap_cost(groups[gi2], j) - swap_cost(g, j) - swap_cost(groups[gi2], j2)) / g.n_h
+            <= th.pattern_swap_misfit
+            for gi2, j2 in main.items()
+            if gi2 != gi
+        ):
             continue
         m = mults[j]
         js = ", ".join(f"{jj:.1f}" for jj in m.j_hz)
-        out.append(Finding("warning", "nmr.multiplicity_mismatch",
-                           f"{g.id} ({g.n_h}H, {g.label}) {why}, but sits on the {m.multiplicity} at "
-                           f"{m.ppm:.2f} ppm (J = {js} Hz): another substitution pattern of the ring?"))
+        out.append(
+            Finding(
+                "warning",
+                "nmr.multiplicity_mismatch",
+                f"{g.id} ({g.n_h}H, {g.label}) {why}, but sits on the {m.multiplicity} at "
+                f"{m.ppm:.2f} ppm (J = {js} Hz): another substitution pattern of the ring?",
+            )
+        )
     return out
 
 
@@ -757,8 +989,9 @@ def _main_signal(gi: int, x: dict) -> int | None:
     return j if mine[j] >= 0.9 * sum(mine.values()) else None
 
 
-def _singlet_mismatches(gcalls: list[GroupCall], x: dict, groups: list[HGroup], mults: list[Multiplet],
-                        peaks: list[ObservedPeak], mol) -> list[Finding]:
+def _singlet_mismatches(
+    gcalls: list[GroupCall], x: dict, groups: list[HGroup], mults: list[Multiplet], peaks: list[ObservedPeak], mol
+) -> list[Finding]:
     """A CH3 (or tert-butyl) with no vicinal H placed alone on a resolved multiplet split by 4-10 Hz.
 
     Such a group is a singlet: 3J(H,H) needs H on the next carbon, geminal couplings need inequivalent H
@@ -772,8 +1005,11 @@ def _singlet_mismatches(gcalls: list[GroupCall], x: dict, groups: list[HGroup], 
     for gi, g in enumerate(groups):
         if g.multiplicity != "s" or g.exchangeable or g.n_h < 3 or g.may_split or not gcalls[gi].found:
             continue
-        if any(nb.GetAtomicNum() in (7, 8, 16) and nb.GetTotalNumHs() > 0
-               for a in g.atoms for nb in mol.GetAtomWithIdx(a).GetNeighbors()):
+        if any(
+            nb.GetAtomicNum() in (7, 8, 16) and nb.GetTotalNumHs() > 0
+            for a in g.atoms
+            for nb in mol.GetAtomWithIdx(a).GetNeighbors()
+        ):
             continue
         j = _main_signal(gi, x)
         if j is None or peaks[j].solvent_label:
@@ -785,8 +1021,12 @@ def _singlet_mismatches(gcalls: list[GroupCall], x: dict, groups: list[HGroup], 
         if not n:
             continue
         js = ", ".join(f"{jj:.1f}" for jj in m.j_hz)
-        out.append(Finding("warning", "nmr.multiplicity_mismatch",
-                           f"{g.id} ({g.n_h}H, {g.label}) has no vicinal H (a singlet), but sits alone on the "
-                           f"{m.multiplicity} at {m.ppm:.2f} ppm (J = {js} Hz): is that group there at all?"))
+        out.append(
+            Finding(
+                "warning",
+                "nmr.multiplicity_mismatch",
+                f"{g.id} ({g.n_h}H, {g.label}) has no vicinal H (a singlet), but sits alone on the "
+                f"{m.multiplicity} at {m.ppm:.2f} ppm (J = {js} Hz): is that group there at all?",
+            )
+        )
     return out
-

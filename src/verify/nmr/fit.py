@@ -103,14 +103,22 @@ class SpectrumFit:
                 "residual_rms_noise": round(r.residual_rms_noise, 2),
                 "unexplained_fraction": round(r.unexplained_fraction, 3),
                 "explains": r.explains,
-                "lines": [{"ppm": round(L.ppm, 4), "width_hz": round(L.width_hz, 2),
-                           "height": round(L.height / top, 4),
-                           **({"area_h": round(L.area / scale, 3)} if scale > 0 else {})} for L in r.lines],
-                "curve": {"first_ppm": None if ppm is None else round(float(ppm[r.i0]), 5),
-                          "last_ppm": None if ppm is None else round(float(ppm[r.i0 + int(idx[-1])]), 5),
-                          "points": int(idx.size),
-                          "model": [round(float(v) / top, 3) for v in r.model[idx]],
-                          "residual": [round(float(v) / top, 3) for v in r.residual[idx]]},
+                "lines": [
+                    {
+                        "ppm": round(L.ppm, 4),
+                        "width_hz": round(L.width_hz, 2),
+                        "height": round(L.height / top, 4),
+                        **({"area_h": round(L.area / scale, 3)} if scale > 0 else {}),
+                    }
+                    for L in r.lines
+                ],
+                "curve": {
+                    "first_ppm": None if ppm is None else round(float(ppm[r.i0]), 5),
+                    "last_ppm": None if ppm is None else round(float(ppm[r.i0 + int(idx[-1])]), 5),
+                    "points": int(idx.size),
+                    "model": [round(float(v) / top, 3) for v in r.model[idx]],
+                    "residual": [round(float(v) / top, 3) for v in r.residual[idx]],
+                },
             }
             regions.append(d)
         return {"lineshape": "pseudo-Voigt", "intensity_unit": "tallest fitted line = 1", "regions": regions}
@@ -119,8 +127,7 @@ class SpectrumFit:
 def _regions(mults: list[Multiplet], ppm: np.ndarray) -> list[list[int]]:
     """Multiplets whose integration ranges touch (within two points), as groups of indices, low ppm first."""
     step = abs(float(ppm[1] - ppm[0])) if ppm.size > 1 else 0.0
-    order = sorted((j for j, m in enumerate(mults) if m.lines and m.flag != "baseline hump"),
-                   key=lambda j: mults[j].lo)
+    order = sorted((j for j, m in enumerate(mults) if m.lines and m.flag != "baseline hump"), key=lambda j: mults[j].lo)
     out: list[list[int]] = []
     hi = -np.inf
     for j in order:
@@ -170,8 +177,15 @@ def _model(p: np.ndarray, x: np.ndarray, k: int, want_jac: bool = False):
     return f, jac
 
 
-def _fit_region(ppm: np.ndarray, y: np.ndarray, mults: list[Multiplet], members: list[int], noise: float,
-                sf_mhz: float, th: NmrThresholds) -> RegionFit | None:
+def _fit_region(
+    ppm: np.ndarray,
+    y: np.ndarray,
+    mults: list[Multiplet],
+    members: list[int],
+    noise: float,
+    sf_mhz: float,
+    th: NmrThresholds,
+) -> RegionFit | None:
     from scipy.optimize import least_squares
 
     lines = [(j, li, L) for j in members for li, L in enumerate(mults[j].lines)]
@@ -223,8 +237,15 @@ def _fit_region(ppm: np.ndarray, y: np.ndarray, mults: list[Multiplet], members:
         return _model(p, x, k, True)[1]
 
     try:
-        sol = least_squares(res, p0, jac=jac, bounds=(np.array(lb), np.array(ub)), method="trf",
-                            x_scale="jac", max_nfev=th.fit_max_evaluations)
+        sol = least_squares(
+            res,
+            p0,
+            jac=jac,
+            bounds=(np.array(lb), np.array(ub)),
+            method="trf",
+            x_scale="jac",
+            max_nfev=th.fit_max_evaluations,
+        )
     except (ValueError, np.linalg.LinAlgError):  # a degenerate region (flat data, bounds pinched): no fit
         return None
     p = sol.x
@@ -236,22 +257,46 @@ def _fit_region(ppm: np.ndarray, y: np.ndarray, mults: list[Multiplet], members:
     fitted = []
     for n, (j, li, _) in enumerate(lines):
         c, g, h = p[3 * n : 3 * n + 3]
-        fitted.append(FittedLine(ppm=float(mid + c / sf_mhz), height=float(h), width_hz=float(2 * g),
-                                 area=float(h * g * shape_area / sf_mhz), multiplet=j, line=li))
+        fitted.append(
+            FittedLine(
+                ppm=float(mid + c / sf_mhz),
+                height=float(h),
+                width_hz=float(2 * g),
+                area=float(h * g * shape_area / sf_mhz),
+                multiplet=j,
+                line=li,
+            )
+        )
     rms = float(np.sqrt(np.mean(resid * resid)))
     # what the residual holds beyond the noise (the mean |residual| of pure noise is 0.80 x its rms), as a
     # fraction of the region's signal: a perfect fit of a weak line is not "unexplained" by its noise
     beyond_noise = max(0.0, float(np.sum(np.abs(resid))) - 0.8 * noise * resid.size)
     unexplained = beyond_noise / max(float(np.sum(np.abs(data))), 1e-300)
     rms_noise = rms / noise if noise > 0 else float("inf")
-    return RegionFit(i0=i0, i1=i1, lo=float(min(ppm[i0], ppm[i1])), hi=float(max(ppm[i0], ppm[i1])),
-                     multiplets=tuple(members), lines=tuple(fitted), gauss_fraction=eta, model=model,
-                     residual=resid, residual_rms_noise=rms_noise, unexplained_fraction=unexplained,
-                     explains=bool(sol.status > 0 and unexplained <= th.fit_max_unexplained))
+    return RegionFit(
+        i0=i0,
+        i1=i1,
+        lo=float(min(ppm[i0], ppm[i1])),
+        hi=float(max(ppm[i0], ppm[i1])),
+        multiplets=tuple(members),
+        lines=tuple(fitted),
+        gauss_fraction=eta,
+        model=model,
+        residual=resid,
+        residual_rms_noise=rms_noise,
+        unexplained_fraction=unexplained,
+        explains=bool(sol.status > 0 and unexplained <= th.fit_max_unexplained),
+    )
 
 
-def fit_multiplets(ppm: np.ndarray, y: np.ndarray, mults: list[Multiplet], noise: float, sf_mhz: float,
-                   th: NmrThresholds = NMR_THRESHOLDS) -> SpectrumFit:
+def fit_multiplets(
+    ppm: np.ndarray,
+    y: np.ndarray,
+    mults: list[Multiplet],
+    noise: float,
+    sf_mhz: float,
+    th: NmrThresholds = NMR_THRESHOLDS,
+) -> SpectrumFit:
     """Fit every multiplet's lines, region by region.
 
     Parameters

@@ -44,8 +44,12 @@ def impurity_table(solvent: Solvent | None) -> dict[str, list[dict]]:
     return out
 
 
-def find_impurities(mults: list[Multiplet], solvent: Solvent | None, excluded: set[int] = frozenset(),
-                    th: NmrThresholds = NMR_THRESHOLDS) -> list[ImpurityHit]:
+def find_impurities(
+    mults: list[Multiplet],
+    solvent: Solvent | None,
+    excluded: set[int] = frozenset(),
+    th: NmrThresholds = NMR_THRESHOLDS,
+) -> list[ImpurityHit]:
     """Impurities whose whole pattern fits the observed multiplets (see the module docstring).
 
     `excluded`: indices already explained (solvent, artefacts). A multiplet serves one impurity only;
@@ -88,7 +92,11 @@ def find_impurities(mults: list[Multiplet], solvent: Solvent | None, excluded: s
             ph_ = [per_h_of(i, r) for i, r in free]
             k = int(np.argmax(ph_))
             rest = [v for kk, v in enumerate(ph_) if kk != k]
-            if min(rest) <= 0 or max(rest) / min(rest) > th.impurity_ratio_max or ph_[k] <= th.impurity_ratio_max * max(rest):
+            if (
+                min(rest) <= 0
+                or max(rest) / min(rest) > th.impurity_ratio_max
+                or ph_[k] <= th.impurity_ratio_max * max(rest)
+            ):
                 break
             i, r = free.pop(k)
             if not (mults[i].lo - th.impurity_tol_ppm <= float(r["ppm"]) <= mults[i].hi + th.impurity_tol_ppm):
@@ -103,7 +111,11 @@ def find_impurities(mults: list[Multiplet], solvent: Solvent | None, excluded: s
         if len(rows) == 2 and len(free) < 2:
             # one signal may hide under the target when the free one has the right coupled
             # multiplicity (Et3N 1.03 t with its 2.53 q under the ring CH2)
-            if not free or str(free[0][1]["mult"]) in ("s", "m", "br s") or mults[free[0][0]].multiplicity != str(free[0][1]["mult"]):
+            if (
+                not free
+                or str(free[0][1]["mult"]) in ("s", "m", "br s")
+                or mults[free[0][0]].multiplicity != str(free[0][1]["mult"])
+            ):
                 continue
         per_h = [per_h_of(i, r) for i, r in free]
         if min(per_h) <= 0 or max(per_h) / min(per_h) > th.impurity_ratio_max:
@@ -116,15 +128,27 @@ def find_impurities(mults: list[Multiplet], solvent: Solvent | None, excluded: s
         if len(set(idx)) != len(idx):
             continue
         used.update(idx)
-        hits.append(ImpurityHit(name=name, peaks=idx, hidden=hidden, per_h=ph, kind=str(rows[0].get("kind", "")),
-                                hidden_ppm=[float(r["ppm"]) for _, r in hidden_rows]))
+        hits.append(
+            ImpurityHit(
+                name=name,
+                peaks=idx,
+                hidden=hidden,
+                per_h=ph,
+                kind=str(rows[0].get("kind", "")),
+                hidden_ppm=[float(r["ppm"]) for _, r in hidden_rows],
+            )
+        )
     return hits
 
 
 def _nearest_impurity_hint(m: Multiplet, solvent: Solvent | None, th: NmrThresholds) -> str:
     """A lead for the chemist: the nearest reference/impurities.tsv signal just outside the match tolerance."""
-    near = [(abs(float(r["ppm"]) - m.ppm), name, r) for name, rows in impurity_table(solvent).items() for r in rows
-            if abs(float(r["ppm"]) - m.ppm) <= 3 * th.impurity_tol_ppm]
+    near = [
+        (abs(float(r["ppm"]) - m.ppm), name, r)
+        for name, rows in impurity_table(solvent).items()
+        for r in rows
+        if abs(float(r["ppm"]) - m.ppm) <= 3 * th.impurity_tol_ppm
+    ]
     if not near:
         return ""
     d, name, r = min(near, key=lambda t: t[0])
@@ -134,7 +158,7 @@ def _nearest_impurity_hint(m: Multiplet, solvent: Solvent | None, th: NmrThresho
 
 
 def _nh(hit: ImpurityHit, m: Multiplet, solvent: Solvent | None) -> float:
-    for rows in impurity_table(solvent).get(hit.name, []), :
+    for rows in (impurity_table(solvent).get(hit.name, []),):
         for r in rows:
             if abs(float(r["ppm"]) - m.ppm) <= 0.05:
                 return float(r["nH"])

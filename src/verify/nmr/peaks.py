@@ -13,7 +13,7 @@ Pure functions on numpy arrays (no file access). Conventions:
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -86,8 +86,9 @@ def estimate_noise(y: np.ndarray, th: NmrThresholds = NMR_THRESHOLDS) -> float:
 # --------------------------------------------------------------------------------------- lines
 
 
-def pick_lines(ppm: np.ndarray, y: np.ndarray, noise: float, sf_mhz: float,
-               th: NmrThresholds = NMR_THRESHOLDS) -> list[Line]:
+def pick_lines(
+    ppm: np.ndarray, y: np.ndarray, noise: float, sf_mhz: float, th: NmrThresholds = NMR_THRESHOLDS
+) -> list[Line]:
     """Local maxima with height >= th.snr_pick * noise and prominence >= th.prominence_snr * noise,
     away from the outer th.edge_fraction of the spectrum at each end.
 
@@ -154,8 +155,9 @@ def _merge(pos: np.ndarray, w: np.ndarray, tol: float) -> tuple[np.ndarray, np.n
     return np.array(mp), np.array(mw)
 
 
-def analyse_multiplet(pos_hz: np.ndarray, heights: np.ndarray, width_hz: float,
-                      th: NmrThresholds = NMR_THRESHOLDS) -> tuple[str, list[float]]:
+def analyse_multiplet(
+    pos_hz: np.ndarray, heights: np.ndarray, width_hz: float, th: NmrThresholds = NMR_THRESHOLDS
+) -> tuple[str, list[float]]:
     """Name a group of lines as a first-order multiplet.
 
     `pos_hz`: line positions (Hz, any origin), `heights`: line heights, `width_hz`: typical line width.
@@ -219,7 +221,9 @@ def analyse_multiplet(pos_hz: np.ndarray, heights: np.ndarray, width_hz: float,
         return "m", []
     _, js, spins = best
     pairs = sorted(zip(js, spins), key=lambda t: -t[0])
-    name = "".join(_LETTERS[s_] if len(pairs) == 1 else ("d" if s_ == 1 else "t" if s_ == 2 else "q") for _, s_ in pairs)
+    name = "".join(
+        _LETTERS[s_] if len(pairs) == 1 else ("d" if s_ == 1 else "t" if s_ == 2 else "q") for _, s_ in pairs
+    )
     return name, [round(float(j), 1) for j, _ in pairs]
 
 
@@ -243,8 +247,9 @@ def _integrate(ppm: np.ndarray, y: np.ndarray, i0: int, i1: int) -> float:
     return val * abs(float(ppm[1] - ppm[0]))
 
 
-def group_multiplets(ppm: np.ndarray, y: np.ndarray, lines: list[Line], noise: float, sf_mhz: float,
-                     th: NmrThresholds = NMR_THRESHOLDS) -> list[Multiplet]:
+def group_multiplets(
+    ppm: np.ndarray, y: np.ndarray, lines: list[Line], noise: float, sf_mhz: float, th: NmrThresholds = NMR_THRESHOLDS
+) -> list[Multiplet]:
     """Group lines into multiplets, name them, and integrate each over its range.
 
     Lines are joined when closer than `th.max_j_hz`, or when the intensity between them never falls
@@ -297,8 +302,19 @@ def group_multiplets(ppm: np.ndarray, y: np.ndarray, lines: list[Line], noise: f
         centre, mult, js, top = _describe(c, sf_mhz, med_w, th)
         lo, hi = sorted((float(ppm[i0]), float(ppm[i1])))
         integral = _integrate(ppm, y, i0, i1)
-        out.append(Multiplet(ppm=centre, lo=lo, hi=hi, lines=list(c), multiplicity=mult, j_hz=js,
-                             integral=integral, height=top, snr=top / noise if noise > 0 else float("inf")))
+        out.append(
+            Multiplet(
+                ppm=centre,
+                lo=lo,
+                hi=hi,
+                lines=list(c),
+                multiplicity=mult,
+                j_hz=js,
+                integral=integral,
+                height=top,
+                snr=top / noise if noise > 0 else float("inf"),
+            )
+        )
     out.sort(key=lambda m: -m.ppm)
     del desc
     return out
@@ -354,7 +370,8 @@ def _cluster_lines(ppm, y, ls: list[Line], noise: float, sf_mhz: float, th: NmrT
             pieces.append([L])
             piece_top, top_ppm = L.height, L.ppm
         elif valley > max(3 * noise, 0.03 * ref) and (
-                dist_hz <= 2 * th.max_j_hz or valley > 0.5 * min(prev.height, L.height)):
+            dist_hz <= 2 * th.max_j_hz or valley > 0.5 * min(prev.height, L.height)
+        ):
             pieces[-1].append(L)
             if L.height > piece_top:
                 piece_top, top_ppm = L.height, L.ppm
@@ -443,7 +460,7 @@ def flag_artefacts(mults: list[Multiplet], sf_mhz: float, th: NmrThresholds = NM
                 k = int(np.argmin(np.abs(centres - mirror)))
                 partner = abs(centres[k] - mirror) * sf_mhz <= 2.5 and k != qi
                 if partner or covered(mirror, {qi}):
-                    for idx in ([qi, k] if partner and mults[k].integral <= th.satellite_ratio[1] * P.integral else [qi]):
+                    for idx in [qi, k] if partner and mults[k].integral <= th.satellite_ratio[1] * P.integral else [qi]:
                         mults[idx].flag = "13C satellite"
                         mults[idx].parent = pi
                         mults[idx].note = f"13C satellite of the {P.ppm:.2f} ppm signal"
@@ -453,17 +470,22 @@ def flag_artefacts(mults: list[Multiplet], sf_mhz: float, th: NmrThresholds = NM
             if 5.0 <= abs(d_hz) <= 55.0 and Q.height <= th.sideband_ratio_max * P.height and len(P.lines) <= 2:
                 mirror = P.ppm - d_hz / sf_mhz
                 k = int(np.argmin(np.abs(centres - mirror)))
-                if k != qi and k != pi and abs(centres[k] - mirror) * sf_mhz <= 1.0 and \
-                        mults[k].height <= th.sideband_ratio_max * P.height and \
-                        0.5 <= mults[k].height / max(Q.height, 1e-30) <= 2.0:
+                if (
+                    k != qi
+                    and k != pi
+                    and abs(centres[k] - mirror) * sf_mhz <= 1.0
+                    and mults[k].height <= th.sideband_ratio_max * P.height
+                    and 0.5 <= mults[k].height / max(Q.height, 1e-30) <= 2.0
+                ):
                     for idx in (qi, k):
                         mults[idx].flag = "spinning sideband"
                         mults[idx].parent = pi
                         mults[idx].note = f"spinning sideband of the {P.ppm:.2f} ppm signal"
 
 
-def _remove_hidden_satellite(mults: list[Multiplet], pi: int, qi: int, mirror: float, sf_mhz: float,
-                             th: NmrThresholds) -> None:
+def _remove_hidden_satellite(
+    mults: list[Multiplet], pi: int, qi: int, mirror: float, sf_mhz: float, th: NmrThresholds
+) -> None:
     """The mirror satellite of a flagged one sits inside another (small) signal: take its line and its
     integral (that of the seen satellite) out of that signal, which is then named from its own lines (a
     tert-butyl satellite merged with grease's 1.26 line read as a 16 Hz 'doublet')."""
@@ -476,7 +498,7 @@ def _remove_hidden_satellite(mults: list[Multiplet], pi: int, qi: int, mirror: f
         if abs(L.ppm - mirror) * sf_mhz > 2.5 or not 0.3 <= L.height / max(Q.height, 1e-30) <= 3.0:
             return
         old_lo, old_hi = min(x.ppm for x in R.lines), max(x.ppm for x in R.lines)
-        R.lines = R.lines[:k] + R.lines[k + 1:]
+        R.lines = R.lines[:k] + R.lines[k + 1 :]
         R.integral = max(0.0, R.integral - Q.integral)
         # the range keeps its margins beyond the remaining outer lines
         R.lo = min(x.ppm for x in R.lines) - (old_lo - R.lo)
@@ -502,8 +524,7 @@ def _even_lines(m: Multiplet, th: NmrThresholds) -> list[Line]:
     return [L for L in m.lines if L.height < limit]
 
 
-def line_wings(ppm: np.ndarray, y: np.ndarray, lines: list[Line], sf_mhz: float,
-               reach_hz: float = 400.0) -> np.ndarray:
+def line_wings(ppm: np.ndarray, y: np.ndarray, lines: list[Line], sf_mhz: float, reach_hz: float = 400.0) -> np.ndarray:
     """Lorentzian model of the picked lines out to `reach_hz` Hz each side: what their wings add between
     and beside them. Each line has its FWHM and, as amplitude, its prominence in `y` (a noise spike riding
     on a hump has the hump under it, not wings). Same length as `ppm`."""
@@ -524,8 +545,14 @@ def line_wings(ppm: np.ndarray, y: np.ndarray, lines: list[Line], sf_mhz: float,
     return out
 
 
-def broad_background(ppm: np.ndarray, y: np.ndarray, noise: float, sf_mhz: float,
-                     th: NmrThresholds = NMR_THRESHOLDS, lines: list[Line] | None = None) -> np.ndarray:
+def broad_background(
+    ppm: np.ndarray,
+    y: np.ndarray,
+    noise: float,
+    sf_mhz: float,
+    th: NmrThresholds = NMR_THRESHOLDS,
+    lines: list[Line] | None = None,
+) -> np.ndarray:
     """The body of broad humps (probe background, baseline rolls), zero elsewhere.
 
     Parameters
@@ -584,7 +611,7 @@ def broad_background(ppm: np.ndarray, y: np.ndarray, noise: float, sf_mhz: float
         # its extent: down both flanks from the top to the baseline or to the valley that parts it from
         # a neighbour (a crowded region's raised floor beside it is not the hump's)
         i0, i1 = _descent(body, top, -1, noise), _descent(body, top, 1, noise)
-        out[i0: i1 + 1] = np.maximum(out[i0: i1 + 1], body[i0: i1 + 1])
+        out[i0 : i1 + 1] = np.maximum(out[i0 : i1 + 1], body[i0 : i1 + 1])
     return out
 
 
@@ -607,8 +634,9 @@ def _stretches(ppm: np.ndarray, mask_values: np.ndarray) -> list[tuple[float, fl
     return [(float(min(ppm[a], ppm[b])), float(max(ppm[a], ppm[b]))) for a, b in zip(starts, ends)]
 
 
-def find_multiplets(ppm: np.ndarray, y: np.ndarray, sf_mhz: float,
-                    th: NmrThresholds = NMR_THRESHOLDS) -> tuple[list[Multiplet], float]:
+def find_multiplets(
+    ppm: np.ndarray, y: np.ndarray, sf_mhz: float, th: NmrThresholds = NMR_THRESHOLDS
+) -> tuple[list[Multiplet], float]:
     """Noise, lines, multiplets, integrals and artefact flags in one call: (multiplets, noise)."""
     noise = estimate_noise(y, th)
     lines = pick_lines(ppm, y, noise, sf_mhz, th)
@@ -626,8 +654,14 @@ def find_multiplets(ppm: np.ndarray, y: np.ndarray, sf_mhz: float,
             inside = np.flatnonzero((ppm >= lo) & (ppm <= hi))
             top = int(inside[np.argmax(background[inside])])
             half = inside[background[inside] >= 0.5 * background[top]]
-            humps.append(Line(ppm=float(ppm[top]), height=float(background[top]),
-                              width_hz=abs(float(ppm[half[0]] - ppm[half[-1]])) * sf_mhz, index=top))
+            humps.append(
+                Line(
+                    ppm=float(ppm[top]),
+                    height=float(background[top]),
+                    width_hz=abs(float(ppm[half[0]] - ppm[half[-1]])) * sf_mhz,
+                    index=top,
+                )
+            )
     mults = group_multiplets(ppm, y, lines, noise, sf_mhz, th)
     plateaus = [m for m in mults if _plateau(m, sf_mhz, th)]
     if plateaus:
@@ -637,14 +671,38 @@ def find_multiplets(ppm: np.ndarray, y: np.ndarray, sf_mhz: float,
         mults = group_multiplets(ppm, y, [L for L in lines if id(L) not in even], noise, sf_mhz, th)
     flag_artefacts(mults, sf_mhz, th)
     for m in plateaus:
-        mults.append(Multiplet(ppm=m.ppm, lo=m.lo, hi=m.hi, lines=[], multiplicity="br", j_hz=[], integral=0.0,
-                               height=m.height, snr=m.snr, flag="baseline hump",
-                               note=f"{(m.hi - m.lo) * sf_mhz:.0f} Hz wide plateau of {len(m.lines)} lines of even "
-                                    "height: baseline distortion (e.g. the foot of a dominant line), not integrated"))
+        mults.append(
+            Multiplet(
+                ppm=m.ppm,
+                lo=m.lo,
+                hi=m.hi,
+                lines=[],
+                multiplicity="br",
+                j_hz=[],
+                integral=0.0,
+                height=m.height,
+                snr=m.snr,
+                flag="baseline hump",
+                note=f"{(m.hi - m.lo) * sf_mhz:.0f} Hz wide plateau of {len(m.lines)} lines of even "
+                "height: baseline distortion (e.g. the foot of a dominant line), not integrated",
+            )
+        )
     for L in humps:
         half = 0.5 * L.width_hz / sf_mhz
-        mults.append(Multiplet(ppm=L.ppm, lo=L.ppm - half, hi=L.ppm + half, lines=[L], multiplicity="br",
-                               j_hz=[], integral=0.0, height=L.height, snr=L.height / noise if noise > 0 else 0.0,
-                               flag="baseline hump", note=f"{L.width_hz:.0f} Hz wide: baseline distortion, not integrated"))
+        mults.append(
+            Multiplet(
+                ppm=L.ppm,
+                lo=L.ppm - half,
+                hi=L.ppm + half,
+                lines=[L],
+                multiplicity="br",
+                j_hz=[],
+                integral=0.0,
+                height=L.height,
+                snr=L.height / noise if noise > 0 else 0.0,
+                flag="baseline hump",
+                note=f"{L.width_hz:.0f} Hz wide: baseline distortion, not integrated",
+            )
+        )
     mults.sort(key=lambda m: -m.ppm)
     return mults, noise

@@ -45,7 +45,9 @@ REFINE_STEP = 3.0  # degrees: simplex edge for the refinement (it starts within 
 PHASE_BASELINE_ORDER = 2  # complex polynomial removed before scoring: offset, tilt, curvature. A cubic also takes
 # up part of the lines' summed dispersive tails (real sets: 2-5 degrees of p1 moved, marginal verdicts flipped)
 PHASE_BASELINE_FOURIER = 1  # ...plus cos/sin of this many Fourier periods across the window (_complex_baseline)
-PHASE_BASELINE_EDGE = 0.03  # fraction of either edge (digital-filter roll-off, no lines) left out of that fit and the score
+PHASE_BASELINE_EDGE = (
+    0.03  # fraction of either edge (digital-filter roll-off, no lines) left out of that fit and the score
+)
 PHASE_BASELINE_POINTS = 2048  # points that fit is made on (every k-th): plenty for a quadratic
 DOMINANT_RATIO = 20.0  # a line this many times taller (magnitude) than any other is kept out of the phase score
 DOMINANT_HALF_HZ = 80.0  # half-width kept out around it: its wings and 13C satellites (TMS: +-59 Hz)
@@ -115,13 +117,21 @@ def _acme(score: _AcmeScore, p0, p1, step=10.0, xtol=ACME_XTOL, ftol=ACME_FTOL):
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        ph, f, *_ = fmin(score, [p0, p1], xtol=xtol, ftol=ftol, disp=False, full_output=True,
-                         initial_simplex=_simplex(p0, p1, step))
+        ph, f, *_ = fmin(
+            score, [p0, p1], xtol=xtol, ftol=ftol, disp=False, full_output=True, initial_simplex=_simplex(p0, p1, step)
+        )
     return float(ph[0]), float(ph[1]), float(f)
 
 
-def _complex_baseline(d: np.ndarray, mask: np.ndarray | None = None, centres=(), order: int = PHASE_BASELINE_ORDER,
-                      iters: int = 4, split: bool = False, fourier_terms: int = PHASE_BASELINE_FOURIER):
+def _complex_baseline(
+    d: np.ndarray,
+    mask: np.ndarray | None = None,
+    centres=(),
+    order: int = PHASE_BASELINE_ORDER,
+    iters: int = 4,
+    split: bool = False,
+    fourier_terms: int = PHASE_BASELINE_FOURIER,
+):
     """Smooth complex baseline of an unphased spectrum: a polynomial fitted to the real and imaginary parts
     together, on the points whose distance from the fit is within 3 robust sigmas (lines and their near
     wings drop out over the iterations), the filter roll-off at the edges and `mask`ed regions left out.
@@ -171,8 +181,12 @@ def _complex_baseline(d: np.ndarray, mask: np.ndarray | None = None, centres=(),
     c = np.zeros(ncol, complex)
     for _ in range(iters):
         c, *_ = np.linalg.lstsq(v[keep], ds[keep], rcond=None)
-        r = np.abs(ds - np.polyval(c[: order + 1], xs) - fourier(xs) @ c[order + 1: order + 1 + nf]
-                   - tails(idx) @ c[order + 1 + nf:])
+        r = np.abs(
+            ds
+            - np.polyval(c[: order + 1], xs)
+            - fourier(xs) @ c[order + 1 : order + 1 + nf]
+            - tails(idx) @ c[order + 1 + nf :]
+        )
         thr = 3.0 * 1.4826 * float(np.median(r[keep]))
         nxt = keep & (r < thr)
         if nxt.sum() < 10 * ncol:
@@ -182,7 +196,7 @@ def _complex_baseline(d: np.ndarray, mask: np.ndarray | None = None, centres=(),
     poly = np.polyval(c[: order + 1], x)
     for k in range(1, fourier_terms + 1):
         poly = poly + c[order + k] * np.cos(np.pi * k * x) + c[order + fourier_terms + k] * np.sin(np.pi * k * x)
-    tail = tails(np.arange(n)) @ c[order + 1 + nf:] if centres else np.zeros(n, complex)
+    tail = tails(np.arange(n)) @ c[order + 1 + nf :] if centres else np.zeros(n, complex)
     return (poly, tail) if split else poly + tail
 
 
@@ -228,7 +242,9 @@ def _peak_phase_fit(d, mask=None, n_peaks=40):
     return p0, p1, coherence, int(i.size)
 
 
-def _phase_copy(ng, fid, raw: RawFID, n: int, lb_points: float, regions, centres=()) -> tuple[np.ndarray, np.ndarray | None]:
+def _phase_copy(
+    ng, fid, raw: RawFID, n: int, lb_points: float, regions, centres=()
+) -> tuple[np.ndarray, np.ndarray | None]:
     """An n-point spectrum for the phase search: FT of the first n FID points (zero-filled when shorter),
     lines broadened to about `lb_points` points, normalised, complex baseline removed; and the mask of
     the points the score may use (False inside `regions`, file-axis ppm ranges); `centres` (file-axis
@@ -281,7 +297,7 @@ def _dominant_line(d: np.ndarray, mask: np.ndarray | None, raw: RawFID):
     i = int(np.argmax(mag))
     half = int(math.ceil(DOMINANT_HALF_HZ / (float(raw.sw_hz) / d.size)))
     rest = mag.copy()
-    rest[max(0, i - half): i + half + 1] = 0.0
+    rest[max(0, i - half) : i + half + 1] = 0.0
     e = max(1, int(PHASE_BASELINE_EDGE * d.size))  # the filter roll-off at the edges holds no lines
     rest[:e] = 0.0
     rest[-e:] = 0.0
@@ -291,6 +307,17 @@ def _dominant_line(d: np.ndarray, mask: np.ndarray | None, raw: RawFID):
     pp = _index_ppm(raw, d.size)
     half_ppm = DOMINANT_HALF_HZ / float(raw.sf_mhz)
     return float(pp[i]), (float(pp[i] - half_ppm), float(pp[i] + half_ppm))
+
+
+def _restart_record(start: float, p0: float, p1: float, score: float, neg: float) -> dict:
+    """One ACME restart as the processing record keeps it (phases in degrees)."""
+    return {
+        "start": start,
+        "p0": round(p0 % 360, 1),
+        "p1": round(p1, 1),
+        "score": round(score, 7),
+        "neg_fraction": round(neg, 4),
+    }
 
 
 def _autophase(ng, fid, spec, raw: RawFID, regions):
@@ -319,8 +346,7 @@ def _autophase(ng, fid, spec, raw: RawFID, regions):
     for a in RESTART_P0:
         p0, p1, f = _acme(score, a, 0.0, xtol=COARSE_XTOL, ftol=COARSE_FTOL)
         neg = _neg_fraction(score.real((p0, p1)))
-        tried.append({"start": a, "p0": round(p0 % 360, 1), "p1": round(p1, 1), "score": round(f, 7),
-                      "neg_fraction": round(neg, 4)})
+        tried.append(_restart_record(a, p0, p1, f, neg))
         cand = (neg > NEG_FRACTION_MAX, f, p0, p1)
         if best is None or cand[:2] < best[:2]:
             best = cand
@@ -358,15 +384,14 @@ def _autophase_subsampled(spec: np.ndarray, raw: RawFID, regions):
         p0, p1, f = _acme(score, a, 0.0)
         y = score.real((p0, p1))
         neg = _neg_fraction(y - np.median(y))
-        tried.append({"start": a, "p0": round(p0 % 360, 1), "p1": round(p1, 1), "score": round(f, 7),
-                      "neg_fraction": round(neg, 4)})
+        tried.append(_restart_record(a, p0, p1, f, neg))
         cand = (neg > NEG_FRACTION_MAX, f, p0, p1)
         if best is None or cand[:2] < best[:2]:
             best = cand
         if i == 0 and neg <= NEG_FRACTION_MAX:
             break
     p0 = ((best[2] + 180.0) % 360.0) - 180.0
-    return p0, best[3], {"starts": tried, "copy": "every %d-th point" % k}, d, mask
+    return p0, best[3], {"starts": tried, "copy": f"every {k}-th point"}, d, mask
 
 
 def _pin_dominant(ng, fid, raw: RawFID, centre_ppm: float, fscore: _AcmeScore, p0: float, p1: float):
@@ -387,7 +412,7 @@ def _pin_dominant(ng, fid, raw: RawFID, centre_ppm: float, fscore: _AcmeScore, p
     ic = int(np.argmin(np.abs(pp - centre_ppm)))
     w = int(DOMINANT_PIN_HZ / (sw / n))
     seg = np.zeros(n, bool)
-    seg[max(0, ic - w): ic + w + 1] = True
+    seg[max(0, ic - w) : ic + w + 1] = True
     x_d = ic / n
     d = d / np.max(np.abs(d[seg]))
     # the baseline polynomial (fitted with the line's tail, outside its core) is removed, the tail kept: a
@@ -399,16 +424,38 @@ def _pin_dominant(ng, fid, raw: RawFID, centre_ppm: float, fscore: _AcmeScore, p
     start = p0 + p1 * x_d  # ACME's phase at the line, a few degrees off
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        phi = float(fmin(lambda a: dscore((a[0], 0.0)), [start], xtol=ACME_XTOL, ftol=ACME_FTOL, disp=False,
-                         initial_simplex=np.array([[start], [start + REFINE_STEP]]))[0])
-        q1 = float(fmin(lambda b: fscore((phi - b[0] * x_d, b[0])), [p1], xtol=ACME_XTOL, ftol=ACME_FTOL,
-                        disp=False, initial_simplex=np.array([[p1], [p1 + REFINE_STEP]]))[0])
-    return phi - q1 * x_d, q1, {"dominant_line_phase": round(phi % 360, 2),
-                                "acme_without_pin": [round(p0 % 360, 2), round(p1, 2)]}
+        phi = float(
+            fmin(
+                lambda a: dscore((a[0], 0.0)),
+                [start],
+                xtol=ACME_XTOL,
+                ftol=ACME_FTOL,
+                disp=False,
+                initial_simplex=np.array([[start], [start + REFINE_STEP]]),
+            )[0]
+        )
+        q1 = float(
+            fmin(
+                lambda b: fscore((phi - b[0] * x_d, b[0])),
+                [p1],
+                xtol=ACME_XTOL,
+                ftol=ACME_FTOL,
+                disp=False,
+                initial_simplex=np.array([[p1], [p1 + REFINE_STEP]]),
+            )[0]
+        )
+    return (
+        phi - q1 * x_d,
+        q1,
+        {"dominant_line_phase": round(phi % 360, 2), "acme_without_pin": [round(p0 % 360, 2), round(p1, 2)]},
+    )
 
 
 def _phase_check(real: np.ndarray, mask=None) -> dict:
     neg = _neg_fraction(real if mask is None else real[mask])
     ok = neg <= NEG_FRACTION_MAX
-    return {"neg_fraction": round(neg, 4), "passed": bool(ok),
-            "confidence": "normal" if ok else "low (much negative signal area after automatic phasing)"}
+    return {
+        "neg_fraction": round(neg, 4),
+        "passed": bool(ok),
+        "confidence": "normal" if ok else "low (much negative signal area after automatic phasing)",
+    }

@@ -24,8 +24,18 @@ import warnings
 import numpy as np
 
 from ..errors import InputError
-from .phase import (PHASE_BASELINE_EDGE, PHASE_N, PHASE_N_COARSE, RESTART_P0, _acme, _AcmeScore, _autophase,
-                    _peak_phase_fit, _phase_check, _vendor_phase)
+from .phase import (
+    PHASE_BASELINE_EDGE,
+    PHASE_N,
+    PHASE_N_COARSE,
+    RESTART_P0,
+    _acme,
+    _AcmeScore,
+    _autophase,
+    _peak_phase_fit,
+    _phase_check,
+    _vendor_phase,
+)
 from .referencing import reference_spectrum
 from .spectrum import RawFID, Spectrum1D
 from .transform import _ft, _ppm_mask
@@ -85,8 +95,7 @@ def _rereference(spec: Spectrum1D) -> None:
         ref["file_referencing"] = file_ref
         spec.referencing = ref
     else:
-        spec.referencing = file_ref | {"confidence": "low",
-                                       "detail": file_ref.get("detail", "") + "; " + ref["detail"]}
+        spec.referencing = file_ref | {"confidence": "low", "detail": file_ref.get("detail", "") + "; " + ref["detail"]}
 
 
 def process(raw: RawFID, solvent: str | None = None, lb_hz: float | None = None) -> Spectrum1D:
@@ -157,7 +166,7 @@ def process(raw: RawFID, solvent: str | None = None, lb_hz: float | None = None)
         e = int(PHASE_BASELINE_EDGE * si)
         m = np.ones(si, bool)
         m[:e] = False
-        m[si - e:] = False
+        m[si - e :] = False
         check_mask = m if check_mask is None else check_mask & m
     if dom is not None:
         m = _ppm_mask(raw, si, dom)
@@ -195,8 +204,11 @@ def process(raw: RawFID, solvent: str | None = None, lb_hz: float | None = None)
             adopt_ok = phase_info["passed"] is False or dom is None
             if adopt_ok and neg2 < best[0] * 0.75 and neg2 < best[0] - 0.005:
                 best = (neg2, name, q0, q1, r2, bi2)
-        phase_info["second_opinion"] = {"line_fit": [round(f0, 1), round(f1, 1)], "neg_fraction": tried,
-                                        "chosen": best[1]}
+        phase_info["second_opinion"] = {
+            "line_fit": [round(f0, 1), round(f1, 1)],
+            "neg_fraction": tried,
+            "chosen": best[1],
+        }
         if best[1] != "ACME":
             _, _, p0, p1, real, base_info = best
             p0 = ((p0 + 180.0) % 360.0) - 180.0
@@ -214,10 +226,14 @@ def process(raw: RawFID, solvent: str | None = None, lb_hz: float | None = None)
     if raw.params.get("shift_reference") == "none":
         # the file has no ppm scale at all (a Kea/Prospa folder: no lock, no reference frequency): any line
         # taken as TMS or a solvent would be a guess, so none is; the axis stays offsets from the transmitter
-        ref = {"method": "none", "offset_ppm": 0.0, "confidence": "none",
-               "detail": "no shift reference: " + str(raw.params.get("reference_note")
-                                                     or "the file gives no ppm scale")
-                         + "; the axis is in ppm from the transmitter, not chemical shifts"}
+        ref = {
+            "method": "none",
+            "offset_ppm": 0.0,
+            "confidence": "none",
+            "detail": "no shift reference: "
+            + str(raw.params.get("reference_note") or "the file gives no ppm scale")
+            + "; the axis is in ppm from the transmitter, not chemical shifts",
+        }
     else:
         ref = reference_spectrum(ppm, real, sf, solvent_name, axis_known=axis_known)
     ppm = ppm - ref["offset_ppm"]
@@ -226,19 +242,24 @@ def process(raw: RawFID, solvent: str | None = None, lb_hz: float | None = None)
         "line_broadening_hz": lb,
         "zero_filled_to": si,
         "truncation_ratio": round(float(trunc), 4),
-        "end_taper": ("half-cosine over the last %d %% of the FID (truncated acquisition)" % round(taper * 100)
-                      if taper else "none"),
+        "end_taper": (
+            f"half-cosine over the last {round(taper * 100)} % of the FID (truncated acquisition)" if taper else "none"
+        ),
         "acquired_points": n,
         "group_delay_points": gd,
         "dc_offset_removed": bool(dc != 0),
-        "digital_filter": ("first-order phase after FT (group delay, not truncated)" if gd > 0 else
-                           "none; acquisition delayed %.2f points after the pulse: first-order phase after FT" % -gd
-                           if gd < 0 else "none"),
+        "digital_filter": (
+            "first-order phase after FT (group delay, not truncated)"
+            if gd > 0
+            else f"none; acquisition delayed {-gd:.2f} points after the pulse: first-order phase after FT"
+            if gd < 0
+            else "none"
+        ),
         "phase0_deg": round(float(p0), 2),
         "phase1_deg": round(float(p1), 2),
-        "phase_method": "ACME from %d starting phases on a %d-point low-resolution copy, refined on a "
-                        "%d-point copy (complex baseline removed first), checked on the full spectrum; line-phase "
-                        "fit as second opinion" % (len(RESTART_P0), PHASE_N_COARSE, PHASE_N),
+        "phase_method": f"ACME from {len(RESTART_P0)} starting phases on a {PHASE_N_COARSE}-point low-resolution "
+        f"copy, refined on a {PHASE_N}-point copy (complex baseline removed first), checked on the "
+        "full spectrum; line-phase fit as second opinion",
         "phase_check": phase_info,
         "baseline": base_info,
         "axis_reversed_from_file": bool(raw.reverse),
@@ -252,10 +273,15 @@ def process(raw: RawFID, solvent: str | None = None, lb_hz: float | None = None)
         source=raw.source,
         referencing=ref,
         processing=processing,
-        params=dict(raw.params) | {"vendor": raw.vendor, "nucleus": raw.nucleus, "sw_hz": sw,
-                                    "carrier_ppm": raw.carrier_ppm,
-                                    # the file's own solvent, kept when --solvent overrides it (to compare)
-                                    "file_solvent": raw.solvent or ""},
+        params=dict(raw.params)
+        | {
+            "vendor": raw.vendor,
+            "nucleus": raw.nucleus,
+            "sw_hz": sw,
+            "carrier_ppm": raw.carrier_ppm,
+            # the file's own solvent, kept when --solvent overrides it (to compare)
+            "file_solvent": raw.solvent or "",
+        },
     )
 
 
@@ -275,8 +301,8 @@ def _truncation_ratio(fid: np.ndarray, gd: int = 0) -> float:
     if n - gd < 2 * m + 16:
         return 0.0
     w = np.hanning(m)
-    head = float(np.abs(np.fft.fft(fid[gd + 8: gd + 8 + m] * w)).max())
-    tail = float(np.abs(np.fft.fft(fid[n - m:] * w)).max())
+    head = float(np.abs(np.fft.fft(fid[gd + 8 : gd + 8 + m] * w)).max())
+    tail = float(np.abs(np.fft.fft(fid[n - m :] * w)).max())
     return tail / head if head > 0 else 0.0
 
 
@@ -285,7 +311,7 @@ def _end_taper(n: int, gd: int, fraction: float) -> np.ndarray:
     w = np.ones(n)
     m = int(fraction * (n - gd))
     if m > 1:
-        w[n - m:] = 0.5 * (1.0 + np.cos(np.pi * np.arange(1, m + 1) / m))
+        w[n - m :] = 0.5 * (1.0 + np.cos(np.pi * np.arange(1, m + 1) / m))
     return w
 
 
@@ -299,7 +325,8 @@ def _water_region(raw: RawFID, solvent_name: str):
     name = solvent_name.lower().replace(" ", "")
     pulprog = str(raw.params.get("PULPROG", "") or raw.params.get("seqfil", "")).lower()
     watery = any(x in name for x in ("d2o", "h2o", "water")) or any(
-        x in pulprog for x in ("zgpr", "presat", "noesy", "wg", "esgp", "zgcppr"))
+        x in pulprog for x in ("zgpr", "presat", "noesy", "wg", "esgp", "zgcppr")
+    )
     if not watery:
         return None
     return (4.2, 5.4)
@@ -328,10 +355,10 @@ def _baseline(real: np.ndarray, mask: np.ndarray | None = None, edges: bool = Fa
         if inside.size and inside[0] > 8 and inside[-1] < m - 9:
             a, b = int(inside[0]), int(inside[-1])
             w = max(4, (b - a) // 4)
-            ya = float(np.median(blocks[max(0, a - w): a]))
-            yb = float(np.median(blocks[b + 1: b + 1 + w]))
+            ya = float(np.median(blocks[max(0, a - w) : a]))
+            yb = float(np.median(blocks[b + 1 : b + 1 + w]))
             blocks = blocks.copy()
-            blocks[a: b + 1] = np.linspace(ya, yb, b - a + 1)
+            blocks[a : b + 1] = np.linspace(ya, yb, b - a + 1)
             bridged = [a * k, (b + 1) * k]
     lam = 1e9 * (m / 8192.0) ** 4  # stiffness fixed per spectral width: lam scales with points^4
     # edges=True (digitally filtered data): the outer edges, the filter's roll-off, are left out and the
@@ -342,9 +369,9 @@ def _baseline(real: np.ndarray, mask: np.ndarray | None = None, edges: bool = Fa
     e = int(PHASE_BASELINE_EDGE * m) if edges else 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        b, _ = arpls(blocks[e: m - e], lam=lam, max_iter=50, tol=1e-3)
+        b, _ = arpls(blocks[e : m - e], lam=lam, max_iter=50, tol=1e-3)
     b = np.concatenate([np.full(e, b[0]), b, np.full(e, b[-1])])
-    xb = (np.arange(m) * k + (k - 1) / 2.0)
+    xb = np.arange(m) * k + (k - 1) / 2.0
     base = np.interp(np.arange(n), xb, b)
     info = {"method": "arPLS (pybaselines)", "lam": float(f"{lam:.3g}"), "points_fitted": int(m)}
     if bridged is not None:

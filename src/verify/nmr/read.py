@@ -133,7 +133,7 @@ def _num(v, default=None):
 def _int_param(dic: dict, key: str, default: int) -> int:
     """An integer parameter (flag or count); `default` when absent, not a number, or not finite."""
     v = _num(dic.get(key), None)
-    return int(v) if v is not None and np.isfinite(v) and abs(v) < 2 ** 62 else default
+    return int(v) if v is not None and np.isfinite(v) and abs(v) < 2**62 else default
 
 
 def _str(v) -> str:
@@ -172,7 +172,7 @@ def _require_1h(nucleus: str, path, extra: str = "") -> None:
 # read_magritek.py): a value outside is a damaged or foreign header, never a spectrum to process.
 SF_MHZ_RANGE = (10.0, 1500.0)  # 1H observe frequency, MHz: Kea benchtop 14.2 MHz ... 1.2 GHz (28.2 T), with margin
 SW_HZ_RANGE = (100.0, 1.0e6)  # spectral width, Hz (real files: 4.8 kHz ... 62.5 kHz)
-POINTS_RANGE = (16, 2 ** 26)  # time-domain points (TD, np, ...; real files 16k ... 128k)
+POINTS_RANGE = (16, 2**26)  # time-domain points (TD, np, ...; real files 16k ... 128k)
 CARRIER_PPM_LIMIT = 1000.0  # |carrier| or |O1/BF1|, ppm from the spectrometer's 0 ppm
 GROUP_DELAY_LIMIT = 1000.0  # |digital-filter group delay or acquisition delay|, points (Bruker: at most ~80)
 # a larger JCAMP-DX file is not a 1D 1H FID or spectrum (real ones: 0.1-1.1 MB); nmrglue parses it in Python
@@ -211,8 +211,9 @@ def check_acquisition(path, what: str, *, sf=None, sw=None, points=None, carrier
     if carrier is not None:
         header_number(carrier[1], carrier[0], path, -CARRIER_PPM_LIMIT, CARRIER_PPM_LIMIT, unit="ppm", what=what)
     if group_delay is not None:
-        header_number(group_delay[1], group_delay[0], path, -GROUP_DELAY_LIMIT, GROUP_DELAY_LIMIT, unit="points",
-                      what=what)
+        header_number(
+            group_delay[1], group_delay[0], path, -GROUP_DELAY_LIMIT, GROUP_DELAY_LIMIT, unit="points", what=what
+        )
 
 
 def check_fid_data(data: np.ndarray, path, what: str = "fid") -> None:
@@ -315,9 +316,11 @@ def read_bruker_params(path: Path, what: str) -> dict:
             try:
                 key, value = ng.bruker.parse_jcamp_line(line, f)
             except _Unterminated:
-                name = line[3:line.index("=")] if "=" in line else line[3:23]
-                raise InputError(f"{what} ends inside the value of {name} (an array or <string> never closed): "
-                                 "truncated or damaged", path) from None
+                name = line[3 : line.index("=")] if "=" in line else line[3:23]
+                raise InputError(
+                    f"{what} ends inside the value of {name} (an array or <string> never closed): truncated or damaged",
+                    path,
+                ) from None
             except (ValueError, IndexError, TypeError, OverflowError):
                 continue  # an unreadable line: a key needed later is then reported as missing, by name
             dic[key] = value
@@ -359,9 +362,10 @@ def read_varian_procpar(path: Path) -> dict:
         except (ValueError, IndexError, KeyError, TypeError):
             # nmrglue's parser fails on a parameter whose lines are cut, repeated or garbled; which Python
             # error it meets says nothing to the chemist, the parameter and its offset do
-            line = raw[at:at + 40].split(b"\n", 1)[0].decode("latin-1")
-            raise InputError(f"procpar: unreadable parameter at byte {at} ({line!r}): truncated or damaged",
-                             path) from None
+            line = raw[at : at + 40].split(b"\n", 1)[0].decode("latin-1")
+            raise InputError(
+                f"procpar: unreadable parameter at byte {at} ({line!r}): truncated or damaged", path
+            ) from None
         if f.tell() <= at:  # cannot happen with readline, but a parser that stops moving must not loop
             raise InputError(f"procpar: parsing stopped at byte {at}", path)
         dic[p["name"]] = p
@@ -376,7 +380,7 @@ def _check_jcamp_text(p: Path, src: str) -> None:
     for line in raw.split(b"\n"):
         s = line.lstrip()
         if s.startswith(b"##"):
-            key = s[2:s.find(b"=")].upper().replace(b" ", b"") if b"=" in s else b""
+            key = s[2 : s.find(b"=")].upper().replace(b" ", b"") if b"=" in s else b""
             in_table = key in (b"XYDATA", b"DATATABLE")
             continue
         if not in_table:
@@ -385,8 +389,11 @@ def _check_jcamp_text(p: Path, src: str) -> None:
             digits = _DUP_VALUE[m.group(1)] + m.group(2)
             total += int(digits) - 1 if len(digits) <= 12 else MAX_JCAMP_POINTS + 1
         if total > MAX_JCAMP_POINTS:
-            raise InputError(f"JCAMP-DX data tables expand to more than {MAX_JCAMP_POINTS} points (DUP counts): "
-                             "damaged or not a 1D spectrum", src)
+            raise InputError(
+                f"JCAMP-DX data tables expand to more than {MAX_JCAMP_POINTS} points (DUP counts): "
+                "damaged or not a 1D spectrum",
+                src,
+            )
 
 
 # JCAMP-DX DUP pseudo-digits S..Z, s (1..9) and the digits after them: a repeat count
@@ -423,9 +430,15 @@ def _checked(obj, src: str):
     that missed a header value must not hand an infinity to processing or to the report's JSON)."""
     obj.params = _finite_params(obj.params)
     if isinstance(obj, RawFID):
-        check_acquisition(src, "header", sf=("observe frequency", obj.sf_mhz), sw=("spectral width", obj.sw_hz),
-                          points=("number of points", obj.data.size), carrier=("carrier", obj.carrier_ppm),
-                          group_delay=("group delay", obj.group_delay))
+        check_acquisition(
+            src,
+            "header",
+            sf=("observe frequency", obj.sf_mhz),
+            sw=("spectral width", obj.sw_hz),
+            points=("number of points", obj.data.size),
+            carrier=("carrier", obj.carrier_ppm),
+            group_delay=("group delay", obj.group_delay),
+        )
         check_fid_data(obj.data, src)
         return obj
     header_number(obj.sf_mhz, "observe frequency", src, *SF_MHZ_RANGE, unit="MHz", what="header")
@@ -462,8 +475,9 @@ def _dispatch(p: Path, src: str, use_pdata: bool):
             return read_jcamp(p, src)
         if p.suffix.lower() == ".jdf":  # neither JEOL.NMR nor ## at the start
             raise InputError("not a JEOL Delta file (no JEOL.NMR identifier at the start) nor JCAMP-DX", src)
-        raise InputError("not a recognised NMR file (expected a Bruker/Varian/Magritek folder, fid, JCAMP-DX or "
-                         "JEOL .jdf)", src)
+        raise InputError(
+            "not a recognised NMR file (expected a Bruker/Varian/Magritek folder, fid, JCAMP-DX or JEOL .jdf)", src
+        )
     if p.is_dir():
         k = _kind_of_dir(p)
         if k == "bruker":
@@ -489,8 +503,11 @@ def _dispatch(p: Path, src: str, use_pdata: bool):
                 raise InputError("fid without acqus (Bruker) or procpar (Varian)", str(p / "acqus"))
             if (p / "acqu.par").is_file():
                 raise InputError("acqu.par without a Prospa data file (data.1d)", src)
-            raise InputError("no NMR experiment found in this folder (no acqus/fid, procpar, acqu.par + data.1d, "
-                             "JCAMP-DX or JEOL .jdf)", src)
+            raise InputError(
+                "no NMR experiment found in this folder (no acqus/fid, procpar, acqu.par + data.1d, "
+                "JCAMP-DX or JEOL .jdf)",
+                src,
+            )
         listing = ", ".join(str(e.relative_to(p)) for _, e in exps[:6])
         raise InputError(f"folder holds {len(exps)} experiments ({listing}); give one of them", src)
     raise InputError("not a regular file or folder", src)
@@ -499,8 +516,30 @@ def _dispatch(p: Path, src: str, use_pdata: bool):
 # ----------------------------------------------------------------------------- Bruker
 
 
-BRUKER_PARAMS = ("TD", "SW_h", "SW", "SFO1", "BF1", "O1", "NS", "DS", "RG", "PULPROG", "SOLVENT", "NUC1",
-                 "DECIM", "DSPFVS", "GRPDLY", "AQ_mod", "DTYPA", "BYTORDA", "TE", "D1", "INSTRUM", "PROBHD")
+BRUKER_PARAMS = (
+    "TD",
+    "SW_h",
+    "SW",
+    "SFO1",
+    "BF1",
+    "O1",
+    "NS",
+    "DS",
+    "RG",
+    "PULPROG",
+    "SOLVENT",
+    "NUC1",
+    "DECIM",
+    "DSPFVS",
+    "GRPDLY",
+    "AQ_mod",
+    "DTYPA",
+    "BYTORDA",
+    "TE",
+    "D1",
+    "INSTRUM",
+    "PROBHD",
+)
 
 
 def _bruker_group_delay(acq: dict, path=None) -> float:
@@ -546,25 +585,34 @@ def read_bruker(d: Path, src: str, use_pdata: bool = False, pdata_dir: Path | No
     if not fid.is_file():
         raise InputError("missing fid (Bruker time-domain data)", str(fid))
     # the header, checked once: every number the processing divides by or sizes an array with
-    td = int(header_number(_num(acq.get("TD")), "TD", acqus, 2 * POINTS_RANGE[0], 2 * POINTS_RANGE[1],
-                           unit="points", what="acqus"))
+    td = int(
+        header_number(
+            _num(acq.get("TD")), "TD", acqus, 2 * POINTS_RANGE[0], 2 * POINTS_RANGE[1], unit="points", what="acqus"
+        )
+    )
     sfo1 = header_number(_num(acq.get("SFO1")), "SFO1", acqus, *SF_MHZ_RANGE, unit="MHz", what="acqus")
     bf1 = header_number(_num(acq.get("BF1"), sfo1), "BF1", acqus, *SF_MHZ_RANGE, unit="MHz", what="acqus")
     sw = header_number(_num(acq.get("SW_h")), "SW_h", acqus, *SW_HZ_RANGE, unit="Hz", what="acqus")
-    o1 = header_number(_num(acq.get("O1"), (sfo1 - bf1) * 1e6), "O1", acqus, -CARRIER_PPM_LIMIT * bf1,
-                       CARRIER_PPM_LIMIT * bf1, unit="Hz", what="acqus")
+    o1 = header_number(
+        _num(acq.get("O1"), (sfo1 - bf1) * 1e6),
+        "O1",
+        acqus,
+        -CARRIER_PPM_LIMIT * bf1,
+        CARRIER_PPM_LIMIT * bf1,
+        unit="Hz",
+        what="acqus",
+    )
     group_delay = _bruker_group_delay(acq, acqus)
     width = 8 if _int_param(acq, "DTYPA", 0) == 2 else 4
     size = fid.stat().st_size
     if size < td * width:
-        raise InputError(
-            f"truncated fid: {size} bytes, acqus TD={td} needs {td * width} (data incomplete)", str(fid))
+        raise InputError(f"truncated fid: {size} bytes, acqus TD={td} needs {td * width} (data incomplete)", str(fid))
     if _int_param(acq, "AQ_mod", 0) not in (1, 3):  # nmrglue's rule: 0 (qf) and 2 are real data
         raise InputError("Bruker fid is not complex (AQ_mod) and cannot be processed", src)
     # read exactly TD points (the file is padded to 1 kB blocks; a damaged one may be any size): numpy does what
     # nmrglue's bruker.read_binary does (int32 or float64, BYTORDA 1 = big-endian, interleaved real/imaginary)
     big = _int_param(acq, "BYTORDA", 0) == 1
-    dtype = np.dtype(("f8" if width == 8 else "i4")).newbyteorder(">" if big else "<")
+    dtype = np.dtype("f8" if width == 8 else "i4").newbyteorder(">" if big else "<")
     try:
         vals = np.fromfile(fid, dtype=dtype, count=td)
     except (OSError, ValueError) as e:
@@ -589,7 +637,6 @@ def read_bruker(d: Path, src: str, use_pdata: bool = False, pdata_dir: Path | No
 
 
 def _read_bruker_pdata(d: Path, src: str, acq: dict, nucleus: str, pdata_dir: Path | None) -> Spectrum1D:
-    ng = _ng()
     pd = Path(pdata_dir) if pdata_dir is not None else d / "pdata" / "1"
     r1 = pd / "1r"
     if not r1.is_file():
@@ -601,13 +648,14 @@ def _read_bruker_pdata(d: Path, src: str, acq: dict, nucleus: str, pdata_dir: Pa
     si = int(header_number(_num(procs.get("SI")), "SI", procs_path, *POINTS_RANGE, unit="points", what="procs"))
     sf = header_number(_num(procs.get("SF")), "SF", procs_path, *SF_MHZ_RANGE, unit="MHz", what="procs")
     sw_p = header_number(_num(procs.get("SW_p")), "SW_p", procs_path, *SW_HZ_RANGE, unit="Hz", what="procs")
-    off = header_number(_num(procs.get("OFFSET")), "OFFSET", procs_path, -CARRIER_PPM_LIMIT, CARRIER_PPM_LIMIT,
-                        unit="ppm", what="procs")
+    off = header_number(
+        _num(procs.get("OFFSET")), "OFFSET", procs_path, -CARRIER_PPM_LIMIT, CARRIER_PPM_LIMIT, unit="ppm", what="procs"
+    )
     nc = header_number(_num(procs.get("NC_proc"), 0.0), "NC_proc", procs_path, -64, 64, what="procs")
     isfloat = _int_param(procs, "DTYPP", 0) == 2
     dtype = np.dtype("f8" if isfloat else "i4").newbyteorder(">" if _int_param(procs, "BYTORDP", 0) == 1 else "<")
     # SI points exactly, as nmrglue's read_pdata_binary reads them (1D: no submatrix), scaled by 2**NC_proc
-    data = np.fromfile(r1, dtype=dtype, count=si).astype(np.float64) * 2.0 ** nc
+    data = np.fromfile(r1, dtype=dtype, count=si).astype(np.float64) * 2.0**nc
     if data.size < si:
         raise InputError(f"truncated 1r: {data.size} points, procs SI={si}", str(r1))
     ppm = off - np.arange(si) * (sw_p / sf) / si
@@ -617,10 +665,19 @@ def _read_bruker_pdata(d: Path, src: str, acq: dict, nucleus: str, pdata_dir: Pa
         sf_mhz=sf,
         solvent=_str(acq.get("SOLVENT", "")),
         source=src,
-        referencing={"method": "file", "offset_ppm": 0.0,
-                     "detail": f"vendor processed spectrum {pd.name}/1r (procs OFFSET={off:g}, SF={sf:g})"},
-        processing={"source": "vendor pdata", "SI": si, "LB": procs.get("LB"), "PHC0": procs.get("PHC0"),
-                    "PHC1": procs.get("PHC1"), "WDW": procs.get("WDW")},
+        referencing={
+            "method": "file",
+            "offset_ppm": 0.0,
+            "detail": f"vendor processed spectrum {pd.name}/1r (procs OFFSET={off:g}, SF={sf:g})",
+        },
+        processing={
+            "source": "vendor pdata",
+            "SI": si,
+            "LB": procs.get("LB"),
+            "PHC0": procs.get("PHC0"),
+            "PHC1": procs.get("PHC1"),
+            "WDW": procs.get("WDW"),
+        },
         params={k: acq[k] for k in BRUKER_PARAMS if k in acq} | {"vendor": "bruker", "nucleus": nucleus},
     )
 
@@ -659,14 +716,27 @@ def _check_varian_fid_layout(fid: Path) -> None:
     if len(head) < _VARIAN_FILE_HEADER.size:
         raise InputError(f"truncated fid: {size} bytes, shorter than its 32-byte file header", fid)
     nblocks, ntraces, np_pts, ebytes, tbytes, bbytes, _vers, _status, nbheaders = _VARIAN_FILE_HEADER.unpack(head)
-    if ebytes not in (2, 4) or nblocks < 1 or ntraces < 1 or np_pts < 2 or nbheaders < 0 \
-            or tbytes != np_pts * ebytes or bbytes != ntraces * tbytes + nbheaders * _VARIAN_BLOCK_HEADER_BYTES:
-        raise InputError(f"corrupt fid file header (blocks {nblocks}, traces {ntraces}, np {np_pts}, "
-                         f"{ebytes} bytes per point, {bbytes} bytes per block): damaged or not a Varian fid", fid)
+    if (
+        ebytes not in (2, 4)
+        or nblocks < 1
+        or ntraces < 1
+        or np_pts < 2
+        or nbheaders < 0
+        or tbytes != np_pts * ebytes
+        or bbytes != ntraces * tbytes + nbheaders * _VARIAN_BLOCK_HEADER_BYTES
+    ):
+        raise InputError(
+            f"corrupt fid file header (blocks {nblocks}, traces {ntraces}, np {np_pts}, "
+            f"{ebytes} bytes per point, {bbytes} bytes per block): damaged or not a Varian fid",
+            fid,
+        )
     need = _VARIAN_FILE_HEADER.size + nblocks * bbytes
     if size < need:
-        raise InputError(f"truncated fid: {size} bytes, its header needs {need} for {nblocks} block(s) of "
-                         f"{np_pts // 2} complex points", fid)
+        raise InputError(
+            f"truncated fid: {size} bytes, its header needs {need} for {nblocks} block(s) of "
+            f"{np_pts // 2} complex points",
+            fid,
+        )
 
 
 def read_varian(d: Path, src: str) -> RawFID:
@@ -724,13 +794,44 @@ def read_varian(d: Path, src: str) -> RawFID:
         carrier_ppm = 4.77  # 1H transmitter near water, the usual VnmrJ default (tof 0 on H2O)
         ref_note = "no rfl/rfp; carrier assumed at water"
     solvent = str(par("solvent", "") or "")
-    params = {k: par(k) for k in ("sw", "sfrq", "np", "nt", "tn", "solvent", "seqfil", "tof", "rfl", "rfp",
-                                   "at", "d1", "temp", "rp", "lp", "fpmult") if par(k) is not None}
+    params = {
+        k: par(k)
+        for k in (
+            "sw",
+            "sfrq",
+            "np",
+            "nt",
+            "tn",
+            "solvent",
+            "seqfil",
+            "tof",
+            "rfl",
+            "rfp",
+            "at",
+            "d1",
+            "temp",
+            "rp",
+            "lp",
+            "fpmult",
+        )
+        if par(k) is not None
+    }
     params["reference_note"] = ref_note
     # Varian/Agilent store the FID with the opposite sense of rotation to Bruker's: after the same FT the
     # frequency axis runs the other way (checked on both realdata sets: DSS at 0.00, CH3 triplet at 1.1)
-    return RawFID(data=data, sw_hz=sw, sf_mhz=sfrq, carrier_ppm=float(carrier_ppm), group_delay=0.0,
-                  solvent=solvent, nucleus=nucleus, vendor="varian", source=src, params=params, reverse=True)
+    return RawFID(
+        data=data,
+        sw_hz=sw,
+        sf_mhz=sfrq,
+        carrier_ppm=float(carrier_ppm),
+        group_delay=0.0,
+        solvent=solvent,
+        nucleus=nucleus,
+        vendor="varian",
+        source=src,
+        params=params,
+        reverse=True,
+    )
 
 
 # ----------------------------------------------------------------------------- JCAMP-DX
@@ -758,7 +859,7 @@ def _check_jcamp_tables(p: Path, src: str) -> None:
     table's first line decides its form: a plain (AFFN/PAC) table tolerates stray characters, so only a file
     nmrglue would fail on is refused."""
     depth, table, asdf = 0, False, None
-    with open(p, "r", encoding="utf-8-sig", errors="replace") as fh:
+    with open(p, encoding="utf-8-sig", errors="replace") as fh:
         for n, line in enumerate(fh, 1):
             actual = line.split("$$", 1)[0].lstrip()
             if not actual.strip():
@@ -777,7 +878,7 @@ def _check_jcamp_tables(p: Path, src: str) -> None:
             if m is None:
                 raise InputError(f"line {n} of the data table does not start with its X value; damaged file", src)
             if asdf is None:
-                asdf = actual[m.end():m.end() + 1] in _ASDF_DIGITS
+                asdf = actual[m.end() : m.end() + 1] in _ASDF_DIGITS
 
 
 def read_jcamp(p: Path, src: str):
@@ -908,8 +1009,11 @@ def _jcamp_fid(dic, data, p, src, sf, solvent, nuc, reverse) -> RawFID:
     decim, dspfvs = _num(_jget(dic, "$DECIM")), _num(_jget(dic, "$DSPFVS"))
     grp = _num(_jget(dic, "$GRPDLY"))
     if decim is not None and dspfvs is not None:
-        acq = {"DECIM": decim if decim != int(decim) else int(decim), "DSPFVS": int(dspfvs),
-               "GRPDLY": grp if grp is not None else -1}
+        acq = {
+            "DECIM": decim if decim != int(decim) else int(decim),
+            "DSPFVS": int(dspfvs),
+            "GRPDLY": grp if grp is not None else -1,
+        }
         group_delay = _bruker_group_delay(acq)
     elif grp and grp > 0:
         group_delay = grp
@@ -917,17 +1021,34 @@ def _jcamp_fid(dic, data, p, src, sf, solvent, nuc, reverse) -> RawFID:
         # no digital filter: a stated pre-acquisition delay is a negative group delay (time origin before the
         # first point); process() applies it as the same first-order phase, the other way
         group_delay = -delay
-    params = {"carrier_from": how, "TD": _num(_jget(dic, "$TD")), "NS": _num(_jget(dic, "$NS", "$SCANS")),
-              "PULPROG": _str(_jget(dic, "$PULPROG", ".PULSESEQUENCE", default="")),
-              "origin": _str(_jget(dic, "ORIGIN", "SPECTROMETERDATASYSTEM", default="")),
-              "DECIM": decim, "DSPFVS": dspfvs, "GRPDLY": grp}
-    return RawFID(data=fid, sw_hz=float(sw), sf_mhz=float(sfo1 or sf), carrier_ppm=float(carrier),
-                  group_delay=float(group_delay), solvent=solvent, nucleus=nuc or "1H", vendor="jcamp",
-                  source=src, params=params, reverse=reverse)
+    params = {
+        "carrier_from": how,
+        "TD": _num(_jget(dic, "$TD")),
+        "NS": _num(_jget(dic, "$NS", "$SCANS")),
+        "PULPROG": _str(_jget(dic, "$PULPROG", ".PULSESEQUENCE", default="")),
+        "origin": _str(_jget(dic, "ORIGIN", "SPECTROMETERDATASYSTEM", default="")),
+        "DECIM": decim,
+        "DSPFVS": dspfvs,
+        "GRPDLY": grp,
+    }
+    return RawFID(
+        data=fid,
+        sw_hz=float(sw),
+        sf_mhz=float(sfo1 or sf),
+        carrier_ppm=float(carrier),
+        group_delay=float(group_delay),
+        solvent=solvent,
+        nucleus=nuc or "1H",
+        vendor="jcamp",
+        source=src,
+        params=params,
+        reverse=reverse,
+    )
 
 
 def _ntuples_axis(dic) -> tuple[float | None, float | None, str]:
     """First and last x value and the x unit of an NTUPLES block (the column whose ##SYMBOL= is X)."""
+
     def column(label: str) -> list[str]:
         return [c.strip() for c in _str(_jget(dic, label, default="")).split(",")]
 
@@ -956,8 +1077,7 @@ def _jcamp_spectrum(dic, data, src, sf, solvent, nuc, reverse) -> Spectrum1D:
         # stored numbers, which nmrglue has applied)
         firstx, lastx, units = _ntuples_axis(dic)
     if firstx is None or lastx is None:
-        raise InputError("JCAMP-DX spectrum without an x axis (FIRSTX/LASTX, or the NTUPLES FIRST/LAST of X)",
-                         src)
+        raise InputError("JCAMP-DX spectrum without an x axis (FIRSTX/LASTX, or the NTUPLES FIRST/LAST of X)", src)
     if not (math.isfinite(firstx) and math.isfinite(lastx)) or firstx == lastx:
         raise InputError(f"JCAMP-DX spectrum x axis from {firstx:g} to {lastx:g} is not an axis", src)
     x = np.linspace(firstx, lastx, y.size)
@@ -966,7 +1086,10 @@ def _jcamp_spectrum(dic, data, src, sf, solvent, nuc, reverse) -> Spectrum1D:
     if ppm[0] < ppm[-1]:
         ppm, y = ppm[::-1], y[::-1]
     return Spectrum1D(
-        ppm=np.ascontiguousarray(ppm), intensity=np.ascontiguousarray(y), sf_mhz=float(obs), solvent=solvent,
+        ppm=np.ascontiguousarray(ppm),
+        intensity=np.ascontiguousarray(y),
+        sf_mhz=float(obs),
+        solvent=solvent,
         source=src,
         referencing={"method": "file", "offset_ppm": 0.0, "detail": f"processed JCAMP-DX, x axis in {units}"},
         processing={"source": "processed JCAMP-DX spectrum"},

@@ -35,14 +35,49 @@ from .spectrum import RawFID
 JEOL_MAGIC = b"JEOL.NMR"
 
 # JEOL Delta domain names -> nucleus ("Proton", "Carbon13", "Fluorine19"; newer files write "1H", "13C")
-_ELEMENTS = {"proton": "1H", "hydrogen": "H", "deuterium": "2H", "carbon": "C", "nitrogen": "N", "fluorine": "F",
-             "phosphorus": "P", "silicon": "Si", "oxygen": "O", "boron": "B", "lithium": "Li", "sodium": "Na",
-             "tin": "Sn", "platinum": "Pt", "selenium": "Se", "cadmium": "Cd", "aluminum": "Al", "aluminium": "Al"}
+_ELEMENTS = {
+    "proton": "1H",
+    "hydrogen": "H",
+    "deuterium": "2H",
+    "carbon": "C",
+    "nitrogen": "N",
+    "fluorine": "F",
+    "phosphorus": "P",
+    "silicon": "Si",
+    "oxygen": "O",
+    "boron": "B",
+    "lithium": "Li",
+    "sodium": "Na",
+    "tin": "Sn",
+    "platinum": "Pt",
+    "selenium": "Se",
+    "cadmium": "Cd",
+    "aluminum": "Al",
+    "aluminium": "Al",
+}
 
 # parameters copied to RawFID.params (for the report)
-JEOL_PARAMS = ("x_domain", "x_freq", "x_sweep", "x_offset", "x_points", "scans", "solvent", "experiment",
-               "relaxation_delay", "x_acq_time", "temp_get", "orders", "factors", "filter_factor", "digital_filter",
-               "inst_model_number", "site", "irr_domain", "irr_decoupling")
+JEOL_PARAMS = (
+    "x_domain",
+    "x_freq",
+    "x_sweep",
+    "x_offset",
+    "x_points",
+    "scans",
+    "solvent",
+    "experiment",
+    "relaxation_delay",
+    "x_acq_time",
+    "temp_get",
+    "orders",
+    "factors",
+    "filter_factor",
+    "digital_filter",
+    "inst_model_number",
+    "site",
+    "irr_domain",
+    "irr_decoupling",
+)
 
 
 def is_jeol_file(p: Path) -> bool:
@@ -109,7 +144,7 @@ def group_delay_points(orders: str, factors: str) -> float:
     if stages < 1 or len(rest) % stages or len(f) < stages:
         raise ValueError(f"orders {o!r} / factors {f!r} do not describe {stages} filter stage(s)")
     width = len(rest) // stages
-    taps = [int(rest[i * width:(i + 1) * width]) for i in range(stages)]
+    taps = [int(rest[i * width : (i + 1) * width]) for i in range(stages)]
     dec = [int(c) for c in f[:stages]]
     if any(d < 1 for d in dec) or any(t < 1 for t in taps):
         raise ValueError(f"orders {o!r} / factors {f!r}: a stage without taps or decimation")
@@ -182,16 +217,22 @@ def _parse_jeol(raw: bytes, src: str) -> tuple[dict, np.ndarray]:
         raise InputError(f"damaged JEOL header (data type {head.get('data_type')}, points {points})", src)
     sections = 2 ** sum(1 for t in head.get("data_axis_type") or [] if t == "complex")
     need_data = int(np.prod(points, dtype=np.float64) * sections * item)
-    for what, start, length in (("parameters", head["param_start"], head["param_length"]),
-                                ("data", head["data_start"], need_data)):
+    for what, start, length in (
+        ("parameters", head["param_start"], head["param_length"]),
+        ("data", head["data_start"], need_data),
+    ):
         if start + length > size or (what == "data" and start < JEOL_HEADER_BYTES):
-            raise InputError(f"truncated or damaged JEOL file: its header puts the {what} at bytes {start} to "
-                             f"{start + length}, the file has {size}", src)
+            raise InputError(
+                f"truncated or damaged JEOL file: its header puts the {what} at bytes {start} to "
+                f"{start + length}, the file has {size}",
+                src,
+            )
     try:
         _, params = ngj.read_parameters(buf, head["param_start"], head["endian"])
     except (KeyError, IndexError, UnicodeDecodeError, struct.error, TypeError, ValueError, OverflowError):
-        raise InputError("damaged JEOL parameter block (a value type, unit or text the format does not define)",
-                         src) from None
+        raise InputError(
+            "damaged JEOL parameter block (a value type, unit or text the format does not define)", src
+        ) from None
     dic = {"header": head, "parameters": params}
     try:
         data = ngj.read_bin_data(dic, raw)
@@ -199,8 +240,7 @@ def _parse_jeol(raw: bytes, src: str) -> tuple[dict, np.ndarray]:
         if isinstance(data, np.ndarray):
             data = ngj.truncate_data(dic, data)
     except (KeyError, IndexError, struct.error, TypeError, ValueError):
-        raise InputError(f"damaged JEOL data layout (format {head.get('data_format')}, points {points})",
-                         src) from None
+        raise InputError(f"damaged JEOL data layout (format {head.get('data_format')}, points {points})", src) from None
     return dic, data
 
 
@@ -274,8 +314,20 @@ def read_jeol(p: Path, src: str) -> RawFID:
         except ValueError as e:
             raise InputError(f"digital filter on but its delay is not stated ({e})", src) from e
     params = {k: _param(pars, k) for k in JEOL_PARAMS if _param(pars, k) is not None}
-    params |= {"carrier_from": "x_offset", "group_delay_from": "orders/factors" if gd else "no digital filter",
-               "title": head.get("title", "")}
-    return RawFID(data=data, sw_hz=float(sw), sf_mhz=float(sf), carrier_ppm=float(offset), group_delay=float(gd),
-                  solvent=str(_param(pars, "solvent", "") or "").strip(), nucleus=nucleus or "1H", vendor="jeol",
-                  source=src, params=params)
+    params |= {
+        "carrier_from": "x_offset",
+        "group_delay_from": "orders/factors" if gd else "no digital filter",
+        "title": head.get("title", ""),
+    }
+    return RawFID(
+        data=data,
+        sw_hz=float(sw),
+        sf_mhz=float(sf),
+        carrier_ppm=float(offset),
+        group_delay=float(gd),
+        solvent=str(_param(pars, "solvent", "") or "").strip(),
+        nucleus=nucleus or "1H",
+        vendor="jeol",
+        source=src,
+        params=params,
+    )

@@ -40,9 +40,26 @@ FID_FILES = ("data.1d", "fid.1d")
 HEADER_BYTES = 32
 # a Prospa number: optional sign, digits, optional exponent, optional one-letter type suffix (d double, f float...)
 _NUMBER = re.compile(r"^([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)([a-zA-Z]?)$")
-MAGRITEK_PARAMS = ("experiment", "Solvent", "Sample", "b1Freq", "bandwidth", "dwellTime", "nrPnts", "nrScans",
-                   "acqTime", "acqDelay", "lowestFrequency", "rxChannel", "rxGain", "repTime", "pulseLength",
-                   "90Amplitude", "expName", "expNr")
+MAGRITEK_PARAMS = (
+    "experiment",
+    "Solvent",
+    "Sample",
+    "b1Freq",
+    "bandwidth",
+    "dwellTime",
+    "nrPnts",
+    "nrScans",
+    "acqTime",
+    "acqDelay",
+    "lowestFrequency",
+    "rxChannel",
+    "rxGain",
+    "repTime",
+    "pulseLength",
+    "90Amplitude",
+    "expName",
+    "expNr",
+)
 
 
 def is_magritek_dir(d: Path) -> bool:
@@ -137,8 +154,11 @@ def _read_fid(ng, d: Path, fid: Path) -> tuple[np.ndarray, dict]:
     if len(raw) != need:
         # Prospa writes exactly the header and the points it declares; bytes beyond them (a file spliced or
         # appended to) leave the float32 words unaligned, and nmrglue would read them as more points
-        raise InputError(f"{fid.name} is {len(raw)} bytes but its header declares {need} for {nx} points: "
-                         "damaged or not a Prospa FID", str(fid))
+        raise InputError(
+            f"{fid.name} is {len(raw)} bytes but its header declares {need} for {nx} points: "
+            "damaged or not a Prospa FID",
+            str(fid),
+        )
     head = {"dataType": dtype, "xDim": nx}
     if dtype == 504:
         with warnings.catch_warnings():
@@ -212,8 +232,11 @@ def read_magritek(d: Path, src: str) -> RawFID:
     if data.size < 16 or not np.all(np.isfinite(data)) or not np.any(data):
         raise InputError(f"{fid_path.name} holds no finite, non-zero FID", str(fid_path))
     params = {k: par[k] for k in MAGRITEK_PARAMS if k in par}
-    params |= {"sw_from": sw_from, "nucleus_from": "rxChannel" if nucleus else "none in acqu.par: 1H assumed",
-               "data_file": fid_path.name}
+    params |= {
+        "sw_from": sw_from,
+        "nucleus_from": "rxChannel" if nucleus else "none in acqu.par: 1H assumed",
+        "data_file": fid_path.name,
+    }
     if "axis_step" in head:
         params["data_file_time_step_us"] = round(head["axis_step"], 4)
     low = par.get("lowestFrequency")
@@ -228,6 +251,15 @@ def read_magritek(d: Path, src: str) -> RawFID:
         params["reference_note"] = "acqu.par gives no lowestFrequency (no ppm scale) and no solvent"
     solvent = par.get("Solvent") if isinstance(par.get("Solvent"), str) else ""
     # conjugated: Prospa's sense of rotation is the opposite of the Bruker sense transform._ft expects
-    return RawFID(data=np.conj(data), sw_hz=float(sw), sf_mhz=float(sf), carrier_ppm=float(carrier),
-                  group_delay=0.0, solvent=solvent.strip(), nucleus=nucleus or "1H", vendor="magritek",
-                  source=src, params=params)
+    return RawFID(
+        data=np.conj(data),
+        sw_hz=float(sw),
+        sf_mhz=float(sf),
+        carrier_ppm=float(carrier),
+        group_delay=0.0,
+        solvent=solvent.strip(),
+        nucleus=nucleus or "1H",
+        vendor="magritek",
+        source=src,
+        params=params,
+    )

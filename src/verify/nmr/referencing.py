@@ -27,7 +27,7 @@ def _peaks_in(ppm, y, lo, hi, noise, min_snr):
     if idx.size < 3:
         return []
     a, b = idx.min(), idx.max()
-    seg = y[a: b + 1]
+    seg = y[a : b + 1]
     i = np.nonzero((seg[1:-1] > seg[:-2]) & (seg[1:-1] >= seg[2:]) & (seg[1:-1] > min_snr * noise))[0] + 1
     return [(int(a + j), float(_apex(ppm, y, a + j)), float(seg[j])) for j in i]
 
@@ -47,8 +47,8 @@ def _fwhm_hz(ppm, y, i, sf, max_hz=60.0):
     """Full width at half height (Hz) of the line whose apex is at index i (searched within max_hz)."""
     h = y[i] / 2.0
     span = max(3, int(max_hz / (abs(ppm[1] - ppm[0]) * sf)))
-    left = y[max(0, i - span): i + 1][::-1]
-    right = y[i: i + span + 1]
+    left = y[max(0, i - span) : i + 1][::-1]
+    right = y[i : i + span + 1]
     bl = np.argmax(left <= h) if np.any(left <= h) else left.size - 1
     br = np.argmax(right <= h) if np.any(right <= h) else right.size - 1
     return float((bl + br) * abs(ppm[1] - ppm[0]) * sf)
@@ -57,7 +57,7 @@ def _fwhm_hz(ppm, y, i, sf, max_hz=60.0):
 def _prominence(ppm, y, i, sf, base_hz=12.0):
     """Height of the apex at i above the higher of the minima within base_hz on either side."""
     nb = max(2, int(base_hz / (abs(ppm[1] - ppm[0]) * sf)))
-    return float(y[i] - max(np.min(y[max(0, i - nb): i + 1]), np.min(y[i: i + nb + 1])))
+    return float(y[i] - max(np.min(y[max(0, i - nb) : i + 1]), np.min(y[i : i + nb + 1])))
 
 
 def _top(cands, k=40):
@@ -138,8 +138,10 @@ def _without_13c_satellites(cands, ppm, y, sf, noise):
             if not (50.0 <= abs(d_hz) <= 110.0 and 0.002 <= h / hh <= 0.02):
                 continue
             mirror = q + (q - p)
-            if any(abs(r - mirror) * sf <= 3.0 and 0.3 <= hr / h <= 3.0
-                   for _, r, hr in _peaks_in(ppm, y, mirror - 4.0 / sf, mirror + 4.0 / sf, noise, 3.0)):
+            if any(
+                abs(r - mirror) * sf <= 3.0 and 0.3 <= hr / h <= 3.0
+                for _, r, hr in _peaks_in(ppm, y, mirror - 4.0 / sf, mirror + 4.0 / sf, noise, 3.0)
+            ):
                 sat = True
                 break
         if not sat:
@@ -194,9 +196,17 @@ def _find_solvent_line(ppm, y, sf, noise, solvent, tms_offset=None):
         return {"found": False, "candidates": len(scored)}
     runner = scored[1][0] if len(scored) > 1 else 0.0
     conf = "high" if (best[0] > 0.5 and runner < 0.5 * best[0]) else "low"
-    return {"found": True, "ppm": best[1], "nominal": nominal, "shape_score": round(best[4], 3),
-            "height_rel": best[2] / float(np.max(y)), "fwhm_hz": best[3], "confidence": conf,
-            "candidates": len(scored), "runner_up_score_ratio": round(runner / best[0], 3)}
+    return {
+        "found": True,
+        "ppm": best[1],
+        "nominal": nominal,
+        "shape_score": round(best[4], 3),
+        "height_rel": best[2] / float(np.max(y)),
+        "fwhm_hz": best[3],
+        "confidence": conf,
+        "candidates": len(scored),
+        "runner_up_score_ratio": round(runner / best[0], 3),
+    }
 
 
 def _solvent_record(name: str):
@@ -235,48 +245,77 @@ def reference_spectrum(ppm, y, sf, solvent_name: str, axis_known: bool = True) -
         detail = f"{ref_name} singlet found at {tms['ppm']:+.4f} ppm on the file's axis, set to 0.00"
         conf = "high"
         if tms.get("wide_search"):
-            detail += (" (the file gives no usable shift reference: taken as the upfield-most strong sharp "
-                       "singlet of the whole spectrum)")
+            detail += (
+                " (the file gives no usable shift reference: taken as the upfield-most strong sharp "
+                "singlet of the whole spectrum)"
+            )
             conf = "medium"
-        out = {"method": "TMS", "offset_ppm": float(off), "detail": detail, "confidence": conf,
-               "tms": _round(tms)}
+        out = {"method": "TMS", "offset_ppm": float(off), "detail": detail, "confidence": conf, "tms": _round(tms)}
         if sol and sol.get("found"):
             diff = (sol["ppm"] - off) - sol["nominal"]
-            out["solvent_check"] = {"solvent": solvent.name, "observed_ppm": round(sol["ppm"] - off, 4),
-                                    "nominal_ppm": sol["nominal"], "difference_ppm": round(diff, 4),
-                                    "agrees": bool(abs(diff) <= CROSSCHECK_TOL)}
-            out["detail"] += (f"; residual {solvent.name} then at {sol['ppm'] - off:.3f} ppm "
-                              f"(nominal {sol['nominal']:.2f}: {'agrees' if abs(diff) <= CROSSCHECK_TOL else 'DISAGREES'})")
+            out["solvent_check"] = {
+                "solvent": solvent.name,
+                "observed_ppm": round(sol["ppm"] - off, 4),
+                "nominal_ppm": sol["nominal"],
+                "difference_ppm": round(diff, 4),
+                "agrees": bool(abs(diff) <= CROSSCHECK_TOL),
+            }
+            out["detail"] += (
+                f"; residual {solvent.name} then at {sol['ppm'] - off:.3f} ppm "
+                f"(nominal {sol['nominal']:.2f}: {'agrees' if abs(diff) <= CROSSCHECK_TOL else 'DISAGREES'})"
+            )
             if abs(diff) > CROSSCHECK_TOL:
                 out["confidence"] = "medium"
         elif solvent is not None:
             out["detail"] += f"; residual {solvent.name} not identified for the cross-check"
         return out
     if solvent is None:
-        return {"method": "file", "offset_ppm": 0.0, "confidence": "low",
-                "detail": "no TMS and no known solvent (%r): axis from the file's own parameters, may be off by "
-                          "0.1-0.2 ppm" % solvent_name}
+        return {
+            "method": "file",
+            "offset_ppm": 0.0,
+            "confidence": "low",
+            "detail": f"no TMS and no known solvent ({solvent_name!r}): axis from the file's own parameters, "
+            "may be off by 0.1-0.2 ppm",
+        }
     if solvent.key == "d2o":
         sol = _find_solvent_line(ppm, y, sf, noise, solvent)
         if sol and sol.get("found"):
             off = sol["ppm"] - sol["nominal"]
-            return {"method": "solvent", "offset_ppm": float(off), "confidence": "low",
-                    "detail": f"no DSS/TSP; HOD at {sol['ppm']:.3f} set to {sol['nominal']:.2f} ppm "
-                              "(HOD moves with temperature and pH)", "solvent_line": _round(sol)}
-        return {"method": "file", "offset_ppm": 0.0, "confidence": "low",
-                "detail": "D2O without DSS/TSP: axis from the file's parameters"}
+            return {
+                "method": "solvent",
+                "offset_ppm": float(off),
+                "confidence": "low",
+                "detail": f"no DSS/TSP; HOD at {sol['ppm']:.3f} set to {sol['nominal']:.2f} ppm "
+                "(HOD moves with temperature and pH)",
+                "solvent_line": _round(sol),
+            }
+        return {
+            "method": "file",
+            "offset_ppm": 0.0,
+            "confidence": "low",
+            "detail": "D2O without DSS/TSP: axis from the file's parameters",
+        }
     if sol and sol.get("found"):
         off = sol["ppm"] - sol["nominal"]
         conf = sol["confidence"]
         if solvent.key == "cdcl3" and sol["height_rel"] < 0.01:
             conf = "low"
-        return {"method": "solvent", "offset_ppm": float(off), "confidence": conf,
-                "detail": f"residual {solvent.name} at {sol['ppm']:.4f} ppm on the file's axis set to "
-                          f"{sol['nominal']:.2f} ({sol['candidates']} candidate line(s) near it; "
-                          f"{conf} confidence)", "solvent_line": _round(sol)}
-    return {"method": "file", "offset_ppm": 0.0, "confidence": "low",
-            "detail": f"no TMS and residual {solvent.name} not found near {solvent.residual[0]:.2f} ppm: "
-                      "axis from the file's parameters"}
+        return {
+            "method": "solvent",
+            "offset_ppm": float(off),
+            "confidence": conf,
+            "detail": f"residual {solvent.name} at {sol['ppm']:.4f} ppm on the file's axis set to "
+            f"{sol['nominal']:.2f} ({sol['candidates']} candidate line(s) near it; "
+            f"{conf} confidence)",
+            "solvent_line": _round(sol),
+        }
+    return {
+        "method": "file",
+        "offset_ppm": 0.0,
+        "confidence": "low",
+        "detail": f"no TMS and residual {solvent.name} not found near {solvent.residual[0]:.2f} ppm: "
+        "axis from the file's parameters",
+    }
 
 
 def _round(d: dict) -> dict:

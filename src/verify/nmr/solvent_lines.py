@@ -21,9 +21,13 @@ from .records import GroupCall, ObservedPeak, _interval_gap, _join, _line_span, 
 from .thresholds import NMR_THRESHOLDS, NmrThresholds
 
 
-def classify_solvent(mults: list[Multiplet], solvent: Solvent | None,
-                     th: NmrThresholds = NMR_THRESHOLDS, water_drift_ppm: float = 0.0,
-                     water_line_is_compound: bool = False) -> dict[int, tuple[str, str, bool]]:
+def classify_solvent(
+    mults: list[Multiplet],
+    solvent: Solvent | None,
+    th: NmrThresholds = NMR_THRESHOLDS,
+    water_drift_ppm: float = 0.0,
+    water_line_is_compound: bool = False,
+) -> dict[int, tuple[str, str, bool]]:
     """Which multiplets are solvent: {index: (kind, label, is_the_line_itself)}.
 
     kind: residual | water | reference | artefact. `is_the_line_itself` is False when the solvent
@@ -56,6 +60,7 @@ def classify_solvent(mults: list[Multiplet], solvent: Solvent | None,
     for kind, lab, p, tol, maxw, mu in lines:
         if kind == "water" and water_line_is_compound:
             continue  # the line at water's shift is the compound's: not labelled water at all
+
         # the line itself: the nearest multiplet within tolerance that looks like it (a singlet for
         # CHCl3, a narrow quintet or unresolved line for CHD2 solvents; one per solvent line: a Boc
         # singlet 0.1 ppm from water is not water when water is seen too)
@@ -73,8 +78,9 @@ def classify_solvent(mults: list[Multiplet], solvent: Solvent | None,
                 return min(m.hi - m.lo, _line_span(m) + 0.05)
             return m.hi - m.lo
 
-        cands = [i for i, m in enumerate(mults) if i not in out and abs(m.ppm - p) <= tol and width(m) <= maxw
-                 and looks(m)]
+        cands = [
+            i for i, m in enumerate(mults) if i not in out and abs(m.ppm - p) <= tol and width(m) <= maxw and looks(m)
+        ]
         if cands:
             best = min(cands, key=lambda i: abs(mults[i].ppm - p))
             out[best] = (kind, lab, True)
@@ -82,8 +88,12 @@ def classify_solvent(mults: list[Multiplet], solvent: Solvent | None,
         for i, m in enumerate(mults):
             if i not in out and m.lo - 0.005 <= p <= m.hi + 0.005:
                 out[i] = (kind, lab, False)
-    if water_drift_ppm > 0 and solvent is not None and solvent.key not in ("d2o",) and \
-            (water_line_is_compound or not any(v[0] == "water" and v[2] for v in out.values())):
+    if (
+        water_drift_ppm > 0
+        and solvent is not None
+        and solvent.key not in ("d2o",)
+        and (water_line_is_compound or not any(v[0] == "water" and v[2] for v in out.values()))
+    ):
         lo = solvent.water + th.water_tol_ppm
         hi = lo + water_drift_ppm
         for i, m in enumerate(mults):
@@ -93,15 +103,22 @@ def classify_solvent(mults: list[Multiplet], solvent: Solvent | None,
     # a small unsplit line touching the water multiplet is still water. Bounded by the water line's own size
     # (th.water_shoulder_fraction of it), so next to an ordinary 1-2 H water line in CDCl3 nothing real can
     # be absorbed; a target signal next to water is still assigned (solvent lines stay eligible).
-    water = [i for i, v in out.items() if v[0] in ("water", "residual") and v[2]
-             and (v[0] == "water" or (solvent is not None and solvent.key == "d2o"))]
+    water = [
+        i
+        for i, v in out.items()
+        if v[0] in ("water", "residual")
+        and v[2]
+        and (v[0] == "water" or (solvent is not None and solvent.key == "d2o"))
+    ]
     for w in water:
         mw = mults[w]
         for i, m in enumerate(mults):
             if i in out or _split_j(m) and m.multiplicity != "m":
                 continue
-            if _interval_gap(mw.lo, mw.hi, m.lo, m.hi) <= th.water_shoulder_gap_ppm \
-                    and 0 < m.integral <= th.water_shoulder_fraction * mw.integral:
+            if (
+                _interval_gap(mw.lo, mw.hi, m.lo, m.hi) <= th.water_shoulder_gap_ppm
+                and 0 < m.integral <= th.water_shoulder_fraction * mw.integral
+            ):
                 out[i] = ("water", f"{out[w][1]} (shoulder of the water line)", True)
     # DSS methylene signals (2.91, 1.76, 0.63) when DSS is the reference in water
     if solvent is not None and solvent.key == "d2o":
@@ -115,9 +132,18 @@ def classify_solvent(mults: list[Multiplet], solvent: Solvent | None,
     return out
 
 
-def _exchange_averaged_water(mults: list[Multiplet], peaks: list[ObservedPeak], groups: list[HGroup],
-                             gcalls: list[GroupCall], solv: dict, imp_of: dict, eligible: list[int],
-                             solvent: Solvent | None, sf_mhz: float, th: NmrThresholds) -> list[Finding]:
+def _exchange_averaged_water(
+    mults: list[Multiplet],
+    peaks: list[ObservedPeak],
+    groups: list[HGroup],
+    gcalls: list[GroupCall],
+    solv: dict,
+    imp_of: dict,
+    eligible: list[int],
+    solvent: Solvent | None,
+    sf_mhz: float,
+    th: NmrThresholds,
+) -> list[Finding]:
     """Water in fast exchange with the compound's OH/NH/COOH shows as one averaged line.
 
     Its shift lies between the solvent's water shift and the XH window, weighted by the H of each (a
@@ -134,9 +160,17 @@ def _exchange_averaged_water(mults: list[Multiplet], peaks: list[ObservedPeak], 
         return []
     w = solvent.water if solvent is not None else 1.56
     lo, hi = w - th.water_tol_ppm, max(gc.group.hi for gc in exch)
-    cands = [j for j in eligible if j not in solv and j not in imp_of and peaks[j].kind != "side_product"
-             and not peaks[j].placed and lo <= mults[j].ppm <= hi and 0 < peaks[j].h <= th.exchange_water_max_h
-             and not (_split_j(mults[j]) and mults[j].multiplicity != "m")]
+    cands = [
+        j
+        for j in eligible
+        if j not in solv
+        and j not in imp_of
+        and peaks[j].kind != "side_product"
+        and not peaks[j].placed
+        and lo <= mults[j].ppm <= hi
+        and 0 < peaks[j].h <= th.exchange_water_max_h
+        and not (_split_j(mults[j]) and mults[j].multiplicity != "m")
+    ]
     if not cands:
         return []
     j = max(cands, key=lambda k: peaks[k].h)
@@ -149,9 +183,14 @@ def _exchange_averaged_water(mults: list[Multiplet], peaks: list[ObservedPeak], 
     peaks[j].kind = "solvent"
     peaks[j].solvent_label = "water exchanging with the compound's " + xh
     peaks[j].note = _join(peaks[j].note, f"no separate water line at {w:.2f}: fast exchange averages water and XH")
-    return [Finding("info", "nmr.exchange_averaged_water",
-                    f"no water line at {w:.2f} ppm and no {xh} signal: the line at {mults[j].ppm:.2f} ppm "
-                    f"({peaks[j].h:.2f} H) is taken as water in fast exchange with the compound's {xh}")]
+    return [
+        Finding(
+            "info",
+            "nmr.exchange_averaged_water",
+            f"no water line at {w:.2f} ppm and no {xh} signal: the line at {mults[j].ppm:.2f} ppm "
+            f"({peaks[j].h:.2f} H) is taken as water in fast exchange with the compound's {xh}",
+        )
+    ]
 
 
 def _13c_satellite_j(mults: list[Multiplet], j: int, sf_mhz: float) -> float | None:
@@ -182,8 +221,13 @@ _PATTERN_LINES = {"s": 1, "br s": 1, "d": 2, "t": 3, "q": 4, "quint": 5, "sext":
 _J_HD_MAX_HZ = 2.6  # geminal 2J(H,D) of residual CHD2/CHD groups: 1.6-2.6 Hz (= 2J(H,H) / 6.5)
 
 
-def hidden_solvent_share(m: Multiplet, call: tuple[str, str, bool], solvent: Solvent | None, sf_mhz: float,
-                         th: NmrThresholds = NMR_THRESHOLDS) -> float | None:
+def hidden_solvent_share(
+    m: Multiplet,
+    call: tuple[str, str, bool],
+    solvent: Solvent | None,
+    sf_mhz: float,
+    th: NmrThresholds = NMR_THRESHOLDS,
+) -> float | None:
     """Fraction of multiplet `m` that is a residual solvent pattern hidden inside it, as the line-shape fit
     measured it (`Multiplet.line_shares`, verify.nmr.fit), or None when it cannot be measured.
 

@@ -27,15 +27,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import __version__
-from ..errors import CannotCreateError, MissingInputError, UsageError
-from .discover import find_data, index_ms_dir, index_nmr_dir
-from .map import PlateMap, read_plate_map
-from ..cli import UsageErrorParser
+from ..errors import CannotCreateError, MissingInputError, UsageError, UsageErrorParser
 from ..limits import DEFAULT_MAX_MEMORY, DEFAULT_TIMEOUT_S, add_limit_options, check_limit_options
-from .output import write_reports
-from .progress import Progress
 from ..report.tables import part_errors_text
 from .dask_run import require_distributed, run_jobs_dask, scheduler_address
+from .discover import find_data, index_ms_dir, index_nmr_dir
+from .map import PlateMap, read_plate_map
+from .output import write_reports
+from .progress import Progress
 from .run import WellJob, default_workers, input_hash, prefetch_shift_predictions, run_jobs
 from .store import ResultStore
 
@@ -52,24 +51,42 @@ def build_parser() -> argparse.ArgumentParser:
         "(an unchecked well gives 1 with --fail-on suspicious; a well with an unreadable NMR or "
         "LC-MS file, error or partial, gives 2).",
     )
-    p.add_argument("map", metavar="MAP", nargs="+",
-                   help="plate map(s): .csv/.tsv or .sdf; several maps share one worker pool and one prediction "
-                        "cache, each gets its own report (with -o: REPORT_DIR/<map name>_report)")
-    p.add_argument("--nmr-dir", metavar="D", help="find NMR data here by well or compound id when the map has no nmr path")
-    p.add_argument("--ms-dir", metavar="D", help="find LC-MS runs (mzML) here by well or compound id when the map has no ms path")
+    p.add_argument(
+        "map",
+        metavar="MAP",
+        nargs="+",
+        help="plate map(s): .csv/.tsv or .sdf; several maps share one worker pool and one prediction "
+        "cache, each gets its own report (with -o: REPORT_DIR/<map name>_report)",
+    )
+    p.add_argument(
+        "--nmr-dir", metavar="D", help="find NMR data here by well or compound id when the map has no nmr path"
+    )
+    p.add_argument(
+        "--ms-dir", metavar="D", help="find LC-MS runs (mzML) here by well or compound id when the map has no ms path"
+    )
     p.add_argument("-o", "--output", metavar="REPORT_DIR", help="report folder (default ./<map name>_report)")
-    p.add_argument("--workers", metavar="N", type=int, default=None, help="parallel worker processes (default: all cores)")
+    p.add_argument(
+        "--workers", metavar="N", type=int, default=None, help="parallel worker processes (default: all cores)"
+    )
     p.add_argument("--force", action="store_true", help="re-check every well even if its inputs are unchanged")
-    p.add_argument("--fail-on", choices=("suspicious", "inconsistent"), help="exit non-zero when a well is this bad or worse")
-    p.add_argument("--store", metavar="FILE", help="results database (default REPORT_DIR/results.sqlite; one file may "
-                                                   "hold several plates, keyed by map)")
+    p.add_argument(
+        "--fail-on", choices=("suspicious", "inconsistent"), help="exit non-zero when a well is this bad or worse"
+    )
+    p.add_argument(
+        "--store",
+        metavar="FILE",
+        help="results database (default REPORT_DIR/results.sqlite; one file may hold several plates, keyed by map)",
+    )
     p.add_argument("--solvent", metavar="NAME", help="NMR solvent for every well (a map column 'solvent' wins)")
     p.add_argument("--ppm", type=float, default=5.0, help="HRMS m/z tolerance in ppm (default 5)")
     add_limit_options(p, "a well")  # a well over a limit becomes an error result; the plate goes on
     p.add_argument("--title", metavar="TEXT", help="report title (default: from the map's file name)")
-    p.add_argument("--scheduler", metavar="ADDRESS",
-                   help="check the wells on this Dask distributed scheduler (tcp://host:8786) instead of local "
-                        "worker processes; default $VERIFY_DASK_SCHEDULER, else local (needs verify[dask])")
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="check the wells on this Dask distributed scheduler (tcp://host:8786) instead of local "
+        "worker processes; default $VERIFY_DASK_SCHEDULER, else local (needs verify[dask])",
+    )
     p.add_argument("-q", "--quiet", action="store_true", help="no progress output")
     return p
 
@@ -92,8 +109,15 @@ def _rel(p: Path | None, base: Path) -> str:
             return str(p)
 
 
-def build_jobs(pm: PlateMap, nmr_dir: Path | None, ms_dir: Path | None, solvent: str | None, ppm: float,
-               timeout: float | None = None, max_memory: int | None = None) -> list[WellJob]:
+def build_jobs(
+    pm: PlateMap,
+    nmr_dir: Path | None,
+    ms_dir: Path | None,
+    solvent: str | None,
+    ppm: float,
+    timeout: float | None = None,
+    max_memory: int | None = None,
+) -> list[WellJob]:
     base = pm.path.parent
     nmr_c = index_nmr_dir(nmr_dir) if nmr_dir else []
     ms_c = index_ms_dir(ms_dir) if ms_dir else []
@@ -113,8 +137,10 @@ def build_jobs(pm: PlateMap, nmr_dir: Path | None, ms_dir: Path | None, solvent:
                 else:
                     ms = found
             elif ties:
-                problems.append(f"several {kind} data sets in {root} match well {w.well} / {w.compound_id}: "
-                                + ", ".join(c.label(root) for c in ties[:4]))
+                problems.append(
+                    f"several {kind} data sets in {root} match well {w.well} / {w.compound_id}: "
+                    + ", ".join(c.label(root) for c in ties[:4])
+                )
         sources = {}
         if nmr is not None:
             sources["NMR data"] = _rel(nmr, base)
@@ -163,8 +189,15 @@ def _plan(map_path: str, args, several: bool) -> _Plate:
         outdir = Path.cwd() / f"{pm.name}_report"
     if outdir.exists() and not outdir.is_dir():
         raise CannotCreateError("report folder is a file", outdir)
-    jobs = build_jobs(pm, Path(args.nmr_dir) if args.nmr_dir else None, Path(args.ms_dir) if args.ms_dir else None,
-                      args.solvent, args.ppm, args.timeout, args.max_memory)
+    jobs = build_jobs(
+        pm,
+        Path(args.nmr_dir) if args.nmr_dir else None,
+        Path(args.ms_dir) if args.ms_dir else None,
+        args.solvent,
+        args.ppm,
+        args.timeout,
+        args.max_memory,
+    )
     store_path = Path(args.store) if args.store else outdir / "results.sqlite"
     return _Plate(pm, jobs, outdir, store_path, str(pm.path.resolve()))
 
@@ -178,8 +211,7 @@ def run_plate(argv: list[str]) -> int:
     check_limit_options(args)
     several = len(args.map) > 1
     if several and args.title:
-        raise UsageError("--title names one plate: give one map, or let each title come from its map's name",
-                         "--title")
+        raise UsageError("--title names one plate: give one map, or let each title come from its map's name", "--title")
     for opt, d in (("--nmr-dir", args.nmr_dir), ("--ms-dir", args.ms_dir)):
         if d is not None and not Path(d).is_dir():
             if not Path(d).exists():
@@ -198,8 +230,10 @@ def run_plate(argv: list[str]) -> int:
     for pl in plates:
         out = pl.outdir.resolve()
         if out in seen:
-            raise UsageError(f"{pl.pm.path} and {seen[out]} would write the same report folder {pl.outdir} "
-                             "(maps of the same name)", str(pl.pm.path))
+            raise UsageError(
+                f"{pl.pm.path} and {seen[out]} would write the same report folder {pl.outdir} (maps of the same name)",
+                str(pl.pm.path),
+            )
         seen[out] = str(pl.pm.path)
         try:
             pl.outdir.mkdir(parents=True, exist_ok=True)
@@ -209,8 +243,11 @@ def run_plate(argv: list[str]) -> int:
     workers = args.workers or default_workers()
     scheduler = scheduler_address(args.scheduler)
     if scheduler and (args.timeout != DEFAULT_TIMEOUT_S or args.max_memory != DEFAULT_MAX_MEMORY) and not args.quiet:
-        print("verify plate: --timeout and --max-memory limit the local worker processes; on the Dask "
-              "cluster the workers' own limits apply (dask worker --memory-limit)", file=sys.stderr)
+        print(
+            "verify plate: --timeout and --max-memory limit the local worker processes; on the Dask "
+            "cluster the workers' own limits apply (dask worker --memory-limit)",
+            file=sys.stderr,
+        )
     with contextlib.ExitStack() as stack:
         # a record goes to every plate waiting for that well with these inputs (maps may share wells)
         route: dict[tuple[str, str], list[_Plate]] = {}
@@ -225,8 +262,11 @@ def run_plate(argv: list[str]) -> int:
             if gone:
                 pl.store.delete_wells(pl.key, gone)
             if pl.skipped and not args.quiet:
-                print(f"verify plate {pl.pm.name}: {pl.skipped} well{'s' if pl.skipped != 1 else ''} unchanged since "
-                      f"the last run, not re-checked (--force to redo)", file=sys.stderr)
+                print(
+                    f"verify plate {pl.pm.name}: {pl.skipped} well{'s' if pl.skipped != 1 else ''} unchanged since "
+                    f"the last run, not re-checked (--force to redo)",
+                    file=sys.stderr,
+                )
             for j in pl.todo:
                 k = (j.well, j.input_hash)
                 if k not in route:
@@ -248,8 +288,11 @@ def run_plate(argv: list[str]) -> int:
         t0 = time.perf_counter()
         n_predicted = prefetch_shift_predictions(todo_all)  # one batch, one cache, for every map of the call
         if n_predicted and not args.quiet:
-            print(f"1H shifts of {n_predicted} structure(s) predicted by the learned model in "
-                  f"{time.perf_counter() - t0:.1f} s (cached for later runs)", file=sys.stderr)
+            print(
+                f"1H shifts of {n_predicted} structure(s) predicted by the learned model in "
+                f"{time.perf_counter() - t0:.1f} s (cached for later runs)",
+                file=sys.stderr,
+            )
         try:
             if scheduler:
                 workers = run_jobs_dask(todo_all, scheduler, on_done) or workers
@@ -301,7 +344,9 @@ def _finish(pl: _Plate, args, workers: int, scheduler: str | None, elapsed: floa
     summary = ", ".join(f"{n} {v}" for v, n in counts.items() if n) or "nothing"
     if n_partial:
         summary += f"; {n_partial} partial (a data file unreadable)"
-    print(f"{pm.name}: {len(records)} wells: {summary} ({len(pl.todo)} checked, {pl.skipped} unchanged) in {elapsed:.1f} s")
+    print(
+        f"{pm.name}: {len(records)} wells: {summary} ({len(pl.todo)} checked, {pl.skipped} unchanged) in {elapsed:.1f} s"
+    )
     print(f"report: {paths['html']}")
     for r in records:
         if r["verdict"] == "error":

@@ -41,8 +41,9 @@ def scheduler_address(option: str | None) -> str | None:
 
 
 def _absolute(job: WellJob) -> WellJob:
-    return replace(job, nmr=str(Path(job.nmr).resolve()) if job.nmr else None,
-                   ms=str(Path(job.ms).resolve()) if job.ms else None)
+    return replace(
+        job, nmr=str(Path(job.nmr).resolve()) if job.nmr else None, ms=str(Path(job.ms).resolve()) if job.ms else None
+    )
 
 
 def require_distributed() -> None:
@@ -62,8 +63,9 @@ def connect(address: str):
     try:
         return Client(address, timeout=CONNECT_TIMEOUT_S)
     except (OSError, TimeoutError, ValueError) as exc:
-        raise UsageError(f"cannot reach the Dask scheduler at {address} ({type(exc).__name__}: {exc})",
-                         "--scheduler") from None
+        raise UsageError(
+            f"cannot reach the Dask scheduler at {address} ({type(exc).__name__}: {exc})", "--scheduler"
+        ) from None
 
 
 def run_jobs_dask(jobs: list[WellJob], address: str, on_done: Callable[[dict], None]) -> int:
@@ -93,8 +95,9 @@ def run_jobs_dask(jobs: list[WellJob], address: str, on_done: Callable[[dict], N
                 try:
                     rec = fut.result()
                 except Exception as exc:  # noqa: BLE001 - whatever the cluster raised is this well's error
-                    rec = check_well_error(job, f"the Dask task checking this well failed ({type(exc).__name__}: {exc})",
-                                           draw=False)
+                    rec = check_well_error(
+                        job, f"the Dask task checking this well failed ({type(exc).__name__}: {exc})", draw=False
+                    )
                 on_done(rec)
         finally:
             if futures:

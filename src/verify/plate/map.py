@@ -204,8 +204,11 @@ def _read_table(text: str, path: Path) -> tuple[list[WellEntry], list[str]]:
     if missing:
         found = ", ".join(h.strip() for h in header if h.strip()) or "nothing"
         problems.append(
-            (header_line, f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-             f"(header has {found}; delimiter {'TAB' if delim == chr(9) else repr(delim)})")
+            (
+                header_line,
+                f"missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+                f"(header has {found}; delimiter {'TAB' if delim == chr(9) else repr(delim)})",
+            )
         )
         raise PlateMapError(problems, path)
 

@@ -62,8 +62,11 @@ def write_reports(outdir: Path, meta: dict, records: list[dict], extra_columns: 
     written = set()
     for k, r in enumerate(records):
         page = outdir / well_file(r["well"])
-        write_atomic(page, well_page_html(meta, r, names[k - 1] if k else None,
-                                          names[k + 1] if k + 1 < len(names) else None), "report")
+        write_atomic(
+            page,
+            well_page_html(meta, r, names[k - 1] if k else None, names[k + 1] if k + 1 < len(names) else None),
+            "report",
+        )
         written.add(page.name)
     for old in wells_dir.glob("*.html"):
         if old.name not in written:  # a well no longer in the map: its old page must not linger

@@ -26,9 +26,15 @@ class Progress:
         if self.total and self.tty:
             from tqdm import tqdm  # noqa: PLC0415 - only a terminal needs it
 
-            self._bar = tqdm(total=self.total, file=self.stream, unit="well", desc=self.label, dynamic_ncols=True,
-                             mininterval=0.1, bar_format="{desc}: [{bar}] {n_fmt}/{total_fmt} wells  "
-                                                         "{rate_fmt}  {remaining} left{postfix}")
+            self._bar = tqdm(
+                total=self.total,
+                file=self.stream,
+                unit="well",
+                desc=self.label,
+                dynamic_ncols=True,
+                mininterval=0.1,
+                bar_format="{desc}: [{bar}] {n_fmt}/{total_fmt} wells  {rate_fmt}  {remaining} left{postfix}",
+            )
         elif self.total:
             self._line(f"{self.label}: checking {self.total} well{'s' if self.total != 1 else ''}")
 

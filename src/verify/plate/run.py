@@ -15,14 +15,21 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from .. import __version__
 from ..errors import VerifyError
-from ..limits import (KILL_GRACE_S, die_with_parent, kill_tree, lift_memory_limit, limit_memory,
-                      memory_message, timeout_message)
+from ..limits import (
+    KILL_GRACE_S,
+    die_with_parent,
+    kill_tree,
+    lift_memory_limit,
+    limit_memory,
+    memory_message,
+    timeout_message,
+)
 from ..report.tables import PART_LABELS, part_errors_text
 
 # plate-2: a well with one unreadable data file is `partial` (it was an `error`): older records re-check
@@ -177,15 +184,18 @@ def check_parts(target, job: WellJob):
         raise PartsFailed(errors) from None
     if len(errors) != 1:
         raise combined
-    (failed, msg), = errors.items()
+    ((failed, msg),) = errors.items()
     kept = "ms" if failed == "nmr" else "nmr"
     result = results[kept]
     # the failed part was supplied, only unreadable: the pipeline's "not supplied" note would be wrong
     result.findings = [f for f in result.findings if f.code != f"check.{failed}_not_supplied"]
-    result.findings.append(Finding(
-        "warning", f"plate.{failed}_unreadable",
-        f"{PART_LABELS[failed]} data could not be checked ({msg}): the verdict rests on {PART_LABELS[kept]} "
-        f"alone"))
+    result.findings.append(
+        Finding(
+            "warning",
+            f"plate.{failed}_unreadable",
+            f"{PART_LABELS[failed]} data could not be checked ({msg}): the verdict rests on {PART_LABELS[kept]} alone",
+        )
+    )
     return result, errors
 
 
@@ -255,16 +265,25 @@ def _check_well(job: WellJob, draw: bool = True) -> dict:
         try:
             from ..report.html import compound_section
 
-            rec["fragment"] = compound_section(result, well=job.well, compound_id=job.compound_id,
-                                               extra=job.extra, data=data, sources=job.sources,
-                                               part_errors=rec["part_errors"])
+            rec["fragment"] = compound_section(
+                result,
+                well=job.well,
+                compound_id=job.compound_id,
+                extra=job.extra,
+                data=data,
+                sources=job.sources,
+                part_errors=rec["part_errors"],
+            )
             rec["render_s"] = round(time.perf_counter() - t_check, 3)
         except Exception as exc:  # the verdict stands even if the report part fails
             from ..report.html import error_section
 
-            rec["fragment"] = error_section(job.well, job.compound_id, job.smiles,
-                                            f"checked ({rec['verdict']}) but the report could not be drawn: "
-                                            f"{exc.__class__.__name__}: {exc}")
+            rec["fragment"] = error_section(
+                job.well,
+                job.compound_id,
+                job.smiles,
+                f"checked ({rec['verdict']}) but the report could not be drawn: {exc.__class__.__name__}: {exc}",
+            )
             rec["fragment"] = rec["fragment"].replace('data-verdict="error"', f'data-verdict="{rec["verdict"]}"')
     except WellTimeout as exc:
         rec["error"] = str(exc)
@@ -293,8 +312,9 @@ def _check_well(job: WellJob, draw: bool = True) -> dict:
                 from rdkit import Chem
 
                 mol = Chem.MolFromSmiles(job.smiles)
-            rec["fragment"] = error_section(job.well, job.compound_id, job.smiles, rec["error"], mol,
-                                            job.extra, job.sources)
+            rec["fragment"] = error_section(
+                job.well, job.compound_id, job.smiles, rec["error"], mol, job.extra, job.sources
+            )
         except Exception:
             rec["fragment"] = None
     if job.transient:
@@ -315,10 +335,23 @@ def preload() -> None:
     """Import the heavy modules once in the parent, so forked workers start warm."""
     import importlib
 
-    for mod in ("verify.pipeline", "verify.nmr.check", "verify.nmr.read", "verify.nmr.process", "verify.ms.check",
-                "verify.ms.read", "nmrglue", "scipy.signal", "pyteomics.mzml", "verify.report.html",
-                "verify.report.plots", "matplotlib.figure", "matplotlib.backends.backend_svg",
-                "rdkit.Chem.Draw.rdMolDraw2D", "rdkit.Chem.rdDepictor"):
+    for mod in (
+        "verify.pipeline",
+        "verify.nmr.check",
+        "verify.nmr.read",
+        "verify.nmr.process",
+        "verify.ms.check",
+        "verify.ms.read",
+        "nmrglue",
+        "scipy.signal",
+        "pyteomics.mzml",
+        "verify.report.html",
+        "verify.report.plots",
+        "matplotlib.figure",
+        "matplotlib.backends.backend_svg",
+        "rdkit.Chem.Draw.rdMolDraw2D",
+        "rdkit.Chem.rdDepictor",
+    ):
         try:
             importlib.import_module(mod)
         except Exception:  # a missing part shows up per well, with its message
@@ -420,8 +453,7 @@ def _worker_main(conn, max_memory: int | None) -> None:
             conn.send(check_well_error(job, f"unexpected {exc.__class__.__name__}: {exc}", draw=False))
 
 
-def run_jobs(jobs: list[WellJob], workers: int, on_done: Callable[[dict], None],
-             max_memory: int | None = None) -> None:
+def run_jobs(jobs: list[WellJob], workers: int, on_done: Callable[[dict], None], max_memory: int | None = None) -> None:
     """Run the jobs, calling on_done(record) in the parent as each well finishes (any order).
 
     Each worker process takes one well at a time; this coordinator keeps the limits, because only
@@ -470,8 +502,14 @@ def run_jobs(jobs: list[WellJob], workers: int, on_done: Callable[[dict], None],
         job, code = w.job, w.proc.exitcode
         drop(w)
         how = f"signal {-code}" if code is not None and code < 0 else f"exit code {code}"
-        on_done(check_well_error(job, f"the worker process checking this well died ({how}: a crash in a native "
-                                      f"library, or the machine ran out of memory)", draw=False))
+        on_done(
+            check_well_error(
+                job,
+                f"the worker process checking this well died ({how}: a crash in a native "
+                f"library, or the machine ran out of memory)",
+                draw=False,
+            )
+        )
 
     try:
         while pending or any(w.job for w in pool):

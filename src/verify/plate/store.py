@@ -173,8 +173,9 @@ class ResultStore:
         """Store one finished well in its own transaction (replacing its results for other inputs)."""
         meta = {k: rec.get(k) for k in ("extra", "sources", "notes", "part_errors", "check_s", "render_s")}
         with self._writing():
-            self.conn.execute("DELETE FROM wells WHERE plate=? AND well=? AND input_hash<>?",
-                              (plate, rec["well"], rec["input_hash"]))
+            self.conn.execute(
+                "DELETE FROM wells WHERE plate=? AND well=? AND input_hash<>?", (plate, rec["well"], rec["input_hash"])
+            )
             self.conn.execute(
                 "INSERT OR REPLACE INTO wells VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (

@@ -20,8 +20,18 @@ __all__ = ["write_atomic", "output_error"]
 
 # errno values that mean "this output cannot be created here" (EX_CANTCREAT, 73); any other OSError while
 # writing is an I/O error (EX_IOERR, 74): ENOSPC, EDQUOT, EIO, EFBIG ...
-_CANNOT_CREATE = {errno.EACCES, errno.EPERM, errno.EROFS, errno.ENOENT, errno.ENOTDIR, errno.EISDIR,
-                  errno.ENAMETOOLONG, errno.ELOOP, errno.EEXIST, errno.EXDEV}
+_CANNOT_CREATE = {
+    errno.EACCES,
+    errno.EPERM,
+    errno.EROFS,
+    errno.ENOENT,
+    errno.ENOTDIR,
+    errno.EISDIR,
+    errno.ENAMETOOLONG,
+    errno.ELOOP,
+    errno.EEXIST,
+    errno.EXDEV,
+}
 # read once (os.umask can only be read by setting it): the mode a plain open() would give a new file
 _UMASK = os.umask(0)
 os.umask(_UMASK)

@@ -210,12 +210,19 @@ def _facts(d: dict, part_errors: dict, sources: dict | None, extra: dict | None)
     facts = [
         ("name", t.get("name") or ""),
         ("SMILES", code(t.get("smiles", ""))),
-        ("as given", code(t["input_smiles"]) if t.get("input_smiles") and t.get("input_smiles") != t.get("smiles")
-         else ""),
+        (
+            "as given",
+            code(t["input_smiles"]) if t.get("input_smiles") and t.get("input_smiles") != t.get("smiles") else "",
+        ),
         ("formula", t.get("formula", "")),
         ("monoisotopic mass", _num(t.get("monoisotopic_mass"), 4)),
-        ("score", f"{_score_text(d)} (consistent from {cuts.get('consistent')}, inconsistent below "
-                  f"{cuts.get('inconsistent')})" if _score_text(d) else ""),
+        (
+            "score",
+            f"{_score_text(d)} (consistent from {cuts.get('consistent')}, inconsistent below "
+            f"{cuts.get('inconsistent')})"
+            if _score_text(d)
+            else "",
+        ),
         ("1H NMR", Markup(_part_badge(nmr, part_errors.get("nmr"), no_data))),
         ("HRMS", Markup(_part_badge(ms, part_errors.get("ms"), no_data))),
     ]
@@ -224,8 +231,12 @@ def _facts(d: dict, part_errors: dict, sources: dict | None, extra: dict | None)
     if ms:
         mi = T.main_ion(ms)
         if mi:
-            facts.append(("main ion", f"{mi.get('name', '')} {_num(mi.get('mz'), 4)} "
-                                      f"({_num(mi.get('ppm_error'), 1, ' ppm')})".strip()))
+            facts.append(
+                (
+                    "main ion",
+                    f"{mi.get('name', '')} {_num(mi.get('mz'), 4)} ({_num(mi.get('ppm_error'), 1, ' ppm')})".strip(),
+                )
+            )
         rt = ms.get("rt_s")
         facts.append(("RT", _num(rt / 60 if isinstance(rt, (int, float)) else None, 2, " min")))
         facts.append(("isotope score", _num(ms.get("isotope_score"), 2)))
@@ -281,29 +292,46 @@ def compound_section(
     if nmr_obj is not None and nmr:
         svg, err = _safe_plot(nmr_spectrum_svg, nmr_obj)
         nmr_part = {"verdict": nmr.get("verdict"), "figure": _figure(svg, "processed 1H spectrum", err)}
-        nmr_tables = (_table("Expected groups and integrals", T.nmr_group_table(nmr), True, True)
-                      + _table(f"Observed peaks ({len(nmr.get('peaks') or [])})", T.nmr_peak_table(nmr), True))
+        nmr_tables = _table("Expected groups and integrals", T.nmr_group_table(nmr), True, True) + _table(
+            f"Observed peaks ({len(nmr.get('peaks') or [])})", T.nmr_peak_table(nmr), True
+        )
     else:
         nmr_tables = _table("Expected 1H groups", T.expected_group_table(d.get("expected") or {}))
 
     ms_part, ms_tables = None, []
     if ms_obj is not None and ms:
         svg, err = _safe_plot(ms_panels_svg, ms_obj)
-        ms_part = {"verdict": ms.get("verdict"), "figure": _figure(svg, "chromatogram, spectrum and isotope pattern", err)}
-        ms_tables = (_table("Expected ions", T.ms_ion_table(ms), True, True)
-                     + _table(f"Observed ions ({len(ms.get('peaks') or [])})", T.ms_peak_table(ms), True)
-                     + _table("Chromatographic peaks", T.ms_chrom_table(ms)))
+        ms_part = {
+            "verdict": ms.get("verdict"),
+            "figure": _figure(svg, "chromatogram, spectrum and isotope pattern", err),
+        }
+        ms_tables = (
+            _table("Expected ions", T.ms_ion_table(ms), True, True)
+            + _table(f"Observed ions ({len(ms.get('peaks') or [])})", T.ms_peak_table(ms), True)
+            + _table("Chromatographic peaks", T.ms_chrom_table(ms))
+        )
     else:
         ions = (d.get("expected") or {}).get("ions") or []
         rows = [[i.get("name", ""), T.fmt(i.get("mz"), 4), i.get("formula", "")] for i in ions]
         ms_tables = _table("Expected ions", T.html_table(["ion", "m/z", "formula"], rows) if rows else "")
 
     return _render_fragment(
-        "section.html.j2", verdict=d.get("verdict", ""), partial=bool(part_errors),
-        anchor=f"well-{well}" if well else "compound", well=well or "", title=title, structure=structure,
-        facts=_facts(d, part_errors, sources, extra), findings=Markup(T.findings_list(d.get("findings") or [])),
-        nmr=nmr_part, nmr_error=part_errors.get("nmr") or "", nmr_tables=nmr_tables,
-        ms=ms_part, ms_error=part_errors.get("ms") or "", ms_tables=ms_tables)
+        "section.html.j2",
+        verdict=d.get("verdict", ""),
+        partial=bool(part_errors),
+        anchor=f"well-{well}" if well else "compound",
+        well=well or "",
+        title=title,
+        structure=structure,
+        facts=_facts(d, part_errors, sources, extra),
+        findings=Markup(T.findings_list(d.get("findings") or [])),
+        nmr=nmr_part,
+        nmr_error=part_errors.get("nmr") or "",
+        nmr_tables=nmr_tables,
+        ms=ms_part,
+        ms_error=part_errors.get("ms") or "",
+        ms_tables=ms_tables,
+    )
 
 
 def _part_badge(part: dict | None, error: str | None, empty: str = "") -> str:
@@ -312,8 +340,15 @@ def _part_badge(part: dict | None, error: str | None, empty: str = "") -> str:
     return render_macro("macros.html.j2", "part_badge", (part or {}).get("verdict"), error or "", empty)
 
 
-def error_section(well: str | None, compound_id: str, smiles: str, message: str, mol=None,
-                  extra: dict | None = None, sources: dict | None = None) -> str:
+def error_section(
+    well: str | None,
+    compound_id: str,
+    smiles: str,
+    message: str,
+    mol=None,
+    extra: dict | None = None,
+    sources: dict | None = None,
+) -> str:
     """The section of a well that could not be checked (templates/error_section.html.j2): what went wrong,
     and what was given."""
     from markupsafe import Markup
@@ -327,8 +362,15 @@ def error_section(well: str | None, compound_id: str, smiles: str, message: str,
     facts = [("SMILES", Markup("<code>{}</code>").format(smiles) if smiles else "")]
     facts += [(k, Markup("<code>{}</code>").format(str(v))) for k, v in (sources or {}).items() if v]
     facts += [(k, str(v)) for k, v in (extra or {}).items() if v not in (None, "")]
-    return _render_fragment("error_section.html.j2", anchor=f"well-{well}" if well else "compound", well=well or "",
-                            compound_id=compound_id, structure=structure, message=message, facts=facts)
+    return _render_fragment(
+        "error_section.html.j2",
+        anchor=f"well-{well}" if well else "compound",
+        well=well or "",
+        compound_id=compound_id,
+        structure=structure,
+        message=message,
+        facts=facts,
+    )
 
 
 def compound_html(result: Any) -> str:
@@ -343,9 +385,18 @@ def compound_html(result: Any) -> str:
     for part in ("nmr", "ms"):
         if d.get(part) and d[part].get("source"):
             sources[f"{'NMR' if part == 'nmr' else 'LC-MS'} data"] = d[part]["source"]
-    return _render("compound.html.j2", title=f"verify: {title}", heading=title, verdict=d.get("verdict"),
-                   score=_score_text(d), cuts=(d.get("score") or {}).get("cuts") or {}, version=_version(),
-                   when=_now(), section=Markup(compound_section(result, data=d, sources=sources)), script="")
+    return _render(
+        "compound.html.j2",
+        title=f"verify: {title}",
+        heading=title,
+        verdict=d.get("verdict"),
+        score=_score_text(d),
+        cuts=(d.get("score") or {}).get("cuts") or {},
+        version=_version(),
+        when=_now(),
+        section=Markup(compound_section(result, data=d, sources=sources)),
+        script="",
+    )
 
 
 def _version() -> str:
@@ -388,19 +439,48 @@ def plate_html(meta: dict, records: list[dict]) -> str:
             why = T.reasons(r.get("result"), r.get("error"), limit=3)
             if why:
                 tip += f" — {why}"
-            cells.append({"empty": False, "well": w, "verdict": v, "partial": partial, "href": well_file(w), "tip": tip,
-                          "cid": None if big else r.get("compound_id", ""), "symbol": VERDICT_SYMBOL.get(v, "")})
+            cells.append(
+                {
+                    "empty": False,
+                    "well": w,
+                    "verdict": v,
+                    "partial": partial,
+                    "href": well_file(w),
+                    "tip": tip,
+                    "cid": None if big else r.get("compound_id", ""),
+                    "symbol": VERDICT_SYMBOL.get(v, ""),
+                }
+            )
         grid.append({"letter": row, "cells": cells})
 
-    colors = {"consistent": "var(--ok)", "suspicious": "var(--sus)", "inconsistent": "var(--bad)",
-              "unchecked": "var(--unc)", "error": "var(--err)"}
-    buttons = [{"filter": v, "count": counts.get(v, 0), "swatch": f"background:{colors[v]}",
-                "label": f"{VERDICT_SYMBOL[v]} {v}", "title": ""} for v in VERDICT_ORDER]
+    colors = {
+        "consistent": "var(--ok)",
+        "suspicious": "var(--sus)",
+        "inconsistent": "var(--bad)",
+        "unchecked": "var(--unc)",
+        "error": "var(--err)",
+    }
+    buttons = [
+        {
+            "filter": v,
+            "count": counts.get(v, 0),
+            "swatch": f"background:{colors[v]}",
+            "label": f"{VERDICT_SYMBOL[v]} {v}",
+            "title": "",
+        }
+        for v in VERDICT_ORDER
+    ]
     n_partial = sum(r.get("status") == "partial" for r in records)
     if n_partial:  # also counted under their verdict above; this button shows them across verdicts
-        buttons.append({"filter": "partial", "count": n_partial, "swatch": "border:2px dashed var(--err)",
-                        "label": "partial", "title": "one data file unreadable: verdict from the other technique, "
-                                                     "at best suspicious"})
+        buttons.append(
+            {
+                "filter": "partial",
+                "count": n_partial,
+                "swatch": "border:2px dashed var(--err)",
+                "label": "partial",
+                "title": "one data file unreadable: verdict from the other technique, at best suspicious",
+            }
+        )
 
     rows = []
     for r in records:
@@ -409,29 +489,48 @@ def plate_html(meta: dict, records: list[dict]) -> str:
         nmr, ms = res.get("nmr"), res.get("ms")
         mi = T.main_ion(ms)
         perr = r.get("part_errors") or {}
-        rows.append({
-            "well": r["well"], "href": well_file(r["well"]), "verdict": v, "partial": r.get("status") == "partial",
-            "compound_id": r.get("compound_id", ""), "badge": Markup(_verdict_badge(v)),
-            "nmr_badge": Markup(_part_badge(nmr, perr.get("nmr"))), "ms_badge": Markup(_part_badge(ms, perr.get("ms"))),
-            "score": _score_text(res),
-            "ppm": _num(mi.get("ppm_error"), 1) if mi else "",
-            "purity": _num(ms.get("ms_purity") * 100, 0, " %") if ms and isinstance(ms.get("ms_purity"), (int, float))
-            else "",
-            "reasons": T.reasons(res, r.get("error"), limit=4),
-        })
+        rows.append(
+            {
+                "well": r["well"],
+                "href": well_file(r["well"]),
+                "verdict": v,
+                "partial": r.get("status") == "partial",
+                "compound_id": r.get("compound_id", ""),
+                "badge": Markup(_verdict_badge(v)),
+                "nmr_badge": Markup(_part_badge(nmr, perr.get("nmr"))),
+                "ms_badge": Markup(_part_badge(ms, perr.get("ms"))),
+                "score": _score_text(res),
+                "ppm": _num(mi.get("ppm_error"), 1) if mi else "",
+                "purity": _num(ms.get("ms_purity") * 100, 0, " %")
+                if ms and isinstance(ms.get("ms_purity"), (int, float))
+                else "",
+                "reasons": T.reasons(res, r.get("error"), limit=4),
+            }
+        )
     elapsed = meta.get("elapsed_s")
     meta_line = Markup(" · ").join(
-        x for x in (
+        x
+        for x in (
             Markup("map <code>{}</code>").format(str(meta.get("map", ""))),
             f"{len(records)} wells",
             str(meta.get("created", "")),
             f"verify {meta.get('verify_version', _version())}",
             f"run {elapsed:.1f} s" if isinstance(elapsed, (int, float)) else "",
-        ) if x
+        )
+        if x
     )
-    return _render("plate.html.j2", title=plate_page_title(meta), meta_line=meta_line, big=big,
-                   columns=list(range(1, ncols + 1)), grid=grid, buttons=buttons, n_wells=len(records), rows=rows,
-                   script=Markup(FILTER_JS))
+    return _render(
+        "plate.html.j2",
+        title=plate_page_title(meta),
+        meta_line=meta_line,
+        big=big,
+        columns=list(range(1, ncols + 1)),
+        grid=grid,
+        buttons=buttons,
+        n_wells=len(records),
+        rows=rows,
+        script=Markup(FILTER_JS),
+    )
 
 
 def plate_page_title(meta: dict) -> str:
@@ -453,9 +552,17 @@ def well_page_html(meta: dict, record: dict, previous: str | None = None, follow
 
     well = str(record["well"])
     title = plate_page_title(meta)
-    section = record.get("fragment") or error_section(well, record.get("compound_id", ""), record.get("smiles", ""),
-                                                      record.get("error") or "no report stored")
-    return _render("well.html.j2", title=f"{well} {record.get('compound_id', '')} · {title}", plate_title=title,
-                   well=well, compound_id=str(record.get("compound_id", "")), section=Markup(section),
-                   previous={"well": previous, "href": well_file(previous)} if previous else None,
-                   following={"well": following, "href": well_file(following)} if following else None, script="")
+    section = record.get("fragment") or error_section(
+        well, record.get("compound_id", ""), record.get("smiles", ""), record.get("error") or "no report stored"
+    )
+    return _render(
+        "well.html.j2",
+        title=f"{well} {record.get('compound_id', '')} · {title}",
+        plate_title=title,
+        well=well,
+        compound_id=str(record.get("compound_id", "")),
+        section=Markup(section),
+        previous={"well": previous, "href": well_file(previous)} if previous else None,
+        following={"well": following, "href": well_file(following)} if following else None,
+        script="",
+    )

@@ -33,9 +33,11 @@ def require_chromium() -> str:
     """The Chromium/Chrome executable, or UsageError (exit 64) naming what to install."""
     browser = find_chromium()
     if browser is None:
-        raise UsageError("--format pdf needs Chromium or Google Chrome (Debian/Ubuntu: apt-get install chromium; "
-                         "or set VERIFY_CHROMIUM); --format html gives the same page to print from a browser",
-                         "--format")
+        raise UsageError(
+            "--format pdf needs Chromium or Google Chrome (Debian/Ubuntu: apt-get install chromium; "
+            "or set VERIFY_CHROMIUM); --format html gives the same page to print from a browser",
+            "--format",
+        )
     return browser
 
 
@@ -65,13 +67,25 @@ def html_to_pdf(html: str, output: str | None = None) -> bytes:
     with tempfile.TemporaryDirectory(prefix="verify-pdf-") as tmp:
         page, pdf = Path(tmp) / "report.html", Path(tmp) / "report.pdf"
         page.write_text(html, encoding="utf-8")
-        cmd = [browser, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-extensions",
-               "--disable-background-networking", "--disable-component-update", "--disable-sync",
-               f"--user-data-dir={Path(tmp) / 'profile'}", f"--print-to-pdf={pdf}", "--no-pdf-header-footer",
-               page.as_uri()]
+        cmd = [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-extensions",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={Path(tmp) / 'profile'}",
+            f"--print-to-pdf={pdf}",
+            "--no-pdf-header-footer",
+            page.as_uri(),
+        ]
         try:
-            proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=PRINT_TIMEOUT_S,
-                                  check=False)
+            proc = subprocess.run(
+                cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=PRINT_TIMEOUT_S, check=False
+            )
         except subprocess.TimeoutExpired:
             raise OutputIOError(f"Chromium did not print the PDF within {PRINT_TIMEOUT_S:.0f} s", output) from None
         except OSError as exc:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import io
 import math
+import re as _re
 from typing import Any
 
 import numpy as np
@@ -46,7 +47,6 @@ _RC = {
 
 
 # --------------------------------------------------------------------------------------------- utils
-import re as _re
 
 _PATH_D = _re.compile(r'\bd="([^"]*)"')
 _PATH_TOKEN = _re.compile(r"[MLz]|-?\d+(?:\.\d*)?(?:e-?\d+)?")
@@ -55,6 +55,7 @@ _NUM = _re.compile(r"-?\d+\.\d+")
 _ATTR_NUM = _re.compile(r'\b(x|y|x1|x2|y1|y2|width|height)="(-?\d+\.\d+)"')
 _TRANSFORM = _re.compile(r'transform="([^"]*)"')
 _FONT_LIST = _re.compile(r"font-family: [^;\"]*")
+
 
 def svg_data_uri(svg: str) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
@@ -201,7 +202,7 @@ def _fmt_sig(v: float) -> str:
     if v == 0 or not math.isfinite(v):
         return "0"
     e = int(math.floor(math.log10(abs(v))))
-    return f"{v / 10 ** e:.1f}e{e}"
+    return f"{v / 10**e:.1f}e{e}"
 
 
 def text_width_pt(text: str, fontsize: float) -> float:
@@ -260,8 +261,9 @@ def spread_labels(centers: list[float], widths: list[float], lo: float, hi: floa
     return out
 
 
-def label_rows(centers: list[float], widths: list[float], lo: float, hi: float, max_rows: int = 3,
-               gap: float = 2.0) -> tuple[list[float], list[int]]:
+def label_rows(
+    centers: list[float], widths: list[float], lo: float, hi: float, max_rows: int = 3, gap: float = 2.0
+) -> tuple[list[float], list[int]]:
     """Spread labels over as few rows as they need (at most `max_rows`): (centres, row of each).
 
     One row when the labels fit side by side in [lo, hi]; otherwise every r-th label (in axis order) goes
@@ -283,6 +285,7 @@ def label_rows(centers: list[float], widths: list[float], lo: float, hi: float, 
             out[k] = c
     return out, rows
 
+
 # ----------------------------------------------------------------------------------------- structure
 COORDGEN_MAX_RING = 30  # largest ring (atoms) laid out with CoordGen
 MAX_DEPICTED_HEAVY_ATOMS = 150  # larger structures get a note instead of a drawing
@@ -297,9 +300,11 @@ def structure_svg(mol, width: int = 320, height: int = 240, groups: list | None 
     n_heavy = m.GetNumHeavyAtoms()
     if n_heavy > MAX_DEPICTED_HEAVY_ATOMS:
         # a layout of this size takes seconds to minutes and reads as a tangle at 320 px
-        return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">'
-                f'<text x="8" y="{height // 2}" font-size="13" fill="#667">structure not drawn: {n_heavy} heavy '
-                f'atoms (above {MAX_DEPICTED_HEAVY_ATOMS})</text></svg>')
+        return (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}">'
+            f'<text x="8" y="{height // 2}" font-size="13" fill="#667">structure not drawn: {n_heavy} heavy '
+            f"atoms (above {MAX_DEPICTED_HEAVY_ATOMS})</text></svg>"
+        )
     try:
         from rdkit.Chem import rdDepictor
 
@@ -347,9 +352,14 @@ _FULL_BASE = 0.2  # full spectrum: room below the baseline for the expansion mar
 _DPI = 72  # figure units: 1 pt = 1 px at 100 % zoom
 
 
-def expansion_regions(peaks: list, max_regions: int = NMR_MAX_EXPANSIONS, gap: float = NMR_MERGE_GAP_PPM,
-                      pad: float = NMR_PAD_PPM, min_span: float = NMR_MIN_SPAN_PPM,
-                      heights: list[float] | None = None) -> list[tuple[float, float]]:
+def expansion_regions(
+    peaks: list,
+    max_regions: int = NMR_MAX_EXPANSIONS,
+    gap: float = NMR_MERGE_GAP_PPM,
+    pad: float = NMR_PAD_PPM,
+    min_span: float = NMR_MIN_SPAN_PPM,
+    heights: list[float] | None = None,
+) -> list[tuple[float, float]]:
     """The stretches of the spectrum worth an expansion, from where the observed signals are.
 
     Parameters
@@ -398,11 +408,13 @@ def expansion_regions(peaks: list, max_regions: int = NMR_MAX_EXPANSIONS, gap: f
         clusters.append(list(cur))
     while len(clusters) > max_regions:
         # cheapest join: a narrow gap between lines of like height
-        cost = [(clusters[k + 1][0] - clusters[k][1]) * (1 + math.log(ratio(clusters[k], clusters[k + 1])))
-                for k in range(len(clusters) - 1)]
+        cost = [
+            (clusters[k + 1][0] - clusters[k][1]) * (1 + math.log(ratio(clusters[k], clusters[k + 1])))
+            for k in range(len(clusters) - 1)
+        ]
         i = int(np.argmin(cost))
         a, b = clusters[i], clusters[i + 1]
-        clusters[i:i + 2] = [[a[0], max(a[1], b[1]), max(a[2], b[2])]]
+        clusters[i : i + 2] = [[a[0], max(a[1], b[1]), max(a[2], b[2])]]
     out: list[list[float]] = []
     for lo, hi, _ in clusters:
         lo, hi = lo - pad, hi + pad
@@ -437,8 +449,15 @@ def _nmr_windows(nmr) -> list[tuple]:
             continue
         lo, hi = float(getattr(g, "lo", np.nan)), float(getattr(g, "hi", np.nan))
         if math.isfinite(lo) and math.isfinite(hi):
-            windows.append((min(lo, hi), max(lo, hi), getattr(g, "id", ""), getattr(g, "n_h", ""),
-                            bool(getattr(gm, "found", False))))
+            windows.append(
+                (
+                    min(lo, hi),
+                    max(lo, hi),
+                    getattr(g, "id", ""),
+                    getattr(g, "n_h", ""),
+                    bool(getattr(gm, "found", False)),
+                )
+            )
     if not gmatches:  # no comparison ran: still shade the expectation when there is one
         for g in getattr(getattr(nmr, "expectation", None), "h_groups", None) or []:
             windows.append((float(g.lo), float(g.hi), g.id, g.n_h, True))
@@ -498,7 +517,7 @@ def nmr_figure(nmr: Any, width: float = 10.5):
 
     def height_in(lo, hi):
         j0, j1 = np.searchsorted(ppm_s, [lo, hi])
-        seg = int_s[j0:max(j1, j0 + 1)]
+        seg = int_s[j0 : max(j1, j0 + 1)]
         return float(np.max(seg)) if seg.size else 0.0
 
     pk = []
@@ -584,18 +603,45 @@ def nmr_figure(nmr: Any, width: float = 10.5):
         for k, e in enumerate(exps):
             # where each expansion sits in the full spectrum: a bar under the baseline, lettered
             mid = (e["lo"] + e["hi"]) / 2
-            ax.plot([e["lo"], e["hi"]], [0.05, 0.05], color="#8a99a8", lw=1.6, solid_capstyle="butt",
-                    transform=ax.get_xaxis_transform(), zorder=5)
-            ax.text(mid, 0.075, letters[k], transform=ax.get_xaxis_transform(), ha="center", va="bottom",
-                    fontsize=6, color="#56677a", fontweight="bold", zorder=6)
+            ax.plot(
+                [e["lo"], e["hi"]],
+                [0.05, 0.05],
+                color="#8a99a8",
+                lw=1.6,
+                solid_capstyle="butt",
+                transform=ax.get_xaxis_transform(),
+                zorder=5,
+            )
+            ax.text(
+                mid,
+                0.075,
+                letters[k],
+                transform=ax.get_xaxis_transform(),
+                ha="center",
+                va="bottom",
+                fontsize=6,
+                color="#56677a",
+                fontweight="bold",
+                zorder=6,
+            )
             eax = fig.add_axes((e["x"] / width, y_exp / height, e["w"] / width, exp_h / height))
             e["ax"] = eax
             _draw_nmr_panel(eax, e, ppm_s, int_s, pk, windows, _EXP_BASE, info)
             if fit_s is not None:
                 info["fit_drawn"] |= _draw_fit(eax, e, ppm_s, int_s, fit_s)
-            eax.text(0.0, 1.0, f" {letters[k]} ", transform=eax.transAxes, ha="left", va="top", fontsize=7,
-                     fontweight="bold", color="white", bbox=dict(boxstyle="square,pad=0.15", fc="#8a99a8",
-                                                                 ec="none"), zorder=7)
+            eax.text(
+                0.0,
+                1.0,
+                f" {letters[k]} ",
+                transform=eax.transAxes,
+                ha="left",
+                va="top",
+                fontsize=7,
+                fontweight="bold",
+                color="white",
+                bbox=dict(boxstyle="square,pad=0.15", fc="#8a99a8", ec="none"),
+                zorder=7,
+            )
             span = e["hi"] - e["lo"]
             eax.xaxis.set_major_locator(_maxn(max(1, int(e["w"] * _DPI / 50))))  # ~50 pt a tick label
             eax.xaxis.set_major_formatter(_ppm_formatter(span))
@@ -611,12 +657,27 @@ def nmr_figure(nmr: Any, width: float = 10.5):
                 handles.append(Line2D([], [], color=FIT_COLOR, lw=0.8, ls=(0, (2.0, 1.2)), label="fitted model"))
                 handles.append(Line2D([], [], color=RESIDUAL_COLOR, lw=0.6, label="residual"))
         if handles:
-            fig.legend(handles=handles, loc="upper right", fontsize=6.5, frameon=False, ncol=len(handles),
-                       bbox_to_anchor=(1 - right / width, 1.0), handlelength=1.4, columnspacing=1.0,
-                       borderaxespad=0.2)
-        fig.text(left / width, 1 - 0.04 / height, "1H NMR: full spectrum" + (" (A, B …: expansions below, each "
-                 "scaled to its own tallest line)" if exps else ""), ha="left", va="top", fontsize=7,
-                 color="#444444")
+            fig.legend(
+                handles=handles,
+                loc="upper right",
+                fontsize=6.5,
+                frameon=False,
+                ncol=len(handles),
+                bbox_to_anchor=(1 - right / width, 1.0),
+                handlelength=1.4,
+                columnspacing=1.0,
+                borderaxespad=0.2,
+            )
+        fig.text(
+            left / width,
+            1 - 0.04 / height,
+            "1H NMR: full spectrum"
+            + (" (A, B …: expansions below, each scaled to its own tallest line)" if exps else ""),
+            ha="left",
+            va="top",
+            fontsize=7,
+            color="#444444",
+        )
         return fig, info
 
 
@@ -654,7 +715,7 @@ def _plan_window_labels(panel: dict) -> None:
     w_pt = panel["w"] * _DPI
     lo, hi = panel["lo"], panel["hi"]
     texts, centers, widths = [], [], []
-    for wlo, whi, gid, nh, found in panel["windows"]:
+    for wlo, whi, gid, nh, _found in panel["windows"]:
         a, b = max(wlo, lo), min(whi, hi)
         c = (a + b) / 2 if b > a else (wlo + whi) / 2
         t = f"{gid}" + (f" {nh}H" if nh != "" else "")
@@ -689,12 +750,13 @@ def _draw_nmr_panel(ax, panel: dict, ppm_s, int_s, pk: list, windows: list, base
         x, y = ppm_s, int_s
     # about one min/max pair per 1.5 px: every line keeps its height, the file stays small
     ex, ey = envelope(x, y, max(50, int(w_pt / 1.5)))
-    for wlo, whi, gid, nh, found in windows:
+    for wlo, whi, _gid, _nh, found in windows:
         if whi >= lo and wlo <= hi:
-            ax.axvspan(wlo, whi, color=WINDOW_FOUND if found else WINDOW_MISSING, alpha=0.16 if found else 0.22,
-                       lw=0, zorder=0)
+            ax.axvspan(
+                wlo, whi, color=WINDOW_FOUND if found else WINDOW_MISSING, alpha=0.16 if found else 0.22, lw=0, zorder=0
+            )
     ax.plot(ex, ey, color=LINE, lw=0.55, zorder=2)
-    for c, plo, phi, st, integ, h in pk:
+    for _c, plo, phi, st, _integ, _h in pk:
         if phi < lo or plo > hi:
             continue
         col = STATUS_COLORS.get(st, "#888888")
@@ -710,15 +772,34 @@ def _draw_nmr_panel(ax, panel: dict, ppm_s, int_s, pk: list, windows: list, base
     ax.set_yticks([])
     ax.spines["left"].set_visible(False)
     if float(np.max(ey)) > y_top:
-        ax.text(1.0, 1.0, "taller lines clipped ", transform=ax.transAxes, ha="right", va="top", fontsize=5.5,
-                color="#777777", zorder=6)
+        ax.text(
+            1.0,
+            1.0,
+            "taller lines clipped ",
+            transform=ax.transAxes,
+            ha="right",
+            va="top",
+            fontsize=5.5,
+            color="#777777",
+            zorder=6,
+        )
     # window labels above the axes, in rows
     for text, u, r in panel["wlabels"]:
-        found = next((w[4] for w in panel["windows"] if (f"{w[2]}" + (f" {w[3]}H" if w[3] != "" else "")) == text),
-                     True)
-        t = ax.annotate(text, xy=(hi - u / w_pt * (hi - lo), 1.0), xycoords=("data", "axes fraction"),
-                        xytext=(0, 2 + r * _ROW_PT), textcoords="offset points", ha="center", va="bottom",
-                        fontsize=NMR_FONT, color="#2e5e2d" if found else "#b71c1c", annotation_clip=False)
+        found = next(
+            (w[4] for w in panel["windows"] if (f"{w[2]}" + (f" {w[3]}H" if w[3] != "" else "")) == text), True
+        )
+        t = ax.annotate(
+            text,
+            xy=(hi - u / w_pt * (hi - lo), 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(0, 2 + r * _ROW_PT),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=NMR_FONT,
+            color="#2e5e2d" if found else "#b71c1c",
+            annotation_clip=False,
+        )
         info["window_labels"].append(t)
     # integrals: curve over each multiplet, a bracket under it, the value below (moved aside with a leader)
     integrals = panel.get("integrals") or []
@@ -727,7 +808,7 @@ def _draw_nmr_panel(ax, panel: dict, ppm_s, int_s, pk: list, windows: list, base
     max_int = max(t[4] for t, *_ in integrals) or 1.0
     ax_h_pt = ax.get_position().height * ax.figure.get_figheight() * _DPI
     yb = base - 3.0 / ax_h_pt  # bracket just under the baseline (axes fraction)
-    for (c, plo, phi, st, integ, h), text, cu, u, r in integrals:
+    for (_c, plo, phi, st, integ, h), text, cu, u, r in integrals:
         col = STATUS_COLORS.get(st, "#888888")
         a, b = max(plo, lo), min(phi, hi)
         k0, k1 = np.searchsorted(ppm_s, [a, b])
@@ -741,15 +822,26 @@ def _draw_nmr_panel(ax, panel: dict, ppm_s, int_s, pk: list, windows: list, base
                 # cumulative from high to low ppm, as the spectrum is read
                 cy = start + rise * (1 - cum[keep] / cum[-1])
                 ax.plot(seg_x[keep], cy, color=col, lw=0.7, alpha=0.85, zorder=4)
-        ax.plot([a, b], [yb, yb], color=col, lw=0.8, transform=ax.get_xaxis_transform(), zorder=4,
-                solid_capstyle="butt")
+        ax.plot(
+            [a, b], [yb, yb], color=col, lw=0.8, transform=ax.get_xaxis_transform(), zorder=4, solid_capstyle="butt"
+        )
         xl = hi - u / w_pt * (hi - lo)
         ty = yb - (2.5 + r * _ROW_PT) / ax_h_pt
         moved = abs(u - cu) > 2.0 or r > 0
-        t = ax.annotate(text, xy=((a + b) / 2, yb), xycoords=("data", "axes fraction"), xytext=(xl, ty),
-                        textcoords=("data", "axes fraction"), ha="center", va="top", fontsize=NMR_FONT, color=col,
-                        annotation_clip=False, zorder=5,
-                        arrowprops=dict(arrowstyle="-", lw=0.4, color=col, shrinkA=0.5, shrinkB=0) if moved else None)
+        t = ax.annotate(
+            text,
+            xy=((a + b) / 2, yb),
+            xycoords=("data", "axes fraction"),
+            xytext=(xl, ty),
+            textcoords=("data", "axes fraction"),
+            ha="center",
+            va="top",
+            fontsize=NMR_FONT,
+            color=col,
+            annotation_clip=False,
+            zorder=5,
+            arrowprops=dict(arrowstyle="-", lw=0.4, color=col, shrinkA=0.5, shrinkB=0) if moved else None,
+        )
         info["integral_labels"].append(t)
 
 
@@ -768,6 +860,7 @@ def _window_handles(found_states: set) -> list:
     if False in found_states:
         out.append(Patch(color=WINDOW_MISSING, alpha=0.4, lw=0, label="expected window, missing"))
     return out
+
 
 def _merge_windows(windows: list[tuple], overlap: float = 0.8) -> list[tuple]:
     """Groups whose windows (nearly) coincide get one shaded band and one label ("G1/G2/G3 5H").
@@ -865,12 +958,21 @@ def ms_figure(ms: Any, width: float = 10.5):
     with _rc():
         fig = _fig(width, height)
         left, right = 0.55, 0.15
-        ax = fig.add_axes((left / width, (0.36 + bot_h + 0.62) / height, (width - left - right) / width,
-                           top_h / height))
+        ax = fig.add_axes(
+            (left / width, (0.36 + bot_h + 0.62) / height, (width - left - right) / width, top_h / height)
+        )
         info = {"marks": []}
         _draw_chromatogram(ax, ms, chrom, eic, marks, info, (width - left - right) * _DPI)
-        gs = fig.add_gridspec(1, 2, width_ratios=(2.3, 0.75), left=left / width, right=1 - right / width,
-                              bottom=0.36 / height, top=(0.36 + bot_h) / height, wspace=0.14)
+        gs = fig.add_gridspec(
+            1,
+            2,
+            width_ratios=(2.3, 0.75),
+            left=left / width,
+            right=1 - right / width,
+            bottom=0.36 / height,
+            top=(0.36 + bot_h) / height,
+            wspace=0.14,
+        )
         _draw_apex(fig.add_subplot(gs[0]), apex, ms)
         _draw_isotopes(fig.add_subplot(gs[1]), iso, ms)
         return fig, info
@@ -879,8 +981,11 @@ def ms_figure(ms: Any, width: float = 10.5):
 def _chrom_marks(ms) -> list[dict]:
     """The chromatographic peaks to label: the check's list (one mark per RT and status, its ions' shares
     added) plus the target's EIC apex when the list lacks it."""
-    rows = [c for c in getattr(ms, "chromatographic_peaks", None) or [] if isinstance(c, dict)
-            and isinstance(c.get("rt_s"), (int, float))]
+    rows = [
+        c
+        for c in getattr(ms, "chromatographic_peaks", None) or []
+        if isinstance(c, dict) and isinstance(c.get("rt_s"), (int, float))
+    ]
     rows.sort(key=lambda c: -(c.get("area_share") or 0.0))
     marks: list[dict] = []
     for c in rows:
@@ -891,14 +996,28 @@ def _chrom_marks(ms) -> list[dict]:
                 m["share"] += c.get("area_share") or 0.0
                 break
         else:
-            marks.append({"rt_s": float(c["rt_s"]), "status": st, "mz": c.get("mz"),
-                          "assignment": c.get("assignment") or "unexplained", "share": c.get("area_share") or 0.0})
+            marks.append(
+                {
+                    "rt_s": float(c["rt_s"]),
+                    "status": st,
+                    "mz": c.get("mz"),
+                    "assignment": c.get("assignment") or "unexplained",
+                    "share": c.get("area_share") or 0.0,
+                }
+            )
     eic = getattr(ms, "eic", None)
     apex = getattr(eic, "apex_s", None) if eic is not None else None
     if apex is not None and not any(m["status"] == "consistent" and abs(m["rt_s"] - apex) <= 3.0 for m in marks):
         mi = getattr(ms, "main_ion", None)
-        marks.append({"rt_s": float(apex), "status": "consistent", "mz": getattr(mi, "mz", None),
-                      "assignment": f"target {getattr(eic, 'ion', '')}".strip(), "share": None})
+        marks.append(
+            {
+                "rt_s": float(apex),
+                "status": "consistent",
+                "mz": getattr(mi, "mz", None),
+                "assignment": f"target {getattr(eic, 'ion', '')}".strip(),
+                "share": None,
+            }
+        )
     return marks[:MS_MAX_MARKS]
 
 
@@ -910,7 +1029,7 @@ def _mark_text(m: dict) -> str:
         name += f" {m['mz']:.4f}"
     if len(name) > 52:  # keep the ion and m/z, shorten the name
         head, sep, tail = name.rpartition(" [")
-        name = (head[:52 - len(tail) - 3] + "…" + sep + tail) if sep and len(tail) < 40 else name[:51] + "…"
+        name = (head[: 52 - len(tail) - 3] + "…" + sep + tail) if sep and len(tail) < 40 else name[:51] + "…"
     share = f" · {m['share'] * 100:.0f}%" if isinstance(m.get("share"), (int, float)) else ""
     return f"{name}\n{m['rt_s'] / 60:.2f} min{share}"
 
@@ -930,8 +1049,13 @@ def _draw_chromatogram(ax, ms, chrom, eic, marks: list[dict], info: dict, w_pt: 
     if have_chrom:
         x, y = envelope(rt / 60.0, it, nb)
         pol = getattr(chrom, "polarity", "") or ""
-        ax.plot(x, y, color="#555555", lw=0.6, label=f"{getattr(chrom, 'kind', 'BPC')} (base peak"
-                + (f", {pol}" if pol else "") + ")")
+        ax.plot(
+            x,
+            y,
+            color="#555555",
+            lw=0.6,
+            label=f"{getattr(chrom, 'kind', 'BPC')} (base peak" + (f", {pol}" if pol else "") + ")",
+        )
         ymax = max(ymax, float(np.max(it)))
     if have_eic:
         ex, ey = envelope(ert / 60.0, eit, nb)
@@ -957,8 +1081,16 @@ def _draw_chromatogram(ax, ms, chrom, eic, marks: list[dict], info: dict, w_pt: 
     ax.set_yticks([])
     ax.spines["left"].set_visible(False)
     # inside the axes: the band above holds the peak labels
-    ax.text(1.0, 0.98, f"full scale {_fmt_sig(ymax)}", transform=ax.transAxes, ha="right", va="top", fontsize=6,
-            color="#777777")
+    ax.text(
+        1.0,
+        0.98,
+        f"full scale {_fmt_sig(ymax)}",
+        transform=ax.transAxes,
+        ha="right",
+        va="top",
+        fontsize=6,
+        color="#777777",
+    )
     ax.legend(loc="upper left", fontsize=6, frameon=False, handlelength=1.4, borderaxespad=0.2)
     # marks: a triangle over each peak's apex, its label above the axes with a leader line
     tr = (rt, it) if have_chrom else (ert, eit)
@@ -973,11 +1105,20 @@ def _draw_chromatogram(ax, ms, chrom, eic, marks: list[dict], info: dict, w_pt: 
         xa = m["rt_s"] / 60
         ax.plot([xa], [ya], marker="v", ms=4.5, color=col, zorder=5, clip_on=False)
         ty = 1.0 + (4 + r * 2 * _ROW_PT) / ax_h_pt
-        t = ax.annotate(text, xy=(xa, ya + 0.02 * ymax), xycoords="data",
-                        xytext=(lo + u / w_pt * (hi - lo), ty), textcoords=("data", "axes fraction"),
-                        ha="center", va="bottom", fontsize=MS_FONT, color=col, annotation_clip=False,
-                        linespacing=1.05, arrowprops=dict(arrowstyle="-", lw=0.45, color=col, shrinkA=0,
-                                                          shrinkB=3))
+        t = ax.annotate(
+            text,
+            xy=(xa, ya + 0.02 * ymax),
+            xycoords="data",
+            xytext=(lo + u / w_pt * (hi - lo), ty),
+            textcoords=("data", "axes fraction"),
+            ha="center",
+            va="bottom",
+            fontsize=MS_FONT,
+            color=col,
+            annotation_clip=False,
+            linespacing=1.05,
+            arrowprops=dict(arrowstyle="-", lw=0.45, color=col, shrinkA=0, shrinkB=3),
+        )
         info["marks"].append({"rt_min": xa, "status": m["status"], "text": text, "artist": t})
 
 
@@ -990,14 +1131,21 @@ def _no_yticks(ax, top: float) -> None:
     ax.set_yticks([])
     ax.spines["left"].set_visible(False)
     if top > 0 and math.isfinite(top):
-        ax.text(1.0, 1.03, f"full scale {_fmt_sig(top)}", transform=ax.transAxes, ha="right", va="bottom",
-                fontsize=6, color="#777777")
+        ax.text(
+            1.0,
+            1.03,
+            f"full scale {_fmt_sig(top)}",
+            transform=ax.transAxes,
+            ha="right",
+            va="bottom",
+            fontsize=6,
+            color="#777777",
+        )
 
 
 def _empty(ax, title: str, msg: str) -> None:
     _title(ax, title)
-    ax.text(0.5, 0.5, msg, ha="center", va="center", transform=ax.transAxes, fontsize=7, color="#777777",
-            wrap=True)
+    ax.text(0.5, 0.5, msg, ha="center", va="center", transform=ax.transAxes, fontsize=7, color="#777777", wrap=True)
     ax.set_xticks([])
     ax.set_yticks([])
 
@@ -1018,8 +1166,11 @@ def _draw_apex(ax, apex, ms) -> None:
     spectrum_of = getattr(ms, "spectrum_of", "") or ""
     if apex_rt is None:  # target absent: the spectrum is the run's main peak's
         apex_rt = getattr(ms, "spectrum_rt_s", None)
-    found_mz = [float(getattr(i, "mz", None) or getattr(i, "theoretical_mz", 0) or 0) for i in ions
-                if getattr(i, "found", False)]
+    found_mz = [
+        float(getattr(i, "mz", None) or getattr(i, "theoretical_mz", 0) or 0)
+        for i in ions
+        if getattr(i, "found", False)
+    ]
     top_mz = mz[np.argsort(it)[-8:]] if len(mz) else np.array([])
     focus = [m for m in list(found_mz) + list(top_mz) if m and math.isfinite(m)]
     if focus:
@@ -1059,20 +1210,38 @@ def _draw_apex(ax, apex, ms) -> None:
     texts = [f"{name}\n{pm:.4f}" for _, pm, name, _ in big]
     widths = [max(text_width_pt(x, 5.5) for x in t.split("\n")) for t in texts]
     pos, rows = label_rows([(pm - lo) / (hi - lo) * w_pt for _, pm, _, _ in big], widths, 0.0, w_pt, 2, 4.0)
-    for (pi, pm, name, col), text, u, r in zip(big, texts, pos, rows):
+    for (pi, pm, _name, col), text, u, r in zip(big, texts, pos, rows):
         ty = ymax / top + (4 + r * 16) / ax_h_pt
-        ax.annotate(text, xy=(pm, pi), xycoords="data", xytext=(lo + u / w_pt * (hi - lo), ty),
-                    textcoords=("data", "axes fraction"), ha="center", va="bottom", fontsize=5.5, color=col,
-                    linespacing=1.05, annotation_clip=False,
-                    arrowprops=dict(arrowstyle="-", lw=0.4, color=col, shrinkA=0, shrinkB=1))
+        ax.annotate(
+            text,
+            xy=(pm, pi),
+            xycoords="data",
+            xytext=(lo + u / w_pt * (hi - lo), ty),
+            textcoords=("data", "axes fraction"),
+            ha="center",
+            va="bottom",
+            fontsize=5.5,
+            color=col,
+            linespacing=1.05,
+            annotation_clip=False,
+            arrowprops=dict(arrowstyle="-", lw=0.4, color=col, shrinkA=0, shrinkB=1),
+        )
     # expected ions: filled marker when found, hollow when not
     for ion in ions:
         t = getattr(ion, "theoretical_mz", None)
         if t is None or not lo <= t <= hi:
             continue
         found = bool(getattr(ion, "found", False))
-        ax.plot([t], [top * 0.97], marker="v", ms=4, color=STATUS_COLORS["consistent"] if found else "#b0b0b0",
-                markerfacecolor=STATUS_COLORS["consistent"] if found else "none", zorder=4, clip_on=False)
+        ax.plot(
+            [t],
+            [top * 0.97],
+            marker="v",
+            ms=4,
+            color=STATUS_COLORS["consistent"] if found else "#b0b0b0",
+            markerfacecolor=STATUS_COLORS["consistent"] if found else "none",
+            zorder=4,
+            clip_on=False,
+        )
     ax.set_xlim(lo, hi)
     ax.set_ylim(0, top)
     if spectrum_of:

@@ -17,7 +17,8 @@ import io
 import json
 import math
 import re
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 __all__ = ["json_safe", "json_text", "csv_cell", "csv_text", "FORMULA_PREFIXES"]
 

@@ -7,7 +7,8 @@ tables can be rebuilt from the results store without recomputing anything.
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .templating import render_macro
 
@@ -77,8 +78,9 @@ def nmr_peak_table(nmr: dict) -> str:
                 fmt(p.get("note")),
             ]
         )
-    return html_table(["δ (ppm)", "range", "mult", "J (Hz)", "H (integral)", "status", "assignment", "note"],
-                      rows, "tbl peaks")
+    return html_table(
+        ["δ (ppm)", "range", "mult", "J (Hz)", "H (integral)", "status", "assignment", "note"], rows, "tbl peaks"
+    )
 
 
 def nmr_group_table(nmr: dict) -> str:
@@ -97,8 +99,9 @@ def nmr_group_table(nmr: dict) -> str:
                 fmt(g.get("integral"), 2),
             ]
         )
-    return html_table(["group", "environment", "H expected", "window (ppm)", "", "found at (ppm)", "H (integral)"],
-                      rows, "tbl groups")
+    return html_table(
+        ["group", "environment", "H expected", "window (ppm)", "", "found at (ppm)", "H (integral)"], rows, "tbl groups"
+    )
 
 
 def window_origin(group: dict) -> str:
@@ -110,8 +113,10 @@ def shift_prediction_text(expected: dict) -> str:
     """One line on how the 1H windows were predicted (empty when nothing is recorded)."""
     sp = expected.get("shift_prediction") or {}
     if sp.get("method") == "model":
-        return (f"windows: learned model {sp.get('model', '')} for {sp.get('model_windows', 0)} C-H atoms, "
-                f"rules for the rest (exchangeable H, diazepane ring)")
+        return (
+            f"windows: learned model {sp.get('model', '')} for {sp.get('model_windows', 0)} C-H atoms, "
+            f"rules for the rest (exchangeable H, diazepane ring)"
+        )
     return sp.get("reason", "")
 
 
@@ -119,9 +124,16 @@ def expected_group_table(expected: dict) -> str:
     rows = []
     for g in expected.get("h_groups") or []:
         w = g.get("window") or []
-        rows.append([g.get("id", ""), g.get("label", ""), fmt(g.get("n_h")),
-                     f"{fmt(w[0], 2)}–{fmt(w[1], 2)}" if len(w) == 2 else "", g.get("multiplicity", ""),
-                     window_origin(g)])
+        rows.append(
+            [
+                g.get("id", ""),
+                g.get("label", ""),
+                fmt(g.get("n_h")),
+                f"{fmt(w[0], 2)}–{fmt(w[1], 2)}" if len(w) == 2 else "",
+                g.get("multiplicity", ""),
+                window_origin(g),
+            ]
+        )
     return html_table(["group", "environment", "H", "window (ppm)", "mult", "window from"], rows, "tbl groups")
 
 
@@ -143,8 +155,9 @@ def ms_ion_table(ms: dict) -> str:
                 fmt(i.get("isotope_score"), 2),
             ]
         )
-    return html_table(["ion", "m/z theoretical", "", "m/z observed", "error (ppm)", "intensity", "isotope score"],
-                      rows, "tbl ions")
+    return html_table(
+        ["ion", "m/z theoretical", "", "m/z observed", "error (ppm)", "intensity", "isotope score"], rows, "tbl ions"
+    )
 
 
 def ms_peak_table(ms: dict) -> str:
@@ -162,8 +175,11 @@ def ms_peak_table(ms: dict) -> str:
                 fmt(p.get("note")),
             ]
         )
-    return html_table(["m/z", "intensity", "m/z theoretical", "error (ppm)", "RT (min)", "status", "assignment",
-                       "note"], rows, "tbl peaks")
+    return html_table(
+        ["m/z", "intensity", "m/z theoretical", "error (ppm)", "RT (min)", "status", "assignment", "note"],
+        rows,
+        "tbl peaks",
+    )
 
 
 def ms_chrom_table(ms: dict) -> str:

@@ -29,13 +29,16 @@ def _table(headers: list[str], rows: list[list], indent: str = "  ", width: int 
         if widths[k] <= floor[k]:
             break
         widths[k] -= 1
-    out = [(indent + "  ".join(h.ljust(w) for h, w in zip(headers, widths))).rstrip(),
-           indent + "  ".join("-" * w for w in widths)]
+    out = [
+        (indent + "  ".join(h.ljust(w) for h, w in zip(headers, widths))).rstrip(),
+        indent + "  ".join("-" * w for w in widths),
+    ]
     for r in cells:
         parts = [textwrap.wrap(c, w, break_on_hyphens=False) or [""] for c, w in zip(r, widths)]
         for k in range(max(len(x) for x in parts)):
-            out.append((indent + "  ".join((x[k] if k < len(x) else "").ljust(w)
-                                           for x, w in zip(parts, widths))).rstrip())
+            out.append(
+                (indent + "  ".join((x[k] if k < len(x) else "").ljust(w) for x, w in zip(parts, widths))).rstrip()
+            )
     return out
 
 
@@ -62,8 +65,11 @@ def render_text(result: dict, verbose: bool = False) -> str:
         by = {"nmr": "1H NMR", "ms": "HRMS"}
         basis = " + ".join(by.get(t, t) for t in result.get("checked_by") or [])
         score = (result.get("score") or {}).get("value")
-        lines.append(f"Verdict: {result['verdict'].upper()}" + (f" (checked by {basis})" if basis else "")
-                     + (f", score {score:.2f} of 1" if isinstance(score, (int, float)) else ""))
+        lines.append(
+            f"Verdict: {result['verdict'].upper()}"
+            + (f" (checked by {basis})" if basis else "")
+            + (f", score {score:.2f} of 1" if isinstance(score, (int, float)) else "")
+        )
     for f in result["findings"]:
         lines += _wrap(f"[{f['severity']}] {_technique(f['code'])}{f['message']}")
     if result.get("nmr"):
@@ -116,8 +122,14 @@ def render_expectation(result: dict) -> list[str]:
 
 
 # which part raised a finding, from its code's prefix: a chemist reads "HRMS:" before the reason
-_TECHNIQUE = {"nmr": "1H NMR", "ms": "HRMS", "structure": "structure", "target": "structure", "plate": "plate",
-              "remedy": "next step"}
+_TECHNIQUE = {
+    "nmr": "1H NMR",
+    "ms": "HRMS",
+    "structure": "structure",
+    "target": "structure",
+    "plate": "plate",
+    "remedy": "next step",
+}
 
 
 def _technique(code: str) -> str:
@@ -133,7 +145,9 @@ def render_nmr(nmr: dict) -> list[str]:
     ref = nmr.get("referencing")
     if isinstance(ref, dict) and ref:
         conf = f", confidence {ref['confidence']}" if ref.get("confidence") else ""
-        lines += _wrap(f"referencing: {ref.get('method', '?')}{conf}; {ref.get('detail', '')}".rstrip("; "), "  ", "    ")
+        lines += _wrap(
+            f"referencing: {ref.get('method', '?')}{conf}; {ref.get('detail', '')}".rstrip("; "), "  ", "    "
+        )
     elif ref:
         lines += _wrap(f"referencing: {ref}", "  ", "    ")
     rows = []
@@ -160,8 +174,9 @@ def render_nmr(nmr: dict) -> list[str]:
             what = "not seen (exchanged for D, as expected)"
         else:
             what = "not seen (exchangeable, optional)"
-        lines += _wrap(f"{what}: {g['id']} {g['n_h']}H {g['label']} ({g['window'][0]:.2f}-{g['window'][1]:.2f} ppm)",
-                       "  ", "    ")
+        lines += _wrap(
+            f"{what}: {g['id']} {g['n_h']}H {g['label']} ({g['window'][0]:.2f}-{g['window'][1]:.2f} ppm)", "  ", "    "
+        )
     return lines
 
 

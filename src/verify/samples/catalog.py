@@ -33,37 +33,82 @@ SAMPLE_ONLY = [
 PLATE_ONLY = [("homopiperazine", None, "N-H / N-H, the parent ring"), ("boc_ethyl_diazepane", None, "N-Boc / N-ethyl")]
 
 FAILURES = [
-    SampleDef("fail_boc_not_removed", "benzyl_diazepane", side=[("boc_not_removed", 0.30)],
-              failure="Boc not removed (30 mol% tert-butyl 4-benzyl-1,4-diazepane-1-carboxylate)",
-              expect_nmr="suspicious", expect_ms="suspicious", field=400, tms=True,
-              note="NMR: extra 9H singlet 1.46 and Boc-side ring CH2 3.4-3.5; MS: +100.0524 at a later RT"),
-    SampleDef("fail_over_alkylation", "benzyl_diazepane", side=[("over_alkylation", 0.25)],
-              failure="over-alkylation (25 mol% 1,4-dibenzyl-1,4-diazepane)",
-              expect_nmr="suspicious", expect_ms="suspicious", field=500, tms=True,
-              note="NMR: aromatic and ArCH2 integrals above the count; MS: +90.0470 ([M+H]+ 281.2012)"),
-    SampleDef("fail_starting_material", "boc_benzyl_diazepane", side=[("starting_material", 0.20)],
-              impurities=[("benzaldehyde", 0.05)],
-              failure="unreacted starting material (20 mol% tert-butyl 1,4-diazepane-1-carboxylate) + 5 mol% benzaldehyde",
-              expect_nmr="suspicious", expect_ms="suspicious", field=400, tms=True,
-              note="NMR: N-H side ring CH2 2.8-2.9 and CHO 10.02; MS: [M+H]+ 201.1598 early"),
-    SampleDef("fail_residual_solvents", "boc_benzyl_diazepane",
-              impurities=[("ethyl acetate", 0.25), ("dichloromethane", 0.15), ("triethylamine", 0.08),
-                          ("acetic acid", 0.20)],
-              failure="residual EtOAc 0.25 eq, DCM 0.15 eq, Et3N 0.08 eq, AcOH 0.20 eq",
-              expect_nmr="consistent", expect_ms="consistent", field=500, tms=True,
-              note="every extra peak is a named impurity (reference/impurities.tsv); structure confirmed"),
-    SampleDef("fail_coeluting_impurity", "methoxybenzyl_diazepane", extra=[("triphenylphosphine_oxide", 0.15)],
-              failure="co-eluting unrelated impurity (15 mol% triphenylphosphine oxide)",
-              expect_nmr="suspicious", expect_ms="suspicious", field=400,
-              note="NMR: unexplained aromatic multiplets 7.45-7.70; MS: unexplained m/z 279.0933"),
-    SampleDef("fail_wrong_compound", "fluorobenzyl_diazepane", data="bromobenzyl_methyl_diazepane",
-              failure="wrong compound (data are 1-(4-bromobenzyl)-4-methyl-1,4-diazepane)",
-              expect_nmr="inconsistent", expect_ms="inconsistent", field=400, tms=True,
-              note="no F couplings, an NCH3 singlet, no NH; MS: Br doublet at 283.08/285.08, no 209.14"),
-    SampleDef("fail_missing_in_lcms", "boc_chlorobenzyl_diazepane", ms_missing=True,
-              failure="compound missing from the LC-MS run (background only)",
-              expect_nmr="consistent", expect_ms="inconsistent", field=500,
-              note="NMR fine; no [M+H]+ 325.1678 anywhere in the run"),
+    SampleDef(
+        "fail_boc_not_removed",
+        "benzyl_diazepane",
+        side=[("boc_not_removed", 0.30)],
+        failure="Boc not removed (30 mol% tert-butyl 4-benzyl-1,4-diazepane-1-carboxylate)",
+        expect_nmr="suspicious",
+        expect_ms="suspicious",
+        field=400,
+        tms=True,
+        note="NMR: extra 9H singlet 1.46 and Boc-side ring CH2 3.4-3.5; MS: +100.0524 at a later RT",
+    ),
+    SampleDef(
+        "fail_over_alkylation",
+        "benzyl_diazepane",
+        side=[("over_alkylation", 0.25)],
+        failure="over-alkylation (25 mol% 1,4-dibenzyl-1,4-diazepane)",
+        expect_nmr="suspicious",
+        expect_ms="suspicious",
+        field=500,
+        tms=True,
+        note="NMR: aromatic and ArCH2 integrals above the count; MS: +90.0470 ([M+H]+ 281.2012)",
+    ),
+    SampleDef(
+        "fail_starting_material",
+        "boc_benzyl_diazepane",
+        side=[("starting_material", 0.20)],
+        impurities=[("benzaldehyde", 0.05)],
+        failure="unreacted starting material (20 mol% tert-butyl 1,4-diazepane-1-carboxylate) + 5 mol% benzaldehyde",
+        expect_nmr="suspicious",
+        expect_ms="suspicious",
+        field=400,
+        tms=True,
+        note="NMR: N-H side ring CH2 2.8-2.9 and CHO 10.02; MS: [M+H]+ 201.1598 early",
+    ),
+    SampleDef(
+        "fail_residual_solvents",
+        "boc_benzyl_diazepane",
+        impurities=[("ethyl acetate", 0.25), ("dichloromethane", 0.15), ("triethylamine", 0.08), ("acetic acid", 0.20)],
+        failure="residual EtOAc 0.25 eq, DCM 0.15 eq, Et3N 0.08 eq, AcOH 0.20 eq",
+        expect_nmr="consistent",
+        expect_ms="consistent",
+        field=500,
+        tms=True,
+        note="every extra peak is a named impurity (reference/impurities.tsv); structure confirmed",
+    ),
+    SampleDef(
+        "fail_coeluting_impurity",
+        "methoxybenzyl_diazepane",
+        extra=[("triphenylphosphine_oxide", 0.15)],
+        failure="co-eluting unrelated impurity (15 mol% triphenylphosphine oxide)",
+        expect_nmr="suspicious",
+        expect_ms="suspicious",
+        field=400,
+        note="NMR: unexplained aromatic multiplets 7.45-7.70; MS: unexplained m/z 279.0933",
+    ),
+    SampleDef(
+        "fail_wrong_compound",
+        "fluorobenzyl_diazepane",
+        data="bromobenzyl_methyl_diazepane",
+        failure="wrong compound (data are 1-(4-bromobenzyl)-4-methyl-1,4-diazepane)",
+        expect_nmr="inconsistent",
+        expect_ms="inconsistent",
+        field=400,
+        tms=True,
+        note="no F couplings, an NCH3 singlet, no NH; MS: Br doublet at 283.08/285.08, no 209.14",
+    ),
+    SampleDef(
+        "fail_missing_in_lcms",
+        "boc_chlorobenzyl_diazepane",
+        ms_missing=True,
+        failure="compound missing from the LC-MS run (background only)",
+        expect_nmr="consistent",
+        expect_ms="inconsistent",
+        field=500,
+        note="NMR fine; no [M+H]+ 325.1678 anywhere in the run",
+    ),
 ]
 
 
@@ -102,6 +147,7 @@ def plate_design(n: int = 96) -> list[tuple[str, SampleDef, str]]:
     ws = wells(n)
     keys = [k for k, _, _ in GOOD + PLATE_ONLY]
     specials = []
+
     # a fixed mix scaled to the plate size
     def scaled(k):
         return max(1, round(k * n / 96))
@@ -132,18 +178,41 @@ def plate_design(n: int = 96) -> list[tuple[str, SampleDef, str]]:
         special = ""
         if kind == "boc_not_removed":
             key = str(rng.choice(["benzyl_diazepane"]))
-            d = SampleDef(name, key, side=[("boc_not_removed", float(rng.uniform(0.15, 0.35)))],
-                          failure="Boc not removed", expect_nmr="suspicious", expect_ms="suspicious")
+            d = SampleDef(
+                name,
+                key,
+                side=[("boc_not_removed", float(rng.uniform(0.15, 0.35)))],
+                failure="Boc not removed",
+                expect_nmr="suspicious",
+                expect_ms="suspicious",
+            )
         elif kind == "over_alkylation":
-            d = SampleDef(name, "benzyl_diazepane", side=[("over_alkylation", float(rng.uniform(0.15, 0.3)))],
-                          failure="over-alkylation", expect_nmr="suspicious", expect_ms="suspicious")
+            d = SampleDef(
+                name,
+                "benzyl_diazepane",
+                side=[("over_alkylation", float(rng.uniform(0.15, 0.3)))],
+                failure="over-alkylation",
+                expect_nmr="suspicious",
+                expect_ms="suspicious",
+            )
         elif kind == "starting_material":
-            d = SampleDef(name, "boc_benzyl_diazepane", side=[("starting_material", float(rng.uniform(0.15, 0.3)))],
-                          failure="unreacted starting material", expect_nmr="suspicious", expect_ms="suspicious")
+            d = SampleDef(
+                name,
+                "boc_benzyl_diazepane",
+                side=[("starting_material", float(rng.uniform(0.15, 0.3)))],
+                failure="unreacted starting material",
+                expect_nmr="suspicious",
+                expect_ms="suspicious",
+            )
         elif kind == "coeluting":
-            d = SampleDef(name, key, extra=[("triphenylphosphine_oxide", float(rng.uniform(0.12, 0.25)))],
-                          failure="co-eluting unrelated impurity (triphenylphosphine oxide)",
-                          expect_nmr="suspicious", expect_ms="suspicious")
+            d = SampleDef(
+                name,
+                key,
+                extra=[("triphenylphosphine_oxide", float(rng.uniform(0.12, 0.25)))],
+                failure="co-eluting unrelated impurity (triphenylphosphine oxide)",
+                expect_nmr="suspicious",
+                expect_ms="suspicious",
+            )
         elif kind == "residual":
             solv = [("ethyl acetate", float(rng.uniform(0.1, 0.3))), ("dichloromethane", float(rng.uniform(0.05, 0.2)))]
             if rng.random() < 0.5:
@@ -153,11 +222,18 @@ def plate_design(n: int = 96) -> list[tuple[str, SampleDef, str]]:
             d = SampleDef(name, key, impurities=solv, failure="residual solvents: " + ", ".join(s for s, _ in solv))
         elif kind == "wrong":
             other = keys[(keys.index(key) + 1 + int(rng.integers(len(keys) - 1))) % len(keys)]
-            d = SampleDef(name, key, data=other, failure=f"wrong compound (data are {other})",
-                          expect_nmr="inconsistent", expect_ms="inconsistent")
+            d = SampleDef(
+                name,
+                key,
+                data=other,
+                failure=f"wrong compound (data are {other})",
+                expect_nmr="inconsistent",
+                expect_ms="inconsistent",
+            )
         elif kind == "ms_missing":
-            d = SampleDef(name, key, ms_missing=True, failure="compound missing from the LC-MS run",
-                          expect_ms="inconsistent")
+            d = SampleDef(
+                name, key, ms_missing=True, failure="compound missing from the LC-MS run", expect_ms="inconsistent"
+            )
         elif kind == "no_nmr":
             d = SampleDef(name, key, failure="no NMR acquired (nmr column empty)", expect_nmr="not run")
             special = "no_nmr"
@@ -165,26 +241,46 @@ def plate_design(n: int = 96) -> list[tuple[str, SampleDef, str]]:
             d = SampleDef(name, key, failure="no LC-MS acquired (ms column empty)", expect_ms="not run")
             special = "no_ms"
         elif kind == "missing_file":
-            d = SampleDef(name, key, failure="map points to an NMR folder that does not exist",
-                          expect_nmr="error", expect_ms="consistent")
+            d = SampleDef(
+                name,
+                key,
+                failure="map points to an NMR folder that does not exist",
+                expect_nmr="error",
+                expect_ms="consistent",
+            )
             special = "missing_file"
         elif kind == "corrupt_fid":
-            d = SampleDef(name, key, failure="corrupt NMR: fid truncated to 40% of TD",
-                          expect_nmr="error", expect_ms="consistent")
+            d = SampleDef(
+                name, key, failure="corrupt NMR: fid truncated to 40% of TD", expect_nmr="error", expect_ms="consistent"
+            )
             special = "corrupt_fid"
         elif kind == "garbage_mzml":
-            d = SampleDef(name, key, failure="corrupt LC-MS: mzML is not XML (garbage bytes)",
-                          expect_nmr="consistent", expect_ms="error")
+            d = SampleDef(
+                name,
+                key,
+                failure="corrupt LC-MS: mzML is not XML (garbage bytes)",
+                expect_nmr="consistent",
+                expect_ms="error",
+            )
             special = "garbage_mzml"
         elif kind == "invalid_smiles":
             # good data under a SMILES with a typo: nothing can be checked, the well is an error result
-            d = SampleDef(name, key, failure="invalid SMILES in the plate map (unclosed branch)",
-                          expect_nmr="error", expect_ms="error")
+            d = SampleDef(
+                name,
+                key,
+                failure="invalid SMILES in the plate map (unclosed branch)",
+                expect_nmr="error",
+                expect_ms="error",
+            )
             special = "invalid_smiles"
         elif kind == "saturated":
-            d = SampleDef(name, key, saturate=True,
-                          failure="none: overloaded injection, TOF detector saturated on [M+H]+ (+3..+9 ppm, M+1 suppressed)",
-                          note="the right compound; the mass error and isotope ratio are detector artefacts")
+            d = SampleDef(
+                name,
+                key,
+                saturate=True,
+                failure="none: overloaded injection, TOF detector saturated on [M+H]+ (+3..+9 ppm, M+1 suppressed)",
+                note="the right compound; the mass error and isotope ratio are detector artefacts",
+            )
         else:
             d = SampleDef(name, key)
         # traces a clean sample still shows: grease from a greased joint in some CDCl3 wells (named, minor)

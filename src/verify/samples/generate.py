@@ -129,13 +129,24 @@ def edit_groups(groups, shifts=(), rotamers=()) -> tuple[Group, ...]:
             out.append(g)
             continue
         _, minor, delta = split
-        out.append(Group(g.ppm, g.mult, g.j_hz, g.n_h * (1.0 - minor), g.extra_lw_hz, g.assignment + " (major rotamer)"))
-        out.append(Group(round(g.ppm + delta, 4), g.mult, g.j_hz, g.n_h * minor, g.extra_lw_hz, g.assignment + " (minor rotamer)"))
+        out.append(
+            Group(g.ppm, g.mult, g.j_hz, g.n_h * (1.0 - minor), g.extra_lw_hz, g.assignment + " (major rotamer)")
+        )
+        out.append(
+            Group(
+                round(g.ppm + delta, 4), g.mult, g.j_hz, g.n_h * minor, g.extra_lw_hz, g.assignment + " (minor rotamer)"
+            )
+        )
     return tuple(out)
 
 
-def generate_sample(d: SampleDef, outdir: str | Path, base_seed: int = 0, write_smi: bool = True,
-                    comps: dict[str, Compound] | None = None) -> dict:
+def generate_sample(
+    d: SampleDef,
+    outdir: str | Path,
+    base_seed: int = 0,
+    write_smi: bool = True,
+    comps: dict[str, Compound] | None = None,
+) -> dict:
     """Write one sample folder; return its manifest row (and truth).
 
     Parameters
@@ -184,7 +195,11 @@ def generate_sample(d: SampleDef, outdir: str | Path, base_seed: int = 0, write_
         p1_err=float(rng.uniform(-40, 40)),
         grpdly=float(rng.choice([67.9842071533203, 67.9862518310547, 67.9855346679688])),
         fid_max=float(rng.uniform(1.5e6, 9e6)),
-        baseline=(float(rng.uniform(-0.004, 0.004)), float(rng.uniform(-0.003, 0.003)), float(rng.uniform(-0.004, 0.004))),
+        baseline=(
+            float(rng.uniform(-0.004, 0.004)),
+            float(rng.uniform(-0.003, 0.003)),
+            float(rng.uniform(-0.004, 0.004)),
+        ),
         ns=int(rng.choice([8, 16, 16, 32])),
         rg=float(rng.choice([64.0, 90.5, 101.0, 128.0, 181.0])),
         title=d.name,
@@ -217,8 +232,12 @@ def generate_sample(d: SampleDef, outdir: str | Path, base_seed: int = 0, write_
         add(impurity_groups(name, skey), eq, f"impurity:{name}")
     # solvent residual, water, TMS
     if skey == "cdcl3":
-        add([Group(7.26, "s", (), float(np.exp(rng.uniform(np.log(0.05), np.log(0.8)))), 0.0, "CHCl3")], 1.0,
-            "solvent", sat=False)
+        add(
+            [Group(7.26, "s", (), float(np.exp(rng.uniform(np.log(0.05), np.log(0.8)))), 0.0, "CHCl3")],
+            1.0,
+            "solvent",
+            sat=False,
+        )
         add([_water(d.water, 1.56, float(rng.uniform(0.3, 1.4)), float(rng.uniform(1.5, 4.0)), "H2O")], 1.0, "water")
     elif skey == "d2o":
         # HOD is the residual line and the water at once: large (99.9 % D2O against ~30 mM, plus the salt's
@@ -227,7 +246,11 @@ def generate_sample(d: SampleDef, outdir: str | Path, base_seed: int = 0, write_
     else:
         # CHD2 of 99.8-99.9 % DMSO-d6 against a ~30 mM sample: a few H-equivalents
         add([Group(2.50, "quint", (1.9,), float(rng.uniform(0.5, 3.0)), 0.0, "DMSO-d5")], 1.0, "solvent", sat=False)
-        add([_water(d.water, 3.33, float(rng.uniform(1.0, 3.5)), float(rng.uniform(4.0, 12.0)), "HOD/H2O")], 1.0, "water")
+        add(
+            [_water(d.water, 3.33, float(rng.uniform(1.0, 3.5)), float(rng.uniform(4.0, 12.0)), "HOD/H2O")],
+            1.0,
+            "water",
+        )
     if tms:
         # TMS does not dissolve in D2O: TSP-d4 (its Si(CH3)3, 9H; the CD2 give no 1H line) is the reference there
         ref = (9, "TSP-d4 (TMS-like Si(CH3)3)") if skey == "d2o" else (12, "TMS")
@@ -240,7 +263,9 @@ def generate_sample(d: SampleDef, outdir: str | Path, base_seed: int = 0, write_
     nsim.write_bruker(out / "nmr" / "1", dic, raw)
 
     # --- MS
-    inst = d.instrument or ("orbitrap" if d.profile else ("tof" if d.saturate else str(rng.choice(["tof", "tof", "orbitrap"]))))
+    inst = d.instrument or (
+        "orbitrap" if d.profile else ("tof" if d.saturate else str(rng.choice(["tof", "tof", "orbitrap"])))
+    )
     mspec = msim.MsSpec(
         instrument=inst,
         run_s=d.run_s or 240.0,
@@ -259,7 +284,7 @@ def generate_sample(d: SampleDef, outdir: str | Path, base_seed: int = 0, write_
         base_amount = float(rng.uniform(3e6, 8e6))  # an overloaded injection
     species = []
     main_rt = msim.retention_time(Chem.MolFromSmiles(_parent_smiles(mix[0][4])), mspec.run_s)
-    for table, f, role, name, smi in mix:
+    for _table, f, role, name, smi in mix:
         # ionisation efficiency differs between compounds; keep the side products' share near their mole fraction
         amt = base_amount * f * float(rng.uniform(0.7, 1.3))
         # the unrelated impurity co-elutes with the compound (within a few seconds); side products elute
@@ -288,16 +313,24 @@ def generate_sample(d: SampleDef, outdir: str | Path, base_seed: int = 0, write_
             "field_mhz": field_mhz,
             "tms": tms,
             "processing": "fft -> remove_digital_filter(truncate=False, post_proc=True) -> rev -> ps(p0, p1); "
-                          "p0_truncated/p1_truncated for the default truncate=True",
+            "p0_truncated/p1_truncated for the default truncate=True",
             **{k: (round(v, 6) if isinstance(v, float) else v) for k, v in ntruth.items()},
             "p0_error_deg": round(spec.p0_err, 4),
             "p1_error_deg": round(spec.p1_err, 4),
             "linewidth_hz": round(lw, 4),
             "components": [
-                {"ppm": c.ppm, "n_h": round(c.n_h, 5), "mult": c.mult, "j_hz": list(c.j_hz), "source": c.source,
-                 "assignment": c.assignment, "span_hz": round(c.span_hz, 4), "lw_hz": round(c.lw_hz, 4),
-                 "satellites": [list(x) for x in c.satellites],
-                 **({"lines": [list(x) for x in c.lines]} if c.lines else {})}
+                {
+                    "ppm": c.ppm,
+                    "n_h": round(c.n_h, 5),
+                    "mult": c.mult,
+                    "j_hz": list(c.j_hz),
+                    "source": c.source,
+                    "assignment": c.assignment,
+                    "span_hz": round(c.span_hz, 4),
+                    "lw_hz": round(c.lw_hz, 4),
+                    "satellites": [list(x) for x in c.satellites],
+                    **({"lines": [list(x) for x in c.lines]} if c.lines else {}),
+                }
                 for c in comps_out
             ],
         },

@@ -24,7 +24,6 @@ from ..structure.masses import (
     composition,
     count_basic_nitrogens,
     ion_composition,
-    ion_mz,
     isotope_pattern,
 )
 
@@ -99,8 +98,15 @@ def retention_time(mol: Chem.Mol, run_s: float) -> float:
     return float(np.clip(frac, 0.08, 0.85) * run_s)
 
 
-def species_for(name: str, smiles: str, amount: float, rng: np.random.Generator, run_s: float,
-                role: str = "target", rt_s: float | None = None) -> Species:
+def species_for(
+    name: str,
+    smiles: str,
+    amount: float,
+    rng: np.random.Generator,
+    run_s: float,
+    role: str = "target",
+    rt_s: float | None = None,
+) -> Species:
     """A compound with its ESI+ ions at realistic shares: [M+H]+ main, [M+Na]+, [M+K]+, [M+2H]2+ for
     diamines, [2M+H]+ at high load, in-source losses of isobutene and Boc for Boc compounds."""
     mol = Chem.MolFromSmiles(smiles)
@@ -124,10 +130,12 @@ def species_for(name: str, smiles: str, amount: float, rng: np.random.Generator,
     boc = Chem.MolFromSmarts("[CH3]C([CH3])([CH3])OC(=O)N")
     if mol.HasSubstructMatch(boc):
         mh = ion_composition(counts, 1, "H", "")
-        out.append(_ion_from_counts("[M+H-C4H8]+", ion_composition(mh, 1, "", ISOBUTENE), 1,
-                                    float(rng.uniform(0.06, 0.20))))
-        out.append(_ion_from_counts("[M+H-C5H8O2]+", ion_composition(mh, 1, "", BOC_LOSS), 1,
-                                    float(rng.uniform(0.04, 0.15))))
+        out.append(
+            _ion_from_counts("[M+H-C4H8]+", ion_composition(mh, 1, "", ISOBUTENE), 1, float(rng.uniform(0.06, 0.20)))
+        )
+        out.append(
+            _ion_from_counts("[M+H-C5H8O2]+", ion_composition(mh, 1, "", BOC_LOSS), 1, float(rng.uniform(0.04, 0.15)))
+        )
     rt = retention_time(mol, run_s) if rt_s is None else rt_s
     return Species(name, smiles, rt, amount, float(rng.uniform(1.8, 3.0)), float(rng.uniform(1.0, 3.0)), out, role)
 
@@ -137,7 +145,7 @@ def _emg(t: np.ndarray, rt: float, sigma: float, tau: float) -> np.ndarray:
     from scipy.special import erfc
 
     lam = 1.0 / tau
-    z = (t - rt)
+    z = t - rt
     arg = lam / 2.0 * (lam * sigma**2 - 2 * z)
     val = np.exp(np.clip(arg, -700, 700)) * erfc((lam * sigma**2 - z) / (np.sqrt(2) * sigma))
     val = np.nan_to_num(val)
@@ -163,7 +171,7 @@ def simulate_run(spec: MsSpec, species: list[Species], rng: np.random.Generator)
     drift = 1.0 + 0.15 * np.sin(times / spec.run_s * np.pi * rng.uniform(0.5, 1.5))
     profiles = [(_emg(times, s.rt_s, s.sigma_s, s.tau_s), s) for s in species]
     scans = []
-    for i, t in enumerate(times):
+    for i, _t in enumerate(times):
         mzs = []
         ints = []
         # background
@@ -207,10 +215,17 @@ def simulate_run(spec: MsSpec, species: list[Species], rng: np.random.Generator)
         "profile": spec.profile,
         "saturation_counts": spec.saturation,
         "species": [
-            {"name": s.name, "smiles": s.smiles, "role": s.role, "rt_s": round(s.rt_s, 2),
-             "apex_intensity": round(s.amount, 1),
-             "ions": [{"label": i.label, "mz": [round(float(x), 6) for x in i.mz], "share": round(i.share, 4)}
-                      for i in s.ions]}
+            {
+                "name": s.name,
+                "smiles": s.smiles,
+                "role": s.role,
+                "rt_s": round(s.rt_s, 2),
+                "apex_intensity": round(s.amount, 1),
+                "ions": [
+                    {"label": i.label, "mz": [round(float(x), 6) for x in i.mz], "share": round(i.share, 4)}
+                    for i in s.ions
+                ],
+            }
             for s in species
         ],
         "background": [{"mz": m, "name": n} for m, n, _ in BACKGROUND],
@@ -286,24 +301,37 @@ def write_mzml(path, run: Run, sample_name: str = "sample", indexed: bool = True
         with writer(fh, close=False) as out:
             out.controlled_vocabularies()
             out.file_description(["MS1 spectrum", "profile spectrum" if spec.profile else "centroid spectrum"])
-            out.software_list([
-                {"id": "acq", "version": "1.7.1" if tof else "2.9-290204",
-                 "params": ["Analyst" if tof else "Xcalibur"]},
-                {"id": "pwiz", "version": "3.0.21193", "params": ["ProteoWizard software"]},
-                {"id": "verify_samples", "version": "0.1", "params": ["custom unreleased software tool"]},
-            ])
+            out.software_list(
+                [
+                    {
+                        "id": "acq",
+                        "version": "1.7.1" if tof else "2.9-290204",
+                        "params": ["Analyst" if tof else "Xcalibur"],
+                    },
+                    {"id": "pwiz", "version": "3.0.21193", "params": ["ProteoWizard software"]},
+                    {"id": "verify_samples", "version": "0.1", "params": ["custom unreleased software tool"]},
+                ]
+            )
             comps = [
                 {"type": "source", "order": 1, "params": ["electrospray ionization", "electrospray inlet"]},
                 {"type": "analyzer", "order": 2, "params": ["quadrupole"]},
                 {"type": "analyzer", "order": 3, "params": ["time-of-flight" if tof else "orbitrap"]},
-                {"type": "detector", "order": 4,
-                 "params": ["microchannel plate detector" if tof else "inductive detector"]},
+                {
+                    "type": "detector",
+                    "order": 4,
+                    "params": ["microchannel plate detector" if tof else "inductive detector"],
+                },
             ]
-            out.instrument_configuration_list([
-                out.InstrumentConfiguration(id="IC1", component_list=out.ComponentList.build(comps),
-                                            params=["TripleTOF 6600" if tof else "Q Exactive"],
-                                            software_reference="acq")
-            ])
+            out.instrument_configuration_list(
+                [
+                    out.InstrumentConfiguration(
+                        id="IC1",
+                        component_list=out.ComponentList.build(comps),
+                        params=["TripleTOF 6600" if tof else "Q Exactive"],
+                        software_reference="acq",
+                    )
+                ]
+            )
             methods = [out.ProcessingMethod(order=1, software_reference="pwiz", params=["Conversion to mzML"])]
             if not spec.profile:
                 methods.append(out.ProcessingMethod(order=2, software_reference="acq", params=["peak picking"]))
@@ -318,9 +346,18 @@ def write_mzml(path, run: Run, sample_name: str = "sample", indexed: bool = True
                             sid = f"controllerType=0 controllerNumber=1 scan={i + 1}"
                             st = {"name": "scan start time", "value": round(float(t) / 60.0, 6), "unitName": "minute"}
                         # kept lean (no base peak / scan window): the XML around each scan costs more than its data
-                        params = [{"ms level": 1}, "MS1 spectrum", {"name": "total ion current", "value": float(it.sum())}]
+                        params = [
+                            {"ms level": 1},
+                            "MS1 spectrum",
+                            {"name": "total ion current", "value": float(it.sum())},
+                        ]
                         out.write_spectrum(
-                            mz, it, id=sid, polarity="positive scan", centroided=not spec.profile,
-                            scan_start_time=st, params=params,
+                            mz,
+                            it,
+                            id=sid,
+                            polarity="positive scan",
+                            centroided=not spec.profile,
+                            scan_start_time=st,
+                            params=params,
                             encoding={"m/z array": np.float64, "intensity array": np.float32},
                         )

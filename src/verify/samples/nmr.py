@@ -88,7 +88,11 @@ class NmrSpec:
     big_endian: bool = False  # BYTORDA=1, as older (non-x86) consoles wrote
     snr: float | None = None  # tallest line / noise std in the spectrum (real 1H data here: 4e3 .. 1.2e5)
     fid_max: float = 4.0e6  # largest |FID| value
-    baseline: tuple = (0.0, 0.0, 0.0)  # offset, tilt, curvature amplitudes (fraction of the tallest line; _baseline_roll)
+    baseline: tuple = (
+        0.0,
+        0.0,
+        0.0,
+    )  # offset, tilt, curvature amplitudes (fraction of the tallest line; _baseline_roll)
     ns: int = 16
     rg: float = 101.0
     expno: int = 1
@@ -127,8 +131,9 @@ def ab_patterns(groups, bf1: float) -> dict[int, tuple[np.ndarray, np.ndarray]]:
     return out
 
 
-def group_lines(g: Group, fraction: float, bf1: float, lw_hz: float, source: str,
-                satellites: bool = True, pattern=None) -> tuple[list[Line], Component]:
+def group_lines(
+    g: Group, fraction: float, bf1: float, lw_hz: float, source: str, satellites: bool = True, pattern=None
+) -> tuple[list[Line], Component]:
     offs, w = multiplet_lines(g.mult, g.j_hz) if pattern is None else pattern
     lw = lw_hz + g.extra_lw_hz
     area = g.n_h * fraction
@@ -146,8 +151,18 @@ def group_lines(g: Group, fraction: float, bf1: float, lw_hz: float, source: str
     for o, wi in zip(offs, w):
         lines.append(Line(g.ppm + o / bf1, area * wi * main, lw, source))
     span = float(np.max(np.abs(offs))) if len(offs) else 0.0
-    comp = Component(g.ppm, area, g.mult, tuple(g.j_hz), source, g.assignment, span, lw, tuple(sats),
-                     None if pattern is None else tuple(zip(np.round(offs, 5).tolist(), np.round(w, 6).tolist())))
+    comp = Component(
+        g.ppm,
+        area,
+        g.mult,
+        tuple(g.j_hz),
+        source,
+        g.assignment,
+        span,
+        lw,
+        tuple(sats),
+        None if pattern is None else tuple(zip(np.round(offs, 5).tolist(), np.round(w, 6).tolist())),
+    )
     return lines, comp
 
 
@@ -163,7 +178,7 @@ def _fid(lines: list[Line], n: int, sw_h: float, bf1: float, o1: float, gauss_hz
         a = np.array([ln.weight for ln in ls])
         acc = np.zeros(n, complex)
         for i in range(0, len(f), 64):
-            acc += a[i:i + 64] @ np.exp(2j * np.pi * np.outer(f[i:i + 64], t))
+            acc += a[i : i + 64] @ np.exp(2j * np.pi * np.outer(f[i : i + 64], t))
         fid += acc * np.exp(-np.pi * lw * t)
     if gauss_hz > 0:
         fid *= np.exp(-((np.pi * gauss_hz * t) ** 2) / (4 * np.log(2)))
@@ -372,11 +387,35 @@ def bruker_dic(spec: NmrSpec, bf1: float, sw_h: float, o1: float) -> dict:
         "_coreheader": list(_CORE_HEADER),
         "_comments": [f"$$ {_datestr(spec.date)} +0000  nmruser@spect"],
         # the processing parameter set as acquisition leaves it (not processed: no 1r/1i)
-        "ABSF1": 1000.0, "ABSF2": -1000.0, "AXNAME": "", "AXNUC": "1H", "AXUNIT": "", "BC_mod": 0,
-        "BYTORDP": 1 if spec.big_endian else 0, "DTYPP": 0, "FT_mod": 0, "GB": 0.0, "LB": 0.3, "MC2": 0, "ME_mod": 0, "NC_proc": 0,
-        "OFFSET": float((o1 + sw_h / 2) / bf1), "PHC0": 0.0, "PHC1": 0.0, "PH_mod": 0, "PKNL": True,
-        "REVERSE": False, "SF": float(bf1), "SI": int(spec.td // 2), "SSB": 0.0, "STSI": 0, "STSR": 0,
-        "SW_p": float(sw_h), "TDeff": 0, "TDoff": 0, "WDW": 1,
+        "ABSF1": 1000.0,
+        "ABSF2": -1000.0,
+        "AXNAME": "",
+        "AXNUC": "1H",
+        "AXUNIT": "",
+        "BC_mod": 0,
+        "BYTORDP": 1 if spec.big_endian else 0,
+        "DTYPP": 0,
+        "FT_mod": 0,
+        "GB": 0.0,
+        "LB": 0.3,
+        "MC2": 0,
+        "ME_mod": 0,
+        "NC_proc": 0,
+        "OFFSET": float((o1 + sw_h / 2) / bf1),
+        "PHC0": 0.0,
+        "PHC1": 0.0,
+        "PH_mod": 0,
+        "PKNL": True,
+        "REVERSE": False,
+        "SF": float(bf1),
+        "SI": int(spec.td // 2),
+        "SSB": 0.0,
+        "STSI": 0,
+        "STSR": 0,
+        "SW_p": float(sw_h),
+        "TDeff": 0,
+        "TDoff": 0,
+        "WDW": 1,
     }
     return {"acqus": acqus, "procs": procs}
 
@@ -384,7 +423,7 @@ def bruker_dic(spec: NmrSpec, bf1: float, sw_h: float, o1: float) -> dict:
 def _datestr(epoch: int) -> str:
     import datetime as _dt
 
-    d = _dt.datetime.fromtimestamp(int(epoch), tz=_dt.timezone.utc)
+    d = _dt.datetime.fromtimestamp(int(epoch), tz=_dt.UTC)
     return d.strftime("%Y-%m-%d %H:%M:%S.000")
 
 
@@ -396,7 +435,8 @@ def write_bruker(expdir: str | Path, dic: dict, raw: np.ndarray) -> None:
     if expdir.exists():
         shutil.rmtree(expdir)
     expdir.mkdir(parents=True)
-    ng.bruker.write(str(expdir), dic, raw.astype(np.complex128), overwrite=True, write_prog=False,
-                    write_procs=True, pdata_folder=1)
+    ng.bruker.write(
+        str(expdir), dic, raw.astype(np.complex128), overwrite=True, write_prog=False, write_procs=True, pdata_folder=1
+    )
     (expdir / "pulseprogram").write_text(PULSEPROGRAM)
     os.chmod(expdir / "fid", 0o644)

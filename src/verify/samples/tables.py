@@ -89,7 +89,7 @@ def compounds_path() -> Path:
     return path
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _load_compounds(path: str) -> dict[str, Compound]:
     with open(path, newline="", encoding="utf-8") as fh:
         lines = [ln for ln in fh if ln.strip() and not ln.startswith("#")]
@@ -139,8 +139,15 @@ def multiplet_lines(mult: str, j_hz: tuple[float, ...]) -> tuple[np.ndarray, np.
 
 
 _DEFAULT_J = {  # typical vicinal J of the impurities' multiplets (Hz); Fulmer 2010 gives shifts, these the couplings
-    "ethyl acetate": 7.1, "triethylamine": 7.2, "ethanol": 7.0, "diethyl ether": 7.0, "2-propanol": 6.1,
-    "n-hexane": 7.0, "THF": 6.5, "toluene": 7.5, "grease": 7.0,
+    "ethyl acetate": 7.1,
+    "triethylamine": 7.2,
+    "ethanol": 7.0,
+    "diethyl ether": 7.0,
+    "2-propanol": 6.1,
+    "n-hexane": 7.0,
+    "THF": 6.5,
+    "toluene": 7.5,
+    "grease": 7.0,
 }
 
 

@@ -78,7 +78,9 @@ def _position_isomers(mol: Chem.Mol):
         if len(ring) != 6 or not all(mol.GetAtomWithIdx(i).GetIsAromatic() for i in ring):
             continue
         ring_set = set(ring)
-        free = [i for i in ring if mol.GetAtomWithIdx(i).GetAtomicNum() == 6 and mol.GetAtomWithIdx(i).GetTotalNumHs() > 0]
+        free = [
+            i for i in ring if mol.GetAtomWithIdx(i).GetAtomicNum() == 6 and mol.GetAtomWithIdx(i).GetTotalNumHs() > 0
+        ]
         for r in ring:
             for nb in mol.GetAtomWithIdx(r).GetNeighbors():
                 s = nb.GetIdx()
@@ -97,13 +99,21 @@ def _position_isomers(mol: Chem.Mol):
 def _n_swaps(mol: Chem.Mol):
     ri = mol.GetRingInfo()
     for ring in ri.AtomRings():
-        ns = [i for i in ring if mol.GetAtomWithIdx(i).GetAtomicNum() == 7 and not mol.GetAtomWithIdx(i).GetIsAromatic()]
+        ns = [
+            i for i in ring if mol.GetAtomWithIdx(i).GetAtomicNum() == 7 and not mol.GetAtomWithIdx(i).GetIsAromatic()
+        ]
         if len(ns) != 2:
             continue
         a, b = ns
         ring_set = set(ring)
-        exo = {n: [x.GetIdx() for x in mol.GetAtomWithIdx(n).GetNeighbors() if x.GetIdx() not in ring_set
-                   and not mol.GetBondBetweenAtoms(n, x.GetIdx()).IsInRing()] for n in ns}
+        exo = {
+            n: [
+                x.GetIdx()
+                for x in mol.GetAtomWithIdx(n).GetNeighbors()
+                if x.GetIdx() not in ring_set and not mol.GetBondBetweenAtoms(n, x.GetIdx()).IsInRing()
+            ]
+            for n in ns
+        }
         if len(exo[a]) > 1 or len(exo[b]) > 1 or (not exo[a] and not exo[b]):
             continue
         rw = _editable(mol)
@@ -129,8 +139,11 @@ def _ring_size(mol: Chem.Mol):
             for i in ring:
                 a = mol.GetAtomWithIdx(i)
                 ring_nbs = [x.GetIdx() for x in a.GetNeighbors() if x.GetIdx() in ring]
-                if a.GetAtomicNum() == 6 and a.GetDegree() == 2 and all(
-                        mol.GetAtomWithIdx(x).GetAtomicNum() == 6 for x in ring_nbs):
+                if (
+                    a.GetAtomicNum() == 6
+                    and a.GetDegree() == 2
+                    and all(mol.GetAtomWithIdx(x).GetAtomicNum() == 6 for x in ring_nbs)
+                ):
                     rw = _editable(mol)
                     rw.AddBond(ring_nbs[0], ring_nbs[1], Chem.BondType.SINGLE)
                     rw.RemoveAtom(i)
@@ -150,8 +163,13 @@ def _ring_size(mol: Chem.Mol):
 
 def _homologues(mol: Chem.Mol):
     for a in mol.GetAtoms():
-        if a.GetAtomicNum() != 6 or a.IsInRing() or a.GetTotalNumHs() != 2 or a.GetDegree() != 2 \
-                or a.GetHybridization() != Chem.HybridizationType.SP3:
+        if (
+            a.GetAtomicNum() != 6
+            or a.IsInRing()
+            or a.GetTotalNumHs() != 2
+            or a.GetDegree() != 2
+            or a.GetHybridization() != Chem.HybridizationType.SP3
+        ):
             continue
         i = a.GetIdx()
         n1, n2 = (x.GetIdx() for x in a.GetNeighbors())

@@ -36,10 +36,12 @@ class Coupling:
         return {"partner": self.partner, "kind": self.kind, "j_hz": [self.j_lo_hz, self.j_hi_hz]}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def j_ranges() -> dict[str, tuple[float, float]]:
     """{kind: (lo, hi)} of `reference/coupling_constants.tsv` (|J|, Hz)."""
-    return {str(r["kind"]): (float(r["j_lo_hz"]), float(r["j_hi_hz"])) for r in reference.table("coupling_constants.tsv")}
+    return {
+        str(r["kind"]): (float(r["j_lo_hz"]), float(r["j_hi_hz"])) for r in reference.table("coupling_constants.tsv")
+    }
 
 
 def _six_ring_path(mol: Chem.Mol, a: int, b: int) -> int | None:
@@ -67,8 +69,11 @@ def coupling_kind(mol: Chem.Mol, a: int, b: int) -> str | None:
     sp2 = [x for x in (at, bt) if x.GetHybridization() == Chem.HybridizationType.SP2]
     if not sp2:
         return "vicinal sp3"
-    if len(sp2) == 1 and any(nb.GetAtomicNum() == 8 and mol.GetBondBetweenAtoms(sp2[0].GetIdx(), nb.GetIdx())
-                             .GetBondType() == Chem.BondType.DOUBLE for nb in sp2[0].GetNeighbors()):
+    if len(sp2) == 1 and any(
+        nb.GetAtomicNum() == 8
+        and mol.GetBondBetweenAtoms(sp2[0].GetIdx(), nb.GetIdx()).GetBondType() == Chem.BondType.DOUBLE
+        for nb in sp2[0].GetNeighbors()
+    ):
         return "aldehyde vicinal"
     return "allylic vicinal" if len(sp2) == 1 else "conjugated vicinal"
 
@@ -103,8 +108,9 @@ def group_couplings(mol: Chem.Mol, groups) -> dict[str, tuple[Coupling, ...]]:
     return {k: tuple(v) for k, v in out.items()}
 
 
-def strong_partners(couplings: tuple[Coupling, ...], shift_of: dict[str, float], gid: str, sf_mhz: float,
-                    ratio: float = 3.0) -> list[str]:
+def strong_partners(
+    couplings: tuple[Coupling, ...], shift_of: dict[str, float], gid: str, sf_mhz: float, ratio: float = 3.0
+) -> list[str]:
     """Partners strongly coupled to group `gid` at a field of `sf_mhz` (MHz): delta-nu / J below `ratio`.
 
     Parameters

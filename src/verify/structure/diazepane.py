@@ -72,7 +72,7 @@ class DiazepaneRing:
         }
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _class_rows() -> tuple:
     rows = []
     for r in reference.table("diazepane_ring.tsv"):

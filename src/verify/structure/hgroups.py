@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from rdkit import Chem
 
@@ -95,8 +95,14 @@ def _has_stereocentre(mol: Chem.Mol) -> bool:
     return bool(Chem.FindMolChiralCenters(mol, includeUnassigned=True, useLegacyImplementation=False))
 
 
-def _may_split(mol: Chem.Mol, atoms: tuple[int, ...], exchangeable: bool, note: str,
-               rotamer_ns: list[int] | None = None, chiral: bool | None = None) -> bool:
+def _may_split(
+    mol: Chem.Mol,
+    atoms: tuple[int, ...],
+    exchangeable: bool,
+    note: str,
+    rotamer_ns: list[int] | None = None,
+    chiral: bool | None = None,
+) -> bool:
     """Whether a group of equivalent H may legitimately show as more than one signal.
 
     Exchangeable H (several NH/OH species, exchange with water); H within two bonds of a tertiary
@@ -118,8 +124,9 @@ def _may_split(mol: Chem.Mol, atoms: tuple[int, ...], exchangeable: bool, note: 
         return True
     chiral = _has_stereocentre(mol) if chiral is None else chiral
     first = mol.GetAtomWithIdx(atoms[0])
-    if first.GetTotalNumHs() == 2 and (chiral or _ring_faces_differ(mol, first.GetIdx())
-                                       or first.GetHybridization() == Chem.HybridizationType.SP2):
+    if first.GetTotalNumHs() == 2 and (
+        chiral or _ring_faces_differ(mol, first.GetIdx()) or first.GetHybridization() == Chem.HybridizationType.SP2
+    ):
         return True  # (a =CH2's two H sit cis and trans to the other end: two signals)
     return chiral and len(atoms) > 1 and not first.GetIsAromatic()
 
@@ -141,8 +148,11 @@ def _ring_faces_differ(mol: Chem.Mol, idx: int) -> bool:
             atom = mol.GetAtomWithIdx(a)
             if info.NumAtomRings(a) > 1:
                 return True
-            if atom.GetAtomicNum() == 6 and not atom.GetIsAromatic() and any(
-                    n.GetIdx() not in members and n.GetAtomicNum() > 1 for n in atom.GetNeighbors()):
+            if (
+                atom.GetAtomicNum() == 6
+                and not atom.GetIsAromatic()
+                and any(n.GetIdx() not in members and n.GetAtomicNum() > 1 for n in atom.GetNeighbors())
+            ):
                 return True
     return False
 
@@ -156,8 +166,14 @@ def _ortho_h(mol: Chem.Mol, idx: int) -> int | None:
     ri = mol.GetRingInfo()
     if not any(len(r) == 6 and idx in r for r in ri.AtomRings()):
         return None
-    return sum(1 for nb in atom.GetNeighbors() if nb.GetIsAromatic() and nb.GetAtomicNum() == 6
-               and nb.GetTotalNumHs() > 0 and any(len(r) == 6 and idx in r and nb.GetIdx() in r for r in ri.AtomRings()))
+    return sum(
+        1
+        for nb in atom.GetNeighbors()
+        if nb.GetIsAromatic()
+        and nb.GetAtomicNum() == 6
+        and nb.GetTotalNumHs() > 0
+        and any(len(r) == 6 and idx in r and nb.GetIdx() in r for r in ri.AtomRings())
+    )
 
 
 def group_window(windows: list[ShiftWindow]) -> ShiftWindow:
@@ -181,9 +197,7 @@ def group_window(windows: list[ShiftWindow]) -> ShiftWindow:
     )
 
 
-def expected_groups(
-    mol: Chem.Mol, solvent: str = "cdcl3", predictor: ShiftPredictor | None = None
-) -> list[HGroup]:
+def expected_groups(mol: Chem.Mol, solvent: str = "cdcl3", predictor: ShiftPredictor | None = None) -> list[HGroup]:
     """Group the molecule's hydrogens by topological symmetry and give each group its window.
 
     Equivalence: RDKit canonical ranks without tie-breaking; hydrogens on heavy atoms of equal rank
@@ -203,7 +217,7 @@ def expected_groups(
             by_rank[ranks[atom.GetIdx()]].append(atom.GetIdx())
     groups = []
     rotamer_ns, chiral = _rotamer_ns(mol), _has_stereocentre(mol)  # once per molecule, not per group
-    for rank, atoms in by_rank.items():
+    for _rank, atoms in by_rank.items():
         atoms = tuple(sorted(atoms))
         n_h = sum(mol.GetAtomWithIdx(a).GetTotalNumHs() for a in atoms)
         if any(a not in windows for a in atoms):

@@ -99,12 +99,14 @@ def carbon_class(atom: Chem.Atom) -> str:
     return "sp3" if atom.GetHybridization() == Chem.HybridizationType.SP3 else "sp2"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def calibration() -> WindowCalibration:
     meta = reference.table_meta("shift_model.tsv")
     return WindowCalibration(
-        lo_level=float(meta["lo_level"]), hi_level=float(meta["hi_level"]),
-        margin_sp2_ppm=float(meta["margin_sp2_ppm"]), margin_sp3_ppm=float(meta["margin_sp3_ppm"]),
+        lo_level=float(meta["lo_level"]),
+        hi_level=float(meta["hi_level"]),
+        margin_sp2_ppm=float(meta["margin_sp2_ppm"]),
+        margin_sp3_ppm=float(meta["margin_sp3_ppm"]),
     )
 
 
@@ -467,8 +469,10 @@ class LearnedShiftPredictor:
                 hi=round(hi, 3),
                 label="",
                 source="model",
-                note=(f"{MODEL_ID} median {meds} ppm; {cal.lo_level:.0%}-{cal.hi_level:.0%} quantiles "
-                      f"+/- {margin:.2f} ppm conformal margin ({carbon_class(atom)} C-H)"),
+                note=(
+                    f"{MODEL_ID} median {meds} ppm; {cal.lo_level:.0%}-{cal.hi_level:.0%} quantiles "
+                    f"+/- {margin:.2f} ppm conformal margin ({carbon_class(atom)} C-H)"
+                ),
                 centre=round(centre, 3),
                 h_centres=tuple(sorted(round(w[2], 3) for w in per_h)),
             )
@@ -487,8 +491,13 @@ class PredictionStatus:
     n_rules: int = 0
 
     def to_dict(self) -> dict:
-        return {"method": self.method, "model": self.model, "reason": self.reason,
-                "model_windows": self.n_model, "rule_windows": self.n_rules}
+        return {
+            "method": self.method,
+            "model": self.model,
+            "reason": self.reason,
+            "model_windows": self.n_model,
+            "rule_windows": self.n_rules,
+        }
 
 
 @dataclass
@@ -510,8 +519,9 @@ class HybridShiftPredictor:
         model = self.learned.predict(mol, solvent)
         if not model:
             why = self.learned.why_not(mol, solvent) or "the model returned no prediction"
-            self.status = PredictionStatus("rules", model_version(), f"{MODEL_ID} not used: {why}; rule windows",
-                                           0, len(windows))
+            self.status = PredictionStatus(
+                "rules", model_version(), f"{MODEL_ID} not used: {why}; rule windows", 0, len(windows)
+            )
             return windows
         ring_atoms = {p.atom_idx for ring in find_diazepanes(mol) for p in ring.positions}
         # C-H within two bonds of a charged atom (ammonium salts, pyridinium): the model, trained on neutral
@@ -527,8 +537,16 @@ class HybridShiftPredictor:
             m = model.get(idx)
             if m is None or w.exchangeable or idx in ring_atoms or idx in near_charge:
                 continue
-            windows[idx] = ShiftWindow(lo=m.lo, hi=m.hi, label=w.label, exchangeable=False, source="model",
-                                       note=m.note, centre=m.centre, h_centres=m.h_centres)
+            windows[idx] = ShiftWindow(
+                lo=m.lo,
+                hi=m.hi,
+                label=w.label,
+                exchangeable=False,
+                source="model",
+                note=m.note,
+                centre=m.centre,
+                h_centres=m.h_centres,
+            )
             n_model += 1
         self.status = PredictionStatus("model", model_version(), "", n_model, len(windows) - n_model)
         return windows
@@ -539,7 +557,7 @@ def default_predictor():
     if model_disabled():
         return _rules_only("turned off (VERIFY_SHIFT_MODEL=rules)")
     if not csp5_installed():
-        return _rules_only("csp5 is not installed (pip install -e \".[model]\", see README)")
+        return _rules_only('csp5 is not installed (pip install -e ".[model]", see README)')
     return HybridShiftPredictor()
 
 

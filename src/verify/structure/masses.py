@@ -69,8 +69,10 @@ def _check_mass_known(key: str, idx: int | None = None) -> None:
         what = "a dummy atom (*)" if el == "*" else f"element {el!r}"
         raise InputError(f"structure has {what}{where} that is not in the NIST mass table; its mass is unknown")
     if iso and iso not in table:
-        raise InputError(f"structure has isotope {iso}{el}{where} that is not in the NIST mass table "
-                         f"(known: {min(k for k in table if k)}{el}-{max(table)}{el})")
+        raise InputError(
+            f"structure has isotope {iso}{el}{where} that is not in the NIST mass table "
+            f"(known: {min(k for k in table if k)}{el}-{max(table)}{el})"
+        )
 
 
 def parse_formula(formula: str) -> Counter:
@@ -130,7 +132,7 @@ def molecular_formula(mol: Chem.Mol) -> str:
     return rdMolDescriptors.CalcMolFormula(mol)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _element_distribution(element: str) -> tuple[np.ndarray, np.ndarray]:
     """Abundance and abundance-weighted mass by nominal offset from the lightest abundant isotope.
 
@@ -253,12 +255,19 @@ def count_basic_nitrogens(mol: Chem.Mol) -> int:
     return len(mol.GetSubstructMatches(patt))
 
 
-def _ion(name: str, polarity: str, charge: int, comp: Counter, priority: int, note: str,
-         n_isotopes: int) -> AdductIon:
+def _ion(name: str, polarity: str, charge: int, comp: Counter, priority: int, note: str, n_isotopes: int) -> AdductIon:
     pattern = isotope_pattern(comp, n_isotopes)
     iso = tuple((p.offset, (p.mass - charge * ELECTRON_MASS) / abs(charge), p.relative) for p in pattern)
-    return AdductIon(name=name, polarity=polarity, charge=charge, mz=ion_mz(comp, charge),
-                     formula=hill_formula(comp), priority=priority, note=note, isotopes=iso)
+    return AdductIon(
+        name=name,
+        polarity=polarity,
+        charge=charge,
+        mz=ion_mz(comp, charge),
+        formula=hill_formula(comp),
+        priority=priority,
+        note=note,
+        isotopes=iso,
+    )
 
 
 def _charge_label(z: int) -> str:
@@ -277,12 +286,30 @@ def adduct_ions(mol: Chem.Mol, n_isotopes: int = 4, all_adducts: bool = False) -
     n_basic = count_basic_nitrogens(mol)
     z0 = Chem.GetFormalCharge(mol)
     if z0 > 0:
-        ions = [_ion(f"[M]{_charge_label(z0)}", "positive", z0, counts, 1,
-                     "permanently charged cation (seen as itself, not protonated)", n_isotopes)]
+        ions = [
+            _ion(
+                f"[M]{_charge_label(z0)}",
+                "positive",
+                z0,
+                counts,
+                1,
+                "permanently charged cation (seen as itself, not protonated)",
+                n_isotopes,
+            )
+        ]
         if n_basic or all_adducts:
             comp = ion_composition(counts, 1, "H", "")
-            ions.append(_ion(f"[M+H]{_charge_label(z0 + 1)}", "positive", z0 + 1, comp, 3,
-                             "the cation protonated on a basic nitrogen", n_isotopes))
+            ions.append(
+                _ion(
+                    f"[M+H]{_charge_label(z0 + 1)}",
+                    "positive",
+                    z0 + 1,
+                    comp,
+                    3,
+                    "the cation protonated on a basic nitrogen",
+                    n_isotopes,
+                )
+            )
         return ions
     ions = []
     for row in reference.table("adducts.tsv"):
@@ -293,6 +320,15 @@ def adduct_ions(mol: Chem.Mol, n_isotopes: int = 4, all_adducts: bool = False) -
             comp = ion_composition(counts, int(row["multimer"]), row.get("add") or "", row.get("remove") or "")
         except ValueError:
             continue  # e.g. [M-H]- of a molecule without H
-        ions.append(_ion(row["name"], row["polarity"], int(row["charge"]), comp, int(row["priority"]),
-                         row.get("note") or "", n_isotopes))
+        ions.append(
+            _ion(
+                row["name"],
+                row["polarity"],
+                int(row["charge"]),
+                comp,
+                int(row["priority"]),
+                row.get("note") or "",
+                n_isotopes,
+            )
+        )
     return ions

@@ -220,9 +220,7 @@ def read_assignments(path: str | Path) -> AssignedSpectrum:
         on_this_line: set[int] = set()  # one shift counts once per heavy atom per line ("H5, 12, 13": one value)
         for prefix, number in atom_refs:
             if not 1 <= number <= n_atoms:
-                raise InputError(
-                    f"{tag} line {line!r} names atom {number}, the molfile has {n_atoms} atoms", spath
-                )
+                raise InputError(f"{tag} line {line!r} names atom {number}, the molfile has {n_atoms} atoms", spath)
             atom = written.GetAtomWithIdx(number - 1)
             if atom.GetAtomicNum() == 1:
                 heavy = [nb for nb in atom.GetNeighbors() if nb.GetAtomicNum() > 1]

@@ -154,13 +154,18 @@ def bicyclic_aryl_ch2(mol: Chem.Mol) -> dict[int, int]:
                     continue
                 for ch2 in mid.GetNeighbors():
                     k = ch2.GetIdx()
-                    if (k != c and k in system and ch2.GetAtomicNum() == 6 and not ch2.GetIsAromatic()
-                            and ch2.GetTotalNumHs() == 2):
+                    if (
+                        k != c
+                        and k in system
+                        and ch2.GetAtomicNum() == 6
+                        and not ch2.GetIsAromatic()
+                        and ch2.GetTotalNumHs() == 2
+                    ):
                         out.setdefault(k, c)
     return out
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _rules() -> tuple:
     out = []
     for row in reference.table("shift_rules.tsv"):
@@ -171,7 +176,7 @@ def _rules() -> tuple:
     return tuple(out)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _increments() -> tuple:
     out = []
     for row in reference.table("aromatic_increments.tsv"):
@@ -212,7 +217,11 @@ def benzene_increment_shifts(mol: Chem.Mol) -> dict[int, tuple[float, list[str]]
                             break
                     if row:
                         break
-                subst[atom_idx] = (row, nb.GetIdx()) if row else ({"substituent": "unknown", "z_ortho": 0.0, "z_meta": 0.0, "z_para": 0.0}, nb.GetIdx())
+                subst[atom_idx] = (
+                    (row, nb.GetIdx())
+                    if row
+                    else ({"substituent": "unknown", "z_ortho": 0.0, "z_meta": 0.0, "z_para": 0.0}, nb.GetIdx())
+                )
         n = len(ring)
         for i, atom_idx in enumerate(ring):
             if mol.GetAtomWithIdx(atom_idx).GetTotalNumHs() == 0:
@@ -297,8 +306,10 @@ class RuleShiftPredictor:
             w = windows.get(idx)
             if w is None or w.exchangeable or w.hi >= hi_edge:
                 continue
-            note = (f"rigid bicyclic CH2 1,3 to the aryl-bearing ring carbon (atom {carrier + 1}): one H may lie "
-                    f"in the aryl's deshielding zone (upper edge {w.hi:.2f} -> {hi_edge:.2f})")
+            note = (
+                f"rigid bicyclic CH2 1,3 to the aryl-bearing ring carbon (atom {carrier + 1}): one H may lie "
+                f"in the aryl's deshielding zone (upper edge {w.hi:.2f} -> {hi_edge:.2f})"
+            )
             windows[idx] = _with_note(w, note, hi=hi_edge, label=w.label + " (rigid bicyclic, near aryl)")
 
     @staticmethod
@@ -314,8 +325,13 @@ class RuleShiftPredictor:
             # exchangeable NH/OH can go either way (H-bond changes), so both of their edges move
             downfield = upfield if cls == "exchangeable" else downfield_ch
             note = f"aromatic-solvent shift margin in {solvent} ({cls}): -{upfield:.2f}/+{downfield:.2f} ppm"
-            windows[idx] = _with_note(w, note, lo=round(w.lo - upfield, 3), hi=round(w.hi + downfield, 3),
-                                      centre=None if w.centre is None else round(w.centre - upfield / 2, 3))
+            windows[idx] = _with_note(
+                w,
+                note,
+                lo=round(w.lo - upfield, 3),
+                hi=round(w.hi + downfield, 3),
+                centre=None if w.centre is None else round(w.centre - upfield / 2, 3),
+            )
 
     def _increment_window(self, mol, idx, fallback: ShiftWindow, col: str) -> ShiftWindow:
         shifts = _cached_increments(mol)

@@ -15,7 +15,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rdkit import Chem
-from rdkit.Chem import AllChem
 
 from .diazepane import find_diazepanes
 from .masses import composition, hill_formula, monoisotopic_mass
@@ -78,7 +77,6 @@ def _replace_nh(mol: Chem.Mol, n_idx: int, substituent_smiles: str) -> Chem.Mol 
 
 
 def _remove_substituent(mol: Chem.Mol, n_idx: int, ring: set[int]) -> Chem.Mol | None:
-    keep = set(ring)
     # keep everything reachable from the ring without crossing n_idx -> exocyclic bond
     n = mol.GetAtomWithIdx(n_idx)
     exo = [nb.GetIdx() for nb in n.GetNeighbors() if nb.GetIdx() not in ring]
@@ -116,8 +114,14 @@ def side_products(target_mol: Chem.Mol) -> list[SideProduct]:
             # Boc-protected starting amine): keep both names so the chemist sees either reading
             prev = out[sp.smiles]
             if sp.name not in prev.name:
-                out[sp.smiles] = SideProduct(f"{prev.name} / {sp.name}", prev.kind, prev.smiles, prev.formula,
-                                             prev.monoisotopic_mass, prev.delta_mass)
+                out[sp.smiles] = SideProduct(
+                    f"{prev.name} / {sp.name}",
+                    prev.kind,
+                    prev.smiles,
+                    prev.formula,
+                    prev.monoisotopic_mass,
+                    prev.delta_mass,
+                )
             return
         out[sp.smiles] = sp
 
@@ -132,8 +136,14 @@ def side_products(target_mol: Chem.Mol) -> list[SideProduct]:
                 if other_cls in ("benzyl", "alkyl"):
                     sub = _substituent_smiles(target_mol, other_idx, ring_atoms)
                     if sub:
-                        add(_make(f"over-alkylation ({_name(sub[0])})", "over_alkylation",
-                                  _replace_nh(target_mol, n_idx, sub[0]), target_mass))
+                        add(
+                            _make(
+                                f"over-alkylation ({_name(sub[0])})",
+                                "over_alkylation",
+                                _replace_nh(target_mol, n_idx, sub[0]),
+                                target_mass,
+                            )
+                        )
             if cls in ("benzyl", "alkyl", "acyl/amide", "sulfonyl", "aryl"):
                 sub = _substituent_smiles(target_mol, n_idx, ring_atoms)
                 stripped = _remove_substituent(target_mol, n_idx, ring_atoms)
@@ -169,8 +179,11 @@ def _find_orig(mol: Chem.Mol, orig_idx: int) -> int:
 
 def _name(sub_smiles: str) -> str:
     m = Chem.MolFromSmiles(sub_smiles)
-    if m is not None and m.GetNumAtoms() > 1 and m.GetAtomWithIdx(0).GetDegree() == 1 and any(
-        a.GetIsAromatic() for a in m.GetAtomWithIdx(0).GetNeighbors()
+    if (
+        m is not None
+        and m.GetNumAtoms() > 1
+        and m.GetAtomWithIdx(0).GetDegree() == 1
+        and any(a.GetIsAromatic() for a in m.GetAtomWithIdx(0).GetNeighbors())
     ):
         return "benzyl"
     return sub_smiles

@@ -17,7 +17,8 @@ __all__ = ["Species", "protonated_forms", "basic_amines"]
 
 # an amine N that takes a proton in acid: sp3, neutral, not on a carbonyl/sulfonyl/aryl/heteroatom
 _BASIC_N = Chem.MolFromSmarts(
-    "[NX3;H0,H1,H2;+0;!$(N-[#6,#16,#15]=[O,S,N]);!$(N-a);!$(N-[#7,#8,#16]);!$(N-C#N);!$(N=*)]")
+    "[NX3;H0,H1,H2;+0;!$(N-[#6,#16,#15]=[O,S,N]);!$(N-a);!$(N-[#7,#8,#16]);!$(N-C#N);!$(N=*)]"
+)
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,10 @@ def protonated_forms(mol: Chem.Mol, max_forms: int = 3) -> list[Species]:
             continue
         seen.add(smi)
         n = len(chosen)
-        name = "mono-protonated (ammonium salt)" if n == 1 else ("bis-protonated (ammonium salt)" if n == 2
-                                                                  else f"{n}-fold protonated (ammonium salt)")
+        name = (
+            "mono-protonated (ammonium salt)"
+            if n == 1
+            else ("bis-protonated (ammonium salt)" if n == 2 else f"{n}-fold protonated (ammonium salt)")
+        )
         out.append(Species(Chem.MolFromSmiles(smi), smi, name, n))
     return out[:max_forms]
-

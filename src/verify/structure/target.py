@@ -170,11 +170,14 @@ def parent_target(mol: Chem.Mol, name: str, input_smiles: str, source: str = "")
     notes: list[str] = []
     n_frags = len(Chem.GetMolFrags(mol))  # atom index tuples only: cheap, bounded before any fragment work
     if n_frags > MAX_FRAGMENTS:
-        raise InputError(f"{n_frags} fragments; at most {MAX_FRAGMENTS} are accepted (a salt or solvate has a "
-                         "few)", _where(source))
+        raise InputError(
+            f"{n_frags} fragments; at most {MAX_FRAGMENTS} are accepted (a salt or solvate has a few)", _where(source)
+        )
     if mol.GetNumHeavyAtoms() > MAX_HEAVY_ATOMS:
-        raise InputError(f"{mol.GetNumHeavyAtoms()} heavy atoms; at most {MAX_HEAVY_ATOMS} are accepted (a small "
-                         "molecule verifier)", _where(source))
+        raise InputError(
+            f"{mol.GetNumHeavyAtoms()} heavy atoms; at most {MAX_HEAVY_ATOMS} are accepted (a small molecule verifier)",
+            _where(source),
+        )
     frags = Chem.GetMolFrags(mol, asMols=True, sanitizeFrags=True)
     parent = mol
     if len(frags) > 1:
