@@ -27,12 +27,13 @@ found) counts. Pure functions, no files.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from ..expectation import Expectation, build_expectation
 from ..findings import Finding
 from ..structure.alternatives import Alternative, competing_structures
 from ..structure.target import Target
+from .pattern_evidence import SpectrumTrace, compare_ring_patterns, ring_readings
 from .peaks import Multiplet
 from .records import Comparison
 from .thresholds import NMR_THRESHOLDS, NmrThresholds
@@ -63,6 +64,13 @@ class AlternativeFit:
     same_formula: bool
     clean: bool  # its own comparison has no warning or error
     ruled_out_by: str = ""  # "HRMS" when the MS evidence excludes its formula (set by the pipeline)
+    # rings fitted as spin patterns on the same lines (verify.nmr.pattern_evidence); their advantage is in
+    # `advantage` and in the misfit of whichever reading's ring fits worse
+    patterns: list = field(default_factory=list)
+
+    @property
+    def pattern_advantage(self) -> float:
+        return sum(p.advantage for p in self.patterns)
 
     def to_dict(self) -> dict:
         return {
@@ -73,6 +81,7 @@ class AlternativeFit:
             "same_formula": self.same_formula,
             "clean": self.clean,
             "ruled_out_by": self.ruled_out_by,
+            "ring_patterns": [p.to_dict() for p in self.patterns],
         }
 
 
@@ -149,6 +158,7 @@ def score_alternatives(
     expectation: Expectation,
     sf_mhz: float,
     th: NmrThresholds = NMR_THRESHOLDS,
+    trace: SpectrumTrace | None = None,
 ) -> list[AlternativeFit]:
     """Score every competing structure of the target on the same multiplets.
 
@@ -164,6 +174,10 @@ def score_alternatives(
         Spectrometer frequency, MHz.
     th : NmrThresholds, optional
         `alternatives` (how many, 0: none), `alternative_h_cost`.
+    trace : SpectrumTrace, optional
+        The spectrum itself: where given, a same-formula alternative that fits about as well by shifts
+        has its aromatic rings and the target's fitted as spin patterns on the same lines
+        (verify.nmr.pattern_evidence), and the likelihood ratio joins the misfits.
 
     Returns
     -------
@@ -186,6 +200,9 @@ def score_alternatives(
     key = solvent.key if solvent is not None else "cdcl3"
     prefetch_targets([m for m in mols if m is not None], [key] * len(mols))
     own = misfit(target_cmp, th)
+    target_rings = ring_readings(target_cmp, expectation) if trace is not None else []
+    singlets = tuple(s for s, m in zip(solvent.residual, solvent.residual_mult) if m == "s") if solvent else ()
+    cache: dict = {}  # ring fits by spin topology and points: isomers that differ off the ring share them
     out = []
     for alt, mol in zip(alts, mols):
         if mol is None:
@@ -195,7 +212,17 @@ def score_alternatives(
         cmp = compare(mults, exp, sf_mhz, th, side_products=[])
         score = misfit(cmp, th)
         clean = not any(f.severity in ("warning", "error") for f in cmp.findings)
-        out.append(AlternativeFit(alt, exp.formula, score, own - score, exp.formula == expectation.formula, clean))
+        same = exp.formula == expectation.formula
+        fit = AlternativeFit(alt, exp.formula, score, own - score, same, clean)
+        # only where the shifts leave the two undecided is the ring pattern worth its fitting time
+        if target_rings and same and clean and fit.advantage > -th.alternative_margin:
+            fit.patterns = compare_ring_patterns(
+                target_rings, ring_readings(cmp, exp), mults, trace, singlets, th, cache
+            )
+            gain = fit.pattern_advantage
+            fit.misfit += max(0.0, -gain)
+            fit.advantage = own + max(0.0, gain) - fit.misfit
+        out.append(fit)
     out.sort(key=lambda f: f.misfit)
     return out
 
@@ -229,6 +256,7 @@ def alternative_findings(fits: list[AlternativeFit], th: NmrThresholds = NMR_THR
                     "nmr.alternative_fits",
                     f"the 1H spectrum fits a competing structure better than the target, {what}; misfit "
                     f"{f.misfit:.1f} against {f.misfit + f.advantage:.1f} (lower is better)"
+                    + _pattern_words(f)
                     + ("" if f.same_formula else "; HRMS tells their formulas apart"),
                 )
             )
@@ -242,6 +270,25 @@ def alternative_findings(fits: list[AlternativeFit], th: NmrThresholds = NMR_THR
                 )
             )
     return out
+
+
+def _pattern_words(f: AlternativeFit) -> str:
+    """What the ring patterns added, when they decided it."""
+    won = [p for p in f.patterns if p.advantage >= 1.0]
+    if not won:
+        return ""
+    parts = []
+    for p in won:
+        span = (
+            f"{min(p.multiplets_ppm):.2f}-{max(p.multiplets_ppm):.2f}"
+            if len(p.multiplets_ppm) > 1
+            else (f"{p.multiplets_ppm[0]:.2f}")
+        )
+        parts.append(
+            f"at {span} ppm its aromatic ring's spin pattern leaves {100 * p.alternative.unexplained_fraction:.0f} % "
+            f"of the signal unexplained, the target's {100 * p.target.unexplained_fraction:.0f} %"
+        )
+    return "; " + "; ".join(parts) + f" (pattern term {f.pattern_advantage:.1f})"
 
 
 def _salt_evidence(cmp: Comparison, exp: Expectation, registered_salt: bool) -> bool:

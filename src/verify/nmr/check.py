@@ -16,6 +16,7 @@ from ..solvents import Solvent, find_solvent
 from ..structure.hgroups import HGroup
 from .alternatives import alternative_findings, best_species, score_alternatives
 from .fit import SpectrumFit, apply_fit, fit_multiplets
+from .pattern_evidence import SpectrumTrace
 from .peaks import find_multiplets
 from .spectrum import Spectrum1D
 from .thresholds import NMR_THRESHOLDS, NmrThresholds
@@ -200,7 +201,8 @@ def check_spectrum(
     read_as, cmp, species, species_notes = best_species(mults, expectation, float(spectrum.sf_mhz), th)
     findings += cmp.findings + species_notes
     # competing structures scored on the same multiplets (same formula ones need 1H to be told apart)
-    fits = score_alternatives(mults, cmp, read_as, float(spectrum.sf_mhz), th)
+    trace = SpectrumTrace(ppm, y, noise, float(spectrum.sf_mhz))
+    fits = score_alternatives(mults, cmp, read_as, float(spectrum.sf_mhz), th, trace)
     findings += alternative_findings(fits, th)
     pc = (spectrum.processing or {}).get("phase_check") or {}
     if pc.get("passed") is False:

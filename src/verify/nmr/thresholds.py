@@ -194,6 +194,14 @@ class NmrThresholds:
     explains the spectrum better; within it, an isomer is stated as not excluded by 1H. On the real spectra
     of ../shared checked against their own structures the best competing structure came at most 0.7 below a
     correct target once the common offset is removed and equal-H groups are paired by least misfit."""
+    pattern_max_misfit_per_h: float = 4.5
+    """The ring-pattern evidence between a target and a competing structure (verify.nmr.pattern_evidence) is
+    capped at this misfit per ring H: the cost of every ring H at the shift term's own cap (0.5 * 9), so a
+    pattern weighs at most as much as every ring H far off its prediction."""
+    pattern_max_unexplained: float = 0.25
+    """Ring patterns are compared only when one of the two readings leaves at most this fraction of the
+    ring's multiplets unexplained: where neither ring reproduces the lines (phase error, an impurity under
+    them) the pattern cannot say which is right."""
     species_margin: float = 2.0
     """The registered form (free base, or the salt when counter-ions were stripped) is kept unless
     another protonation state explains the spectrum better by this much misfit (negative: read the
