@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from test_nmr_compare import spectrum
 from test_nmr_isomers import RING
 from test_spin_systems import CL2, CL3, CL4, para_ring
@@ -70,3 +71,31 @@ def test_no_pattern_term_when_the_ring_shares_its_multiplet_with_other_signals()
             # where fitted at all, neither reading is let to decide on lines it cannot reproduce
             assert min(p.target.unexplained_fraction, p.alternative.unexplained_fraction) <= 0.25
     assert np.isfinite([a.advantage for a in res.alternatives]).all()
+
+
+# real para-disubstituted rings whose ortho isomers passed on shifts alone (before the pattern fits): the
+# isomer's ring cannot reproduce the AA'BB' lines; each own structure stays consistent
+REAL_PARA = [
+    ("nmr/estragole/1h.fid.dx", "C=CCc1ccc(OC)cc1", "C=CCc1ccccc1OC"),
+    ("nmr/trifluoroethoxyaniline_57946-61-9/1h.fid.dx", "Nc1ccc(OCC(F)(F)F)cc1", "Nc1ccccc1OCC(F)(F)F"),
+    (
+        "nmr/ibuprofen_qmagnetics_neat/ibuprofen_j_ave_qmagnetics.jdx",
+        "CC(C)Cc1ccc(C(C)C(=O)O)cc1",
+        "CC(C)Cc1ccccc1C(C)C(=O)O",
+    ),
+]
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize("path,own,ortho", REAL_PARA, ids=[r[0].split("/")[1] for r in REAL_PARA])
+def test_real_para_ring_does_not_pass_for_its_ortho_isomer(realdata, path, own, ortho):
+    from verify.nmr.check import check_nmr
+
+    mine = check_nmr(realdata / path, read_target(own))
+    assert mine.verdict == "consistent", _problems(mine)
+    fitted = [p for a in mine.alternatives if a.alternative.smiles == ortho for p in a.patterns]
+    assert fitted and fitted[0].advantage < -3.0
+    wrong = check_nmr(realdata / path, read_target(ortho))
+    assert wrong.verdict != "consistent"
+    warn = [f for f in wrong.findings if f.code == "nmr.alternative_fits"]
+    assert warn and "spin pattern" in warn[0].message, _problems(wrong)

@@ -37,8 +37,9 @@ __all__ = ["RingPatternFit", "RingSpinSystem", "fit_ring_pattern", "ring_spin_sy
 
 _AROMATIC_KINDS = ("aromatic ortho", "aromatic meta", "aromatic para")
 _HETERO = " beside heteroatom"
-_SHORT_RUNS = 8  # starts (best by their initial cost) given a short run
-_REFINE = 3  # starts run to convergence after the short runs
+_SHORT_RUNS = 4  # starts (best by their initial cost) given a short run
+_REFINE = 2  # starts run to convergence after the short runs
+_SHORT_NFEV = 4  # evaluations per parameter in a short run
 MAX_SPINS = 6  # 64 states: a few hundred microseconds per simulation
 
 
@@ -145,9 +146,10 @@ def _kind_range(kind: str, ranges: dict) -> tuple[float, float]:
 
 
 @functools.cache
-def _operators(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Iz of each spin (n, 2^n, 2^n), the scalar-coupling operators I_i.I_j (n, n, 2^n, 2^n; real: the
-    x/y parts written as (I+I- + I-I+)/2) and Fx = sum Ix (2^n, 2^n), for n spin-1/2 nuclei."""
+def _operators(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """For n spin-1/2 nuclei, flattened so that a Hamiltonian is two matrix products: Iz of each spin
+    (n, 4^n), the scalar-coupling operators I_i.I_j (n*n, 4^n; real: the x/y parts written as
+    (I+I- + I-I+)/2), Fx = sum Ix (2^n, 2^n) and the state pairs (upper triangle) a transition joins."""
     iz = np.array([[0.5, 0.0], [0.0, -0.5]])
     ip = np.array([[0.0, 1.0], [0.0, 0.0]])
     im = ip.T
@@ -169,7 +171,7 @@ def _operators(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         for b in range(a + 1, n):
             ij[a, b] = z[a] @ z[b] + 0.5 * (p[a] @ m_[b] + m_[a] @ p[b])
     fx = sum(embed(ix, k) for k in range(n))
-    return z, ij, fx
+    return z.reshape(n, dim * dim), ij.reshape(n * n, dim * dim), fx, np.triu_indices(dim, 1)
 
 
 def simulate_lines(freqs_hz: np.ndarray, j_hz: np.ndarray, cutoff: float = 1e-3) -> tuple[np.ndarray, np.ndarray]:
@@ -191,15 +193,12 @@ def simulate_lines(freqs_hz: np.ndarray, j_hz: np.ndarray, cutoff: float = 1e-3)
     """
     freqs_hz = np.asarray(freqs_hz, dtype=float)
     n = freqs_hz.size
-    z, ij, fx = _operators(n)
+    z, ij, fx, iu = _operators(n)
     # a large common offset keeps every transition frequency positive, so |E_a - E_b| carries its sign
     carrier = 1.0e5 + float(np.max(np.abs(freqs_hz), initial=0.0))
-    h = np.tensordot(freqs_hz + carrier, z, axes=1) + np.tensordot(
-        np.triu(np.asarray(j_hz, dtype=float), 1), ij, axes=2
-    )
-    e, v = np.linalg.eigh(h)
+    h = (freqs_hz + carrier) @ z + np.triu(np.asarray(j_hz, dtype=float), 1).ravel() @ ij
+    e, v = np.linalg.eigh(h.reshape(fx.shape))
     inten = np.square(v.T @ fx @ v)
-    iu = np.triu_indices(e.size, 1)
     f, w = np.abs(e[iu[0]] - e[iu[1]]), inten[iu]
     keep = w >= cutoff * 0.5  # an isolated spin's single line has |<a|Fx|b>|^2 = 1/4 per transition pair
     f, w = f[keep] - carrier, w[keep]
@@ -332,7 +331,7 @@ def fit_ring_pattern(
     )
     short = []
     for start in starts[:_SHORT_RUNS]:
-        short.append(least_squares(resid, start, bounds=(lo_b, hi_b), x_scale="jac", max_nfev=4 * len(start)))
+        short.append(least_squares(resid, start, bounds=(lo_b, hi_b), x_scale="jac", max_nfev=_SHORT_NFEV * len(start)))
     short.sort(key=lambda r: r.cost)
     best = None
     for r0 in short[:_REFINE]:
