@@ -2,7 +2,7 @@
 
 The H scale of a spectrum is fitted to all its integrals, so a target with one aromatic H more or less than
 the compound in the tube can pass: the fit shares the error out below every region's tolerance. The
-leave-one-out count check (`verify.nmr.compare._leave_one_out_counts`, thresholds `integral_loo_min_h`,
+leave-one-out count check (`verify.nmr.integral_checks.leave_one_out_counts`, thresholds `integral_loo_min_h`,
 `integral_loo_min_scale_h`) measures each region against the scale of the others instead. This bench runs
 every real 1H data set of ../shared/realdata (MANIFEST kind nmr) and the good bundled samples against
 

@@ -246,7 +246,7 @@ def test_ortho_and_meta_chlorobenzyl_are_told_apart_by_their_couplings(data, che
 
 
 def test_ortho_couplings_are_counted_from_the_multiplet_name():
-    from verify.nmr.compare import _ortho_couplings
+    from verify.nmr.multiplicity_checks import ortho_couplings as _ortho_couplings
     from verify.nmr.peaks import Line, Multiplet
 
     def m(name, js, n_lines=4):

@@ -22,7 +22,7 @@ import numpy as np
 
 from ..structure.hgroups import HGroup
 from .peaks import Multiplet
-from .records import _interval_gap, _signal_bounds, _split_j
+from .records import interval_gap, is_split, signal_bounds
 from .thresholds import NMR_THRESHOLDS, NmrThresholds
 
 
@@ -69,7 +69,7 @@ def _exchangeable_cost(g: HGroup, m: Multiplet, solvent_key: str) -> float:
         return 0.5 if ("amine nh" in lab or "ammonium" in lab) else 0.1
     if any(k in lab for k in ("amide", "sulfonamide", "aromatic nh", "phenol", "thiol", "ammonium", "carboxylic")):
         return 0.3
-    if "alcohol" in lab and not _split_j(m):
+    if "alcohol" in lab and not is_split(m):
         return 0.5
     return 1.05
 
@@ -180,7 +180,7 @@ def assign(
             continue
         for j in eligible:
             m = mults[j]
-            d = _interval_gap(g.lo, g.hi, *_signal_bounds(m, sf_mhz))
+            d = interval_gap(g.lo, g.hi, *signal_bounds(m, sf_mhz))
             if g.exchangeable and _broad(m) and d <= th.exchangeable_outside_ppm:
                 # an exchange-broadened OH/NH moves with concentration, water and acid: its window is soft
                 edges.append((gi, j))
@@ -200,7 +200,7 @@ def assign(
             elif g.multiplicity == "s" and _vicinal_pattern(m):
                 c += 1.5  # H with no vicinal H (nor F/P near) cannot show a first-order t/q with a 4-9.5 Hz J:
                 # geminal sp3 couplings are 10-18 Hz and give AB pairs; dearer than leaving the signal unexplained
-            elif g.multiplicity == "s" and _split_j(m) and m.multiplicity != "m":
+            elif g.multiplicity == "s" and is_split(m) and m.multiplicity != "m":
                 c += 0.3
             elif g.multiplicity == "s" and g.n_h >= 3 and _broad(m):
                 c += 2.6  # a methyl singlet (NCH3, OCH3, tBu) is sharp, never an exchange-broadened hump:

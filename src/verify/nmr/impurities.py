@@ -21,14 +21,14 @@ import numpy as np
 from .. import reference
 from ..solvents import Solvent
 from .peaks import Multiplet
-from .records import ImpurityHit, _split_j
+from .records import ImpurityHit, is_split
 from .thresholds import NMR_THRESHOLDS, NmrThresholds
 
 
 def _mult_ok(expected: str, observed: Multiplet) -> bool:
     o = observed.multiplicity
     if expected == "s":
-        return o in ("s", "br s") or (o == "m" and (observed.hi - observed.lo) < 0.03) or not _split_j(observed)
+        return o in ("s", "br s") or (o == "m" and (observed.hi - observed.lo) < 0.03) or not is_split(observed)
     if expected in ("br s", "m"):
         return True
     return o not in ("s", "br s") or (observed.hi - observed.lo) > 0.02
@@ -141,7 +141,7 @@ def find_impurities(
     return hits
 
 
-def _nearest_impurity_hint(m: Multiplet, solvent: Solvent | None, th: NmrThresholds) -> str:
+def nearest_impurity_hint(m: Multiplet, solvent: Solvent | None, th: NmrThresholds) -> str:
     """A lead for the chemist: the nearest reference/impurities.tsv signal just outside the match tolerance."""
     near = [
         (abs(float(r["ppm"]) - m.ppm), name, r)
@@ -157,7 +157,7 @@ def _nearest_impurity_hint(m: Multiplet, solvent: Solvent | None, th: NmrThresho
     return f"near {name} {r['label']} ({float(r['ppm']):.2f} ppm in this solvent, {d:.2f} ppm off: not matched)"
 
 
-def _nh(hit: ImpurityHit, m: Multiplet, solvent: Solvent | None) -> float:
+def impurity_signal_h(hit: ImpurityHit, m: Multiplet, solvent: Solvent | None) -> float:
     for rows in (impurity_table(solvent).get(hit.name, []),):
         for r in rows:
             if abs(float(r["ppm"]) - m.ppm) <= 0.05:

@@ -4,7 +4,7 @@ Residual solvent lines, water/HOD, TMS (DSS/TSP in D2O), 13C satellites and spin
 (flagged by peaks.flag_artefacts) are `solvent`; so are a small unsplit shoulder touching a strong
 (presaturated) water line (classify_solvent, before impurities and assignment), and, when neither water
 nor the compound's OH/NH/COOH is seen, the one line between them where fast exchange averages the two
-(unless 13C satellites show a C-H line): _exchange_averaged_water, which needs the assignment's group
+(unless 13C satellites show a C-H line): exchange_averaged_water, which needs the assignment's group
 calls and so runs after it, before the remaining lines are called unexplained.
 
 Pure functions (no file access).
@@ -17,7 +17,7 @@ from ..solvents import Solvent
 from ..structure.hgroups import HGroup
 from .fit import line_share_near
 from .peaks import Multiplet
-from .records import GroupCall, ObservedPeak, _interval_gap, _join, _line_span, _split_j
+from .records import GroupCall, ObservedPeak, interval_gap, is_split, join_notes, line_span
 from .thresholds import NMR_THRESHOLDS, NmrThresholds
 
 
@@ -66,16 +66,16 @@ def classify_solvent(
         # singlet 0.1 ppm from water is not water when water is seen too)
         def looks(m: Multiplet) -> bool:
             if kind in ("water", "reference") or (kind == "residual" and solvent is not None and solvent.key == "d2o"):
-                return not (_split_j(m) and m.multiplicity != "m")
+                return not (is_split(m) and m.multiplicity != "m")
             if mu == "s":
                 return m.multiplicity in ("s", "br s")
-            return not _split_j(m)
+            return not is_split(m)
 
         def width(m: Multiplet) -> float:
             if kind == "water":
                 # water's integration range runs out along its broad exchange tail (p-propionotoluidide:
                 # 1.59-1.99 for lines at 1.65-1.70): judge it by where its lines are
-                return min(m.hi - m.lo, _line_span(m) + 0.05)
+                return min(m.hi - m.lo, line_span(m) + 0.05)
             return m.hi - m.lo
 
         cands = [
@@ -113,10 +113,10 @@ def classify_solvent(
     for w in water:
         mw = mults[w]
         for i, m in enumerate(mults):
-            if i in out or _split_j(m) and m.multiplicity != "m":
+            if i in out or is_split(m) and m.multiplicity != "m":
                 continue
             if (
-                _interval_gap(mw.lo, mw.hi, m.lo, m.hi) <= th.water_shoulder_gap_ppm
+                interval_gap(mw.lo, mw.hi, m.lo, m.hi) <= th.water_shoulder_gap_ppm
                 and 0 < m.integral <= th.water_shoulder_fraction * mw.integral
             ):
                 out[i] = ("water", f"{out[w][1]} (shoulder of the water line)", True)
@@ -132,7 +132,7 @@ def classify_solvent(
     return out
 
 
-def _exchange_averaged_water(
+def exchange_averaged_water(
     mults: list[Multiplet],
     peaks: list[ObservedPeak],
     groups: list[HGroup],
@@ -169,7 +169,7 @@ def _exchange_averaged_water(
         and not peaks[j].placed
         and lo <= mults[j].ppm <= hi
         and 0 < peaks[j].h <= th.exchange_water_max_h
-        and not (_split_j(mults[j]) and mults[j].multiplicity != "m")
+        and not (is_split(mults[j]) and mults[j].multiplicity != "m")
     ]
     if not cands:
         return []
@@ -177,12 +177,12 @@ def _exchange_averaged_water(
     jch = _13c_satellite_j(mults, j, sf_mhz)
     if jch:
         # water and OH/NH carry no carbon: 13C satellites make it a C-H line (e.g. a CH3-O singlet)
-        peaks[j].note = _join(peaks[j].note, f"13C satellites (1J(CH) = {jch:.0f} Hz): a C-H signal, not water")
+        peaks[j].note = join_notes(peaks[j].note, f"13C satellites (1J(CH) = {jch:.0f} Hz): a C-H signal, not water")
         return []
     xh = "/".join(dict.fromkeys(gc.group.label for gc in exch))
     peaks[j].kind = "solvent"
     peaks[j].solvent_label = "water exchanging with the compound's " + xh
-    peaks[j].note = _join(peaks[j].note, f"no separate water line at {w:.2f}: fast exchange averages water and XH")
+    peaks[j].note = join_notes(peaks[j].note, f"no separate water line at {w:.2f}: fast exchange averages water and XH")
     return [
         Finding(
             "info",
