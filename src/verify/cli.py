@@ -21,6 +21,7 @@ import sys
 from . import __version__
 from .errors import EXIT_DATAERR, VERDICT_EXIT, UsageError, UsageErrorParser, VerifyError
 from .limits import CheckCrashed, LimitExceeded, add_limit_options, check_limit_options, run_limited
+from .ms.thresholds import THRESHOLDS as MS_THRESHOLDS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -51,7 +52,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--ms", metavar="PATH", help="LC-MS or infusion run as mzML or mzXML (.mzML, .mzML.gz, .mzXML, .mzXML.gz)"
     )
     p.add_argument("--solvent", metavar="NAME", help="NMR solvent (overrides the file's; default CDCl3 without NMR)")
-    p.add_argument("--ppm", type=float, default=5.0, help="HRMS m/z tolerance in ppm (default 5)")
+    p.add_argument(
+        "--ppm",
+        type=float,
+        default=MS_THRESHOLDS.ppm,
+        help=f"HRMS m/z tolerance in ppm (default {MS_THRESHOLDS.ppm:g})",
+    )
     p.add_argument(
         "--format",
         choices=("text", "json", "html", "pdf"),

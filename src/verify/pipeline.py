@@ -115,12 +115,12 @@ def check_compound(
     nmr: str | Path | None = None,
     ms: str | Path | None = None,
     solvent: str | None = None,
-    ppm: float = 5.0,
+    ppm: float | None = None,
 ) -> CompoundResult:
     """Check one compound against its NMR and/or HRMS data (either may be None).
 
     `solvent` overrides the NMR acquisition's solvent; without NMR it sets the solvent of the
-    expected windows (CDCl3 by default).
+    expected windows (CDCl3 by default). `ppm`: the HRMS tolerance (default MsThresholds.ppm, 5 ppm).
     """
     tgt = target if isinstance(target, Target) else read_target(target)
     for path in (nmr, ms):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -165,164 +166,270 @@ class _PolarityData:
         self._bg_cache: dict = {}
 
 
+@dataclass
+class MsCheckState:
+    """What the steps of check_ms hand on to each other, filled in step by step.
+
+    The main ion's polarity data (`pd`), its EIC (`eic`), the scans combined over its peak (`scans`) and
+    their combined spectrum (`spec_mz`, `spec_int`) are set once the main ion is chosen; the other fields
+    by the step that names them."""
+
+    # the inputs
+    path: str | Path
+    expectation: Any
+    tol: float  # the mass tolerance, ppm
+    th: MsThresholds
+    extra: list[KnownIon]  # ions of the reagents the chemist named
+    run: Run
+    pols_in_run: list[int]
+    pdata: dict[int, _PolarityData]
+    run_info: dict
+    findings: list[Finding] = field(default_factory=list)
+    # 1. the expected ions in the run
+    boc_delta: float | None = None  # mass of a Boc group when "Boc not removed" is a side product
+    candidates: list[_Candidate] = field(default_factory=list)
+    fragment_only: list = field(default_factory=list)  # (ion, peak) seen only under a taller Boc precursor
+    ions_out: list[IonMatch] = field(default_factory=list)
+    # 2. the main ion, its peak and combined spectrum
+    main: _Candidate | None = None
+    pd: _PolarityData | None = None
+    eic: Eic | None = None
+    scans: np.ndarray | None = None
+    spec_mz: np.ndarray | None = None
+    spec_int: np.ndarray | None = None
+    detection_limit: float = 0.0
+    # 3. its measurement
+    obs_mz: float = 0.0
+    err_ppm: float = 0.0
+    main_intensity: float = 0.0  # summed within tolerance in the combined spectrum
+    fit: IsotopeFit | None = None
+    run_max: float = 0.0
+    apex_intensity: float = 0.0
+    saturated: bool = False
+    main_match: IonMatch | None = None
+    off_mass: Finding | None = None  # the warning when the main ion is a little outside the tolerance
+    # 4. what else is in the spectrum and in the run
+    sat_found: dict = field(default_factory=dict)  # index in the spectrum -> saturated target ion
+    accounted: list[AccountedIon] = field(default_factory=list)
+    peaks: list[MsPeak] = field(default_factory=list)
+    side_products_seen: dict[str, tuple[str, str]] = field(default_factory=dict)  # name -> (text, severity)
+    unexplained: list[AccountedIon] = field(default_factory=list)  # co-eluting unexplained ions
+    features: list[Feature] = field(default_factory=list)
+    purity: float | None = None
+    other_unexplained: list[Feature] = field(default_factory=list)
+
+    @property
+    def mol(self):
+        return self.expectation.mol
+
+    def pdata_for(self, pol: int) -> _PolarityData | None:
+        """The scans of polarity `pol` (those of unknown polarity when the run does not say)."""
+        if pol in self.pdata:
+            return self.pdata[pol]
+        return self.pdata.get(0)
+
+    def in_target_peak(self, rt_s: float, pad_s: float = 1e-6) -> bool:
+        """Whether a retention time (s) lies within the main ion's chromatographic peak (+- pad_s)."""
+        return self.eic.start_s - pad_s <= rt_s <= self.eic.end_s + pad_s
+
+    def name_side_product(self, name: str, text: str, warn: bool) -> None:
+        """A named side product: a warning from 10 % (of the target ion when it co-elutes, of the ion
+        current as its own peak), below that info; judged on the whole percent the finding prints, so that
+        "10 %" never reads as below the cut. The strongest evidence for each name is kept."""
+        sev = "warning" if warn else "info"
+        seen = self.side_products_seen
+        if name not in seen or (sev == "warning" and seen[name][1] == "info"):
+            seen[name] = (text, sev)
+
+
 def check_ms(
     path: str | Path,
     expectation,
-    ppm: float = 5.0,
+    ppm: float | None = None,
     thresholds: MsThresholds | None = None,
     reagents: list[tuple[str, str]] | None = None,
 ) -> MsResult:
     """Check an mzML run against the expectation built from the intended structure.
 
-    `reagents`: optional [(name, SMILES or formula)] of starting materials / reagents the chemist used;
-    their ions are named impurities like the chemistry's own side products."""
-    th = thresholds or THRESHOLDS
-    extra = reagent_ions(reagents)
-    tol = float(ppm)
+    Parameters
+    ----------
+    path : str or Path
+        The LC-MS run (mzML, mzML.gz or mzXML).
+    expectation : verify.expectation.Expectation
+        The target's formula, ions and isotope patterns.
+    ppm : float, optional
+        Mass tolerance, ppm; default `thresholds.ppm` (5 ppm).
+    thresholds : MsThresholds, optional
+        Default verify.ms.thresholds.THRESHOLDS.
+    reagents : list of (name, SMILES or formula), optional
+        Starting materials and reagents the chemist used; their ions are named impurities like the
+        chemistry's own side products.
+
+    Returns
+    -------
+    MsResult
+        The verdict, findings, ions, peaks and what the report's figures need.
+    """
+    st = _open_run(path, expectation, ppm, thresholds or THRESHOLDS, reagents)
+    find_expected_ions(st)
+    if not st.candidates:
+        return _target_absent(st)
+    for step in (
+        combine_main_peak,
+        measure_main_ion,
+        judge_mass,
+        judge_isotopes,
+        match_other_ions,
+        account_coeluting_ions,
+        find_other_components,
+        report_components,
+    ):
+        step(st)
+    return _result(st)
+
+
+def _open_run(path, expectation, ppm: float | None, th: MsThresholds, reagents) -> MsCheckState:
+    tol = float(th.ppm if ppm is None else ppm)
     run = read_run(path)
-    mol = expectation.mol
-    findings: list[Finding] = []
     pols_in_run = sorted(p for p in run.polarities if p != 0) or [0]
-    pdata = {p: _PolarityData(run, p) for p in pols_in_run}
-    run_info = {
-        "scans_ms1": run.n_scans,
-        "spectra": run.n_spectra,
-        "ms2": len(run.ms2),
-        "spectrum_mode": run.spectrum_mode,
-        "rt_unit_in_file": run.rt_unit,
-        "polarities": [_POL_NAME[p] for p in pols_in_run],
-        "rt_range_s": [_r(run.rt_s[0], 2), _r(run.rt_s[-1], 2)],
-        "ppm": tol,
-    }
+    st = MsCheckState(
+        path=path,
+        expectation=expectation,
+        tol=tol,
+        th=th,
+        extra=reagent_ions(reagents),
+        run=run,
+        pols_in_run=pols_in_run,
+        pdata={p: _PolarityData(run, p) for p in pols_in_run},
+        run_info={
+            "scans_ms1": run.n_scans,
+            "spectra": run.n_spectra,
+            "ms2": len(run.ms2),
+            "spectrum_mode": run.spectrum_mode,
+            "rt_unit_in_file": run.rt_unit,
+            "polarities": [_POL_NAME[p] for p in pols_in_run],
+            "rt_range_s": [_r(run.rt_s[0], 2), _r(run.rt_s[-1], 2)],
+            "ppm": tol,
+        },
+    )
     if run.spectrum_mode != "centroid":
-        findings.append(
+        st.findings.append(
             Finding(
                 "info",
                 "ms.profile_centroided",
                 f"MS1 data are {run.spectrum_mode} in the file; centroided here (local maxima, Gaussian apex fit).",
             )
         )
+    return st
 
-    def pdata_for(pol: int):
-        if pol in pdata:
-            return pdata[pol]
-        if 0 in pdata:
-            return pdata[0]
-        return None
 
-    # ---- 1. find the expected ions -----------------------------------------------------------
-    cands: list[_Candidate] = []
-    fragment_only: list = []  # (ion, peak) seen only under a much taller Boc-protected precursor
-    boc_delta = next((sp.delta_mass for sp in side_products(mol) if sp.kind == "boc_not_removed"), None)
-    for ion in expectation.ions:
+def find_expected_ions(st: MsCheckState) -> None:
+    """Each expected ion's EIC at 3x the tolerance: a candidate when it forms a chromatographic peak (or a
+    flat infusion trace) that is not the in-source Boc loss of a taller Boc-protected compound."""
+    th, tol = st.th, st.tol
+    st.boc_delta = next((sp.delta_mass for sp in side_products(st.mol) if sp.kind == "boc_not_removed"), None)
+    for ion in st.expectation.ions:
         pol = _POL[ion.polarity]
-        pd = pdata_for(pol)
+        pd = st.pdata_for(pol)
         if pd is None:
             continue
         e = pd.idx.eic(ion.mz, tol * th.search_factor, ion.name)
         if not np.any(e.intensity > 0):
             continue
-        infusion = pd.run.n_scans >= 1 and is_infusion(e, th.infusion_presence, th.infusion_flatness)
-        if infusion:
-            cands.append(_Candidate(ion, pol, e, None, True, float(np.median(e.intensity[e.intensity > 0]))))
+        if pd.run.n_scans >= 1 and is_infusion(e, th.infusion_presence, th.infusion_flatness):
+            st.candidates.append(_Candidate(ion, pol, e, None, True, float(np.median(e.intensity[e.intensity > 0]))))
             continue
         peaks = find_peaks(e.rt_s, e.intensity, min_scans=th.min_scans, edge=th.peak_edge_fraction)
         if not peaks:
             continue
-        own = [p for p in peaks if not _is_boc_fragment(pd, ion, p, boc_delta, tol, th)]
+        own = [p for p in peaks if not _is_boc_fragment(pd, ion, p, st.boc_delta, tol, th)]
         if own:
-            p = own[0]
-            cands.append(_Candidate(ion, pol, e, p, False, p.height))
+            st.candidates.append(_Candidate(ion, pol, e, own[0], False, own[0].height))
         else:
-            fragment_only.append((ion, peaks[0]))
+            st.fragment_only.append((ion, peaks[0]))
 
-    ions_out: list[IonMatch] = []
-    acidic = has_acidic_group(mol)
-    if not cands:
-        for ion in expectation.ions:
-            ions_out.append(
-                IonMatch(
-                    ion.name,
-                    ion.mz,
-                    False,
-                    polarity=ion.polarity,
-                    note="" if pdata_for(_POL[ion.polarity]) else f"no {ion.polarity} scans in the run",
-                )
+
+def _target_absent(st: MsCheckState) -> MsResult:
+    """No expected ion forms a peak: say so (and why, where the run tells), and describe what the run holds."""
+    th, tol, expectation = st.th, st.tol, st.expectation
+    for ion in expectation.ions:
+        note = "" if st.pdata_for(_POL[ion.polarity]) else f"no {ion.polarity} scans in the run"
+        st.ions_out.append(IonMatch(ion.name, ion.mz, False, polarity=ion.polarity, note=note))
+    st.findings += _polarity_findings(st.pols_in_run, expectation, has_acidic_group(st.mol), found=False)
+    if st.fragment_only:
+        ion0, p0 = st.fragment_only[0]
+        st.findings.append(
+            Finding(
+                "error",
+                "ms.no_expected_ion",
+                f"{ion0.name} m/z {ion0.mz:.4f} appears only at {_min(p0.apex_s)} under a "
+                f">= {th.fragment_ratio:g}x taller Boc-protected ion (m/z "
+                f"{ion0.mz + st.boc_delta / abs(ion0.charge):.4f}, Boc not removed): it is that compound's "
+                "in-source loss of Boc (-100.0524), not the target. The target itself is not detected.",
             )
-        findings += _polarity_findings(pols_in_run, expectation, acidic, found=False)
-        if fragment_only:
-            ion0, p0 = fragment_only[0]
-            findings.append(
-                Finding(
-                    "error",
-                    "ms.no_expected_ion",
-                    f"{ion0.name} m/z {ion0.mz:.4f} appears only at {_min(p0.apex_s)} under a "
-                    f">= {th.fragment_ratio:g}x taller Boc-protected ion (m/z "
-                    f"{ion0.mz + boc_delta / abs(ion0.charge):.4f}, Boc not removed): it is that compound's "
-                    "in-source loss of Boc (-100.0524), not the target. The target itself is not detected.",
-                )
-            )
-        elif not any(f.code == "ms.wrong_polarity" for f in findings):
-            best = sorted(expectation.ions, key=lambda i: i.priority)
-            names = ", ".join(f"{i.name} {i.mz:.4f}" for i in best if pdata_for(_POL[i.polarity]))[:200]
-            findings.append(
-                Finding(
-                    "error",
-                    "ms.no_expected_ion",
-                    f"none of the expected ions ({names}) forms a chromatographic peak within "
-                    f"{tol * th.search_factor:g} ppm in the run: the compound is not detected.",
-                )
-            )
-        features = []
-        feat_pd = {}
-        for pd in pdata.values():
-            fs = _label_features(find_features(pd.idx, tol, th), mol, tol, th, None, extra=extra)
-            features += fs
-            feat_pd.update((id(f), pd) for f in fs)
-        chrom = _chrom_dicts(features, th)
-        top = [f for f in features if not f.background and f.isotope_of is None]
-        if top:
-            t = max(top, key=lambda f: f.share)
-            hint = _unknown_hint(feat_pd[id(t)], t, features, expectation, tol, th, extra)
-            findings.append(
-                Finding(
-                    "info",
-                    "ms.main_component",
-                    f"the run's largest chromatographic peak is m/z {t.mz:.4f} at {_min(t.rt_s)} "
-                    f"({t.share * 100:.0f}% of the ion current; {t.assignment or 'unexplained'}"
-                    + (f"; {hint}" if hint else "")
-                    + ").",
-                )
-            )
-        # the figures show what the run does hold: its BPC and the spectrum of its largest peak
-        spectrum, spec_rt, spec_of = None, None, ""
-        bpc_pd = pdata[pols_in_run[0]]
-        if top:
-            bpc_pd = feat_pd[id(t)]
-            win = np.nonzero((bpc_pd.run.rt_s >= t.start_s - 1e-6) & (bpc_pd.run.rt_s <= t.end_s + 1e-6))[0]
-            if len(win):
-                spectrum, spec_rt, spec_of = combine(bpc_pd.run, win, tol), t.rt_s, f"main peak m/z {t.mz:.4f}"
-        return MsResult(
-            verdict_from_findings(findings),
-            findings,
-            expectation,
-            str(path),
-            ions=ions_out,
-            chromatographic_peaks=chrom,
-            peaks=_feature_peaks(features, th),
-            run_info=run_info,
-            apex_spectrum=spectrum,
-            spectrum_rt_s=spec_rt,
-            spectrum_of=spec_of,
-            chromatogram=base_peak_chromatogram(bpc_pd.run, _POL_NAME[bpc_pd.pol]),
-            ppm_tolerance=tol,
         )
+    elif not any(f.code == "ms.wrong_polarity" for f in st.findings):
+        best = sorted(expectation.ions, key=lambda i: i.priority)
+        names = ", ".join(f"{i.name} {i.mz:.4f}" for i in best if st.pdata_for(_POL[i.polarity]))[:200]
+        st.findings.append(
+            Finding(
+                "error",
+                "ms.no_expected_ion",
+                f"none of the expected ions ({names}) forms a chromatographic peak within "
+                f"{tol * th.search_factor:g} ppm in the run: the compound is not detected.",
+            )
+        )
+    features = []
+    feat_pd = {}
+    for pd in st.pdata.values():
+        fs = _label_features(find_features(pd.idx, tol, th), st.mol, tol, th, None, extra=st.extra)
+        features += fs
+        feat_pd.update((id(f), pd) for f in fs)
+    top = [f for f in features if not f.background and f.isotope_of is None]
+    # the figures show what the run does hold: its BPC and the spectrum of its largest peak
+    spectrum, spec_rt, spec_of = None, None, ""
+    bpc_pd = st.pdata[st.pols_in_run[0]]
+    if top:
+        t = max(top, key=lambda f: f.share)
+        hint = _unknown_hint(feat_pd[id(t)], t, features, expectation, tol, th, st.extra)
+        st.findings.append(
+            Finding(
+                "info",
+                "ms.main_component",
+                f"the run's largest chromatographic peak is m/z {t.mz:.4f} at {_min(t.rt_s)} "
+                f"({t.share * 100:.0f}% of the ion current; {t.assignment or 'unexplained'}"
+                + (f"; {hint}" if hint else "")
+                + ").",
+            )
+        )
+        bpc_pd = feat_pd[id(t)]
+        win = np.nonzero((bpc_pd.run.rt_s >= t.start_s - 1e-6) & (bpc_pd.run.rt_s <= t.end_s + 1e-6))[0]
+        if len(win):
+            spectrum, spec_rt, spec_of = combine(bpc_pd.run, win, tol), t.rt_s, f"main peak m/z {t.mz:.4f}"
+    return MsResult(
+        verdict_from_findings(st.findings),
+        st.findings,
+        expectation,
+        str(st.path),
+        ions=st.ions_out,
+        chromatographic_peaks=_chrom_dicts(features, th),
+        peaks=_feature_peaks(features, th),
+        run_info=st.run_info,
+        apex_spectrum=spectrum,
+        spectrum_rt_s=spec_rt,
+        spectrum_of=spec_of,
+        chromatogram=base_peak_chromatogram(bpc_pd.run, _POL_NAME[bpc_pd.pol]),
+        ppm_tolerance=tol,
+    )
 
-    main = _choose_main(cands)
-    off_mass = None  # the warning when the main ion is a little outside the tolerance
-    pd = pdata_for(main.pol)
+
+def combine_main_peak(st: MsCheckState) -> None:
+    """The main ion (the tallest candidate, see _choose_main) and its spectra combined over its peak: the
+    scans above th.combine_fraction of the apex (the whole run for an infusion)."""
+    main = st.main = _choose_main(st.candidates)
+    pd = st.pd = st.pdata_for(main.pol)
     prun = pd.run
-    e = main.eic
+    e = st.eic = main.eic
     if main.infusion:
         scans = np.arange(prun.n_scans)
         e.apex_s, e.start_s, e.end_s = (
@@ -330,165 +437,182 @@ def check_ms(
             float(prun.rt_s[0]),
             float(prun.rt_s[-1]),
         )
-        findings.append(
+        st.findings.append(
             Finding("info", "ms.infusion", "flat ion current: treated as an infusion run, all scans combined.")
         )
     else:
         p = main.peak
         seg = np.arange(p.start_i, p.end_i + 1)
-        scans = seg[e.intensity[seg] >= th.combine_fraction * p.height]
+        scans = seg[e.intensity[seg] >= st.th.combine_fraction * p.height]
         if len(scans) == 0:
             scans = np.array([p.apex_i])
         e.apex_s, e.start_s, e.end_s, e.fwhm_s, e.area = p.apex_s, p.start_s, p.end_s, p.fwhm_s, p.area
-    rt_apex = e.apex_s
-    spec_mz, spec_int = combine(prun, scans, tol)
-    dl = detection_limit(spec_int)
+    st.scans = scans
+    st.spec_mz, st.spec_int = combine(prun, scans, st.tol)
+    st.detection_limit = detection_limit(st.spec_int)
 
-    # ---- 2. measure the main ion ----------------------------------------------------------------
+
+def measure_main_ion(st: MsCheckState) -> None:
+    """Mass (intensity-weighted over the peak), intensity, isotope pattern and saturation of the main ion."""
+    th, tol, pd, scans, ion = st.th, st.tol, st.pd, st.scans, st.main.ion
+    e = st.eic
     w = e.intensity[scans]
     m = e.mz_obs[scans]
     ok = w > 0
-    obs_mz = float((m[ok] * w[ok]).sum() / w[ok].sum())
-    ion = main.ion
-    err = (obs_mz - ion.mz) / ion.mz * 1e6
-    i_m, _ = window_sum(spec_mz, spec_int, obs_mz, obs_mz * tol * 1e-6 + 1e-4)
-    fit = compare_isotopes(pd.idx, scans, ion.isotopes, ion.charge, obs_mz, tol, th, spectrum=(spec_mz, spec_int))
-    run_max = float(prun.intensity.max()) if len(prun.intensity) else 0.0
-    apex_int = float(e.intensity.max())
-    run_info["run_max_intensity"] = _r(run_max, 1)
-    saturated = _is_saturated(apex_int, fit, run_max, th)
-    if saturated:
+    st.obs_mz = obs_mz = float((m[ok] * w[ok]).sum() / w[ok].sum())
+    st.err_ppm = (obs_mz - ion.mz) / ion.mz * 1e6
+    spectrum = (st.spec_mz, st.spec_int)
+    st.main_intensity, _ = window_sum(st.spec_mz, st.spec_int, obs_mz, obs_mz * tol * 1e-6 + 1e-4)
+    fit = compare_isotopes(pd.idx, scans, ion.isotopes, ion.charge, obs_mz, tol, th, spectrum=spectrum)
+    st.run_max = float(pd.run.intensity.max()) if len(pd.run.intensity) else 0.0
+    st.apex_intensity = float(e.intensity.max())
+    st.run_info["run_max_intensity"] = _r(st.run_max, 1)
+    st.saturated = _is_saturated(st.apex_intensity, fit, st.run_max, th)
+    if st.saturated:
         fit = compare_isotopes(
-            pd.idx, scans, ion.isotopes, ion.charge, obs_mz, tol, th, saturated=True, spectrum=(spec_mz, spec_int)
+            pd.idx, scans, ion.isotopes, ion.charge, obs_mz, tol, th, saturated=True, spectrum=spectrum
         )
-    main_match = IonMatch(ion.name, ion.mz, True, obs_mz, err, i_m, fit.score, ion.polarity)
+    st.fit = fit
+    st.main_match = IonMatch(ion.name, ion.mz, True, obs_mz, st.err_ppm, st.main_intensity, fit.score, ion.polarity)
 
-    # mass verdict
+
+def judge_mass(st: MsCheckState) -> None:
+    """The main ion's mass error: within tolerance; saturated and within the saturated-ion tolerance;
+    up to th.suspicious_factor x the tolerance (a warning); beyond (the mass contradicts the formula)."""
+    th, tol, ion, fit = st.th, st.tol, st.main.ion, st.fit
+    obs_mz, err = st.obs_mz, st.err_ppm
     aerr = abs(err)
     if aerr <= tol:
         pass
-    elif saturated and aerr <= th.saturation_factor * tol:
-        main_match.note = "saturated"
-        findings.append(
+    elif st.saturated and aerr <= th.saturation_factor * tol:
+        st.main_match.note = "saturated"
+        st.findings.append(
             Finding(
                 "info",
                 "ms.saturation",
-                f"{ion.name} at m/z {obs_mz:.4f} is {err:+.1f} ppm off but saturated (apex {apex_int:.3g}, "
+                f"{ion.name} at m/z {obs_mz:.4f} is {err:+.1f} ppm off but saturated (apex {st.apex_intensity:.3g}, "
                 f"M+1 at {fit.m1_ratio * 100:.0f}% of the expected): mass judged with a "
                 f"{th.saturation_factor * tol:g} ppm tolerance; the weaker ions below carry the accurate mass.",
             )
         )
     elif aerr <= th.suspicious_factor * tol:
-        off_mass = Finding(
+        st.off_mass = Finding(
             "warning",
             "ms.mass_error",
             f"{ion.name} found at m/z {obs_mz:.4f}, {err:+.1f} ppm from {ion.mz:.4f} "
             f"(tolerance {tol:g} ppm): outside tolerance.",
         )
-        findings.append(off_mass)
+        st.findings.append(st.off_mass)
     else:
-        findings.append(
+        st.findings.append(
             Finding(
                 "error",
                 "ms.mass_error",
                 f"{ion.name} found only at m/z {obs_mz:.4f}, {err:+.1f} ppm from {ion.mz:.4f}: more than "
-                f"{th.suspicious_factor * tol:g} ppm off, the mass contradicts the formula {expectation.formula}.",
+                f"{th.suspicious_factor * tol:g} ppm off, the mass contradicts the formula {st.expectation.formula}.",
             )
         )
-    if saturated and aerr <= tol:
-        findings.append(
+    if st.saturated and aerr <= tol:
+        st.findings.append(
             Finding(
                 "info",
                 "ms.saturation",
-                f"{ion.name} is very intense (apex {apex_int:.3g}) with M+1 at {fit.m1_ratio * 100:.0f}% of the "
-                "expected: detector saturation; M+1 not scored.",
+                f"{ion.name} is very intense (apex {st.apex_intensity:.3g}) with M+1 at {fit.m1_ratio * 100:.0f}% "
+                "of the expected: detector saturation; M+1 not scored.",
             )
         )
-    # isotope verdict
+
+
+def judge_isotopes(st: MsCheckState) -> None:
+    """The main ion's isotope pattern against the formula, and its charge from the isotope spacing."""
+    th, ion, fit, formula = st.th, st.main.ion, st.fit, st.expectation.formula
     if fit.score is None:
-        findings.append(
+        st.findings.append(
             Finding(
                 "info",
                 "ms.isotope_unchecked",
-                f"{ion.name} too weak for its isotopes to be judged (M intensity {i_m:.3g}).",
+                f"{ion.name} too weak for its isotopes to be judged (M intensity {st.main_intensity:.3g}).",
             )
         )
     elif fit.decisive and fit.score < th.isotope_good:
-        findings.append(
+        st.findings.append(
             Finding(
                 "error",
                 "ms.isotope_mismatch",
-                f"isotope pattern of {ion.name} contradicts {expectation.formula}: "
+                f"isotope pattern of {ion.name} contradicts {formula}: "
                 + "; ".join(fit.decisive)
                 + f" (score {fit.score:.2f}).",
             )
         )
     elif fit.score < th.isotope_good:
-        findings.append(
+        st.findings.append(
             Finding(
                 "warning",
                 "ms.isotope_mismatch",
-                f"isotope pattern of {ion.name} only weakly matches {expectation.formula} (score {fit.score:.2f}): "
+                f"isotope pattern of {ion.name} only weakly matches {formula} (score {fit.score:.2f}): "
                 + _iso_text(fit.comparison),
             )
         )
     if fit.charge and fit.charge != abs(ion.charge):
-        findings.append(
+        st.findings.append(
             Finding(
                 "warning",
                 "ms.charge_state",
-                f"isotope spacing at m/z {obs_mz:.4f} says charge {fit.charge}, {ion.name} has charge {abs(ion.charge)}.",
+                f"isotope spacing at m/z {st.obs_mz:.4f} says charge {fit.charge}, {ion.name} has charge "
+                f"{abs(ion.charge)}.",
             )
         )
 
-    # ---- 3. the other expected ions, in the combined spectra of each polarity ----------------------
-    combined = {main.pol: (spec_mz, spec_int, dl, pd, scans)}
-    for other in expectation.ions:
-        opol = _POL[other.polarity]
-        if other is ion:
-            ions_out.append(main_match)
-            continue
-        opd = pdata_for(opol)
-        if opd is None:
-            ions_out.append(
-                IonMatch(
-                    other.name, other.mz, False, polarity=other.polarity, note=f"no {other.polarity} scans in the run"
-                )
-            )
-            continue
-        key = opol if opol in combined else None
-        if key is None:
-            osc = np.nonzero((opd.run.rt_s >= e.start_s - 1e-6) & (opd.run.rt_s <= e.end_s + 1e-6))[0]
-            if len(osc) == 0:
-                osc = np.array([int(np.argmin(np.abs(opd.run.rt_s - rt_apex)))])
-            omz, oint = combine(opd.run, osc, tol)
-            combined[opol] = (omz, oint, detection_limit(oint), opd, osc)
-        omz, oint, odl = combined[opol][:3]
-        osd, oscans = (pd, scans) if opol == main.pol else combined[opol][3:]
-        tol_search = other.mz * tol * th.search_factor * 1e-6
-        a, b = np.searchsorted(omz, other.mz - tol_search), np.searchsorted(omz, other.mz + tol_search, "right")
-        if b > a and oint[a:b].max() >= 3 * odl:
-            k = a + int(np.argmax(oint[a:b]))
-            oerr = (omz[k] - other.mz) / other.mz * 1e6
-            ofit = compare_isotopes(osd.idx, oscans, other.isotopes, other.charge, float(omz[k]), tol, th)
-            note = "" if abs(oerr) <= tol else f"{oerr:+.1f} ppm, outside tolerance"
-            if tol < abs(oerr) <= th.saturation_factor * tol:
-                oapex = float(osd.idx.eic(float(omz[k]), tol).intensity[oscans].max(initial=0.0))
-                if _is_saturated(oapex, ofit, run_max, th):
-                    note = _saturated_note(oerr, tol, th)
-            ions_out.append(
-                IonMatch(
-                    other.name, other.mz, True, float(omz[k]), oerr, float(oint[k]), ofit.score, other.polarity, note
-                )
-            )
-        else:
-            ions_out.append(IonMatch(other.name, other.mz, False, polarity=other.polarity))
-    findings += _polarity_findings(pols_in_run, expectation, acidic, found=True)
 
-    # ---- 4. account for the co-eluting ions -------------------------------------------------------
-    known = target_ions(mol) + side_product_ions(mol) + extra + list(contaminant_ions())
-    known = [k for k in known if k.polarity == main.pol or main.pol == 0]
-    idx_main = int(np.argmin(np.abs(spec_mz - obs_mz)))
+def _match_other_ion(st: MsCheckState, other, combined: dict) -> IonMatch:
+    """One more expected ion in the spectrum combined over the main peak (of its own polarity)."""
+    th, tol, e = st.th, st.tol, st.eic
+    opol = _POL[other.polarity]
+    opd = st.pdata_for(opol)
+    if opd is None:
+        return IonMatch(
+            other.name, other.mz, False, polarity=other.polarity, note=f"no {other.polarity} scans in the run"
+        )
+    if opol not in combined:
+        osc = np.nonzero((opd.run.rt_s >= e.start_s - 1e-6) & (opd.run.rt_s <= e.end_s + 1e-6))[0]
+        if len(osc) == 0:
+            osc = np.array([int(np.argmin(np.abs(opd.run.rt_s - e.apex_s)))])
+        omz, oint = combine(opd.run, osc, tol)
+        combined[opol] = (omz, oint, detection_limit(oint), opd, osc)
+    omz, oint, odl = combined[opol][:3]
+    osd, oscans = (st.pd, st.scans) if opol == st.main.pol else combined[opol][3:]
+    tol_search = other.mz * tol * th.search_factor * 1e-6
+    a, b = np.searchsorted(omz, other.mz - tol_search), np.searchsorted(omz, other.mz + tol_search, "right")
+    if not (b > a and oint[a:b].max() >= 3 * odl):
+        return IonMatch(other.name, other.mz, False, polarity=other.polarity)
+    k = a + int(np.argmax(oint[a:b]))
+    oerr = (omz[k] - other.mz) / other.mz * 1e6
+    ofit = compare_isotopes(osd.idx, oscans, other.isotopes, other.charge, float(omz[k]), tol, th)
+    note = "" if abs(oerr) <= tol else f"{oerr:+.1f} ppm, outside tolerance"
+    if tol < abs(oerr) <= th.saturation_factor * tol:
+        oapex = float(osd.idx.eic(float(omz[k]), tol).intensity[oscans].max(initial=0.0))
+        if _is_saturated(oapex, ofit, st.run_max, th):
+            note = _saturated_note(oerr, tol, th)
+    return IonMatch(other.name, other.mz, True, float(omz[k]), oerr, float(oint[k]), ofit.score, other.polarity, note)
+
+
+def match_other_ions(st: MsCheckState) -> None:
+    """Every expected ion in the order of the expectation: the main one as measured, the others looked up
+    in the spectra combined over the main peak; then what the polarities say."""
+    combined = {st.main.pol: (st.spec_mz, st.spec_int, st.detection_limit, st.pd, st.scans)}
+    for other in st.expectation.ions:
+        if other is st.main.ion:
+            st.ions_out.append(st.main_match)
+        else:
+            st.ions_out.append(_match_other_ion(st, other, combined))
+    st.findings += _polarity_findings(st.pols_in_run, st.expectation, has_acidic_group(st.mol), found=True)
+
+
+def _target_ions_in_spectrum(st: MsCheckState, known: list[KnownIon]) -> dict[int, AccountedIon]:
+    """The target's own ions in the combined spectrum, by index: the main ion, the other expected ions of
+    its polarity, and target ions outside the tolerance that are saturated like the main ion."""
+    spec_mz, spec_int, ion = st.spec_mz, st.spec_int, st.main.ion
+    idx_main = int(np.argmin(np.abs(spec_mz - st.obs_mz)))
     tgt_iso = {k.assignment: k.isotopes for k in known if k.status == "consistent"}
     pre = {
         idx_main: AccountedIon(
@@ -496,15 +620,15 @@ def check_ms(
             float(spec_int[idx_main]),
             "consistent",
             f"target {ion.name}",
-            "saturated" if saturated else "",
+            "saturated" if st.saturated else "",
             ion.mz,
-            err,
+            st.err_ppm,
             abs(ion.charge),
             isotopes=tgt_iso.get(f"target {ion.name}", ion.isotopes),
         )
     }
-    for im in ions_out:
-        if im.found and im.mz is not None and _POL.get(im.polarity) == main.pol and im is not main_match:
+    for im in st.ions_out:
+        if im.found and im.mz is not None and _POL.get(im.polarity) == st.main.pol and im is not st.main_match:
             j = int(np.argmin(np.abs(spec_mz - im.mz)))
             pre.setdefault(
                 j,
@@ -520,32 +644,56 @@ def check_ms(
                     isotopes=tgt_iso.get(f"target {im.name}", ()),
                 ),
             )
-
     # target ions outside the tolerance but within the saturated-ion tolerance (in-source fragments,
     # adducts): matched when they are saturated themselves, like the main ion (the TOF detector shifts
     # every ion it saturates, not only the most intense one)
-    sat_found = _saturated_target_ions(known, spec_mz, spec_int, i_m, pd, scans, run_max, tol, th, pre, dl)
-    for j, a in sat_found.items():
+    st.sat_found = _saturated_target_ions(
+        known, spec_mz, spec_int, st.main_intensity, st.pd, st.scans, st.run_max, st.tol, st.th, pre, st.detection_limit
+    )
+    for j, a in st.sat_found.items():
         pre.setdefault(j, a)
+    return pre
 
-    def is_bg(mz_value: float) -> bool:
-        if main.infusion or prun.n_scans < 10:
-            return False
-        key = round(mz_value, 4)
-        if key not in pd._bg_cache:
-            ee = pd.idx.eic(mz_value, 2 * tol)  # centroid scatter of weak/low-m/z ions exceeds tol at times
-            y = ee.intensity
-            on = y > 0
-            inpk = float(y[scans].mean()) if len(scans) else 0.0
-            med = float(np.median(y[on])) if on.any() else 0.0
-            pd._bg_cache[key] = bool(on.mean() >= th.background_presence and inpk <= th.background_flatness * med)
-        return pd._bg_cache[key]
 
-    accounted = account_spectrum(spec_mz, spec_int, i_m, known, tol, th, is_bg, pre, dl)
-    peaks: list[MsPeak] = []
-    for a in accounted:
-        iso = fit.score if a.assignment == f"target {ion.name}" else None
-        peaks.append(
+def _is_background(st: MsCheckState, mz_value: float) -> bool:
+    """A solvent/background ion: present through most of the run and not enriched in the target's peak."""
+    th, pd, scans = st.th, st.pd, st.scans
+    if st.main.infusion or pd.run.n_scans < 10:
+        return False
+    key = round(mz_value, 4)
+    if key not in pd._bg_cache:
+        ee = pd.idx.eic(mz_value, 2 * st.tol)  # centroid scatter of weak/low-m/z ions exceeds tol at times
+        y = ee.intensity
+        on = y > 0
+        inpk = float(y[scans].mean()) if len(scans) else 0.0
+        med = float(np.median(y[on])) if on.any() else 0.0
+        pd._bg_cache[key] = bool(on.mean() >= th.background_presence and inpk <= th.background_flatness * med)
+    return pd._bg_cache[key]
+
+
+def account_coeluting_ions(st: MsCheckState) -> None:
+    """Every ion of the combined spectrum accounted for (verify.ms.accounting): target, side product,
+    reagent, contaminant, background or unexplained; the named impurities among them kept."""
+    th, main = st.th, st.main
+    known = target_ions(st.mol) + side_product_ions(st.mol) + st.extra + list(contaminant_ions())
+    known = [k for k in known if k.polarity == main.pol or main.pol == 0]
+    pre = _target_ions_in_spectrum(st, known)
+    st.accounted = account_spectrum(
+        st.spec_mz,
+        st.spec_int,
+        st.main_intensity,
+        known,
+        st.tol,
+        th,
+        lambda mz_value: _is_background(st, mz_value),
+        pre,
+        st.detection_limit,
+    )
+    rt_apex = st.eic.apex_s
+    main_name = f"target {main.ion.name}"
+    for a in st.accounted:
+        iso = st.fit.score if a.assignment == main_name else None
+        st.peaks.append(
             MsPeak(
                 a.mz,
                 a.intensity,
@@ -559,148 +707,150 @@ def check_ms(
                 a.relative,
             )
         )
-    # named side products: name -> (text, severity); a warning from 10 % (of the target ion when it
-    # co-elutes, of the ion current as its own peak), below that named as info, as unexplained ions are;
-    # judged on the whole percent the finding prints, so that "10 %" never reads as below the cut
-    sp_seen: dict[str, tuple[str, str]] = {}
-
-    def seen(name: str, text: str, warn: bool) -> None:
-        sev = "warning" if warn else "info"
-        if name not in sp_seen or (sev == "warning" and sp_seen[name][1] == "info"):
-            sp_seen[name] = (text, sev)
-
-    unexplained = [
+    st.unexplained = [
         a
-        for a in accounted
+        for a in st.accounted
         if a.assignment == "unexplained" and a.relative >= th.unexplained_rel and "split centroid" not in a.note
     ]
-    for a in accounted:
+    for a in st.accounted:
         if a.status == "impurity" and "isotope" not in a.assignment:
-            name = a.assignment.rsplit(" [", 1)[0]
-            seen(
-                name,
+            st.name_side_product(
+                a.assignment.rsplit(" [", 1)[0],
                 f"{a.assignment} at m/z {a.mz:.4f} ({a.ppm_error:+.1f} ppm), "
                 f"{a.relative * 100:.0f}% of the target ion, co-eluting at {_min(rt_apex)}",
                 round(a.relative * 100) >= th.unexplained_rel * 100,
             )
 
-    # ---- 5. other chromatographic peaks, MS purity -------------------------------------------------
+
+def _ms_purity(st: MsCheckState) -> float | None:
+    """The target's share of the ion current: of the accounted ions for an infusion, else of the areas of
+    the run's chromatographic peaks (background and isotope traces left out)."""
+    if st.main.infusion:
+        tgt = sum(a.intensity for a in st.accounted if a.status == "consistent")
+        rest = sum(a.intensity for a in st.accounted if a.status in ("suspicious", "impurity"))
+        return tgt / (tgt + rest) if tgt + rest > 0 else None
+    main_f = [f for f in st.features if f.isotope_of is None and not f.background]
+    tot = sum(f.total_area for f in main_f)
+    tgt = sum(f.total_area for f in main_f if f.status == "consistent")
+    if tgt == 0:
+        tgt = st.main.peak.area
+        tot += tgt
+    return tgt / tot if tot > 0 else None
+
+
+def find_other_components(st: MsCheckState) -> None:
+    """The run's other chromatographic peaks (verify.ms.features), the MS purity, and what they change:
+    an off-mass main ion with a trace of the ion current is no evidence; named and unexplained peaks."""
+    th, tol, e = st.th, st.tol, st.eic
     found_list = [
         (im.mz, im.name, im.theoretical_mz, im.ppm_error)
-        for im in ions_out
-        if im.found and im.mz is not None and _POL.get(im.polarity) == main.pol
+        for im in st.ions_out
+        if im.found and im.mz is not None and _POL.get(im.polarity) == st.main.pol
     ]
     found_list += [
-        (a.mz, a.assignment.removeprefix("target "), a.theoretical_mz, a.ppm_error) for a in sat_found.values()
+        (a.mz, a.assignment.removeprefix("target "), a.theoretical_mz, a.ppm_error) for a in st.sat_found.values()
     ]
-    features = _label_features(
-        find_features(pd.idx, tol, th), mol, tol, th, (e.start_s, e.end_s), found_list, extra=extra
+    st.features = _label_features(
+        find_features(st.pd.idx, tol, th), st.mol, tol, th, (e.start_s, e.end_s), found_list, extra=st.extra
     )
-    if main.infusion:
-        tgt = sum(a.intensity for a in accounted if a.status == "consistent")
-        rest = sum(a.intensity for a in accounted if a.status in ("suspicious", "impurity"))
-        purity = tgt / (tgt + rest) if tgt + rest > 0 else None
-    else:
-        main_f = [f for f in features if f.isotope_of is None and not f.background]
-        tot = sum(f.total_area for f in main_f)
-        tgt = sum(f.total_area for f in main_f if f.status == "consistent")
-        if tgt == 0:
-            tgt = main.peak.area
-            tot += tgt
-        purity = tgt / tot if tot > 0 else None
-    if off_mass is not None and purity is not None and purity < th.other_peak_share:
+    st.purity = purity = _ms_purity(st)
+    if st.off_mass is not None and purity is not None and purity < th.other_peak_share:
         # off-mass AND a trace of the ion current: a coincidental ion near the target's m/z, not evidence for it
-        findings[findings.index(off_mass)] = Finding(
+        st.findings[st.findings.index(st.off_mass)] = Finding(
             "error",
             "ms.mass_error",
-            f"{off_mass.message[:-1]}, and it carries only {purity * 100:.1f}% of the ion current: a weak ion outside "
-            f"the tolerance is no evidence for the formula {expectation.formula}.",
+            f"{st.off_mass.message[:-1]}, and it carries only {purity * 100:.1f}% of the ion current: a weak ion "
+            f"outside the tolerance is no evidence for the formula {st.expectation.formula}.",
         )
-    other_unexplained = []
-    for f in features:
+    for f in st.features:
         if f.background or f.isotope_of is not None or f.share < th.other_peak_share:
             continue
         if f.status == "impurity":
-            name = f.assignment.rsplit(" [", 1)[0]
-            seen(
-                name,
+            st.name_side_product(
+                f.assignment.rsplit(" [", 1)[0],
                 f"{f.assignment} at m/z {f.mz:.4f} ({f.ppm_error:+.1f} ppm), RT {_min(f.rt_s)}, "
                 f"{f.share * 100:.0f}% of the ion current",
                 round(f.share * 100) >= th.other_peak_warn_share * 100,
             )
         elif f.status == "suspicious" and f.share >= th.other_peak_warn_share:
-            if e.start_s - 1e-6 <= f.rt_s <= e.end_s + 1e-6 and any(
-                abs(a.mz - f.mz) <= f.mz * tol * th.search_factor * 1e-6 for a in unexplained
+            if st.in_target_peak(f.rt_s) and any(
+                abs(a.mz - f.mz) <= f.mz * tol * th.search_factor * 1e-6 for a in st.unexplained
             ):
                 continue  # co-elutes with the target: already an ms.unexplained_ion, not another peak
-            other_unexplained.append(f)
-    for text, sev in sp_seen.values():
-        findings.append(Finding(sev, "ms.side_product", f"named impurity: {text}."))
-    if unexplained:
-        lst = ", ".join(f"m/z {a.mz:.4f} ({a.relative * 100:.0f}%)" for a in unexplained[:6])
-        findings.append(
+            st.other_unexplained.append(f)
+
+
+def report_components(st: MsCheckState) -> None:
+    """Findings for the named side products, the unexplained co-eluting ions and the other peaks."""
+    for text, sev in st.side_products_seen.values():
+        st.findings.append(Finding(sev, "ms.side_product", f"named impurity: {text}."))
+    if st.unexplained:
+        lst = ", ".join(f"m/z {a.mz:.4f} ({a.relative * 100:.0f}%)" for a in st.unexplained[:6])
+        st.findings.append(
             Finding(
                 "warning",
                 "ms.unexplained_ion",
-                f"{len(unexplained)} unexplained ion(s) co-elute with the target at {_min(rt_apex)}: {lst}.",
+                f"{len(st.unexplained)} unexplained ion(s) co-elute with the target at {_min(st.eic.apex_s)}: {lst}.",
             )
         )
-    if other_unexplained:
+    if st.other_unexplained:
         lst = ", ".join(
             f"m/z {f.mz:.4f} at {_min(f.rt_s)} ({f.share * 100:.0f}%"
             + ("" if f.assignment == "unexplained" else f", {f.assignment}")
             + ")"
-            for f in other_unexplained[:6]
+            for f in st.other_unexplained[:6]
         )
-        findings.append(
+        st.findings.append(
             Finding(
                 "warning",
                 "ms.other_component",
                 f"other chromatographic peak(s) carry a real share of the ion current: {lst}.",
             )
         )
-    n_ms2 = sum(
+
+
+def _result(st: MsCheckState) -> MsResult:
+    e, ion, fit, purity = st.eic, st.main.ion, st.fit, st.purity
+    st.run_info["ms2_of_main_ion"] = sum(
         1
-        for s in run.ms2
-        if s.precursor_mz and abs(s.precursor_mz - obs_mz) < 0.02 and e.start_s - 5 <= s.rt_s <= e.end_s + 5
+        for s in st.run.ms2
+        if s.precursor_mz and abs(s.precursor_mz - st.obs_mz) < 0.02 and st.in_target_peak(s.rt_s, 5)
     )
-    run_info["ms2_of_main_ion"] = n_ms2
-    run_info["combined_scans"] = int(len(scans))
-    run_info["infusion"] = bool(main.infusion)
-    run_info["saturated"] = saturated
-    if ions_out and main_match not in ions_out:
-        ions_out.append(main_match)
-    peaks += _feature_peaks(features, th, exclude_rt=(e.start_s, e.end_s))
-    chrom = _chrom_dicts(features, th)
-    findings.insert(
+    st.run_info["combined_scans"] = int(len(st.scans))
+    st.run_info["infusion"] = bool(st.main.infusion)
+    st.run_info["saturated"] = st.saturated
+    if st.ions_out and st.main_match not in st.ions_out:
+        st.ions_out.append(st.main_match)
+    st.peaks += _feature_peaks(st.features, st.th, exclude_rt=(e.start_s, e.end_s))
+    st.findings.insert(
         0,
         Finding(
             "info",
             "ms.found",
-            f"{ion.name} m/z {obs_mz:.4f} ({err:+.1f} ppm) at {_min(rt_apex)}"
+            f"{ion.name} m/z {st.obs_mz:.4f} ({st.err_ppm:+.1f} ppm) at {_min(e.apex_s)}"
             + (f", isotope score {fit.score:.2f}" if fit.score is not None else "")
             + (f", MS purity {purity * 100:.0f}%" if purity is not None else "")
             + ".",
         ),
     )
     return MsResult(
-        verdict=verdict_from_findings(findings),
-        findings=findings,
-        expectation=expectation,
-        source=str(path),
-        peaks=peaks,
-        ions=ions_out,
-        rt_s=rt_apex,
+        verdict=verdict_from_findings(st.findings),
+        findings=st.findings,
+        expectation=st.expectation,
+        source=str(st.path),
+        peaks=st.peaks,
+        ions=st.ions_out,
+        rt_s=e.apex_s,
         isotope_score=fit.score,
         ms_purity=purity,
-        main_ion=main_match,
+        main_ion=st.main_match,
         eic=e,
-        apex_spectrum=(spec_mz, spec_int),
+        apex_spectrum=(st.spec_mz, st.spec_int),
         isotope_comparison=fit.comparison,
-        chromatographic_peaks=chrom,
-        run_info=run_info,
-        chromatogram=base_peak_chromatogram(prun, _POL_NAME[main.pol]),
-        ppm_tolerance=tol,
+        chromatographic_peaks=_chrom_dicts(st.features, st.th),
+        run_info=st.run_info,
+        chromatogram=base_peak_chromatogram(st.pd.run, _POL_NAME[st.main.pol]),
+        ppm_tolerance=st.tol,
     )
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from .. import __version__
 from ..errors import CannotCreateError, MissingInputError, UsageError, UsageErrorParser
 from ..limits import DEFAULT_MAX_MEMORY, DEFAULT_TIMEOUT_S, add_limit_options, check_limit_options
+from ..ms.thresholds import THRESHOLDS as MS_THRESHOLDS
 from ..report.tables import part_errors_text
 from .dask_run import require_distributed, run_jobs_dask, scheduler_address
 from .discover import find_data, index_ms_dir, index_nmr_dir
@@ -78,7 +79,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="results database (default REPORT_DIR/results.sqlite; one file may hold several plates, keyed by map)",
     )
     p.add_argument("--solvent", metavar="NAME", help="NMR solvent for every well (a map column 'solvent' wins)")
-    p.add_argument("--ppm", type=float, default=5.0, help="HRMS m/z tolerance in ppm (default 5)")
+    p.add_argument(
+        "--ppm",
+        type=float,
+        default=MS_THRESHOLDS.ppm,
+        help=f"HRMS m/z tolerance in ppm (default {MS_THRESHOLDS.ppm:g})",
+    )
     add_limit_options(p, "a well")  # a well over a limit becomes an error result; the plate goes on
     p.add_argument("--title", metavar="TEXT", help="report title (default: from the map's file name)")
     p.add_argument(

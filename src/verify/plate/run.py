@@ -30,6 +30,7 @@ from ..limits import (
     memory_message,
     timeout_message,
 )
+from ..ms.thresholds import THRESHOLDS as MS_THRESHOLDS
 from ..report.tables import PART_LABELS, part_errors_text
 
 # plate-2: a well with one unreadable data file is `partial` (it was an `error`): older records re-check
@@ -46,7 +47,7 @@ class WellJob:
     nmr: str | None = None
     ms: str | None = None
     solvent: str | None = None
-    ppm: float = 5.0
+    ppm: float = MS_THRESHOLDS.ppm  # HRMS tolerance
     extra: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     error: str | None = None  # known before running (e.g. ambiguous data in --nmr-dir)
