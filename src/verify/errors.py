@@ -12,6 +12,7 @@ Exit codes (the command's contract):
 from __future__ import annotations
 
 import argparse
+import os
 
 EXIT_CONSISTENT = 0
 EXIT_SUSPICIOUS = 1
@@ -38,7 +39,7 @@ class VerifyError(Exception):
 
     exit_code = EXIT_DATAERR
 
-    def __init__(self, message: str, path: str | None = None):
+    def __init__(self, message: str, path: str | os.PathLike | None = None):
         self.path = None if path is None else str(path)
         self.message = message
         super().__init__(f"{self.path}: {message}" if self.path else message)

@@ -366,7 +366,9 @@ def run_limited(
             left = None if deadline is None else max(0.0, deadline - time.monotonic())
             ready, _, _ = select.select([r], [], [], left)
             if not ready:
-                raise TimeLimitExceeded(timeout_message(timeout))  # the child is killed just below
+                raise TimeLimitExceeded(
+                    timeout_message(timeout if timeout is not None else 0.0)
+                )  # the child is killed just below
             chunk = os.read(r, 1 << 20)
             if not chunk:  # the child has written everything and closed its end (or died)
                 break
@@ -406,7 +408,7 @@ def _child(w: int, fn, max_memory: int | None, prepare) -> None:
             try:
                 msg = ("ok", fn())
             except MemoryError:
-                if not limited:
+                if not limited or max_memory is None:
                     raise
                 msg = ("error", MemoryLimitExceeded(memory_message(max_memory)))
         except BaseException as exc:  # noqa: BLE001 - relayed to the parent, which raises it
@@ -420,8 +422,8 @@ def _child(w: int, fn, max_memory: int | None, prepare) -> None:
             data = pickle.dumps(msg)
             pickle.loads(data)  # an exception whose __init__ wants other arguments would fail in the parent
         except Exception:  # noqa: BLE001
-            exc = msg[1] if msg[0] == "error" else TypeError("the result cannot be sent back")
-            data = pickle.dumps(("error", VerifyError(f"unexpected {exc.__class__.__name__}: {exc}")))
+            bad = msg[1] if msg[0] == "error" else TypeError("the result cannot be sent back")
+            data = pickle.dumps(("error", VerifyError(f"unexpected {bad.__class__.__name__}: {bad}")))
         lift_memory_limit()  # the answer is written whatever the check left mapped
         with os.fdopen(w, "wb") as f:
             f.write(data)

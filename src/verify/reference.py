@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import io
 import os
 from importlib import resources
 from pathlib import Path
@@ -72,7 +73,7 @@ def _open(name: str) -> IO[str]:
     if not path.is_file():
         raise InputError("reference table missing", str(path))
     # newline="": csv handles the line endings itself (a quoted field may hold one).
-    return path.open("r", newline="", encoding="utf-8")
+    return io.TextIOWrapper(path.open("rb"), encoding="utf-8", newline="")
 
 
 @functools.cache

@@ -155,7 +155,7 @@ def account_spectrum(
                 continue
             z = b.charge or 1
             d = a.mz - b.mz
-            k = next(
+            isotope_k = next(
                 (
                     k
                     for k in (1, 2, 3, 4)
@@ -164,8 +164,8 @@ def account_spectrum(
                 ),
                 None,
             )
-            if k:
-                a.status, a.assignment, a.note = b.status, f"{b.assignment} isotope M+{k}", f"of m/z {b.mz:.4f}"
+            if isotope_k:
+                a.status, a.assignment, a.note = b.status, f"{b.assignment} isotope M+{isotope_k}", f"of m/z {b.mz:.4f}"
                 break
     res = sorted(out.values(), key=lambda a: -a.intensity)
     # centroids split off one intense peak (TOF saturation, profile shoulders) within the search

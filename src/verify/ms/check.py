@@ -17,9 +17,19 @@ from typing import Any
 import numpy as np
 
 from ..findings import Finding, verdict_from_findings
+from ..structure.masses import AdductIon
 from ..structure.side_products import side_products
 from .accounting import AccountedIon, account_spectrum, match_known, sorted_known
-from .chromatogram import Chromatogram, Eic, RunIndex, base_peak_chromatogram, combine, find_peaks, is_infusion
+from .chromatogram import (
+    Chromatogram,
+    ChromPeak,
+    Eic,
+    RunIndex,
+    base_peak_chromatogram,
+    combine,
+    find_peaks,
+    is_infusion,
+)
 from .features import Feature, find_features
 from .ions import KnownIon, contaminant_ions, has_acidic_group, reagent_ions, side_product_ions, target_ions
 from .isotopes import IsotopeFit, compare_isotopes, detect_charge, detection_limit, window_sum
@@ -150,10 +160,10 @@ def _r(v, nd):
 
 @dataclass
 class _Candidate:
-    ion: object  # AdductIon
+    ion: AdductIon
     pol: int
     eic: Eic
-    peak: object  # ChromPeak or None (infusion)
+    peak: ChromPeak | None  # None for an infusion
     infusion: bool
     height: float
 
@@ -171,8 +181,10 @@ class MsCheckState:
     """What the steps of check_ms hand on to each other, filled in step by step.
 
     The main ion's polarity data (`pd`), its EIC (`eic`), the scans combined over its peak (`scans`) and
-    their combined spectrum (`spec_mz`, `spec_int`) are set once the main ion is chosen; the other fields
-    by the step that names them."""
+    their combined spectrum (`spec_mz`, `spec_int`) are set once the main ion is chosen, its isotope fit
+    (`fit`) and match (`main_match`) once it is measured: fields without a default (init=False) do not
+    exist before the step that sets them, so a step run out of order fails at once. The other fields
+    start empty and are filled by the step that names them."""
 
     # the inputs
     path: str | Path
@@ -191,22 +203,25 @@ class MsCheckState:
     fragment_only: list = field(default_factory=list)  # (ion, peak) seen only under a taller Boc precursor
     ions_out: list[IonMatch] = field(default_factory=list)
     # 2. the main ion, its peak and combined spectrum
-    main: _Candidate | None = None
-    pd: _PolarityData | None = None
-    eic: Eic | None = None
-    scans: np.ndarray | None = None
-    spec_mz: np.ndarray | None = None
-    spec_int: np.ndarray | None = None
+    main: _Candidate = field(init=False)
+    pd: _PolarityData = field(init=False)
+    eic: Eic = field(init=False)
+    scans: np.ndarray = field(init=False)
+    spec_mz: np.ndarray = field(init=False)
+    spec_int: np.ndarray = field(init=False)
     detection_limit: float = 0.0
+    apex_s: float = 0.0  # the main peak's apex, start and end (retention time, s)
+    start_s: float = 0.0
+    end_s: float = 0.0
     # 3. its measurement
     obs_mz: float = 0.0
     err_ppm: float = 0.0
     main_intensity: float = 0.0  # summed within tolerance in the combined spectrum
-    fit: IsotopeFit | None = None
+    fit: IsotopeFit = field(init=False)
     run_max: float = 0.0
     apex_intensity: float = 0.0
     saturated: bool = False
-    main_match: IonMatch | None = None
+    main_match: IonMatch = field(init=False)
     off_mass: Finding | None = None  # the warning when the main ion is a little outside the tolerance
     # 4. what else is in the spectrum and in the run
     sat_found: dict = field(default_factory=dict)  # index in the spectrum -> saturated target ion
@@ -230,7 +245,7 @@ class MsCheckState:
 
     def in_target_peak(self, rt_s: float, pad_s: float = 1e-6) -> bool:
         """Whether a retention time (s) lies within the main ion's chromatographic peak (+- pad_s)."""
-        return self.eic.start_s - pad_s <= rt_s <= self.eic.end_s + pad_s
+        return self.start_s - pad_s <= rt_s <= self.end_s + pad_s
 
     def name_side_product(self, name: str, text: str, warn: bool) -> None:
         """A named side product: a warning from 10 % (of the target ion when it co-elutes, of the ion
@@ -380,7 +395,7 @@ def _target_absent(st: MsCheckState) -> MsResult:
             )
         )
     features = []
-    feat_pd = {}
+    feat_pd: dict[int, _PolarityData] = {}
     for pd in st.pdata.values():
         fs = _label_features(find_features(pd.idx, tol, th), st.mol, tol, th, None, extra=st.extra)
         features += fs
@@ -427,7 +442,9 @@ def combine_main_peak(st: MsCheckState) -> None:
     """The main ion (the tallest candidate, see _choose_main) and its spectra combined over its peak: the
     scans above th.combine_fraction of the apex (the whole run for an infusion)."""
     main = st.main = _choose_main(st.candidates)
-    pd = st.pd = st.pdata_for(main.pol)
+    pd = st.pdata_for(main.pol)
+    assert pd is not None  # candidates come from polarities the run has
+    st.pd = pd
     prun = pd.run
     e = st.eic = main.eic
     if main.infusion:
@@ -442,12 +459,14 @@ def combine_main_peak(st: MsCheckState) -> None:
         )
     else:
         p = main.peak
+        assert p is not None  # a peak for every candidate but an infusion
         seg = np.arange(p.start_i, p.end_i + 1)
         scans = seg[e.intensity[seg] >= st.th.combine_fraction * p.height]
         if len(scans) == 0:
             scans = np.array([p.apex_i])
         e.apex_s, e.start_s, e.end_s, e.fwhm_s, e.area = p.apex_s, p.start_s, p.end_s, p.fwhm_s, p.area
     st.scans = scans
+    st.apex_s, st.start_s, st.end_s = float(e.apex_s), float(e.start_s), float(e.end_s)
     st.spec_mz, st.spec_int = combine(prun, scans, st.tol)
     st.detection_limit = detection_limit(st.spec_int)
 
@@ -491,7 +510,7 @@ def judge_mass(st: MsCheckState) -> None:
                 "info",
                 "ms.saturation",
                 f"{ion.name} at m/z {obs_mz:.4f} is {err:+.1f} ppm off but saturated (apex {st.apex_intensity:.3g}, "
-                f"M+1 at {fit.m1_ratio * 100:.0f}% of the expected): mass judged with a "
+                f"M+1 at {(fit.m1_ratio or 0.0) * 100:.0f}% of the expected): mass judged with a "
                 f"{th.saturation_factor * tol:g} ppm tolerance; the weaker ions below carry the accurate mass.",
             )
         )
@@ -517,7 +536,7 @@ def judge_mass(st: MsCheckState) -> None:
             Finding(
                 "info",
                 "ms.saturation",
-                f"{ion.name} is very intense (apex {st.apex_intensity:.3g}) with M+1 at {fit.m1_ratio * 100:.0f}% "
+                f"{ion.name} is very intense (apex {st.apex_intensity:.3g}) with M+1 at {(fit.m1_ratio or 0.0) * 100:.0f}% "
                 "of the expected: detector saturation; M+1 not scored.",
             )
         )
@@ -566,7 +585,7 @@ def judge_isotopes(st: MsCheckState) -> None:
 
 def _match_other_ion(st: MsCheckState, other, combined: dict) -> IonMatch:
     """One more expected ion in the spectrum combined over the main peak (of its own polarity)."""
-    th, tol, e = st.th, st.tol, st.eic
+    th, tol = st.th, st.tol
     opol = _POL[other.polarity]
     opd = st.pdata_for(opol)
     if opd is None:
@@ -574,9 +593,9 @@ def _match_other_ion(st: MsCheckState, other, combined: dict) -> IonMatch:
             other.name, other.mz, False, polarity=other.polarity, note=f"no {other.polarity} scans in the run"
         )
     if opol not in combined:
-        osc = np.nonzero((opd.run.rt_s >= e.start_s - 1e-6) & (opd.run.rt_s <= e.end_s + 1e-6))[0]
+        osc = np.nonzero((opd.run.rt_s >= st.start_s - 1e-6) & (opd.run.rt_s <= st.end_s + 1e-6))[0]
         if len(osc) == 0:
-            osc = np.array([int(np.argmin(np.abs(opd.run.rt_s - e.apex_s)))])
+            osc = np.array([int(np.argmin(np.abs(opd.run.rt_s - st.apex_s)))])
         omz, oint = combine(opd.run, osc, tol)
         combined[opol] = (omz, oint, detection_limit(oint), opd, osc)
     omz, oint, odl = combined[opol][:3]
@@ -689,7 +708,7 @@ def account_coeluting_ions(st: MsCheckState) -> None:
         pre,
         st.detection_limit,
     )
-    rt_apex = st.eic.apex_s
+    rt_apex = st.apex_s
     main_name = f"target {main.ion.name}"
     for a in st.accounted:
         iso = st.fit.score if a.assignment == main_name else None
@@ -732,7 +751,7 @@ def _ms_purity(st: MsCheckState) -> float | None:
     main_f = [f for f in st.features if f.isotope_of is None and not f.background]
     tot = sum(f.total_area for f in main_f)
     tgt = sum(f.total_area for f in main_f if f.status == "consistent")
-    if tgt == 0:
+    if tgt == 0 and st.main.peak is not None:
         tgt = st.main.peak.area
         tot += tgt
     return tgt / tot if tot > 0 else None
@@ -741,7 +760,7 @@ def _ms_purity(st: MsCheckState) -> float | None:
 def find_other_components(st: MsCheckState) -> None:
     """The run's other chromatographic peaks (verify.ms.features), the MS purity, and what they change:
     an off-mass main ion with a trace of the ion current is no evidence; named and unexplained peaks."""
-    th, tol, e = st.th, st.tol, st.eic
+    th, tol = st.th, st.tol
     found_list = [
         (im.mz, im.name, im.theoretical_mz, im.ppm_error)
         for im in st.ions_out
@@ -751,7 +770,7 @@ def find_other_components(st: MsCheckState) -> None:
         (a.mz, a.assignment.removeprefix("target "), a.theoretical_mz, a.ppm_error) for a in st.sat_found.values()
     ]
     st.features = _label_features(
-        find_features(st.pd.idx, tol, th), st.mol, tol, th, (e.start_s, e.end_s), found_list, extra=st.extra
+        find_features(st.pd.idx, tol, th), st.mol, tol, th, (st.start_s, st.end_s), found_list, extra=st.extra
     )
     st.purity = purity = _ms_purity(st)
     if st.off_mass is not None and purity is not None and purity < th.other_peak_share:
@@ -790,7 +809,7 @@ def report_components(st: MsCheckState) -> None:
             Finding(
                 "warning",
                 "ms.unexplained_ion",
-                f"{len(st.unexplained)} unexplained ion(s) co-elute with the target at {_min(st.eic.apex_s)}: {lst}.",
+                f"{len(st.unexplained)} unexplained ion(s) co-elute with the target at {_min(st.apex_s)}: {lst}.",
             )
         )
     if st.other_unexplained:
@@ -821,13 +840,13 @@ def _result(st: MsCheckState) -> MsResult:
     st.run_info["saturated"] = st.saturated
     if st.ions_out and st.main_match not in st.ions_out:
         st.ions_out.append(st.main_match)
-    st.peaks += _feature_peaks(st.features, st.th, exclude_rt=(e.start_s, e.end_s))
+    st.peaks += _feature_peaks(st.features, st.th, exclude_rt=(st.start_s, st.end_s))
     st.findings.insert(
         0,
         Finding(
             "info",
             "ms.found",
-            f"{ion.name} m/z {st.obs_mz:.4f} ({st.err_ppm:+.1f} ppm) at {_min(e.apex_s)}"
+            f"{ion.name} m/z {st.obs_mz:.4f} ({st.err_ppm:+.1f} ppm) at {_min(st.apex_s)}"
             + (f", isotope score {fit.score:.2f}" if fit.score is not None else "")
             + (f", MS purity {purity * 100:.0f}%" if purity is not None else "")
             + ".",
@@ -840,7 +859,7 @@ def _result(st: MsCheckState) -> MsResult:
         source=str(st.path),
         peaks=st.peaks,
         ions=st.ions_out,
-        rt_s=e.apex_s,
+        rt_s=st.apex_s,
         isotope_score=fit.score,
         ms_purity=purity,
         main_ion=st.main_match,
@@ -910,7 +929,7 @@ def _saturated_target_ions(
         apex = float(pd.idx.eic(float(spec_mz[j]), tol).intensity[scans].max(initial=0.0))
         if not _is_saturated(apex, ofit, run_max, th):
             continue
-        out[j] = AccountedIon(
+        out[int(j)] = AccountedIon(
             float(spec_mz[j]),
             float(spec_int[j]),
             "consistent",
@@ -1035,6 +1054,7 @@ def _choose_main(cands: list[_Candidate]) -> _Candidate:
     def together(a: _Candidate, b: _Candidate) -> bool:
         if a.infusion or b.infusion:
             return a.infusion and b.infusion
+        assert a.peak is not None and b.peak is not None  # only an infusion has no peak
         if a.pol != b.pol:
             return abs(a.peak.apex_s - b.peak.apex_s) <= max(a.peak.fwhm_s, 3.0)
         return b.peak.start_s <= a.peak.apex_s <= b.peak.end_s or a.peak.start_s <= b.peak.apex_s <= a.peak.end_s

@@ -8,7 +8,7 @@ import numpy as np
 
 from .read import Run
 
-_trapz = getattr(np, "trapezoid", None) or np.trapz
+trapezoid_area = getattr(np, "trapezoid", None) or np.trapz  # type: ignore[attr-defined]  # numpy < 2
 
 
 @dataclass
@@ -176,7 +176,7 @@ def find_peaks(
         if n_on < min(min_scans, n):
             continue
         raw_apex = lo + int(np.argmax(seg))
-        area = float(_trapz(seg, rt[lo : hi + 1])) if hi > lo else float(seg.sum())
+        area = float(trapezoid_area(seg, rt[lo : hi + 1])) if hi > lo else float(seg.sum())
         half = y[raw_apex] / 2
         above = np.nonzero(seg >= half)[0]
         fwhm = float(rt[lo + above[-1]] - rt[lo + above[0]]) if len(above) > 1 else 0.0

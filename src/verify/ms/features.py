@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .chromatogram import RunIndex, _trapz, find_peaks
+from .chromatogram import RunIndex, find_peaks, trapezoid_area
 from .isotopes import C13_DELTA
 from .thresholds import MsThresholds
 
@@ -67,7 +67,7 @@ def find_features(idx: RunIndex, ppm: float, th: MsThresholds) -> list[Feature]:
                     float(run.rt_s[0]),
                     float(run.rt_s[-1]),
                     float(y.max()),
-                    float(_trapz(y, run.rt_s)) if n > 1 else float(y.sum()),
+                    float(trapezoid_area(y, run.rt_s)) if n > 1 else float(y.sum()),
                     background=True,
                     status="solvent",
                     assignment="background (present all run long)",

@@ -63,7 +63,8 @@ def parse_adduct(name: str) -> tuple[int, str, str, int]:
     if not m:
         raise ValueError(f"cannot parse adduct {name!r}")
     multimer = int(m.group(1) or 1)
-    add, remove = Counter(), Counter()
+    add: Counter[str] = Counter()
+    remove: Counter[str] = Counter()
     for sign, n, formula in _TERM.findall(m.group(2)):
         k = int(n or 1)
         target = add if sign == "+" else remove
@@ -84,7 +85,7 @@ def make_ion(
     if not comp:
         return None
     mz = ion_mz(comp, z)
-    iso = ()
+    iso: tuple = ()
     if n_isotopes:
         from ..structure.masses import ELECTRON_MASS
 
@@ -170,10 +171,7 @@ def contaminant_ions() -> tuple[KnownIon, ...]:
     for row in reference.table("ms_contaminants.tsv"):
         end = parse_formula(row.get("end_formula") or "")
         rep = row.get("repeat_formula")
-        if rep:
-            ns = range(int(row["n_min"]), int(row["n_max"]) + 1)
-        else:
-            ns = [0]
+        ns = range(int(row["n_min"]), int(row["n_max"]) + 1) if rep else range(1)
         for n in ns:
             counts = Counter(end)
             if rep:

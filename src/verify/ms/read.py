@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import binascii
 import gzip
+import io
 import math
 import zlib
 from dataclasses import dataclass, field
@@ -257,7 +258,7 @@ class _LeanMzML(mzml.MzML):
                 while el.getprevious() is not None:
                     del parent[0]
 
-    def _group_params(self, ref_elem) -> list[tuple[str, str, str]]:
+    def _group_params(self, ref_elem) -> list[tuple[str | None, str, str]]:
         out = []
         for p in self._handle_referenceable_param_group(ref_elem):
             name = p.name
@@ -428,12 +429,13 @@ class _CappedRun(CappedStream):
         return self._fh.seekable()
 
 
-def _open(path: Path, boundaries: tuple[bytes, ...] = MZML_BOUNDARIES) -> CappedStream:
+def open_capped(path: Path, boundaries: tuple[bytes, ...] = MZML_BOUNDARIES) -> CappedStream:
     """The run as a binary stream (gunzipped when it starts with the gzip magic), read through a CappedStream:
     a gzip stream is stopped at MAX_DECOMPRESSED_BYTES, any stream at MAX_RECORD_GAP_BYTES without one of
     `boundaries` (module constants read at call time, so a test can lower them)."""
     with open(path, "rb") as fh:
         magic = fh.read(2)
+    raw: io.BufferedIOBase
     if magic == b"\x1f\x8b":
         raw, total = gzip.open(path, "rb"), MAX_DECOMPRESSED_BYTES
     else:
@@ -441,11 +443,11 @@ def _open(path: Path, boundaries: tuple[bytes, ...] = MZML_BOUNDARIES) -> Capped
     return _CappedRun(raw, path, total, MAX_RECORD_GAP_BYTES, boundaries, _CAP_NAMES)
 
 
-def _sniff(path: Path, expected: str = "mzML") -> str:
+def sniff_format(path: Path, expected: str = "mzML") -> str:
     """The format the file's first 64 kB show, 'mzML' or 'mzXML'; InputError, naming `expected`, for anything
     else (also for an unreadable file)."""
     try:
-        with _open(path) as fh:
+        with open_capped(path) as fh:
             head = fh.read(65536)
     except (OSError, EOFError, zlib.error) as exc:
         raise InputError(f"cannot read the file ({exc})", path) from None
@@ -487,13 +489,13 @@ def read_run(path: str | Path, keep_ms2: bool = True) -> Run:
     if p.is_dir():
         raise InputError("is a directory, expected an .mzML or .mzXML file", p)
     require_regular(p, "MS input", allow_dir=False)  # a FIFO, socket or device would block or stream for ever
-    if is_mzxml_path(p) or _sniff(p) == "mzXML":
+    if is_mzxml_path(p) or sniff_format(p) == "mzXML":
         from .read_mzxml import read_mzxml
 
         return read_mzxml(p, keep_ms2=keep_ms2)
     b = RunBuilder(p, keep_ms2)
     try:
-        with _open(p) as fh:
+        with open_capped(p) as fh:
             reader = _LeanMzML(fh, use_index=False, cv=NO_CV, read_schema=False, huge_tree=True)
             for spec in reader.iter_spectra() if FAST_ITERATION else reader.iterfind("spectrum"):
                 b.n_spectra += 1
@@ -548,7 +550,12 @@ class RunBuilder:
     def __init__(self, path: Path, keep_ms2: bool = True):
         self.path = Path(path)
         self.keep_ms2 = keep_ms2
-        self.rts, self.pols, self.tics, self.counts, self.mzs, self.ints = [], [], [], [], [], []
+        self.rts: list[float] = []
+        self.pols: list[int] = []
+        self.tics: list[float] = []
+        self.counts: list[int] = []
+        self.mzs: list[np.ndarray] = []
+        self.ints: list[np.ndarray] = []
         self.modes: set[str] = set()
         self.ms2: list[Ms2Scan] = []
         self.units: set[str] = set()

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import InputError, MissingInputError
 from ..io_limits import require_regular
-from .read import BadSpectrum, Run, RunBuilder, _open, _sniff, decode_binary, ms_level
+from .read import BadSpectrum, Run, RunBuilder, decode_binary, ms_level, open_capped, sniff_format
 
 # tags that end a gap for read.py's record size cap: scans, their peaks, the index (one <offset> per scan)
 MZXML_BOUNDARIES = (b"<scan", b"</scan", b"<peaks", b"</peaks", b"<offset", b"</offset")
@@ -78,7 +78,7 @@ def _check_scan_values(element, where: str) -> None:
             )
 
 
-def _mzxml_class():
+def _mzxml_class() -> type:
     """pyteomics' MzXML reader, keeping each scan's raw retentionTime string (its unit) and the file-level
     centroided flag (pyteomics folds attributes into a dict; these two are read off the element it parses)."""
     from pyteomics import mzxml
@@ -87,7 +87,7 @@ def _mzxml_class():
         file_centroided: bool | None = None
         _where = "scan"
 
-        def __init__(self, *a, **kw):
+        def __init__(self, *a, **kw) -> None:
             super().__init__(*a, **kw)
             self._scan_numbers: dict[int, tuple] = {}
 
@@ -158,11 +158,11 @@ def read_mzxml(path: str | Path, keep_ms2: bool = True) -> Run:
     if p.is_dir():
         raise InputError("is a directory, expected an .mzXML file", p)
     require_regular(p, "MS input", allow_dir=False)  # a FIFO, socket or device would block or stream for ever
-    if _sniff(p, "mzXML") != "mzXML":
+    if sniff_format(p, "mzXML") != "mzXML":
         raise InputError("not an mzXML file (no <mzXML> element at the start)", p)
     b = RunBuilder(p, keep_ms2)
     try:
-        with _open(p, MZXML_BOUNDARIES) as fh:
+        with open_capped(p, MZXML_BOUNDARIES) as fh:
             reader = _mzxml_class()(fh, use_index=False, read_schema=False, huge_tree=True)
             for scan in reader:
                 b.n_spectra += 1

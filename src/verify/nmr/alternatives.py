@@ -215,7 +215,7 @@ def score_alternatives(
         same = exp.formula == expectation.formula
         fit = AlternativeFit(alt, exp.formula, score, own - score, same, clean)
         # only where the shifts leave the two undecided is the ring pattern worth its fitting time
-        if target_rings and same and clean and fit.advantage > -th.alternative_margin:
+        if target_rings and trace is not None and same and clean and fit.advantage > -th.alternative_margin:
             fit.patterns = compare_ring_patterns(
                 target_rings, ring_readings(cmp, exp), mults, trace, singlets, th, cache
             )

@@ -147,7 +147,7 @@ def check_spectrum(
     findings: list[Finding] = []
     solv = solvent
     file_solvent = find_solvent(spectrum.params.get("file_solvent") or "") if solvent is not None else None
-    if file_solvent is not None and file_solvent.key != solvent.key:
+    if solvent is not None and file_solvent is not None and file_solvent.key != solvent.key:
         # obeyed (the chemist may know the file is wrong), but a contradiction is never silent: in the wrong
         # solvent a compound line can be taken for residual solvent, or the residual line left unexplained
         findings.append(
@@ -172,6 +172,7 @@ def check_spectrum(
         if not spectrum.solvent:
             findings.append(Finding("info", "nmr.solvent_assumed", "the data name no solvent; CDCl3 assumed"))
         solv = find_solvent("CDCl3")
+    assert solv is not None  # CDCl3 is in reference/solvents.tsv
     expectation = build_expectation(target, solv)
     import numpy as np
 

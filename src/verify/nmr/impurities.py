@@ -47,7 +47,7 @@ def impurity_table(solvent: Solvent | None) -> dict[str, list[dict]]:
 def find_impurities(
     mults: list[Multiplet],
     solvent: Solvent | None,
-    excluded: set[int] = frozenset(),
+    excluded: set[int] | frozenset[int] = frozenset(),
     th: NmrThresholds = NMR_THRESHOLDS,
 ) -> list[ImpurityHit]:
     """Impurities whose whole pattern fits the observed multiplets (see the module docstring).

@@ -132,7 +132,7 @@ def pattern_mismatches(
             return "has two ring H ortho to it (a triplet or dd of two 7-9 Hz couplings)"
         if alone:
             n = ortho_couplings(m)
-            if n is not None and n != g.ortho_h:
+            if n is not None and g.ortho_h is not None and n != g.ortho_h:
                 return f"has {_RING_H[g.ortho_h]} ring H ortho to it ({_ORTHO_WANT[g.ortho_h]})"
         return ""
 
@@ -143,7 +143,7 @@ def pattern_mismatches(
         sigma = max((g.hi - g.lo) * _SIGMA_PER_WIDTH, 0.03)
         return 0.5 * g.n_h * min(((mults[j].ppm - g.centre) / sigma) ** 2, 9.0)
 
-    main = {}  # group index -> the multiplet carrying most of it
+    main: dict[int, int] = {}  # group index -> the multiplet carrying most of it
     for (gi, j), v in x.items():
         if v >= 0.5 * groups[gi].n_h and (gi not in main or v > x[(gi, main[gi])]):
             main[gi] = j
@@ -191,7 +191,7 @@ def _main_signal(gi: int, x: dict) -> int | None:
     mine = {j: v for (g2, j), v in x.items() if g2 == gi and v > 1e-6}
     if not mine:
         return None
-    j = max(mine, key=mine.get)
+    j = max(mine, key=mine.__getitem__)
     return j if mine[j] >= 0.9 * sum(mine.values()) else None
 
 

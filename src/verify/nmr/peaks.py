@@ -382,7 +382,7 @@ def _cluster_lines(ppm, y, ls: list[Line], noise: float, sf_mhz: float, th: NmrT
     def gap(a: list[Line], b: list[Line]) -> float:
         return abs(a[-1].ppm - b[0].ppm) * sf_mhz
 
-    out: list[list[Line]] = []
+    out: list[tuple[bool, list[Line]]] = []  # (named multiplet, its lines)
     i = 0
     n = len(pieces)
     while i < n:

@@ -1,6 +1,6 @@
 """Automatic zero+first-order phase of a 1H spectrum, and its check on the full spectrum (steps of process.py).
 
-Automatic zero+first-order phase (_autophase): ACME started from p0 = 0, 90, 180 and -90 degrees on a 4k
+Automatic zero+first-order phase (autophase): ACME started from p0 = 0, 90, 180 and -90 degrees on a 4k
 low-resolution copy (FT of the first 4k FID points, lines ~2 points wide), the best start refined on a 32k copy;
 before scoring, a complex baseline (quadratic plus one Fourier period across the window: the roll corrupt first FID
 points give) is removed from the copies (a baseline offset rotates with the trial phase and would own ACME's
@@ -23,11 +23,12 @@ from __future__ import annotations
 
 import math
 import warnings
+from typing import Any
 
 import numpy as np
 
 from .spectrum import RawFID
-from .transform import _ft, _index_ppm, _noise, _ppm_mask
+from .transform import fourier_transform, index_at_ppm, noise_level, ppm_mask
 
 # ACME starts from these p0 (degrees) on the coarse copy: one simplex from 0 alone ends 180 degrees off, or in
 # a local minimum 50-100 degrees off, on a few % of simulated spectra (bench/phase_accuracy.py)
@@ -56,7 +57,7 @@ DOMINANT_PIN_HZ = 300.0  # half-width of the window a dominant line is phased on
 NEG_FRACTION_MAX = 0.08  # phasing is "checked failed" above this negative-area fraction
 
 
-def _vendor_phase(raw: RawFID):
+def vendor_phase(raw: RawFID):
     """The spectrometer's own phases in our frame, or None. Varian/Agilent rp/lp: the FID is mirrored
     relative to ours, so the phase changes sign: p0 = -rp (HMDB00005 rp=203 -> 157, ACME finds 148 + 19/2;
     HMDB00001 rp=-5.9 -> 5.9, ACME -1.5 + 6.1/2). p1 = -lp by the same argument (lp is 0 on both real sets,
@@ -64,7 +65,7 @@ def _vendor_phase(raw: RawFID):
     if raw.vendor != "varian":
         return None
     try:
-        rp = float(raw.params.get("rp"))
+        rp = float(raw.params.get("rp"))  # type: ignore[arg-type]  # None: TypeError, caught
         lp = float(raw.params.get("lp") or 0.0)
     except (TypeError, ValueError):
         return None
@@ -73,7 +74,7 @@ def _vendor_phase(raw: RawFID):
     return -rp, -lp
 
 
-class _AcmeScore:
+class AcmeScore:
     """ACME score (Chen et al., J. Magn. Reson. 2002, 158, 164; the form of nmrglue's `_ps_acme_score`):
     entropy of the first derivative of the real part plus a penalty on negative points, over the points
     of `mask` only. The phased real part is computed as re*cos - im*sin from stored float32 parts: the
@@ -111,7 +112,7 @@ def _simplex(p0, p1, step=10.0):
     return np.array([[p0, p1], [p0 + step, p1], [p0, p1 + step]], float)
 
 
-def _acme(score: _AcmeScore, p0, p1, step=10.0, xtol=ACME_XTOL, ftol=ACME_FTOL):
+def acme_phase(score: AcmeScore, p0, p1, step=10.0, xtol=ACME_XTOL, ftol=ACME_FTOL):
     """Nelder-Mead on the ACME score from (p0, p1): (p0, p1, score)."""
     from scipy.optimize import fmin
 
@@ -202,7 +203,7 @@ def _complex_baseline(
 
 def _neg_fraction(y: np.ndarray) -> float:
     """Negative area / total absolute area of the signal part of a baseline-free real spectrum."""
-    noise = _noise(y)
+    noise = noise_level(y)
     sig = np.abs(y) > 5 * noise
     if not np.any(sig):
         return 0.0
@@ -210,7 +211,7 @@ def _neg_fraction(y: np.ndarray) -> float:
     return float(-ys[ys < 0].sum() / np.abs(ys).sum())
 
 
-def _peak_phase_fit(d, mask=None, n_peaks=40):
+def peak_phase_fit(d, mask=None, n_peaks=40):
     """Zero- and first-order phase from the phases of the tallest lines (linear fit, wrap-safe).
 
     Every line's complex value at its magnitude apex should be real and positive once phased:
@@ -256,7 +257,7 @@ def _phase_copy(
     simulated spectra; low-resolution 4k copy 2.4 and 14, refined on a 16k copy 2.0 and 9)."""
     sw = float(raw.sw_hz)
     gd = float(raw.group_delay or 0.0)
-    d = _ft(ng, fid, sw, lb_points * sw / n, n, gd)
+    d = fourier_transform(ng, fid, sw, lb_points * sw / n, n, gd)
     # the digital filter's roll-off at either edge holds no lines, but can hold a steep slope (the tail of a
     # strong line folded in from beyond the window: cocaine's TMS, 0.5 ppm from the edge) whose negative part
     # would own the score's penalty
@@ -265,7 +266,7 @@ def _phase_copy(
     mask[:e] = False
     mask[-e:] = False
     for reg in regions:
-        mask &= _ppm_mask(raw, n, reg)
+        mask &= ppm_mask(raw, n, reg)
     if gd == 0:
         # no digital filter (Varian, benchtop): the wrong-first-point constant is removed as on the full
         # spectrum (process()), and no polynomial: with the first-order phase of a delayed acquisition
@@ -278,7 +279,7 @@ def _phase_copy(
     d = d / max(top, 1e-300)
     if gd == 0:
         return d, mask
-    pp = _index_ppm(raw, n)
+    pp = index_at_ppm(raw, n)
     idx = [int(np.argmin(np.abs(pp - c))) for c in centres]
     return d - _complex_baseline(d, mask, idx), mask
 
@@ -302,9 +303,9 @@ def _dominant_line(d: np.ndarray, mask: np.ndarray | None, raw: RawFID):
     rest[:e] = 0.0
     rest[-e:] = 0.0
     other = float(rest.max())
-    if other <= 0 or mag[i] < DOMINANT_RATIO * other or other < DOMINANT_MIN_SNR * _noise(d.real):
+    if other <= 0 or mag[i] < DOMINANT_RATIO * other or other < DOMINANT_MIN_SNR * noise_level(d.real):
         return None
-    pp = _index_ppm(raw, d.size)
+    pp = index_at_ppm(raw, d.size)
     half_ppm = DOMINANT_HALF_HZ / float(raw.sf_mhz)
     return float(pp[i]), (float(pp[i] - half_ppm), float(pp[i] + half_ppm))
 
@@ -320,7 +321,7 @@ def _restart_record(start: float, p0: float, p1: float, score: float, neg: float
     }
 
 
-def _autophase(ng, fid, spec, raw: RawFID, regions):
+def autophase(ng, fid, spec, raw: RawFID, regions):
     """ACME restarted from the p0 of RESTART_P0 on a coarse low-resolution copy, the best start (one that
     passes the negative-area check first, then the lowest score) refined on a finer copy.
 
@@ -340,20 +341,21 @@ def _autophase(ng, fid, spec, raw: RawFID, regions):
         centres.append(dom[0])
         regions.append(dom[1])
         coarse, cmask = _phase_copy(ng, fid, raw, PHASE_N_COARSE, COARSE_LB_POINTS, regions, centres)
-    score = _AcmeScore(coarse, cmask)
+    score = AcmeScore(coarse, cmask)
     best = None
     tried = []
     for a in RESTART_P0:
-        p0, p1, f = _acme(score, a, 0.0, xtol=COARSE_XTOL, ftol=COARSE_FTOL)
+        p0, p1, f = acme_phase(score, a, 0.0, xtol=COARSE_XTOL, ftol=COARSE_FTOL)
         neg = _neg_fraction(score.real((p0, p1)))
         tried.append(_restart_record(a, p0, p1, f, neg))
         cand = (neg > NEG_FRACTION_MAX, f, p0, p1)
         if best is None or cand[:2] < best[:2]:
             best = cand
+    assert best is not None  # RESTART_P0 holds at least one start
     fine, fmask = _phase_copy(ng, fid, raw, PHASE_N, FINE_LB_POINTS, regions, centres)
-    fscore = _AcmeScore(fine, fmask)
-    p0, p1, f = _acme(fscore, best[2], best[3], step=REFINE_STEP)
-    info = {"starts": tried, "coarse": [round(best[2] % 360, 1), round(best[3], 1)]}
+    fscore = AcmeScore(fine, fmask)
+    p0, p1, f = acme_phase(fscore, best[2], best[3], step=REFINE_STEP)
+    info: dict[str, Any] = {"starts": tried, "coarse": [round(best[2] % 360, 1), round(best[3], 1)]}
     if dom is not None:
         info["dominant_line_excluded_ppm"] = [round(dom[1][0], 3), round(dom[1][1], 3)]
         p0, p1, dinfo = _pin_dominant(ng, fid, raw, dom[0], fscore, p0, p1)
@@ -367,21 +369,21 @@ def _autophase_subsampled(spec: np.ndarray, raw: RawFID, regions):
     """ACME on every k-th point of the full spectrum (PHASE_N_SUBSAMPLED points), no baseline removal
     beyond process()'s first-point constant; the other starts of RESTART_P0 only when the first fails the
     negative-area check. For data without a digital filter: on the Oxford benchtop set (delayed acquisition,
-    p1 ~2300 degrees) the low-resolution restarts of `_autophase` settle 2300 degrees off in p1 before the
+    p1 ~2300 degrees) the low-resolution restarts of `autophase` settle 2300 degrees off in p1 before the
     refinement walks most of the way back, and the result leaves a broad baseline hump the old scheme did
     not have; on the two Varian sets both schemes agree within 4 degrees."""
     k = max(1, spec.size // PHASE_N_SUBSAMPLED)
     small = spec[::k]
     mask = None
     for reg in regions:
-        m = _ppm_mask(raw, small.size, reg)
+        m = ppm_mask(raw, small.size, reg)
         mask = m if mask is None else mask & m
     d = small / max(float(np.max(np.abs(small))), 1e-300)
-    score = _AcmeScore(d, mask)
+    score = AcmeScore(d, mask)
     best = None
     tried = []
     for i, a in enumerate(RESTART_P0):
-        p0, p1, f = _acme(score, a, 0.0)
+        p0, p1, f = acme_phase(score, a, 0.0)
         y = score.real((p0, p1))
         neg = _neg_fraction(y - np.median(y))
         tried.append(_restart_record(a, p0, p1, f, neg))
@@ -390,11 +392,12 @@ def _autophase_subsampled(spec: np.ndarray, raw: RawFID, regions):
             best = cand
         if i == 0 and neg <= NEG_FRACTION_MAX:
             break
+    assert best is not None  # at least one start was tried
     p0 = ((best[2] + 180.0) % 360.0) - 180.0
     return p0, best[3], {"starts": tried, "copy": f"every {k}-th point"}, d, mask
 
 
-def _pin_dominant(ng, fid, raw: RawFID, centre_ppm: float, fscore: _AcmeScore, p0: float, p1: float):
+def _pin_dominant(ng, fid, raw: RawFID, centre_ppm: float, fscore: AcmeScore, p0: float, p1: float):
     """Phase a dominant line on its own and pin the phase line there; p1 is then re-fitted on the rest.
 
     Kept out of the score, a dominant line still needs its own phase right: 2 degrees off, the dispersive
@@ -407,8 +410,8 @@ def _pin_dominant(ng, fid, raw: RawFID, centre_ppm: float, fscore: _AcmeScore, p
 
     n = PHASE_N
     sw = float(raw.sw_hz)
-    d = _ft(ng, fid, sw, FINE_LB_POINTS * sw / n, n, float(raw.group_delay or 0.0))
-    pp = _index_ppm(raw, n)
+    d = fourier_transform(ng, fid, sw, FINE_LB_POINTS * sw / n, n, float(raw.group_delay or 0.0))
+    pp = index_at_ppm(raw, n)
     ic = int(np.argmin(np.abs(pp - centre_ppm)))
     w = int(DOMINANT_PIN_HZ / (sw / n))
     seg = np.zeros(n, bool)
@@ -419,8 +422,8 @@ def _pin_dominant(ng, fid, raw: RawFID, centre_ppm: float, fscore: _AcmeScore, p
     # complex offset left under the window rotates with the trial phase and moves the optimum (simulated
     # TMS with a 0.3 % baseline offset: 4 degrees)
     half = DOMINANT_HALF_HZ / float(raw.sf_mhz)
-    poly, _ = _complex_baseline(d, _ppm_mask(raw, n, (centre_ppm - half, centre_ppm + half)), [ic], split=True)
-    dscore = _AcmeScore(d - poly, seg)
+    poly, _ = _complex_baseline(d, ppm_mask(raw, n, (centre_ppm - half, centre_ppm + half)), [ic], split=True)
+    dscore = AcmeScore(d - poly, seg)
     start = p0 + p1 * x_d  # ACME's phase at the line, a few degrees off
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -451,7 +454,7 @@ def _pin_dominant(ng, fid, raw: RawFID, centre_ppm: float, fscore: _AcmeScore, p
     )
 
 
-def _phase_check(real: np.ndarray, mask=None) -> dict:
+def phase_check(real: np.ndarray, mask=None) -> dict:
     neg = _neg_fraction(real if mask is None else real[mask])
     ok = neg <= NEG_FRACTION_MAX
     return {

@@ -4,7 +4,7 @@ Order (field notes, /work/shared/field-notes.md): half-cosine taper over the las
 (signal still well above noise at the end) -> exponential line broadening (0.3 Hz) -> zero-fill
 (>= 2x, power of two, 16k-128k) -> FT -> digital-filter removal after the FT (first-order phase of the
 Bruker group delay, not truncated) -> high-to-low frequency order -> automatic zero+first-order phase
-(phase.py: _autophase; why ACME with restarts on low-resolution copies, the complex baseline removed
+(phase.py: autophase; why ACME with restarts on low-resolution copies, the complex baseline removed
 before scoring, and what is kept out of the score is explained there) ->
 arPLS baseline (pybaselines, on a 4k block-averaged copy, lam scaled to its point count, bridged under a
 suppressed-water region, the edges held level when a dominant line's tail folds into them, interpolated
@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -29,16 +30,16 @@ from .phase import (
     PHASE_N,
     PHASE_N_COARSE,
     RESTART_P0,
-    _acme,
-    _AcmeScore,
-    _autophase,
-    _peak_phase_fit,
-    _phase_check,
-    _vendor_phase,
+    AcmeScore,
+    acme_phase,
+    autophase,
+    peak_phase_fit,
+    phase_check,
+    vendor_phase,
 )
 from .referencing import reference_spectrum
 from .spectrum import RawFID, Spectrum1D
-from .transform import _ft, _ppm_mask
+from .transform import fourier_transform, ppm_mask
 
 LB_HZ = 0.3  # exponential line broadening
 MIN_SI = 16384  # smallest zero-filled size
@@ -129,7 +130,7 @@ def process(raw: RawFID, solvent: str | None = None, lb_hz: float | None = None)
         taper = TRUNCATION_TAPER
         fid *= _end_taper(n, skip, taper)
     # --- full-resolution spectrum
-    spec = _ft(ng, fid, sw, lb, si, gd)
+    spec = fourier_transform(ng, fid, sw, lb, si, gd)
     dc = 0j
     if gd == 0:
         # no digital filter and no known time origin (Varian, most benchtop files): a wrong first point (back-predicted or delayed FIDs) is a
@@ -140,10 +141,10 @@ def process(raw: RawFID, solvent: str | None = None, lb_hz: float | None = None)
         dc = complex(np.median(edges.real), np.median(edges.imag))
         spec = spec - dc
     timing["ft"] = _lap(t)
-    # --- automatic phase on low-resolution copies (_autophase), then applied to the full spectrum
+    # --- automatic phase on low-resolution copies (autophase), then applied to the full spectrum
     t = time.perf_counter()
     water = _water_region(raw, solvent or raw.solvent or "")
-    p0, p1, phase_info, fine, fmask = _autophase(ng, fid, spec, raw, [water] if water is not None else [])
+    p0, p1, phase_info, fine, fmask = autophase(ng, fid, spec, raw, [water] if water is not None else [])
     if water is not None:
         phase_info["excluded_ppm"] = list(water)
     spec0 = spec
@@ -153,7 +154,7 @@ def process(raw: RawFID, solvent: str | None = None, lb_hz: float | None = None)
     t = time.perf_counter()
     full_mask = None  # the baseline is bridged under a suppressed water line
     if water is not None:
-        full_mask = _ppm_mask(raw, si, water)
+        full_mask = ppm_mask(raw, si, water)
     # the phase check leaves out what the phase score left out: a dominant TMS line would otherwise hold
     # most of the absolute area and make any phase of the compound's lines look fine
     check_mask = full_mask
@@ -169,24 +170,24 @@ def process(raw: RawFID, solvent: str | None = None, lb_hz: float | None = None)
         m[si - e :] = False
         check_mask = m if check_mask is None else check_mask & m
     if dom is not None:
-        m = _ppm_mask(raw, si, dom)
+        m = ppm_mask(raw, si, dom)
         check_mask = m if check_mask is None else check_mask & m
     real = np.ascontiguousarray(spec.real)
     base, base_info = _baseline(real, full_mask, edges=edge_fix)
     real = real - base
     timing["baseline"] = _lap(t)
-    phase_info.update(_phase_check(real, check_mask))
+    phase_info.update(phase_check(real, check_mask))
     # second opinion, always: the line-phase fit (cheap). ACME started from it only when the check failed.
     t = time.perf_counter()
-    fit = _peak_phase_fit(fine, fmask)
+    fit = peak_phase_fit(fine, fmask)
     if fit is not None:
         f0, f1 = fit[0], fit[1]
         alts = [("line fit", f0, f1)]
-        vp = _vendor_phase(raw)
+        vp = vendor_phase(raw)
         if vp is not None:
             alts.append(("spectrometer rp/lp", vp[0], vp[1]))
         if not phase_info["passed"]:
-            a0, a1, _ = _acme(_AcmeScore(fine, fmask), f0, f1)
+            a0, a1, _ = acme_phase(AcmeScore(fine, fmask), f0, f1)
             alts.append(("ACME from line fit", a0, a1))
         best = (phase_info["neg_fraction"], "ACME", p0, p1, real, base_info)
         tried = {"ACME": round(phase_info["neg_fraction"], 4)}
@@ -194,7 +195,7 @@ def process(raw: RawFID, solvent: str | None = None, lb_hz: float | None = None)
             r2 = np.ascontiguousarray(ng.proc_base.ps(spec0, p0=q0, p1=q1).real)
             b2, bi2 = _baseline(r2, full_mask, edges=edge_fix)
             r2 = r2 - b2
-            neg2 = _phase_check(r2, check_mask)["neg_fraction"]
+            neg2 = phase_check(r2, check_mask)["neg_fraction"]
             tried[name] = round(neg2, 4)
             # the alternative must be clearly better (a quarter less negative area and 0.005 absolute). With a
             # dominant line kept out of the score, only when ACME's check failed: that line's tail reaches far
@@ -212,7 +213,7 @@ def process(raw: RawFID, solvent: str | None = None, lb_hz: float | None = None)
         if best[1] != "ACME":
             _, _, p0, p1, real, base_info = best
             p0 = ((p0 + 180.0) % 360.0) - 180.0
-            phase_info.update(_phase_check(real, check_mask))
+            phase_info.update(phase_check(real, check_mask))
     timing["phase_check"] = _lap(t)
     # --- axis (descending ppm, unreferenced)
     freq = (np.arange(si) - si // 2) * (sw / si)  # ascending Hz
@@ -226,7 +227,7 @@ def process(raw: RawFID, solvent: str | None = None, lb_hz: float | None = None)
     if raw.params.get("shift_reference") == "none":
         # the file has no ppm scale at all (a Kea/Prospa folder: no lock, no reference frequency): any line
         # taken as TMS or a solvent would be a guess, so none is; the axis stays offsets from the transmitter
-        ref = {
+        ref: dict[str, Any] = {
             "method": "none",
             "offset_ppm": 0.0,
             "confidence": "none",
@@ -369,10 +370,10 @@ def _baseline(real: np.ndarray, mask: np.ndarray | None = None, edges: bool = Fa
     e = int(PHASE_BASELINE_EDGE * m) if edges else 0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        b, _ = arpls(blocks[e : m - e], lam=lam, max_iter=50, tol=1e-3)
-    b = np.concatenate([np.full(e, b[0]), b, np.full(e, b[-1])])
+        fitted, _ = arpls(blocks[e : m - e], lam=lam, max_iter=50, tol=1e-3)
+    fitted = np.concatenate([np.full(e, fitted[0]), fitted, np.full(e, fitted[-1])])
     xb = np.arange(m) * k + (k - 1) / 2.0
-    base = np.interp(np.arange(n), xb, b)
+    base = np.interp(np.arange(n), xb, fitted)
     info = {"method": "arPLS (pybaselines)", "lam": float(f"{lam:.3g}"), "points_fitted": int(m)}
     if bridged is not None:
         info["water_bridged_points"] = bridged

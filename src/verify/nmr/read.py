@@ -145,7 +145,7 @@ def _str(v) -> str:
     return s.strip()
 
 
-def _nucleus_name(s: str) -> str:
+def nucleus_name(s: str) -> str:
     """'1H', '<1H>', '^1H', 'H1', 'proton' -> '1H'; others normalised to mass+symbol where possible."""
     s = s.strip().strip("<>^ ").replace("^", "")
     if not s:
@@ -573,7 +573,7 @@ def _read_acqus(d: Path, src: str) -> tuple[dict, Path]:
 def read_bruker(d: Path, src: str, use_pdata: bool = False, pdata_dir: Path | None = None):
     d = Path(d)
     acq, acqus = _read_acqus(d, src)
-    nucleus = _nucleus_name(_str(acq.get("NUC1", "1H")))
+    nucleus = nucleus_name(_str(acq.get("NUC1", "1H")))
     _require_1h(nucleus, src)
     parmode = _int_param(acq, "PARMODE", 0)
     if (d / "ser").exists() or parmode > 0 or (d / "acqu2s").is_file():
@@ -758,7 +758,7 @@ def read_varian(d: Path, src: str) -> RawFID:
         vals = v.get("values", [])
         return vals[0] if vals else default
 
-    nucleus = _nucleus_name(str(par("tn", "H1")))
+    nucleus = nucleus_name(str(par("tn", "H1")))
     _require_1h(nucleus, src)
     ni = int(_num(par("ni", 1), 1) or 1)
     if ni > 1 or _num(par("ni2", 1), 1) > 1:
@@ -894,7 +894,7 @@ def read_jcamp(p: Path, src: str):
     if not dic:
         raise InputError("empty or unreadable JCAMP-DX file", src)
     dtype = _str(_jget(dic, "DATATYPE", "DATA TYPE", default="")).upper().replace(" ", "")
-    nuc = _nucleus_name(_str(_jget(dic, ".OBSERVENUCLEUS", "$NUC1", default="1H")))
+    nuc = nucleus_name(_str(_jget(dic, ".OBSERVENUCLEUS", "$NUC1", default="1H")))
     _require_1h(nuc, src)
     if "2D" in dtype or "NMRPEAKTABLE" == dtype or "ASSIGNMENT" in dtype:
         raise InputError(f"not a 1D 1H experiment (JCAMP DATA TYPE {dtype})", src)

@@ -102,7 +102,7 @@ def jeol_nucleus(domain: str) -> str:
     str
         The nucleus as mass number + symbol, or the input stripped when it is not recognised.
     """
-    from .read import _nucleus_name
+    from .read import nucleus_name
 
     s = str(domain or "").strip()
     # JEOL's element-name form ("Carbon13"); symbols ("13C", "1H", "H1") are read like every other format's
@@ -110,9 +110,9 @@ def jeol_nucleus(domain: str) -> str:
     sym = _ELEMENTS.get(m.group(1).lower()) if m else None
     if sym in ("1H", "2H"):
         return sym
-    if sym:
+    if sym and m:
         return (m.group(2) + sym) if m.group(2) else ("1H" if sym == "H" else sym)
-    return _nucleus_name(s)
+    return nucleus_name(s)
 
 
 def group_delay_points(orders: str, factors: str) -> float:

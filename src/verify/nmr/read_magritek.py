@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 import warnings
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -159,7 +160,7 @@ def _read_fid(ng, d: Path, fid: Path) -> tuple[np.ndarray, dict]:
             "damaged or not a Prospa FID",
             str(fid),
         )
-    head = {"dataType": dtype, "xDim": nx}
+    head: dict[str, Any] = {"dataType": dtype, "xDim": nx}
     if dtype == 504:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -209,9 +210,9 @@ def read_magritek(d: Path, src: str) -> RawFID:
             nucleus = par[key].strip()
             break
     if nucleus:
-        from .read import _nucleus_name
+        from .read import nucleus_name
 
-        nucleus = _nucleus_name(nucleus)
+        nucleus = nucleus_name(nucleus)
         if nucleus != "1H":
             raise InputError(f"not a 1D 1H experiment (observe nucleus {nucleus})", src)
     sf = _need_number(par, "b1Freq", par_path)
@@ -249,7 +250,8 @@ def read_magritek(d: Path, src: str) -> RawFID:
         params["carrier_from"] = "transmitter"
         params["shift_reference"] = "none"
         params["reference_note"] = "acqu.par gives no lowestFrequency (no ppm scale) and no solvent"
-    solvent = par.get("Solvent") if isinstance(par.get("Solvent"), str) else ""
+    named = par.get("Solvent")
+    solvent = named if isinstance(named, str) else ""
     # conjugated: Prospa's sense of rotation is the opposite of the Bruker sense transform._ft expects
     return RawFID(
         data=np.conj(data),

@@ -139,7 +139,7 @@ def interval_gap(a_lo: float, a_hi: float, b_lo: float, b_hi: float) -> float:
     return max(0.0, b_lo - a_hi, a_lo - b_hi)
 
 
-def signal_bounds(m: Multiplet, sf_mhz: float) -> tuple[float, float]:
+def signal_bounds(m: Multiplet, sf_mhz: float | None) -> tuple[float, float]:
     """Where a signal's own lines lie (ppm): outermost lines widened by half their width at half height.
 
     How far a signal sits from a group's window is measured from these, not from the integration range,

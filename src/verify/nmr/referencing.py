@@ -8,10 +8,11 @@ exist.
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 
-from .transform import _noise
+from .transform import noise_level
 
 TMS_WINDOW = 0.35  # ppm either side of 0 searched for TMS/DSS on the file's own axis
 SOLVENT_WINDOW = 0.30  # ppm either side of the nominal residual-solvent position
@@ -229,7 +230,7 @@ def reference_spectrum(ppm, y, sf, solvent_name: str, axis_known: bool = True) -
 
     axis_known=False (the file gives no usable carrier/reference) widens the TMS search to the whole
     spectrum: the upfield-most strong sharp singlet."""
-    noise = _noise(y)
+    noise = noise_level(y)
     solvent = _solvent_record(solvent_name)
     tms = _find_tms(ppm, y, sf, noise)
     if tms is None and not axis_known:
@@ -250,7 +251,13 @@ def reference_spectrum(ppm, y, sf, solvent_name: str, axis_known: bool = True) -
                 "singlet of the whole spectrum)"
             )
             conf = "medium"
-        out = {"method": "TMS", "offset_ppm": float(off), "detail": detail, "confidence": conf, "tms": _round(tms)}
+        out: dict[str, Any] = {
+            "method": "TMS",
+            "offset_ppm": float(off),
+            "detail": detail,
+            "confidence": conf,
+            "tms": _round(tms),
+        }
         if sol and sol.get("found"):
             diff = (sol["ppm"] - off) - sol["nominal"]
             out["solvent_check"] = {

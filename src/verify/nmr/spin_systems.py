@@ -338,6 +338,7 @@ def fit_ring_pattern(
         r = least_squares(resid, r0.x, bounds=(lo_b, hi_b), x_scale="jac", max_nfev=40 * len(r0.x))
         if best is None or r.cost < best.cost:
             best = r
+    assert best is not None  # at least one start is refined
     a, coef = linear(best.x)
     model = a @ coef
     base_curve = base @ coef[1 + n_s :]

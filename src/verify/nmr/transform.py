@@ -10,7 +10,7 @@ import numpy as np
 from .spectrum import RawFID
 
 
-def _ft(ng, fid, sw, lb_hz, si, gd):
+def fourier_transform(ng, fid, sw, lb_hz, si, gd):
     """Apodise, zero-fill, FT, remove the digital filter; returns the spectrum high -> low frequency."""
     d = ng.proc_base.em(fid, lb=lb_hz / sw)
     if d.size > si:
@@ -27,21 +27,21 @@ def _ft(ng, fid, sw, lb_hz, si, gd):
     return s[::-1].copy()
 
 
-def _index_ppm(raw: RawFID, size: int) -> np.ndarray:
+def index_at_ppm(raw: RawFID, size: int) -> np.ndarray:
     """File-axis ppm of each point of a `size`-point spectrum in processing order (high -> low frequency;
     mirrored when the file's axis runs the other way)."""
     pp = raw.carrier_ppm + ((np.arange(size) - size // 2) * (raw.sw_hz / size))[::-1] / raw.sf_mhz
     return pp[::-1] if raw.reverse else pp
 
 
-def _ppm_mask(raw: RawFID, size: int, region) -> np.ndarray:
+def ppm_mask(raw: RawFID, size: int, region) -> np.ndarray:
     """False inside region (lo, hi ppm, file axis) for a spectrum of `size` points in processing order
     (high -> low frequency; mirrored when the file's axis runs the other way)."""
-    pp = _index_ppm(raw, size)
+    pp = index_at_ppm(raw, size)
     return ~((pp > region[0]) & (pp < region[1]))
 
 
-def _noise(y: np.ndarray) -> float:
+def noise_level(y: np.ndarray) -> float:
     """Noise standard deviation: a low percentile of the detrended standard deviations of 64 segments."""
     m = 64
     k = y.size // m

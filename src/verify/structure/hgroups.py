@@ -217,8 +217,8 @@ def expected_groups(mol: Chem.Mol, solvent: str = "cdcl3", predictor: ShiftPredi
             by_rank[ranks[atom.GetIdx()]].append(atom.GetIdx())
     groups = []
     rotamer_ns, chiral = _rotamer_ns(mol), _has_stereocentre(mol)  # once per molecule, not per group
-    for _rank, atoms in by_rank.items():
-        atoms = tuple(sorted(atoms))
+    for _rank, members in by_rank.items():
+        atoms = tuple(sorted(members))
         n_h = sum(mol.GetAtomWithIdx(a).GetTotalNumHs() for a in atoms)
         if any(a not in windows for a in atoms):
             # a partial predictor (the learned model alone gives no window for N-H/O-H): the rules fill in

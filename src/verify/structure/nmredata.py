@@ -30,7 +30,7 @@ from rdkit import Chem, RDLogger
 
 from ..errors import InputError, MissingInputError
 
-RDLogger.DisableLog("rdApp.*")
+RDLogger.DisableLog("rdApp.*")  # type: ignore[attr-defined]  # not in rdkit's stubs
 
 __all__ = ["AssignedSpectrum", "read_assignments", "find_assigned_spectra", "choose_assignment_file"]
 
@@ -218,6 +218,7 @@ def read_assignments(path: str | Path) -> AssignedSpectrum:
             notes.append(f"skipped {line!r}: no atom reference")
             continue
         on_this_line: set[int] = set()  # one shift counts once per heavy atom per line ("H5, 12, 13": one value)
+        key: tuple  # ("H", number) or ("on", number, label)
         for prefix, number in atom_refs:
             if not 1 <= number <= n_atoms:
                 raise InputError(f"{tag} line {line!r} names atom {number}, the molfile has {n_atoms} atoms", spath)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import Any, Protocol
 
 from rdkit import Chem
 
@@ -246,7 +246,9 @@ class RuleShiftPredictor:
     """Windows from SMARTS rules (reference/shift_rules.tsv) with benzene increments and diazepane rules."""
 
     name = "rules"
-    status = None  # set by verify.structure.learned when the rules stand in for the learned model
+    status: Any = (
+        None  # a PredictionStatus, set by verify.structure.learned when the rules stand in for the learned model
+    )
 
     def predict(self, mol: Chem.Mol, solvent: str = "cdcl3") -> dict[int, ShiftWindow]:
         col = rule_column(solvent)

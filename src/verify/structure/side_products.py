@@ -36,7 +36,9 @@ class SideProduct:
         return Chem.MolFromSmiles(self.smiles)
 
 
-def _make(name: str, kind: str, mol: Chem.Mol, target_mass: float) -> SideProduct | None:
+def _make(name: str, kind: str, mol: Chem.Mol | None, target_mass: float) -> SideProduct | None:
+    if mol is None:  # the substituent could not be put on
+        return None
     try:
         Chem.SanitizeMol(mol)
     except Exception:

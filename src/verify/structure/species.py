@@ -54,7 +54,7 @@ def protonated_forms(mol: Chem.Mol, max_forms: int = 3) -> list[Species]:
     sites = basic_amines(mol)
     if not sites:
         return []
-    sets = [(i,) for i in sites[:2]]
+    sets: list[tuple[int, ...]] = [(i,) for i in sites[:2]]
     if len(sites) >= 2:
         sets.append(tuple(sites[:3]))  # the bis (or tris) salt
     out: list[Species] = []

@@ -15,7 +15,7 @@ from rdkit.Chem.MolStandardize import rdMolStandardize
 
 from ..errors import InputError, MissingInputError
 
-RDLogger.DisableLog("rdApp.*")
+RDLogger.DisableLog("rdApp.*")  # type: ignore[attr-defined]  # not in rdkit's stubs
 
 SMILES_SUFFIXES = {".smi", ".smiles"}
 MOL_SUFFIXES = {".mol", ".sdf", ".sd", ".mdl"}
