@@ -1,4 +1,4 @@
-"""JEOL Delta (.jdf) and Magritek Prospa (Spinsolve / Kea) 1H readers (verify.nmr.read_jeol, verify.nmr.read_magritek)
+"""JEOL Delta (.jdf) and Magritek Prospa (Spinsolve / Kea) 1H readers (verify.nmr.io.jeol, verify.nmr.io.magritek)
 and TopSpin's processed NTUPLES JCAMP-DX export (verify.nmr.read).
 
 Real-data tests use ../shared/realdata (marked `realdata`; the files are read in place, never copied into the
@@ -18,10 +18,10 @@ import pytest
 
 from verify.cli import main
 from verify.errors import InputError
+from verify.nmr.io.jeol import group_delay_points, jeol_nucleus
+from verify.nmr.io.magritek import parse_acqu_par
 from verify.nmr.process import load_spectrum
 from verify.nmr.read import read_nmr
-from verify.nmr.read_jeol import group_delay_points, jeol_nucleus
-from verify.nmr.read_magritek import parse_acqu_par
 from verify.nmr.spectrum import RawFID
 from verify.solvents import find_solvent
 

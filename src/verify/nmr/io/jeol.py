@@ -28,9 +28,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ..errors import InputError
-from ..io_limits import read_capped
-from .spectrum import RawFID
+from ...errors import InputError
+from ...io_limits import read_capped
+from ..spectrum import RawFID
 
 JEOL_MAGIC = b"JEOL.NMR"
 
@@ -102,7 +102,7 @@ def jeol_nucleus(domain: str) -> str:
     str
         The nucleus as mass number + symbol, or the input stripped when it is not recognised.
     """
-    from .read import nucleus_name
+    from .common import nucleus_name
 
     s = str(domain or "").strip()
     # JEOL's element-name form ("Carbon13"); symbols ("13C", "1H", "H1") are read like every other format's

@@ -33,8 +33,8 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import InputError
-from .spectrum import RawFID
+from ...errors import InputError
+from ..spectrum import RawFID
 
 PROSPA_MAGIC = b"SORPATAD"  # "PROS" "DATA" stored byte-reversed
 FID_FILES = ("data.1d", "fid.1d")
@@ -210,7 +210,7 @@ def read_magritek(d: Path, src: str) -> RawFID:
             nucleus = par[key].strip()
             break
     if nucleus:
-        from .read import nucleus_name
+        from .common import nucleus_name
 
         nucleus = nucleus_name(nucleus)
         if nucleus != "1H":
