@@ -11,6 +11,7 @@ import numpy as np
 from .ions import KnownIon
 from .isotopes import C13_DELTA, detect_charge
 from .thresholds import MsThresholds
+from .tolerance import ppm_error, ppm_window
 
 
 @dataclass
@@ -31,7 +32,7 @@ def match_known(
     mz: float, known: list[KnownIon], known_mz: np.ndarray, tol_ppm: float, charge: int | None = None
 ) -> tuple[KnownIon, float] | None:
     """Closest known ion within tolerance (status order consistent > impurity > solvent on ties)."""
-    tol = mz * tol_ppm * 1e-6
+    tol = ppm_window(mz, tol_ppm)
     a = np.searchsorted(known_mz, mz - tol, "left")
     b = np.searchsorted(known_mz, mz + tol, "right")
     best = None
@@ -40,7 +41,7 @@ def match_known(
         ion = known[k]
         if charge is not None and abs(ion.charge) != charge and charge > 1:
             continue
-        err = (mz - ion.mz) / ion.mz * 1e6
+        err = ppm_error(mz, ion.mz)
         key = (rank.get(ion.status, 3), abs(err))
         if best is None or key < best[0]:
             best = (key, ion, err)
@@ -107,7 +108,7 @@ def account_spectrum(
                 mono = parent.isotopes[0][1]
                 for off, imz, rel in parent.isotopes[1:]:
                     if (
-                        abs(d - (imz - mono)) <= th.isotope_window_da / z + mz[i] * ppm * 1e-6
+                        abs(d - (imz - mono)) <= th.isotope_window_da / z + ppm_window(mz[i], ppm)
                         and inten[i] <= 2.2 * max(rel, 0.05) * parent.intensity
                     ):
                         hit = off
@@ -115,7 +116,7 @@ def account_spectrum(
             for k in () if hit else (1, 2, 3, 4):
                 limit = 1.3 if k == 1 else 2.2  # M+2 of Br2 is ~2x M
                 if (
-                    abs(d - k * C13_DELTA / z) <= th.isotope_window_da / z + mz[i] * ppm * 1e-6
+                    abs(d - k * C13_DELTA / z) <= th.isotope_window_da / z + ppm_window(mz[i], ppm)
                     and inten[i] <= limit * parent.intensity
                 ):
                     hit = k
@@ -159,7 +160,7 @@ def account_spectrum(
                 (
                     k
                     for k in (1, 2, 3, 4)
-                    if abs(d - k * C13_DELTA / z) <= th.isotope_window_da / z + a.mz * ppm * 1e-6
+                    if abs(d - k * C13_DELTA / z) <= th.isotope_window_da / z + ppm_window(a.mz, ppm)
                     and a.intensity <= (1.3 if k == 1 else 2.2) * b.intensity
                 ),
                 None,

@@ -35,6 +35,7 @@ from .ions import KnownIon, contaminant_ions, has_acidic_group, reagent_ions, si
 from .isotopes import IsotopeFit, compare_isotopes, detect_charge, detection_limit, window_sum
 from .read import Run, read_run
 from .thresholds import THRESHOLDS, MsThresholds
+from .tolerance import RT_MARGIN_S, in_rt_window, ppm_error, ppm_window, scans_in_rt_window
 
 _POL = {"positive": 1, "negative": -1}
 _POL_NAME = {1: "positive", -1: "negative", 0: "unknown"}
@@ -243,9 +244,9 @@ class MsCheckState:
             return self.pdata[pol]
         return self.pdata.get(0)
 
-    def in_target_peak(self, rt_s: float, pad_s: float = 1e-6) -> bool:
+    def in_target_peak(self, rt_s: float, pad_s: float = RT_MARGIN_S) -> bool:
         """Whether a retention time (s) lies within the main ion's chromatographic peak (+- pad_s)."""
-        return self.start_s - pad_s <= rt_s <= self.end_s + pad_s
+        return in_rt_window(rt_s, self.start_s, self.end_s, pad_s)
 
     def name_side_product(self, name: str, text: str, warn: bool) -> None:
         """A named side product: a warning from 10 % (of the target ion when it co-elutes, of the ion
@@ -418,7 +419,7 @@ def _target_absent(st: MsCheckState) -> MsResult:
             )
         )
         bpc_pd = feat_pd[id(t)]
-        win = np.nonzero((bpc_pd.run.rt_s >= t.start_s - 1e-6) & (bpc_pd.run.rt_s <= t.end_s + 1e-6))[0]
+        win = scans_in_rt_window(bpc_pd.run.rt_s, t.start_s, t.end_s)
         if len(win):
             spectrum, spec_rt, spec_of = combine(bpc_pd.run, win, tol), t.rt_s, f"main peak m/z {t.mz:.4f}"
     return MsResult(
@@ -479,9 +480,9 @@ def measure_main_ion(st: MsCheckState) -> None:
     m = e.mz_obs[scans]
     ok = w > 0
     st.obs_mz = obs_mz = float((m[ok] * w[ok]).sum() / w[ok].sum())
-    st.err_ppm = (obs_mz - ion.mz) / ion.mz * 1e6
+    st.err_ppm = ppm_error(obs_mz, ion.mz)
     spectrum = (st.spec_mz, st.spec_int)
-    st.main_intensity, _ = window_sum(st.spec_mz, st.spec_int, obs_mz, obs_mz * tol * 1e-6 + 1e-4)
+    st.main_intensity, _ = window_sum(st.spec_mz, st.spec_int, obs_mz, ppm_window(obs_mz, tol) + 1e-4)
     fit = compare_isotopes(pd.idx, scans, ion.isotopes, ion.charge, obs_mz, tol, th, spectrum=spectrum)
     st.run_max = float(pd.run.intensity.max()) if len(pd.run.intensity) else 0.0
     st.apex_intensity = float(e.intensity.max())
@@ -593,19 +594,19 @@ def _match_other_ion(st: MsCheckState, other, combined: dict) -> IonMatch:
             other.name, other.mz, False, polarity=other.polarity, note=f"no {other.polarity} scans in the run"
         )
     if opol not in combined:
-        osc = np.nonzero((opd.run.rt_s >= st.start_s - 1e-6) & (opd.run.rt_s <= st.end_s + 1e-6))[0]
+        osc = scans_in_rt_window(opd.run.rt_s, st.start_s, st.end_s)
         if len(osc) == 0:
             osc = np.array([int(np.argmin(np.abs(opd.run.rt_s - st.apex_s)))])
         omz, oint = combine(opd.run, osc, tol)
         combined[opol] = (omz, oint, detection_limit(oint), opd, osc)
     omz, oint, odl = combined[opol][:3]
     osd, oscans = (st.pd, st.scans) if opol == st.main.pol else combined[opol][3:]
-    tol_search = other.mz * tol * th.search_factor * 1e-6
+    tol_search = ppm_window(other.mz, tol * th.search_factor)
     a, b = np.searchsorted(omz, other.mz - tol_search), np.searchsorted(omz, other.mz + tol_search, "right")
     if not (b > a and oint[a:b].max() >= 3 * odl):
         return IonMatch(other.name, other.mz, False, polarity=other.polarity)
     k = a + int(np.argmax(oint[a:b]))
-    oerr = (omz[k] - other.mz) / other.mz * 1e6
+    oerr = ppm_error(float(omz[k]), other.mz)
     ofit = compare_isotopes(osd.idx, oscans, other.isotopes, other.charge, float(omz[k]), tol, th)
     note = "" if abs(oerr) <= tol else f"{oerr:+.1f} ppm, outside tolerance"
     if tol < abs(oerr) <= th.saturation_factor * tol:
@@ -793,7 +794,7 @@ def find_other_components(st: MsCheckState) -> None:
             )
         elif f.status == "suspicious" and f.share >= th.other_peak_warn_share:
             if st.in_target_peak(f.rt_s) and any(
-                abs(a.mz - f.mz) <= f.mz * tol * th.search_factor * 1e-6 for a in st.unexplained
+                abs(a.mz - f.mz) <= ppm_window(f.mz, tol * th.search_factor) for a in st.unexplained
             ):
                 continue  # co-elutes with the target: already an ms.unexplained_ion, not another peak
             st.other_unexplained.append(f)
@@ -915,14 +916,14 @@ def _saturated_target_ions(
     for k in known:
         if k.status != "consistent" or not k.isotopes or "isotope" in k.assignment:
             continue
-        half = k.mz * th.saturation_factor * tol * 1e-6
+        half = ppm_window(k.mz, th.saturation_factor * tol)
         a, b = np.searchsorted(spec_mz, k.mz - half), np.searchsorted(spec_mz, k.mz + half, "right")
         if b <= a:
             continue
         j = a + int(np.argmax(spec_int[a:b]))
         if j in taken or j in out or spec_int[j] < floor:
             continue
-        err = (float(spec_mz[j]) - k.mz) / k.mz * 1e6
+        err = ppm_error(float(spec_mz[j]), k.mz)
         if abs(err) <= tol:
             continue  # within tolerance: the ordinary accounting names it
         ofit = compare_isotopes(pd.idx, scans, k.isotopes, k.charge, float(spec_mz[j]), tol, th)
@@ -987,13 +988,13 @@ def _unknown_hint(
     run = pd.run
     parts: list[str] = []
     e = pd.idx.eic(f.mz, tol)
-    win = np.nonzero((run.rt_s >= f.start_s - 1e-6) & (run.rt_s <= f.end_s + 1e-6))[0]
+    win = scans_in_rt_window(run.rt_s, f.start_s, f.end_s)
     if len(win) == 0:
         return ""
     scans = win[e.intensity[win] >= th.combine_fraction * e.intensity[win].max()]
     smz, sint = combine(run, scans, tol)
     dl = detection_limit(sint)
-    i_m, _ = window_sum(smz, sint, f.mz, f.mz * tol * 1e-6 + 1e-4)
+    i_m, _ = window_sum(smz, sint, f.mz, ppm_window(f.mz, tol) + 1e-4)
     if i_m <= 0:
         return ""
     z = detect_charge(smz, sint, f.mz, i_m, tol)
@@ -1003,7 +1004,7 @@ def _unknown_hint(
     zz = z or 1
     # halogens: M+2 (and M+4) at the Cl/Br spacing, judged only when a 15 % M+2 would be detectable
     if 0.15 * i_m >= 3 * dl:
-        half = th.isotope_window_da / zz + f.mz * tol * 1e-6
+        half = th.isotope_window_da / zz + ppm_window(f.mz, tol)
         m2 = window_sum(smz, sint, f.mz + _CL_BR_M2 / zz, half)[0] / i_m
         m4 = window_sum(smz, sint, f.mz + 2 * _CL_BR_M2 / zz, half)[0] / i_m if 0.1 * i_m >= 3 * dl else None
         hal = _halogen_text(m2, m4)
@@ -1024,8 +1025,8 @@ def _unknown_hint(
         if any(
             g is not f
             and not g.background
-            and abs(g.mz - mz_other) <= mz_other * tol * 1e-6
-            and f.start_s - 1e-6 <= g.rt_s <= f.end_s + 1e-6
+            and abs(g.mz - mz_other) <= ppm_window(mz_other, tol)
+            and in_rt_window(g.rt_s, f.start_s, f.end_s)
             for g in features
         ):
             parts.append(f"its {name} m/z {mz_other:.4f} co-elutes")
@@ -1037,12 +1038,10 @@ def _unknown_hint(
             if k.status == "impurity" and (k.charge > 0) == (pd.pol >= 0)
         ]
         wide = tol * th.search_factor
-        near = [(abs((f.mz - k.mz) / k.mz * 1e6), k) for k in named if abs(f.mz - k.mz) <= k.mz * wide * 1e-6]
+        near = [(abs(ppm_error(f.mz, k.mz)), k) for k in named if abs(f.mz - k.mz) <= ppm_window(k.mz, wide)]
         if near:
             d, k = min(near, key=lambda x: x[0])
-            parts.append(
-                f"{(f.mz - k.mz) / k.mz * 1e6:+.1f} ppm from {k.assignment}, outside the {tol:g} ppm tolerance"
-            )
+            parts.append(f"{ppm_error(f.mz, k.mz):+.1f} ppm from {k.assignment}, outside the {tol:g} ppm tolerance")
     return "; ".join(parts)
 
 
@@ -1117,11 +1116,11 @@ def _label_features(
         seen = [
             (mz, name, theo, err)
             for mz, name, theo, err in (target_found or [])
-            if abs(f.mz - mz) <= mz * tol * 1e-6 and target_window[0] - 1e-6 <= f.rt_s <= target_window[1] + 1e-6
+            if abs(f.mz - mz) <= ppm_window(mz, tol) and in_rt_window(f.rt_s, *target_window)
         ]
         if seen:
             f.status, f.assignment = "consistent", f"target {seen[0][1]}"
-            f.theoretical_mz, f.ppm_error = seen[0][2], (f.mz - seen[0][2]) / seen[0][2] * 1e6
+            f.theoretical_mz, f.ppm_error = seen[0][2], ppm_error(f.mz, seen[0][2])
             continue
         m = match_known(f.mz, ks, kmz, tol)
         if not m:
@@ -1129,11 +1128,7 @@ def _label_features(
             continue
         k, err = m
         f.theoretical_mz, f.ppm_error = k.mz, err
-        if (
-            k.status == "consistent"
-            and target_window is not None
-            and not (target_window[0] - 1e-6 <= f.rt_s <= target_window[1] + 1e-6)
-        ):
+        if k.status == "consistent" and target_window is not None and not (in_rt_window(f.rt_s, *target_window)):
             f.status = "suspicious"
             f.assignment = f"isomer? same m/z as {k.assignment} at another retention time"
         elif k.status == "consistent" and target_window is None:
@@ -1169,7 +1164,7 @@ def _feature_peaks(features: list[Feature], th: MsThresholds, exclude_rt=None) -
     for f in sorted(features, key=lambda f: -f.share):
         if f.background or f.isotope_of is not None or f.share < th.other_peak_share:
             continue
-        if exclude_rt is not None and exclude_rt[0] - 1e-6 <= f.rt_s <= exclude_rt[1] + 1e-6:
+        if exclude_rt is not None and in_rt_window(f.rt_s, *exclude_rt):
             continue
         out.append(
             MsPeak(

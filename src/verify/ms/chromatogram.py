@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .read import Run
+from .tolerance import ppm_window
 
 trapezoid_area = getattr(np, "trapezoid", None) or np.trapz  # type: ignore[attr-defined]  # numpy < 2
 
@@ -116,7 +117,7 @@ class RunIndex:
         return np.repeat(sc[nz], ln), idx
 
     def eic(self, mz: float, ppm: float, name: str = "") -> Eic:
-        tol = mz * ppm * 1e-6
+        tol = ppm_window(mz, ppm)
         sc, idx = self.hits(mz - tol, mz + tol)
         n = self.run.n_scans
         inten = np.zeros(n)
@@ -216,7 +217,7 @@ def combine(run: Run, scans: np.ndarray, ppm: float) -> tuple[np.ndarray, np.nda
     mz, it = mz[order], it[order]
     if len(mz) == 0:
         return mz, it
-    gap = np.diff(mz) > mz[1:] * ppm * 1e-6
+    gap = np.diff(mz) > ppm_window(mz[1:], ppm)
     starts = np.r_[0, np.nonzero(gap)[0] + 1]
     isum = np.add.reduceat(it, starts)
     wmz = np.add.reduceat(mz * it, starts) / np.where(isum > 0, isum, 1)

@@ -10,6 +10,7 @@ import numpy as np
 from .chromatogram import RunIndex, find_peaks, trapezoid_area
 from .isotopes import C13_DELTA
 from .thresholds import MsThresholds
+from .tolerance import ppm_window
 
 
 @dataclass
@@ -42,7 +43,7 @@ def find_features(idx: RunIndex, ppm: float, th: MsThresholds) -> list[Feature]:
     order = sel[np.argsort(run.mz[sel], kind="stable")]
     mz = run.mz[order]
     it = run.intensity[order].astype(np.float64)
-    gap = np.diff(mz) > mz[1:] * ppm * 1e-6
+    gap = np.diff(mz) > ppm_window(mz[1:], ppm)
     starts = np.r_[0, np.nonzero(gap)[0] + 1]
     ends = np.r_[starts[1:], len(mz)]
     imax = np.maximum.reduceat(it, starts)
@@ -108,13 +109,13 @@ def _isotope_parent(f: Feature, kept: list[Feature], dt: float, ppm: float, th: 
         if abs(g.rt_s - f.rt_s) > max(2.5 * dt, (g.end_s - g.start_s) / 4):
             continue
         d = f.mz - g.mz
-        if abs(d) < g.mz * ppm * 1e-6 and f.height <= g.height:
+        if abs(d) < ppm_window(g.mz, ppm) and f.height <= g.height:
             return g  # the same ion found twice
         for z in (1, 2, 3):
             for k in (1, 2, 3, 4):
                 limit = 1.3 if k == 1 else 2.2
                 if (
-                    abs(d - k * C13_DELTA / z) <= th.isotope_window_da / z + g.mz * ppm * 1e-6
+                    abs(d - k * C13_DELTA / z) <= th.isotope_window_da / z + ppm_window(g.mz, ppm)
                     and f.height <= limit * g.height
                 ):
                     return g

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .thresholds import MsThresholds
+from .tolerance import ppm_window
 
 C13_DELTA = 1.00335483  # 13C - 12C (Da)
 
@@ -48,7 +49,7 @@ def detect_charge(
     (at +2 x 1.00335/z, >= 1 %) so that a stray centroid does not make a charge; z = 1 needs M+1."""
 
     def peak(delta: float, z: int) -> float:
-        half = 0.004 / z + mono_mz * ppm * 1e-6
+        half = 0.004 / z + ppm_window(mono_mz, ppm)
         s, _ = window_sum(mz, inten, mono_mz + delta, half)
         return s / mono_int if mono_int > 0 else 0.0
 
@@ -89,7 +90,7 @@ def compare_isotopes(
     z = abs(charge) or 1
     theo_mono = isotopes[0][1]
     shift = obs_mono_mz - theo_mono
-    m_scan = _scan_sums(idx, scans, obs_mono_mz, obs_mono_mz * ppm * 1e-6 + 1e-4)
+    m_scan = _scan_sums(idx, scans, obs_mono_mz, ppm_window(obs_mono_mz, ppm) + 1e-4)
     i_m = float(m_scan.sum())
     comparison = [{"label": "M", "mz": round(theo_mono, 5), "theoretical": 1.0, "observed": 1.0 if i_m > 0 else None}]
     fit = IsotopeFit(None, comparison)
@@ -97,12 +98,12 @@ def compare_isotopes(
         return fit
     if spectrum is not None:
         smz, sint = spectrum
-        mono_c, _ = window_sum(smz, sint, obs_mono_mz, obs_mono_mz * ppm * 1e-6 + 1e-4)
+        mono_c, _ = window_sum(smz, sint, obs_mono_mz, ppm_window(obs_mono_mz, ppm) + 1e-4)
         fit.charge = detect_charge(smz, sint, obs_mono_mz, mono_c, ppm, z)
     dl_scan = idx.scan_floor()[scans]
     terms = []
     for off, theo_mz, rel in isotopes[1:]:
-        half = th.isotope_window_da / z + theo_mz * ppm * 1e-6
+        half = th.isotope_window_da / z + ppm_window(theo_mz, ppm)
         k_scan = _scan_sums(idx, scans, theo_mz + shift, half)
         usable = rel * m_scan >= th.isotope_detect_factor * dl_scan
         label = f"M+{off}"
