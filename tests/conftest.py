@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 import pytest
+from fakes import fake_pipeline  # noqa: F401 - the fixture, for every test
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_spectra"

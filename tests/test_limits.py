@@ -12,8 +12,7 @@ import sys
 import time
 
 import pytest
-from test_plate import BENZYL, make_plate, run
-from test_report import fake_check_compound
+from fakes import BENZYL, fake_check_compound, make_plate, run
 
 from verify.cli import main
 from verify.limits import format_memory, parse_memory

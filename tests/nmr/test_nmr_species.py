@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from nmr_spectra import BENZYL_DIAZEPANE, BENZYL_DIAZEPANE_SIGNALS, spectrum
 from rdkit import Chem
-from test_nmr_compare import BENZYL_DIAZEPANE, BENZYL_DIAZEPANE_SIGNALS, spectrum
 
 from verify.nmr.check import check_spectrum
 from verify.structure.species import basic_amines, protonated_forms
@@ -116,7 +116,7 @@ def test_verbose_ring_summary_follows_the_form_read():
     from verify.pipeline import check_compound
     from verify.report.text import render_text
 
-    folder = Path(__file__).resolve().parents[1] / "sample_spectra" / "benzyl_diazepane_2hcl"
+    folder = Path(__file__).resolve().parents[2] / "sample_spectra" / "benzyl_diazepane_2hcl"
     res = check_compound((folder / "compound.smi").read_text().split()[0], nmr=str(folder / "nmr"))
     data = res.to_dict()
     assert data["nmr"]["species"]["form"].startswith("bis-protonated")

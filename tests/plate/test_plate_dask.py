@@ -13,7 +13,7 @@ from verify.cli import main
 
 distributed = pytest.importorskip("distributed", reason="the dask extra (distributed) is not installed")
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "sample_spectra"
 WELLS = [  # (well, sample folder); the last has an NMR path that does not exist (an error part)
     ("A1", "benzyl_diazepane"),

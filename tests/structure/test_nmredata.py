@@ -13,7 +13,7 @@ from verify.errors import InputError, MissingInputError
 from verify.structure.hgroups import HGroup
 from verify.structure.nmredata import AssignedSpectrum, choose_assignment_file, find_assigned_spectra, read_assignments
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _h(mol: Chem.Mol, idx: int) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from nmr_spectra import CL2, CL3, CL4, SF, para_ring
 from rdkit import Chem
 
 from verify.expectation import build_expectation
@@ -11,10 +12,6 @@ from verify.nmr.spin_systems import fit_ring_pattern, ring_spin_systems, simulat
 from verify.solvents import find_solvent
 from verify.structure.target import read_target
 
-SF = 400.13
-CL2 = "CC(C)(C)OC(=O)N1CCCN(Cc2ccccc2Cl)CC1"
-CL3 = "CC(C)(C)OC(=O)N1CCCN(Cc2cccc(Cl)c2)CC1"
-CL4 = "CC(C)(C)OC(=O)N1CCCN(Cc2ccc(Cl)cc2)CC1"
 PY3 = "CC(C)(C)OC(=O)N1CCCN(Cc2cccnc2)CC1"
 
 
@@ -79,24 +76,6 @@ def test_pyridine_pairs_beside_the_ring_n_get_their_own_coupling():
 def test_rings_with_fluorine_or_a_single_h_carry_no_pattern():
     assert _systems("Fc1ccc(CN2CCCNCC2)cc1") == []  # J(H,F) is not simulated
     assert _systems("Clc1cc(Cl)c(Cl)c(CN2CCCNCC2)c1Cl") == []  # one ring H: nothing to fit
-
-
-def _lorentz(ppm, centre, height, fwhm_hz):
-    hw = fwhm_hz / SF / 2
-    return height * hw**2 / ((ppm - centre) ** 2 + hw**2)
-
-
-def para_ring(ppm, a=7.25, b=7.28, fwhm=1.0):
-    """An exact AA'BB' (4-chlorobenzyl at 400 MHz: 12 Hz apart, J ortho 8.4, meta 2.1, para 0.4)."""
-    j = np.zeros((4, 4))
-    j[0, 1] = j[2, 3] = 8.4  # H2-H3, H5-H6
-    j[0, 3] = j[1, 2] = 2.1  # H2-H6, H3-H5
-    j[0, 2] = j[1, 3] = 0.4  # H2-H5, H3-H6
-    f, w = simulate_lines(np.array([a, b, b, a]) * SF, j)
-    y = np.zeros_like(ppm)
-    for fi, wi in zip(f, w):
-        y += _lorentz(ppm, fi / SF, wi * 1000.0 / fwhm, fwhm)
-    return y
 
 
 def test_a_para_ring_explains_its_own_pattern_and_a_meta_ring_does_not():

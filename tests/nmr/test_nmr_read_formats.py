@@ -439,7 +439,7 @@ def _write_topspin_ntuples(path, ppm, real, sf_mhz, solvent, symbols="X, R, I, N
     path.write_text("\n".join(text) + "\n")
 
 
-SAMPLES = Path(__file__).resolve().parents[1] / "sample_spectra"
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_spectra"
 
 
 @pytest.mark.parametrize("sample", ["boc_benzyl_diazepane", "fail_over_alkylation"])

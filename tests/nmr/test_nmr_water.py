@@ -5,7 +5,7 @@ multiplet (1.7-1.9 ppm). Synthetic spectra (numpy only)."""
 from __future__ import annotations
 
 import pytest
-from test_nmr_compare import BENZYL_DIAZEPANE, BENZYL_DIAZEPANE_SIGNALS, codes, spectrum
+from nmr_spectra import BENZYL_DIAZEPANE, BENZYL_DIAZEPANE_SIGNALS, codes, spectrum
 
 from verify.nmr.check import check_spectrum
 from verify.structure.target import read_target

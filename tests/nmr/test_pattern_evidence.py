@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_nmr_compare import spectrum
-from test_nmr_isomers import RING
-from test_spin_systems import CL2, CL3, CL4, para_ring
+from nmr_spectra import BOC_RING as RING
+from nmr_spectra import CL2, CL3, CL4, para_ring, spectrum
 
 from verify.nmr.check import check_spectrum
 from verify.nmr.spectrum import Spectrum1D

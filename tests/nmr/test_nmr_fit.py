@@ -14,7 +14,7 @@ from verify.nmr.solvent_lines import hidden_solvent_share
 from verify.solvents import find_solvent
 
 SF = 400.0
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _axis(n: int = 65536, hi: float = 12.0, lo: float = -1.0) -> np.ndarray:

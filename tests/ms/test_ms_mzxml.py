@@ -2,7 +2,7 @@
 MS2-only real file stopped with its one-line error.
 
 Synthetic mzXML files are written here as text (base64 peaks, network byte order), some converted from the mzML
-runs test_ms.py writes with psims, so both readers can be compared on the same spectra.
+runs tests/ms_runs.py writes with psims, so both readers can be compared on the same spectra.
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ def _doc(scans, centroided=1):
 
 
 def _mzml_to_mzxml(src, dst, zlib_=False):
-    """Re-write an mzML run (written by test_ms.write_run) as mzXML, spectrum by spectrum."""
+    """Re-write an mzML run (written by ms_runs.write_run) as mzXML, spectrum by spectrum."""
     from pyteomics import mzml
 
     scans = []
@@ -90,7 +90,7 @@ def _mzml_to_mzxml(src, dst, zlib_=False):
 
 @pytest.fixture(scope="module")
 def ms_helpers():
-    return pytest.importorskip("test_ms")
+    return pytest.importorskip("ms_runs")
 
 
 # ----------------------------------------------------------------------------- synthetic
@@ -120,7 +120,7 @@ def test_mzxml_run_contract(tmp_path):
 
 def test_mzxml_equals_mzml_on_the_same_spectra(tmp_path, ms_helpers):
     h = ms_helpers
-    exp, mzml_path = h._good_run(tmp_path, ms_levels=(1, 2))
+    exp, mzml_path = h.good_run(tmp_path, ms_levels=(1, 2))
     xml_path = _mzml_to_mzxml(mzml_path, tmp_path / "good.mzXML", zlib_=True)
     a, b = read_run(mzml_path), read_run(xml_path)
     assert a.n_scans == b.n_scans and a.n_spectra == b.n_spectra and len(a.ms2) == len(b.ms2)
@@ -134,7 +134,7 @@ def test_mzxml_equals_mzml_on_the_same_spectra(tmp_path, ms_helpers):
 
 def test_profile_mzxml_is_centroided(tmp_path, ms_helpers):
     h = ms_helpers
-    exp, mzml_path = h._good_run(tmp_path, name="prof.mzML", profile=True)
+    exp, mzml_path = h.good_run(tmp_path, name="prof.mzML", profile=True)
     xml_path = _mzml_to_mzxml(mzml_path, tmp_path / "prof.mzXML")
     run = read_run(xml_path)
     assert run.spectrum_mode == "profile"

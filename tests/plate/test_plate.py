@@ -1,6 +1,6 @@
 """Plates: map parsing and its errors, exit codes, bad wells, the results store (skip, resume), outputs.
 
-Most tests run the plate on small fake data through `fake_check_compound` (see test_report.py), so
+Most tests run the plate on small fake data through `fake_check_compound` (see tests/fakes.py), so
 they test the plate machinery itself; `test_demo_plate_*` run the real 96-well demo plate.
 """
 
@@ -15,39 +15,12 @@ import sys
 from pathlib import Path
 
 import pytest
-from test_report import BOC_BENZYL, fake_check_compound, fake_pipeline  # noqa: F401  (fixture)
+from fakes import BENZYL, BOC_BENZYL, fake_check_compound, make_plate, run, write
 
 from verify.cli import main
 from verify.plate.map import PlateMapError, parse_well, read_plate_map
 
-ROOT = Path(__file__).resolve().parents[1]
-BENZYL = "C1CNCCN(C1)Cc1ccccc1"
-
-
-def write(p: Path, text: str) -> Path:
-    p.parent.mkdir(parents=True, exist_ok=True)
-    p.write_text(text)
-    return p
-
-
-def make_plate(tmp: Path, rows: list[tuple], header="well,compound_id,smiles,nmr,ms,chemist") -> Path:
-    """rows: (well, id, smiles, nmr_word|None, ms_word|None, chemist). Data 'files' hold one word."""
-    lines = [header]
-    for well, cid, smi, nmr, ms, chem in rows:
-        np_ = f"data/{cid}/fid.txt" if nmr else ""
-        mp = f"data/{cid}.mzML" if ms else ""
-        if nmr and nmr != "nofile":
-            write(tmp / np_, nmr)
-        if ms and ms != "nofile":
-            write(tmp / mp, ms)
-        lines.append(f"{well},{cid},{smi},{np_},{mp},{chem}")
-    return write(tmp / "plate.csv", "\n".join(lines) + "\n")
-
-
-def run(args, capsys):
-    code = main(["plate", *args])
-    out, err = capsys.readouterr()
-    return code, out, err
+ROOT = Path(__file__).resolve().parents[2]
 
 
 # ------------------------------------------------------------------------------------------ map parsing
@@ -502,8 +475,8 @@ def test_interrupted_process_keeps_finished_wells(tmp_path):
     script.write_text(
         "import sys, time\n"
         f"sys.path.insert(0, {str(ROOT / 'tests')!r})\n"
-        "import verify.pipeline, test_report\n"
-        "def slow(*a, **k):\n    time.sleep(0.4)\n    return test_report.fake_check_compound(*a, **k)\n"
+        "import verify.pipeline, fakes\n"
+        "def slow(*a, **k):\n    time.sleep(0.4)\n    return fakes.fake_check_compound(*a, **k)\n"
         "verify.pipeline.check_compound = slow\n"
         "from verify.cli import main\nsys.exit(main(sys.argv[1:]))\n"
     )

@@ -15,7 +15,7 @@ import pytest
 from verify.nmr.check import check_nmr
 from verify.structure.target import read_target
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _manifest_rows(path: Path) -> list[dict]:

@@ -288,7 +288,7 @@ def test_non_finite_points_dropped_and_counted_mzxml(tmp_path):
 
 @pytest.fixture(scope="module")
 def ms_helpers():
-    return pytest.importorskip("test_ms")
+    return pytest.importorskip("ms_runs")
 
 
 def _spectra_of(path):
@@ -325,7 +325,7 @@ def _nan_at_apex(spectra):
 def test_one_nan_scan_does_not_turn_a_good_sample_inconsistent(tmp_path, ms_helpers, fmt):
     from verify.ms.check import check_ms
 
-    exp, src = ms_helpers._good_run(tmp_path)
+    exp, src = ms_helpers.good_run(tmp_path)
     spectra, n_nan = _nan_at_apex(_spectra_of(src))
     p = tmp_path / f"nan.{fmt}"
     if fmt == "mzML":

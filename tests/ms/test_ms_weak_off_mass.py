@@ -6,7 +6,7 @@ import pytest
 
 pytest.importorskip("psims.mzml.writer")
 
-from test_ms import BACKGROUND, BENZYL_DIAZEPANE, CL_BENZYL, component, expectation, ion, pattern, write_run  # noqa: E402
+from ms_runs import BACKGROUND, BENZYL_DIAZEPANE, CL_BENZYL, component, expectation, ion, pattern, write_run  # noqa: E402
 
 from verify.ms.check import check_ms  # noqa: E402
 

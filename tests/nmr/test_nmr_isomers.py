@@ -8,8 +8,9 @@ the Boc-diazepane ring (CDCl3); the real one is aspirin (../shared/realdata).
 from __future__ import annotations
 
 import pytest
+from nmr_spectra import BOC_RING as RING
+from nmr_spectra import spectrum
 from rdkit import Chem
-from test_nmr_compare import spectrum
 
 from verify.nmr.check import check_nmr, check_spectrum
 from verify.structure.hgroups import _may_split
@@ -18,14 +19,6 @@ from verify.structure.target import read_target
 PY2 = "CC(C)(C)OC(=O)N1CCCN(Cc2ccccn2)CC1"
 PY3 = "CC(C)(C)OC(=O)N1CCCN(Cc2cccnc2)CC1"
 PY4 = "CC(C)(C)OC(=O)N1CCCN(Cc2ccncc2)CC1"
-RING = [
-    (3.50, 2, [(6.0, 2)]),
-    (3.43, 2, [(6.0, 2)]),
-    (2.66, 2, [(5.5, 2)]),
-    (2.60, 2, [(6.0, 2)]),
-    (1.82, 2, [(6.0, 4)]),
-    (1.45, 9, []),
-]
 SIGNALS = {
     # H2 d (4J 2 Hz), H6 dd (4.8, 1.6), H4 dt (7.8, 1.9), H5 dd (7.8, 4.8)
     PY3: [

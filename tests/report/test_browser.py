@@ -274,7 +274,7 @@ def test_compound_page_prints_on_one_or_two_a4_pages(tmp_path, sample, most_page
     from verify.pipeline import check_compound
     from verify.report.html import compound_html
 
-    d = Path(__file__).resolve().parents[1] / "sample_spectra" / sample
+    d = Path(__file__).resolve().parents[2] / "sample_spectra" / sample
     page = tmp_path / "c.html"
     page.write_text(compound_html(check_compound(str(d / "compound.smi"), nmr=str(d / "nmr"), ms=str(d / "ms.mzML"))))
     n = _pdf_pages(page, tmp_path / "c.pdf", tmp_path / "chromium-print")
@@ -287,7 +287,7 @@ def test_format_pdf_prints_the_compound_page(tmp_path, capsys):
 
     from verify.cli import main
 
-    d = Path(__file__).resolve().parents[1] / "sample_spectra" / "boc_benzyl_diazepane"
+    d = Path(__file__).resolve().parents[2] / "sample_spectra" / "boc_benzyl_diazepane"
     out = tmp_path / "report.pdf"
     code = main(
         [
