@@ -111,7 +111,7 @@ def _realdata_seed(kind: str, rel: str, smiles: str, flavours: dict[str, str]) -
 
 
 def _spinsolve(sample: Path) -> Seed:
-    sys.path.insert(0, str(ROOT / "tests"))
+    sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "nmr")]
     from test_nmr_read_formats import MTBE, _write_spinsolve  # the tests' Prospa writer, so both agree
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -143,7 +143,7 @@ def _ms(sample: Path, kind: str) -> Seed:
             ["{dir}/compound.smi", "--ms", "{dir}/run.mzML.gz"],
             {"run.mzML.gz": "gzip"},
         )
-    sys.path.insert(0, str(ROOT / "tests"))
+    sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "ms")]
     from test_ms_mzxml import _mzml_to_mzxml  # the tests' converter, so both agree
 
     with tempfile.TemporaryDirectory() as tmp:
