@@ -49,9 +49,6 @@ __all__ = [
 
 ALTERNATIVE_CODES = ("nmr.alternative_fits", "nmr.alternative_not_excluded", "nmr.alternative_ruled_out")
 
-# a window is the model's 5-95 % interval widened by a conformal margin: about +-1.645 sigma
-_SIGMA_PER_WIDTH = 1.0 / 3.29
-
 
 @dataclass
 class AlternativeFit:
@@ -85,10 +82,6 @@ class AlternativeFit:
         }
 
 
-def _sigma(g) -> float:
-    return max((g.hi - g.lo) * _SIGMA_PER_WIDTH, 0.03)
-
-
 def misfit(cmp: Comparison, th: NmrThresholds = NMR_THRESHOLDS) -> float:
     """Negative log-likelihood-like misfit of one comparison (see the module docstring); lower is better.
 
@@ -114,7 +107,7 @@ def misfit(cmp: Comparison, th: NmrThresholds = NMR_THRESHOLDS) -> float:
         if gc.found and gc.placed_ppm is not None and g.centre is not None:
             # where the group's H sit on average: continuous in how the assignment shares them out, so a
             # tie between equally good placements does not jump the score
-            resid.append((gc.placed_ppm, g.centre, _sigma(g), g.n_h))
+            resid.append((gc.placed_ppm, g.centre, g.sigma_ppm, g.n_h))
     unexplained = sum(p.h for p in cmp.peaks if p.kind == "unexplained" and p.h >= th.report_min_h)
     # surplus on a target signal counts, unless a solvent/water line sits under it (that surplus is free)
     unexplained += sum(p.surplus_h for p in cmp.peaks if p.status == "consistent" and not p.solvent_label)

@@ -74,10 +74,6 @@ def _exchangeable_cost(g: HGroup, m: Multiplet, solvent_key: str) -> float:
     return 1.05
 
 
-# a window is a ~90 % interval of the prediction (the model's 5-95 % quantiles plus a margin): +-1.645 sigma
-_SIGMA_PER_WIDTH = 1.0 / 3.29
-
-
 def _prediction_tie_break(g: HGroup, m: Multiplet, th: NmrThresholds = NMR_THRESHOLDS) -> float:
     """A small cost per H that grows with the distance of m from the group's point prediction.
 
@@ -92,7 +88,7 @@ def _prediction_tie_break(g: HGroup, m: Multiplet, th: NmrThresholds = NMR_THRES
     centres = g.h_centres or ((g.centre,) if g.centre is not None else ())
     if not centres or g.exchangeable:
         return 0.0
-    sigma = max((g.hi - g.lo) * _SIGMA_PER_WIDTH, 0.03)
+    sigma = g.sigma_ppm
     z = min(abs(m.ppm - c) for c in centres) / sigma
     return th.assign_centre_cost * min(z, 3.0)
 

@@ -22,8 +22,6 @@ from .thresholds import NMR_THRESHOLDS, NmrThresholds
 __all__ = ["ortho_couplings", "outer_lines_of_neighbours", "pattern_mismatches", "singlet_mismatches"]
 
 _FIRST_ORDER_J = (6.5, 9.5)  # an ortho (3J) aromatic coupling, Hz
-# a window is the 5-95 % interval of the prediction (about +-1.645 sigma), as in nmr.alternatives
-_SIGMA_PER_WIDTH = 1.0 / 3.29
 
 
 def _clean_ortho_pattern(m: Multiplet, name: str, n_lines: int) -> bool:
@@ -140,7 +138,7 @@ def pattern_mismatches(
         # the misfit of putting g on mults[j] (as nmr.alternatives scores shifts: 0.5 n_H z^2, capped)
         if g.centre is None:
             return 0.0
-        sigma = max((g.hi - g.lo) * _SIGMA_PER_WIDTH, 0.03)
+        sigma = g.sigma_ppm
         return 0.5 * g.n_h * min(((mults[j].ppm - g.centre) / sigma) ** 2, 9.0)
 
     main: dict[int, int] = {}  # group index -> the multiplet carrying most of it

@@ -42,6 +42,12 @@ class HGroup:
     def mid(self) -> float:
         return self.centre if self.centre is not None else 0.5 * (self.lo + self.hi)
 
+    @property
+    def sigma_ppm(self) -> float:
+        """Standard deviation of the shift prediction, ppm: the window is a ~90 % interval (the model's 5-95 %
+        quantiles widened by a conformal margin, about +-1.645 sigma), so sigma = width / 3.29, at least 0.03."""
+        return max((self.hi - self.lo) * (1.0 / 3.29), 0.03)
+
     def to_dict(self) -> dict:
         return {
             "id": self.id,
