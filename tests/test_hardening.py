@@ -149,6 +149,16 @@ def test_truncated_varian_fid_says_what_its_header_needs(tmp_path, capsys):
     _one_line_65(capsys, main(["CCO", "--nmr", str(d)]), "truncated fid", "its header needs")
 
 
+@pytest.mark.parametrize("key", ["sw", "sfrq"])
+def test_procpar_without_spectral_width_or_frequency_names_the_key(tmp_path, capsys, key):
+    # a procpar truncated before sw or sfrq once ended as "unreadable NMR data (TypeError: float() ...)"
+    d = _varian(tmp_path / "short.fid")
+    text = (d / "procpar").read_text()
+    start = text.index(f"{key} 1 1 ")
+    (d / "procpar").write_text(text[:start] + text[start:].split("\n0\n", 1)[1])
+    _one_line_65(capsys, main(["CCO", "--nmr", str(d)]), f"procpar gives no {key}")
+
+
 @pytest.mark.parametrize(
     "tail,words",
     [("gain 1 1 1e+30 -1e+30 0 2 1 0 1 64\n", ("unreadable parameter at byte",)), ("\xff\xfe 1 1\n", ("not text",))],

@@ -416,3 +416,17 @@ def test_damaged_mzxml_scan_attribute_is_named(tmp_path, attr, good, bad, words)
     assert "\n" not in msg and "scan 2" in msg and words in msg and "damaged file" in msg
     p.write_text(text, encoding="latin-1")
     assert read_run(p).n_scans == 2
+
+
+def test_mzxml_attribute_that_is_not_a_whole_number_is_named_by_its_value(tmp_path):
+    # pyteomics' conversion error ("invalid literal for int() with base 10: ...", with a reading hint on a
+    # second line) once passed through as it was
+    scans = [mzx._scan(1, 1, 1.0, [100.0, 191.1543], [1e3, 1e5]), mzx._scan(2, 1, 2.0, [100.0], [1e3])]
+    doc = mzx._doc(scans).replace('compressedLen="0"', 'compressedLen="-1e308"', 1)
+    p = tmp_path / "run.mzXML"
+    p.write_text(doc)
+    with pytest.raises(InputError) as err:
+        read_run(p)
+    msg = str(err.value)
+    assert "'-1e308' where a whole number belongs" in msg
+    assert "\n" not in msg and "invalid literal" not in msg and "read_schema" not in msg

@@ -78,6 +78,20 @@ def _check_scan_values(element, where: str) -> None:
             )
 
 
+# pyteomics' message when an attribute it converts (num, msLevel, peaksCount, ...) is not a number
+_NOT_A_NUMBER = re.compile(r"invalid literal for (int|float)\(\)(?: with base \d+)?: \\?'([^'\\]*)")
+
+
+def _reason(exc: BaseException) -> str:
+    """What broke, in one line: a scan attribute that is not a number by its value, else the parser's first line."""
+    text = str(exc)
+    m = _NOT_A_NUMBER.search(text)
+    if m:
+        kind = "a whole number" if m.group(1) == "int" else "a number"
+        return f"a scan attribute holds {m.group(2)!r} where {kind} belongs"
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def _mzxml_class() -> type:
     """pyteomics' MzXML reader, keeping each scan's raw retentionTime string (its unit) and the file-level
     centroided flag (pyteomics folds attributes into a dict; these two are read off the element it parses)."""
@@ -206,6 +220,5 @@ def read_mzxml(path: str | Path, keep_ms2: bool = True) -> Run:
         TypeError,
         IndexError,
     ) as exc:
-        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(f"truncated or corrupt mzXML after {b.n_spectra} scans ({msg})", p) from None
+        raise InputError(f"truncated or corrupt mzXML after {b.n_spectra} scans ({_reason(exc)})", p) from None
     return b.build()

@@ -13,9 +13,11 @@ from pathlib import Path
 import numpy as np
 
 from ...errors import InputError
-from ...io_limits import MAX_PARAMETER_BYTES, read_capped, require_regular
+from ...io_limits import MAX_PARAMETER_BYTES, header_number, read_capped, require_regular
 from ..spectrum import RawFID
 from .common import (
+    SF_MHZ_RANGE,
+    SW_HZ_RANGE,
     child_named,
     load_nmrglue,
     nucleus_name,
@@ -166,8 +168,9 @@ def read_varian(d: Path, src: str) -> RawFID:
     data = data.astype(np.complex128)
     if not np.all(np.isfinite(data)) or not np.any(data):
         raise InputError("fid holds no finite, non-zero data", str(fid))
-    sw = float(to_number(par("sw")))
-    sfrq = float(to_number(par("sfrq")))
+    # a truncated procpar may lack them: named here, before any arithmetic
+    sw = header_number(to_number(par("sw")), "sw", pp, *SW_HZ_RANGE, unit="Hz", what="procpar")
+    sfrq = header_number(to_number(par("sfrq")), "sfrq", pp, *SF_MHZ_RANGE, unit="MHz", what="procpar")
     rfl = to_number(par("rfl"), None)
     rfp = to_number(par("rfp"), None)
     if rfl is not None and rfp is not None and (rfl or rfp):
