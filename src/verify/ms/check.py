@@ -262,7 +262,7 @@ def check_ms(
     path: str | Path,
     expectation,
     ppm: float | None = None,
-    thresholds: MsThresholds | None = None,
+    th: MsThresholds = THRESHOLDS,
     reagents: list[tuple[str, str]] | None = None,
 ) -> MsResult:
     """Check an mzML run against the expectation built from the intended structure.
@@ -274,9 +274,9 @@ def check_ms(
     expectation : verify.expectation.Expectation
         The target's formula, ions and isotope patterns.
     ppm : float, optional
-        Mass tolerance, ppm; default `thresholds.ppm` (5 ppm).
-    thresholds : MsThresholds, optional
-        Default verify.ms.thresholds.THRESHOLDS.
+        Mass tolerance, ppm; default `th.ppm` (5 ppm).
+    th : MsThresholds, optional
+        Default verify.ms.thresholds.THRESHOLDS (the same parameter name as the NMR comparison's).
     reagents : list of (name, SMILES or formula), optional
         Starting materials and reagents the chemist used; their ions are named impurities like the
         chemistry's own side products.
@@ -286,7 +286,7 @@ def check_ms(
     MsResult
         The verdict, findings, ions, peaks and what the report's figures need.
     """
-    st = _open_run(path, expectation, ppm, thresholds or THRESHOLDS, reagents)
+    st = _open_run(path, expectation, ppm, th, reagents)
     find_expected_ions(st)
     if not st.candidates:
         return _target_absent(st)

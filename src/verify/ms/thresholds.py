@@ -1,6 +1,6 @@
 """Every number the HRMS comparison decides with, in one place.
 
-`THRESHOLDS` is the default instance; `check_ms(..., thresholds=MsThresholds(...))` takes another. Its
+`THRESHOLDS` is the default instance; `check_ms(..., th=MsThresholds(...))` takes another. Its
 `ppm` is the one default mass tolerance: `check_ms`, `check_compound`, `verify --ppm` and `verify plate
 --ppm` all read it.
 Intensities marked "relative" are fractions of the target's main ion in the combined spectrum unless

@@ -52,7 +52,7 @@ def _broad(m: Multiplet, th: NmrThresholds = NMR_THRESHOLDS) -> bool:
     return m.multiplicity == "br s" or (bool(m.lines) and min(L.width_hz for L in m.lines) > th.broad_hz)
 
 
-def _exchangeable_cost(g: HGroup, m: Multiplet, solvent_key: str) -> float:
+def _exchangeable_cost(g: HGroup, m: Multiplet, solvent_key: str, th: NmrThresholds = NMR_THRESHOLDS) -> float:
     """Cost per H of putting an exchangeable group on multiplet m.
 
     Broad signals: 0.02. In DMSO-d6/acetone-d6 OH and amide NH are often sharp and coupled (d, t): 0.1,
@@ -62,16 +62,18 @@ def _exchangeable_cost(g: HGroup, m: Multiplet, solvent_key: str) -> float:
     1.05 (never pays off).
     """
     if _broad(m):
-        return 0.02
+        return th.assign_exchangeable_broad_cost
     lab = g.label.lower()
     if solvent_key in ("dmso", "acetone"):
         # amine N-H exchange fast (usually broad) even there; OH and amide NH are sharp and coupled
-        return 0.5 if ("amine nh" in lab or "ammonium" in lab) else 0.1
+        if "amine nh" in lab or "ammonium" in lab:
+            return th.assign_amine_nh_polar_solvent_cost
+        return th.assign_exchangeable_polar_solvent_cost
     if any(k in lab for k in ("amide", "sulfonamide", "aromatic nh", "phenol", "thiol", "ammonium", "carboxylic")):
-        return 0.3
+        return th.assign_exchangeable_may_be_sharp_cost
     if "alcohol" in lab and not is_split(m):
-        return 0.5
-    return 1.05
+        return th.assign_alcohol_sharp_singlet_cost
+    return th.assign_exchangeable_sharp_cost
 
 
 def _prediction_tie_break(g: HGroup, m: Multiplet, th: NmrThresholds = NMR_THRESHOLDS) -> float:
@@ -180,41 +182,54 @@ def assign(
             if g.exchangeable and _broad(m) and d <= th.exchangeable_outside_ppm:
                 # an exchange-broadened OH/NH moves with concentration, water and acid: its window is soft
                 edges.append((gi, j))
-                costs.append(0.05 + 0.01)
+                costs.append(th.assign_broad_exchangeable_cost + th.assign_edge_cost)
                 continue
             if d > th.max_outside_ppm:
                 continue
             # 0 inside the window, up to 0.2 within the slack (ties go to the signal inside the window),
             # 0.5-2 beyond it
             c = (
-                0.2 * d / th.window_slack_ppm
+                th.assign_slack_cost * d / th.window_slack_ppm
                 if d <= th.window_slack_ppm
-                else 0.5 + 1.5 * (d - th.window_slack_ppm) / max(th.max_outside_ppm - th.window_slack_ppm, 1e-6)
+                else th.assign_outside_cost
+                + th.assign_outside_cost_rise
+                * (d - th.window_slack_ppm)
+                / max(th.max_outside_ppm - th.window_slack_ppm, 1e-6)
             )
             if g.exchangeable:
-                c += _exchangeable_cost(g, m, solvent_key)
+                c += _exchangeable_cost(g, m, solvent_key, th)
             elif g.multiplicity == "s" and _vicinal_pattern(m):
-                c += 1.5  # H with no vicinal H (nor F/P near) cannot show a first-order t/q with a 4-9.5 Hz J:
+                c += (
+                    th.assign_singlet_on_vicinal_cost
+                )  # H with no vicinal H (nor F/P near) cannot show a first-order t/q with a 4-9.5 Hz J:
                 # geminal sp3 couplings are 10-18 Hz and give AB pairs; dearer than leaving the signal unexplained
             elif g.multiplicity == "s" and is_split(m) and m.multiplicity != "m":
-                c += 0.3
+                c += th.assign_singlet_on_split_cost
             elif g.multiplicity == "s" and g.n_h >= 3 and _broad(m):
-                c += 2.6  # a methyl singlet (NCH3, OCH3, tBu) is sharp, never an exchange-broadened hump:
+                c += (
+                    th.assign_methyl_on_broad_cost
+                )  # a methyl singlet (NCH3, OCH3, tBu) is sharp, never an exchange-broadened hump:
                 # rather missing (1.5/H) with the hump unexplained (1/H) than placed there
             elif g.multiplicity == "s" and g.n_h >= 3 and not _has_singlet_line(m):
-                c += 1.6  # ... and a line standing out of its signal (dearer than leaving it missing)
+                c += (
+                    th.assign_methyl_off_singlet_cost
+                )  # ... and a line standing out of its signal (dearer than leaving it missing)
             elif (
                 m.multiplicity == "br s"
                 and m.lines
                 and m.lines[0].width_hz > 2.5 * th.broad_hz
                 and "rotamer" not in g.note
             ):
-                c += 1.05  # a C-H is not a lone 15+ Hz wide hump (that is exchange or baseline), unless
+                c += (
+                    th.assign_ch_on_hump_cost
+                )  # a C-H is not a lone 15+ Hz wide hump (that is exchange or baseline), unless
                 # amide/carbamate rotamers exchanging at an intermediate rate broaden it (ring N-CH2 next to N-acyl)
             elif g.multiplicity not in ("s", "br s", "") and _sharp_singlet(m):
-                c += 0.5  # a CH next to CH's is not a sharp singlet (e.g. a Boc 9H singlet is no ring CH2)
+                c += (
+                    th.assign_coupled_on_sharp_singlet_cost
+                )  # a CH next to CH's is not a sharp singlet (e.g. a Boc 9H singlet is no ring CH2)
             edges.append((gi, j))
-            costs.append(c + 0.01 + _prediction_tie_break(g, m, th))
+            costs.append(c + th.assign_edge_cost + _prediction_tie_break(g, m, th))
     span_hz = 2 * th.max_j_hz if sf_mhz else None
 
     def solve(edges, costs):
@@ -227,12 +242,13 @@ def assign(
             free_surplus,
             allowance or {},
             _apart(edges, groups, mults, sf_mhz, span_hz),
+            th,
         )
 
     sol, edges = solve(edges, costs)
     # a group smeared thinly over many small signals explains noise and impurities: drop placements
-    # below 0.25 H (and below 20 % of the group) and solve again (twice), so that a group sits on the
-    # few signals that carry it
+    # below th.assign_min_placed_h (and below th.assign_min_placed_fraction of the group) and solve again
+    # (twice), so that a group sits on the few signals that carry it
     for _ in range(2):
         ne = len(edges)
         keep = []
@@ -240,7 +256,9 @@ def assign(
         for e, (gi, j) in enumerate(edges):
             # keep used edges, and in-window edges to signals of half an H or more (so that a first
             # solution does not lock a group away from its own signal)
-            if sol[e] >= max(0.25, 0.2 * groups[gi].n_h) - 1e-9 or (costs[e] <= 0.011 and a[j] * t_now >= 0.5):
+            smeared = max(th.assign_min_placed_h, th.assign_min_placed_fraction * groups[gi].n_h)
+            own = costs[e] <= th.assign_in_window_cost and a[j] * t_now >= th.assign_keep_signal_h
+            if sol[e] >= smeared - 1e-9 or own:
                 keep.append(e)
         for gi in range(len(groups)):
             mine = [e for e, (g2, _) in enumerate(edges) if g2 == gi]
@@ -284,7 +302,7 @@ def _apart(edges, groups, mults, sf_mhz, span_hz) -> list[tuple[int, int]]:
     return out
 
 
-def _solve(edges, costs, groups, eligible, a, free_surplus, allowance, apart=()):
+def _solve(edges, costs, groups, eligible, a, free_surplus, allowance, apart=(), th: NmrThresholds = NMR_THRESHOLDS):
     from scipy.optimize import linprog
 
     ne = len(edges)
@@ -299,12 +317,12 @@ def _solve(edges, costs, groups, eligible, a, free_surplus, allowance, apart=())
     c = np.zeros(nv)
     c[:ne] = costs
     for gi, g in enumerate(groups):
-        c[ne + gi] = 0.0 if g.exchangeable else 1.5
+        c[ne + gi] = 0.0 if g.exchangeable else th.assign_missing_cost
     for k, j in enumerate(eligible):
         c[ne + ng_ + k] = free_surplus.get(j, 1.0)
         c[ne + ng_ + nm + k] = 1.0
-        c[it + 1 + k] = 0.0 if j in allowance else min(0.1, free_surplus.get(j, 1.0))
-        c[it + 1 + nm + k] = 0.1
+        c[it + 1 + k] = 0.0 if j in allowance else min(th.assign_free_error_cost, free_surplus.get(j, 1.0))
+        c[it + 1 + nm + k] = th.assign_free_error_cost
     a_eq = np.zeros((ng_ + nm, nv))
     b_eq = np.zeros(ng_ + nm)
     for e, (gi, j) in enumerate(edges):
@@ -321,10 +339,10 @@ def _solve(edges, costs, groups, eligible, a, free_surplus, allowance, apart=())
         a_eq[ng_ + k, it + 1 + k] = 1
         a_eq[ng_ + k, it + 1 + nm + k] = -1
         a_ub[k, it + 1 + k] = 1
-        a_ub[k, it] = -0.1 * a[j]
+        a_ub[k, it] = -th.assign_free_error_fraction * a[j]
         a_ub[nm + k, it + 1 + nm + k] = 1
-        a_ub[nm + k, it] = -0.1 * a[j]
-    bounds = [(0, None)] * it + [(0.2, 5.0)] + [(0, None)] * (2 * nm)
+        a_ub[nm + k, it] = -th.assign_free_error_fraction * a[j]
+    bounds = [(0, None)] * it + [th.assign_scale_bounds] + [(0, None)] * (2 * nm)
     sol = None
     if ng_ + nm:
         b_ub = np.zeros(2 * nm)

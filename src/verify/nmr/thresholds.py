@@ -122,6 +122,67 @@ class NmrThresholds:
     found_fraction: float = 0.5
     """A group is found when at least this fraction of its H is placed on observed signals."""
 
+    # --- costs of the assignment's linear programme (verify.nmr.assign), per H placed ---
+    # The unit is 1 per H of a signal left unexplained (or of a signal's H not observed); a placement costs
+    # what it makes less plausible, so that the programme leaves a signal unexplained rather than pay more.
+    assign_edge_cost: float = 0.01
+    """Every placement (keeps the programme from spreading a group over signals for nothing)."""
+    assign_slack_cost: float = 0.2
+    """A placement at the edge of the window slack (rising from 0 at the window's edge): ties go inside."""
+    assign_outside_cost: float = 0.5
+    """A placement just beyond the slack ..."""
+    assign_outside_cost_rise: float = 1.5
+    """... rising by this much up to max_outside_ppm."""
+    assign_missing_cost: float = 1.5
+    """A non-exchangeable H placed nowhere (dearer than an unexplained H: a group is there unless the data
+    say otherwise)."""
+    assign_broad_exchangeable_cost: float = 0.05
+    """An exchangeable OH/NH on an exchange-broadened signal anywhere within exchangeable_outside_ppm."""
+    assign_exchangeable_broad_cost: float = 0.02
+    """An exchangeable group on a broad signal inside its window."""
+    assign_exchangeable_polar_solvent_cost: float = 0.1
+    """OH or amide NH on a sharp, coupled line in DMSO-d6/acetone-d6, where they are often sharp."""
+    assign_amine_nh_polar_solvent_cost: float = 0.5
+    """Amine N-H on a sharp line in DMSO-d6/acetone-d6 (they exchange fast and are usually broad even there)."""
+    assign_exchangeable_may_be_sharp_cost: float = 0.3
+    """Amide, sulfonamide, heteroaromatic NH, phenol, thiol, ammonium or acid H on a sharp line elsewhere."""
+    assign_alcohol_sharp_singlet_cost: float = 0.5
+    """An alcohol OH on an uncoupled sharp line elsewhere."""
+    assign_exchangeable_sharp_cost: float = 1.05
+    """Any other exchangeable H (amine N-H) on a sharp line: above 1, so it never pays off."""
+    assign_singlet_on_vicinal_cost: float = 1.5
+    """H with no vicinal H (nor F/P near) on a first-order t/q with a 4-9.5 Hz J: geminal sp3 couplings are
+    10-18 Hz and give AB pairs; dearer than leaving the signal unexplained."""
+    assign_singlet_on_split_cost: float = 0.3
+    """A singlet group on another resolved, split multiplet."""
+    assign_methyl_on_broad_cost: float = 2.6
+    """A methyl singlet (NCH3, OCH3, tBu) on an exchange-broadened hump: rather missing (1.5/H) with the hump
+    unexplained (1/H) than placed there."""
+    assign_methyl_off_singlet_cost: float = 1.6
+    """A methyl singlet on a signal without a line standing out as a singlet (dearer than leaving it missing)."""
+    assign_ch_on_hump_cost: float = 1.05
+    """A C-H on a lone hump wider than 2.5 broad_hz (exchange or baseline), unless rotamers broaden it."""
+    assign_coupled_on_sharp_singlet_cost: float = 0.5
+    """A CH next to CH's on a sharp singlet (a Boc 9H singlet is no ring CH2)."""
+    assign_free_error_fraction: float = 0.1
+    """The first 10 % of a multiplet's own integral off in either direction ..."""
+    assign_free_error_cost: float = 0.1
+    """... costs only this per H: integration is not more accurate than that on real spectra; not 0, so that
+    the scale stays centred."""
+    assign_min_placed_h: float = 0.25
+    """A placement below this many H ..."""
+    assign_min_placed_fraction: float = 0.2
+    """... and below this fraction of its group is dropped and the programme solved again (a group smeared
+    over many small signals explains noise and impurities)."""
+    assign_in_window_cost: float = 0.011
+    """An edge costing at most this (a placement inside its window) to a signal of at least
+    assign_keep_signal_h H is kept through that pruning, so that a first solution cannot lock a group away
+    from its own signal ..."""
+    assign_keep_signal_h: float = 0.5
+    """... (H of that signal)."""
+    assign_scale_bounds: tuple[float, float] = (0.2, 5.0)
+    """How far the fitted H scale may move from the first estimate (all integrals over the expected H)."""
+
     # --- verdict ---
     integral_tol_rel: float = 0.20
     integral_tol_h: float = 0.35
