@@ -428,5 +428,23 @@ def test_mzxml_attribute_that_is_not_a_whole_number_is_named_by_its_value(tmp_pa
     with pytest.raises(InputError) as err:
         read_run(p)
     msg = str(err.value)
-    assert "'-1e308' where a whole number belongs" in msg
+    assert "a value '-1e308' where a whole number belongs" in msg
     assert "\n" not in msg and "invalid literal" not in msg and "read_schema" not in msg
+
+
+def test_mzml_value_that_is_not_a_number_is_named_by_its_value(tmp_path):
+    # a flipped bit in a cvParam value ("total ion current" 10v27659.0) once gave Python's own
+    # "could not convert string to float: ..." inside the error
+    from conftest import SAMPLES
+
+    src = SAMPLES / "boc_benzyl_diazepane" / "ms.mzML"
+    text = src.read_text()
+    key = 'name="total ion current" value="'
+    i = text.index(key, text.index("<spectrum ", text.index("<spectrum ") + 1)) + len(key)
+    p = tmp_path / "run.mzML"
+    p.write_text(text[:i] + "1v" + text[i + 2 :])
+    with pytest.raises(InputError) as err:
+        read_run(p)
+    msg = str(err.value)
+    assert "where a number belongs" in msg and "'1v" in msg
+    assert "could not convert" not in msg and "\n" not in msg

@@ -22,6 +22,7 @@ import binascii
 import gzip
 import io
 import math
+import re
 import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -429,6 +430,23 @@ class _CappedRun(CappedStream):
         return self._fh.seekable()
 
 
+# the messages of Python's and pyteomics' number conversions when an attribute or a value is not a number
+_NOT_A_NUMBER = re.compile(
+    r"(?:invalid literal for (int|float)\(\)(?: with base \d+)?|could not convert string to (float)): \\?'([^'\\]*)"
+)
+
+
+def parse_failure_reason(exc: BaseException) -> str:
+    """What broke a parse, in one line for the error message: a value that is not a number named by the value
+    ("a value '1x5' where a number belongs"), else the first line of the parser's message."""
+    text = str(exc)
+    m = _NOT_A_NUMBER.search(text)
+    if m:
+        kind = "a whole number" if m.group(1) == "int" else "a number"
+        return f"a value {m.group(3)!r} where {kind} belongs"
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
 def open_capped(path: Path, boundaries: tuple[bytes, ...] = MZML_BOUNDARIES) -> CappedStream:
     """The run as a binary stream (gunzipped when it starts with the gzip magic), read through a CappedStream:
     a gzip stream is stopped at MAX_DECOMPRESSED_BYTES, any stream at MAX_RECORD_GAP_BYTES without one of
@@ -527,8 +545,9 @@ def read_run(path: str | Path, keep_ms2: bool = True) -> Run:
         KeyError,
         TypeError,
     ) as exc:
-        msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise InputError(f"truncated or corrupt mzML after {b.n_spectra} spectra ({msg})", p) from None
+        raise InputError(
+            f"truncated or corrupt mzML after {b.n_spectra} spectra ({parse_failure_reason(exc)})", p
+        ) from None
     return b.build()
 
 

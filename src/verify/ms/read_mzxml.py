@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import InputError, MissingInputError
 from ..io_limits import require_regular
-from .read import BadSpectrum, Run, RunBuilder, decode_binary, ms_level, open_capped, sniff_format
+from .read import BadSpectrum, Run, RunBuilder, decode_binary, ms_level, open_capped, parse_failure_reason, sniff_format
 
 # tags that end a gap for read.py's record size cap: scans, their peaks, the index (one <offset> per scan)
 MZXML_BOUNDARIES = (b"<scan", b"</scan", b"<peaks", b"</peaks", b"<offset", b"</offset")
@@ -76,20 +76,6 @@ def _check_scan_values(element, where: str) -> None:
                 f"{where}: {name}={v[:20]!r} is not a {'whole number' if name in _INT_ATTRS else 'number'}"
                 "; damaged file"
             )
-
-
-# pyteomics' message when an attribute it converts (num, msLevel, peaksCount, ...) is not a number
-_NOT_A_NUMBER = re.compile(r"invalid literal for (int|float)\(\)(?: with base \d+)?: \\?'([^'\\]*)")
-
-
-def _reason(exc: BaseException) -> str:
-    """What broke, in one line: a scan attribute that is not a number by its value, else the parser's first line."""
-    text = str(exc)
-    m = _NOT_A_NUMBER.search(text)
-    if m:
-        kind = "a whole number" if m.group(1) == "int" else "a number"
-        return f"a scan attribute holds {m.group(2)!r} where {kind} belongs"
-    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _mzxml_class() -> type:
@@ -220,5 +206,7 @@ def read_mzxml(path: str | Path, keep_ms2: bool = True) -> Run:
         TypeError,
         IndexError,
     ) as exc:
-        raise InputError(f"truncated or corrupt mzXML after {b.n_spectra} scans ({_reason(exc)})", p) from None
+        raise InputError(
+            f"truncated or corrupt mzXML after {b.n_spectra} scans ({parse_failure_reason(exc)})", p
+        ) from None
     return b.build()
